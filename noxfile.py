@@ -1,0 +1,35 @@
+"""Sessions: `nox -l` lists them. A plain `nox` runs only the quick lint session.
+
+Every session installs the package editable with the exact pins of constraints.txt
+(PIP_CONSTRAINT also pins the build backend used for the editable install).
+"""
+
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+CONSTRAINTS = str(ROOT / "constraints.txt")
+nox.options.sessions = ["lint"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.default_venv_backend = "venv"
+
+
+def _install(session: nox.Session, extras: str = "") -> None:
+    env = {"PIP_CONSTRAINT": CONSTRAINTS}
+    session.install("-c", CONSTRAINTS, "-e", f".{extras}", env=env)
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """Run the test suite (pytest + hypothesis, derandomized CI profile)."""
+    _install(session, "[test]")
+    session.run("pytest", *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """Check lint and formatting with ruff (quick; the default session)."""
+    session.install("-c", CONSTRAINTS, "ruff", env={"PIP_CONSTRAINT": CONSTRAINTS})
+    session.run("ruff", "check", "src", "tests", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")

@@ -1,0 +1,250 @@
+"""Trajectory datasets: mazes plus BFS shortest paths, built vectorized, saved as ``.npz``.
+
+Pure numpy. A :class:`Dataset` keeps its paths as one flat array of cells plus
+offsets (path ``i`` is ``cells[offsets[i]:offsets[i + 1]]``), and its mazes once
+each (``mazes[maze_of[i]]`` is the maze of path ``i``), so the fixed regime
+stores its single maze once.
+
+Seeds. ``make_dataset(kind, n, seed, ...)`` derives every stream from
+``np.random.SeedSequence([seed, stream])``: the maze stream is shared by all
+kinds (so in the fixed regime the test set lies in the training maze), the
+start-goal stream is one per kind (so train and test draws are disjoint
+streams). In the procedural regime, a maze belongs to the training split or
+the test split by one bit of its hash, so no test maze can ever equal a
+training maze, whatever the seeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from repro.io import atomic_write_bytes
+from repro.maze import _check_size, generate_maze, quadrant_map, sample_paths_batch
+
+KINDS = ("normal", "stitching", "test")
+REGIMES = ("fixed", "procedural")
+TEST_MIN_LENGTH = 5  # test trajectories have T >= 5 (DESIGN)
+_STREAM_MAZE = 0
+_STREAM_TASK = {"normal": 1, "stitching": 2, "test": 3}
+_MAX_REJECTIONS = 10_000
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Trajectories in mazes.
+
+    mazes:   bool  (m, size, size) distinct mazes (m = 1 in the fixed regime)
+    maze_of: int64 (n,)  maze index of each trajectory
+    cells:   int64 (N, 2) all paths' cells, concatenated
+    offsets: int64 (n + 1,) path i is cells[offsets[i]:offsets[i + 1]]
+    """
+
+    kind: str
+    regime: str
+    seed: int
+    mazes: np.ndarray
+    maze_of: np.ndarray
+    cells: np.ndarray
+    offsets: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return int(self.mazes.shape[1])
+
+    def __len__(self) -> int:
+        return int(self.maze_of.shape[0])
+
+    @property
+    def walls(self) -> np.ndarray:
+        """bool (n, size, size): the maze of every trajectory (a view when possible)."""
+        if self.mazes.shape[0] == 1:
+            return np.broadcast_to(self.mazes, (len(self), self.size, self.size))
+        return self.mazes[self.maze_of]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """int64 (n,): number of steps T of each path (its cell count minus one)."""
+        return np.diff(self.offsets) - 1
+
+    @property
+    def paths(self) -> list[np.ndarray]:
+        """Path i as int64 (T_i + 1, 2), start first, goal last."""
+        return np.split(self.cells, self.offsets[1:-1])
+
+    def path(self, i: int) -> np.ndarray:
+        return self.cells[self.offsets[i] : self.offsets[i + 1]]
+
+    def content_hash(self) -> str:
+        """sha256 over the metadata and every array's dtype, shape and bytes."""
+        h = hashlib.sha256(f"{self.kind}|{self.regime}|{self.seed}".encode())
+        for name in ("mazes", "maze_of", "cells", "offsets"):
+            a = np.ascontiguousarray(getattr(self, name))
+            h.update(f"{name}|{a.dtype.str}|{a.shape}".encode())
+            h.update(a.tobytes())
+        return h.hexdigest()
+
+
+def maze_split(maze: np.ndarray) -> str:
+    """'train' or 'test': the split a maze belongs to in the procedural regime (one hash bit)."""
+    digest = hashlib.sha256(np.packbits(maze).tobytes() + bytes([maze.shape[0]])).digest()
+    return "test" if digest[0] & 1 else "train"
+
+
+def _draw_mazes(n: int, size: int, split: str, rng: np.random.Generator, loop_prob: float):
+    out = np.empty((n, size, size), dtype=bool)
+    for i in range(n):
+        for _ in range(_MAX_REJECTIONS):
+            maze = generate_maze(size, rng, loop_prob)
+            if maze_split(maze) == split:
+                break
+        else:
+            raise ValueError(f"size {size} has too few distinct mazes to split train from test")
+        out[i] = maze
+    return out
+
+
+def _draw_cells(allowed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One uniform cell per row among ``allowed`` (bool (n, size, size)) -> int64 (n, 2)."""
+    n, size, _ = allowed.shape
+    score = np.where(allowed.reshape(n, -1), rng.random((n, size * size)), -1.0)
+    flat = score.argmax(axis=1)
+    return np.stack([flat // size, flat % size], axis=1).astype(np.int64)
+
+
+def _draw_tasks(kind: str, walls: np.ndarray, rng: np.random.Generator):
+    """Distinct start and goal free cells per maze: int64 (n, 2) each."""
+    n, size, _ = walls.shape
+    free = ~walls
+    if kind == "stitching":
+        quads = rng.integers(4, size=n)
+        region = free & (quadrant_map(size)[None] == quads[:, None, None])
+        # A quadrant with fewer than two free cells cannot hold a task: redraw it.
+        for _ in range(_MAX_REJECTIONS):
+            bad = region.reshape(n, -1).sum(axis=1) < 2
+            if not bad.any():
+                break
+            quads[bad] = rng.integers(4, size=int(bad.sum()))
+            region[bad] = free[bad] & (quadrant_map(size)[None] == quads[bad, None, None])
+        else:
+            raise ValueError(f"size {size}: no quadrant holds two free cells")
+    else:
+        region = free
+    starts = _draw_cells(region, rng)
+    region = region.copy()
+    region[np.arange(n), starts[:, 0], starts[:, 1]] = False
+    goals = _draw_cells(region, rng)
+    return starts, goals
+
+
+def make_dataset(
+    kind: str,
+    n_trajectories: int,
+    seed: int,
+    size: int = 20,
+    regime: str = "procedural",
+    loop_prob: float = 0.1,
+) -> Dataset:
+    """Build ``n_trajectories`` BFS shortest paths of the given kind and regime.
+
+    kind: 'normal' (start, goal anywhere), 'stitching' (both in one quadrant)
+    or 'test' (like normal, T >= 5). regime: 'fixed' (one maze from ``seed``
+    for every kind) or 'procedural' (a fresh maze per trajectory). The same
+    arguments give the same dataset bit for bit.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if regime not in REGIMES:
+        raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
+    _check_size(size)
+    if not isinstance(n_trajectories, int | np.integer) or n_trajectories < 1:
+        raise ValueError(f"n_trajectories must be a positive integer, got {n_trajectories!r}")
+    if not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    n = int(n_trajectories)
+    maze_rng = np.random.default_rng(np.random.SeedSequence([int(seed), _STREAM_MAZE]))
+    task_rng = np.random.default_rng(np.random.SeedSequence([int(seed), _STREAM_TASK[kind]]))
+    if regime == "fixed":
+        mazes = generate_maze(size, maze_rng, loop_prob)[None]
+        maze_of = np.zeros(n, dtype=np.int64)
+    else:
+        # The test split draws from its own maze stream too.
+        if kind == "test":
+            maze_rng = np.random.default_rng(np.random.SeedSequence([int(seed), _STREAM_MAZE, 1]))
+        mazes = _draw_mazes(n, size, "test" if kind == "test" else "train", maze_rng, loop_prob)
+        maze_of = np.arange(n, dtype=np.int64)
+    walls = mazes[maze_of] if mazes.shape[0] > 1 else np.broadcast_to(mazes, (n, size, size))
+    starts, goals = _draw_tasks(kind, walls, task_rng)
+    cells, lengths = sample_paths_batch(walls, starts, goals, task_rng)
+    if kind == "test":
+        # Redraw tasks shorter than TEST_MIN_LENGTH in their own maze.
+        for _ in range(_MAX_REJECTIONS):
+            short = np.flatnonzero(lengths < TEST_MIN_LENGTH)
+            if short.size == 0:
+                break
+            s, g = _draw_tasks(kind, walls[short], task_rng)
+            c, ln = sample_paths_batch(walls[short], s, g, task_rng)
+            lengths[short] = ln
+            cells = _pad_to(cells, c.shape[1])
+            cells[short] = _pad_to(c, cells.shape[1])
+        else:
+            raise ValueError(f"size {size}: no test task of length >= {TEST_MIN_LENGTH} found")
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(lengths + 1, out=offsets[1:])
+    keep = np.arange(cells.shape[1])[None, :] <= lengths[:, None]  # (n, L + 1)
+    flat = cells[keep]  # row-major: path 0's cells, then path 1's, ...
+    return Dataset(kind, regime, int(seed), mazes, maze_of, flat, offsets)
+
+
+def _pad_to(cells: np.ndarray, width: int) -> np.ndarray:
+    """Pad (n, L, 2) paths along L to ``width`` by repeating their last cell."""
+    if cells.shape[1] >= width:
+        return cells
+    pad = np.repeat(cells[:, -1:], width - cells.shape[1], axis=1)
+    return np.concatenate([cells, pad], axis=1)
+
+
+def save_dataset(ds: Dataset, path: str | os.PathLike) -> None:
+    """Write ``ds`` to ``path`` (.npz) atomically, with its content hash."""
+    buf = io.BytesIO()
+    np.savez(
+        buf,
+        kind=np.array(ds.kind),
+        regime=np.array(ds.regime),
+        seed=np.array(ds.seed),
+        mazes=ds.mazes,
+        maze_of=ds.maze_of,
+        cells=ds.cells,
+        offsets=ds.offsets,
+        sha256=np.array(ds.content_hash()),
+    )
+    atomic_write_bytes(Path(path), buf.getvalue())
+
+
+def load_dataset(path: str | os.PathLike) -> Dataset:
+    """Read a dataset written by :func:`save_dataset`; ValueError naming the file if damaged."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            ds = Dataset(
+                kind=str(z["kind"]),
+                regime=str(z["regime"]),
+                seed=int(z["seed"]),
+                mazes=z["mazes"],
+                maze_of=z["maze_of"],
+                cells=z["cells"],
+                offsets=z["offsets"],
+            )
+            stored = str(z["sha256"])
+    except FileNotFoundError:
+        raise ValueError(f"dataset file {path} does not exist") from None
+    except Exception as e:  # truncated zip, missing member, bad dtype ...
+        raise ValueError(f"dataset file {path} is unreadable or damaged ({e})") from None
+    if ds.content_hash() != stored:
+        raise ValueError(f"dataset file {path} fails its content hash check (edited or corrupt)")
+    return ds

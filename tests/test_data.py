@@ -1,0 +1,146 @@
+"""Trajectory datasets: kinds, regimes, determinism, disjoint splits, .npz round trip."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import seeds
+
+from repro.data import load_dataset, make_dataset, maze_split, save_dataset
+from repro.maze import bfs_distances, quadrant, quadrant_map
+
+sizes = st.integers(6, 30)
+regimes = st.sampled_from(["fixed", "procedural"])
+
+
+def _check_paths(ds):
+    for i, path in enumerate(ds.paths):
+        walls = ds.walls[i]
+        assert not walls[path[:, 0], path[:, 1]].any()
+        assert (np.abs(np.diff(path, axis=0)).sum(axis=1) == 1).all()
+        assert len(path) - 1 == bfs_distances(walls, tuple(path[-1]))[tuple(path[0])]
+        assert tuple(path[0]) != tuple(path[-1])
+
+
+@given(st.sampled_from(["normal", "stitching", "test"]), sizes, seeds, regimes)
+def test_paths_are_shortest_and_valid(kind, size, seed, regime):
+    ds = make_dataset(kind, 12, seed, size, regime)
+    assert len(ds) == 12 and ds.walls.shape == (12, size, size)
+    assert ds.lengths.sum() + 12 == len(ds.cells)
+    _check_paths(ds)
+    if kind == "test":
+        assert (ds.lengths >= 5).all()
+
+
+@given(sizes, seeds, regimes)
+def test_stitching_start_and_goal_share_quadrant(size, seed, regime):
+    ds = make_dataset("stitching", 30, seed, size, regime)
+    for p in ds.paths:
+        assert quadrant(p[0], size) == quadrant(p[-1], size)
+
+
+@settings(max_examples=10)
+@given(st.integers(10, 30), seeds, regimes)
+def test_normal_covers_all_quadrant_pairs(size, seed, regime):
+    ds = make_dataset("normal", 300, seed, size, regime)
+    pairs = {(quadrant(p[0], size), quadrant(p[-1], size)) for p in ds.paths}
+    assert pairs == {(a, b) for a in range(4) for b in range(4)}
+
+
+@given(sizes, seeds)
+def test_fixed_regime_uses_one_maze_for_train_and_test(size, seed):
+    sets = [make_dataset(k, 8, seed, size, "fixed") for k in ("normal", "stitching", "test")]
+    first = sets[0].walls[0]
+    for ds in sets:
+        assert (ds.walls == first[None]).all()
+
+
+@given(st.integers(3, 30), seeds, seeds)
+def test_procedural_test_mazes_never_train_mazes(size, train_seed, test_seed):
+    train = make_dataset("normal", 20, train_seed, size, "procedural")
+    assert all(maze_split(m) == "train" for m in train.mazes)
+    if size >= 5:  # a 3x3 or 4x4 maze may hold no task of length >= 5
+        test = make_dataset("test", 20, test_seed, size, "procedural")
+        train_keys = {m.tobytes() for m in train.mazes}
+        assert all(m.tobytes() not in train_keys for m in test.mazes)
+
+
+@given(st.sampled_from(["normal", "stitching", "test"]), sizes, seeds, regimes)
+def test_same_seed_same_dataset_other_seed_differs(kind, size, seed, regime):
+    a = make_dataset(kind, 10, seed, size, regime)
+    b = make_dataset(kind, 10, seed, size, regime)
+    c = make_dataset(kind, 10, seed + 1, size, regime)
+    assert a.content_hash() == b.content_hash()
+    for name in ("mazes", "maze_of", "cells", "offsets"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert a.content_hash() != c.content_hash()
+    assert not (a.cells.shape == c.cells.shape and (a.cells == c.cells).all())
+
+
+@given(st.sampled_from(["normal", "stitching", "test"]), sizes, seeds, regimes)
+def test_save_load_round_trip(tmp_path_factory, kind, size, seed, regime):
+    ds = make_dataset(kind, 5, seed, size, regime)
+    path = tmp_path_factory.mktemp("ds") / "d.npz"
+    save_dataset(ds, path)
+    back = load_dataset(path)
+    assert (back.kind, back.regime, back.seed) == (kind, regime, seed)
+    assert back.content_hash() == ds.content_hash()
+    for a, b in zip(ds.paths, back.paths, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_hand_checked_3x3_fixed():
+    # A 3x3 fixed-regime set: every path runs inside the single maze and is a BFS path.
+    ds = make_dataset("normal", 50, 7, 3, "fixed")
+    assert ds.mazes.shape == (1, 3, 3)
+    assert (~ds.mazes[0]).sum() >= 7  # 4 rooms + at least 3 openings
+    _check_paths(ds)
+
+
+def test_stitching_quadrants_uniform():
+    ds = make_dataset("stitching", 4000, 0, 20, "fixed")
+    q = quadrant_map(20)[ds.cells[ds.offsets[:-1], 0], ds.cells[ds.offsets[:-1], 1]]
+    counts = np.bincount(q, minlength=4)
+    assert counts.min() > 900  # each quadrant about 1000 of 4000
+
+
+def test_tampered_npz_is_refused(tmp_path):
+    ds = make_dataset("normal", 5, 0, 8, "procedural")
+    path = tmp_path / "d.npz"
+    save_dataset(ds, path)
+    with np.load(path) as z:
+        arrays = dict(z)
+    arrays["cells"] = arrays["cells"].copy()
+    arrays["cells"][0, 0] += 1
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="d.npz.*hash"):
+        load_dataset(path)
+
+
+def test_truncated_and_missing_npz(tmp_path):
+    ds = make_dataset("normal", 5, 0, 8, "procedural")
+    path = tmp_path / "d.npz"
+    save_dataset(ds, path)
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(ValueError, match="d.npz"):
+        load_dataset(path)
+    with pytest.raises(ValueError, match="nope.npz"):
+        load_dataset(tmp_path / "nope.npz")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"kind": "diagonal"}, "kind"),
+        ({"regime": "mixed"}, "regime"),
+        ({"size": 2}, "size"),
+        ({"n_trajectories": 0}, "n_trajectories"),
+        ({"seed": -1}, "seed"),
+        ({"loop_prob": 2.0}, "loop_prob"),
+    ],
+)
+def test_bad_arguments(kwargs, name):
+    args = {"kind": "normal", "n_trajectories": 3, "seed": 0, "size": 8, "regime": "fixed"}
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=name):
+        make_dataset(**args)
