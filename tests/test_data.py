@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import seeds
 
 from repro.data import load_dataset, make_dataset, maze_split, save_dataset
 from repro.maze import bfs_distances, quadrant, quadrant_map
+from strategies import seeds
 
 sizes = st.integers(6, 30)
 regimes = st.sampled_from(["fixed", "procedural"])

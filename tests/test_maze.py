@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import brute_force_distances, maze_and_cells, mazes, seeds
 
 from repro.maze import (
     bfs_distances,
@@ -15,6 +14,7 @@ from repro.maze import (
     quadrant,
     shortest_path,
 )
+from strategies import brute_force_distances, maze_and_cells, mazes, seeds
 
 
 def grid(text: str) -> np.ndarray:

@@ -1,0 +1,172 @@
+"""Rank-correlation metrics and confidence intervals (numpy + scipy).
+
+The Spearman protocol (DESIGN, "Spearman"): per test trajectory, correlate the
+predicted ``d(s_t, s_T)`` with the remaining steps ``T - t``, so a good model
+scores near +1. A constant prediction has no rank correlation: it counts as 0
+and callers report how many there were. Randomness comes only from
+``np.random.Generator`` objects passed in; nothing here touches a global RNG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+
+def _check_vector(x, name: str) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1D, got shape {arr.shape}")
+    if arr.dtype == np.bool_ or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ):
+        raise ValueError(f"{name} must be real-valued, got dtype {arr.dtype}")
+    arr = arr.astype(np.float64, copy=False)
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return arr
+
+
+def is_constant(x) -> bool:
+    """True if ``x`` (1D) has fewer than two values or all its values are equal.
+
+    Exact equality on purpose: ranks only see order, so values that differ by
+    any amount are not tied.
+    """
+    arr = np.asarray(x).ravel()
+    return bool(arr.size < 2 or (arr == arr[0]).all())
+
+
+def spearman(pred, true) -> float:
+    """Spearman rank correlation of two equal-length 1D real arrays (float in [-1, 1]).
+
+    Built on :func:`scipy.stats.spearmanr` (ties get average ranks). If either
+    input is constant or shorter than 2 the correlation is undefined; this
+    returns 0.0 instead of NaN. ValueError for non-1D, unequal lengths or
+    non-finite values.
+    """
+    p = _check_vector(pred, "pred")
+    t = _check_vector(true, "true")
+    if p.shape != t.shape:
+        raise ValueError(f"pred and true must have equal lengths, got {len(p)} and {len(t)}")
+    if is_constant(p) or is_constant(t):
+        return 0.0
+    rho = float(stats.spearmanr(p, t).statistic)
+    # Rounding can push a perfect correlation a hair past 1.
+    return float(np.clip(rho, -1.0, 1.0))
+
+
+def trajectory_spearman(
+    preds: Sequence[np.ndarray], lengths: Sequence[int] | np.ndarray | None = None
+) -> tuple[np.ndarray, int]:
+    """Per-trajectory Spearman of predicted distance against remaining steps.
+
+    preds: one float array per trajectory, ``(T + 1,)`` holding the predicted
+    ``d(s_t, s_T)`` for ``t = 0 .. T``; lengths: optional int ``(n,)`` of the
+    ``T`` values, checked against the predictions. The target is ``T - t``.
+    Returns ``(rho, n_constant)``: float64 ``(n,)`` correlations (0 for a
+    constant prediction) and how many predictions were constant.
+    """
+    if lengths is not None:
+        lengths = np.asarray(lengths)
+        if lengths.shape != (len(preds),):
+            raise ValueError(
+                f"lengths must have one entry per trajectory ({len(preds)}), "
+                f"got shape {lengths.shape}"
+            )
+    rho = np.zeros(len(preds), dtype=np.float64)
+    n_constant = 0
+    for i, pred in enumerate(preds):
+        p = _check_vector(pred, f"preds[{i}]")
+        if lengths is not None and len(p) != int(lengths[i]) + 1:
+            raise ValueError(
+                f"preds[{i}] has {len(p)} values but lengths[{i}] = {int(lengths[i])} "
+                f"needs {int(lengths[i]) + 1}"
+            )
+        n_constant += is_constant(p)
+        remaining = np.arange(len(p) - 1, -1, -1, dtype=np.float64)  # T - t
+        rho[i] = spearman(p, remaining)
+    return rho, n_constant
+
+
+def paper_protocol_indices(
+    n_trajectories: int, rng: np.random.Generator, k: int = 10
+) -> np.ndarray:
+    """The paper's protocol: ``k`` distinct trajectory indices drawn by ``rng``.
+
+    Returns int64 ``(k,)`` in draw order; ValueError if ``k > n_trajectories``.
+    """
+    for name, v in (("n_trajectories", n_trajectories), ("k", k)):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+    if k > n_trajectories:
+        raise ValueError(f"k = {k} exceeds n_trajectories = {n_trajectories}")
+    return rng.choice(int(n_trajectories), size=int(k), replace=False).astype(np.int64)
+
+
+def bootstrap_mean_ci(
+    values,
+    rng: np.random.Generator,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+) -> tuple[float, float, float]:
+    """Mean of ``values`` with a bootstrap confidence interval: ``(mean, low, high)``.
+
+    values: 1D finite floats. Uses :func:`scipy.stats.bootstrap` (BCa, falling
+    back to the percentile interval if BCa is undefined) with ``rng`` as its
+    only randomness. With fewer than two values, or all values equal, there is
+    no spread to resample: returns ``(mean, mean, mean)``. All three are finite.
+    """
+    v = _check_vector(values, "values")
+    if v.size == 0:
+        raise ValueError("values must not be empty")
+    if not 0.0 < float(confidence) < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    mean = float(v.mean())
+    if is_constant(v):
+        return mean, mean, mean
+    for method in ("BCa", "percentile"):
+        ci = stats.bootstrap(
+            (v,),
+            np.mean,
+            n_resamples=int(n_resamples),
+            confidence_level=float(confidence),
+            method=method,
+            rng=rng,
+        ).confidence_interval
+        low, high = float(ci.low), float(ci.high)
+        if np.isfinite(low) and np.isfinite(high):
+            break
+    # Keep the reported interval around the reported mean, whatever the resampling did.
+    return mean, min(low, mean), max(high, mean)
+
+
+def all_pairs_spearman(pred_map, true_map, walls) -> float:
+    """Spearman over every (free cell, goal) pair, pooled over all goals.
+
+    pred_map, true_map: float ``(G, size, size)`` (or ``(size, size)`` for one
+    goal), ``map[g, r, c]`` = distance from cell ``(r, c)`` to goal ``g``;
+    walls: bool ``(size, size)`` shared by all goals, or ``(G, size, size)``.
+    Only free cells are used (walls may hold inf/NaN). Returns a float.
+    """
+    pred = np.asarray(pred_map)
+    true = np.asarray(true_map)
+    w = np.asarray(walls)
+    if pred.ndim == 2:  # a single goal
+        pred = pred[None]
+    if true.ndim == 2:
+        true = true[None]
+    if pred.ndim != 3 or pred.shape != true.shape:
+        raise ValueError(
+            f"pred_map and true_map must both be (G, size, size), got {pred.shape}, {true.shape}"
+        )
+    if w.dtype != np.bool_:
+        raise ValueError(f"walls must have dtype bool, got {w.dtype}")
+    if w.shape == pred.shape[1:]:
+        w = np.broadcast_to(w, pred.shape)
+    if w.shape != pred.shape:
+        raise ValueError(f"walls must be {pred.shape[1:]} or {pred.shape}, got {w.shape}")
+    free = ~w
+    return spearman(pred[free], true[free])

@@ -1,0 +1,194 @@
+"""Metrics: Spearman against scipy, invariances, protocols, bootstrap, bad inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from scipy import stats
+
+from repro.maze import bfs_distances_batch, free_cells
+from repro.metrics import (
+    all_pairs_spearman,
+    bootstrap_mean_ci,
+    is_constant,
+    paper_protocol_indices,
+    spearman,
+    trajectory_spearman,
+)
+from strategies import mazes, seeds
+
+# Integers from a small range: many ties, and exact under the transforms below.
+small_ints = st.integers(-5, 5)
+
+
+@st.composite
+def paired_vectors(draw, min_size: int = 2, max_size: int = 40):
+    n = draw(st.integers(min_size, max_size))
+    a = draw(st.lists(small_ints, min_size=n, max_size=n))
+    b = draw(st.lists(small_ints, min_size=n, max_size=n))
+    return np.array(a, dtype=np.float64), np.array(b, dtype=np.float64)
+
+
+INCREASING = {
+    "exp": np.exp,
+    "cubic": lambda x: x**3 + x,
+    "affine": lambda x: 2 * x + 5,
+}
+
+
+@given(paired_vectors())
+def test_spearman_matches_scipy(ab):
+    a, b = ab
+    rho = spearman(a, b)
+    assert isinstance(rho, float) and -1.0 <= rho <= 1.0
+    if is_constant(a) or is_constant(b):
+        assert rho == 0.0
+    else:
+        assert rho == pytest.approx(stats.spearmanr(a, b).statistic, abs=1e-12)
+
+
+@given(paired_vectors(), st.sampled_from(sorted(INCREASING)), st.booleans())
+def test_spearman_invariant_under_increasing_maps(ab, name, which):
+    a, b = ab
+    f = INCREASING[name]
+    before = spearman(a, b)
+    after = spearman(f(a), b) if which else spearman(a, f(b))
+    assert after == pytest.approx(before, abs=1e-12)
+    # A decreasing map flips the sign.
+    assert spearman(-a, b) == pytest.approx(-before, abs=1e-12)
+
+
+@given(st.integers(1, 30), st.floats(-1e6, 1e6))
+def test_spearman_constant_is_zero(n, c):
+    const = np.full(n, c)
+    other = np.arange(n, dtype=float)
+    assert spearman(const, other) == 0.0
+    assert spearman(other, const) == 0.0
+    assert is_constant(const)
+
+
+def test_spearman_by_hand():
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # Ranks with ties: [1, 2.5, 2.5, 4] vs [1, 2, 3, 4] -> rho = 4.5 / sqrt(4.5 * 5).
+    assert spearman([0, 1, 1, 2], [0, 1, 2, 3]) == pytest.approx(4.5 / np.sqrt(4.5 * 5))
+    assert spearman([3.0], [1.0]) == 0.0  # too short
+    assert not is_constant([1, 1, 2]) and is_constant([7]) and is_constant([])
+
+
+@pytest.mark.parametrize(
+    ("pred", "true", "match"),
+    [
+        (np.zeros((2, 2)), np.zeros((2, 2)), "pred must be 1D"),
+        ([1, 2, 3], [[1, 2, 3]], "true must be 1D"),
+        ([1, 2, 3], [1, 2], "equal lengths"),
+        ([1, np.nan, 3], [1, 2, 3], "pred must be finite"),
+        ([1, 2, 3], [1, np.inf, 3], "true must be finite"),
+        (["a", "b"], [1, 2], "pred must be real-valued"),
+    ],
+)
+def test_spearman_bad_inputs(pred, true, match):
+    with pytest.raises(ValueError, match=match):
+        spearman(pred, true)
+
+
+def test_trajectory_spearman():
+    perfect = np.arange(6, dtype=float)[::-1] * 3.0 + 1  # decreasing in t, like T - t
+    reversed_ = np.arange(4, dtype=float)
+    constant = np.full(5, 2.0)
+    noisy = np.array([5.0, 5.0, 3.0, 4.0, 0.0])
+    rho, n_const = trajectory_spearman([perfect, reversed_, constant, noisy], [5, 3, 4, 4])
+    assert n_const == 1
+    np.testing.assert_allclose(rho[:3], [1.0, -1.0, 0.0])
+    assert rho[3] == pytest.approx(stats.spearmanr(noisy, [4, 3, 2, 1, 0]).statistic)
+    assert rho.dtype == np.float64 and rho.shape == (4,)
+    # Lengths are optional and, when given, must agree with the predictions.
+    np.testing.assert_array_equal(trajectory_spearman([perfect, noisy])[0], rho[[0, 3]])
+    with pytest.raises(ValueError, match="lengths"):
+        trajectory_spearman([perfect], [4])
+    with pytest.raises(ValueError, match="lengths"):
+        trajectory_spearman([perfect], [5, 5])
+
+
+@given(seeds, st.integers(10, 200))
+def test_paper_protocol_indices(seed, n):
+    idx = paper_protocol_indices(n, np.random.default_rng(seed))
+    again = paper_protocol_indices(n, np.random.default_rng(seed))
+    np.testing.assert_array_equal(idx, again)  # reproducible from the seed alone
+    assert idx.shape == (10,) and idx.dtype == np.int64
+    assert len(set(idx.tolist())) == 10 and idx.min() >= 0 and idx.max() < n
+
+
+def test_paper_protocol_indices_bad():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="exceeds"):
+        paper_protocol_indices(5, rng)
+    with pytest.raises(ValueError, match="n_trajectories"):
+        paper_protocol_indices(0, rng, k=1)
+
+
+@given(seeds, st.lists(st.floats(-1, 1), min_size=2, max_size=50))
+def test_bootstrap_mean_ci(seed, values):
+    mean, low, high = bootstrap_mean_ci(values, np.random.default_rng(seed), n_resamples=200)
+    assert np.isfinite([mean, low, high]).all()
+    assert low <= mean <= high
+    assert mean == pytest.approx(np.mean(values))
+    again = bootstrap_mean_ci(values, np.random.default_rng(seed), n_resamples=200)
+    assert again == (mean, low, high)
+
+
+def test_bootstrap_mean_ci_degenerate():
+    rng = np.random.default_rng(0)
+    assert bootstrap_mean_ci([0.3], rng) == (0.3, 0.3, 0.3)
+    assert bootstrap_mean_ci([0.5, 0.5, 0.5], rng) == (0.5, 0.5, 0.5)
+    with pytest.raises(ValueError, match="values"):
+        bootstrap_mean_ci([], rng)
+    with pytest.raises(ValueError, match="values must be finite"):
+        bootstrap_mean_ci([0.1, np.nan], rng)
+    with pytest.raises(ValueError, match="confidence"):
+        bootstrap_mean_ci([0.1, 0.2], rng, confidence=1.5)
+
+
+def test_bootstrap_interval_narrows_with_more_data():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=2000)
+    _, lo_small, hi_small = bootstrap_mean_ci(x[:20], np.random.default_rng(2))
+    _, lo_big, hi_big = bootstrap_mean_ci(x, np.random.default_rng(2))
+    assert hi_big - lo_big < hi_small - lo_small
+
+
+@given(mazes(min_size=5, max_size=15), seeds)
+def test_all_pairs_spearman(walls, seed):
+    rng = np.random.default_rng(seed)
+    fc = free_cells(walls)
+    goals = fc[rng.choice(len(fc), size=3)]
+    true = bfs_distances_batch(np.broadcast_to(walls, (3, *walls.shape)), goals).astype(float)
+    true[true < 0] = np.inf  # walls: ignored
+    # A strictly increasing transform of the truth ranks identically.
+    pred = np.where(np.isinf(true), np.nan, np.sqrt(np.where(np.isinf(true), 0, true)) * 7 + 1)
+    assume(not is_constant(true[:, ~walls].ravel()))
+    assert all_pairs_spearman(pred, true, walls) == pytest.approx(1.0)
+    # Pooled over goals: the same as one Spearman over the concatenated free cells.
+    noisy = true + rng.normal(size=true.shape)
+    expected = spearman(
+        np.concatenate([noisy[g][~walls] for g in range(3)]),
+        np.concatenate([true[g][~walls] for g in range(3)]),
+    )
+    assert all_pairs_spearman(noisy, true, walls) == pytest.approx(expected)
+    per_goal_walls = np.broadcast_to(walls, true.shape)
+    assert all_pairs_spearman(noisy, true, per_goal_walls) == pytest.approx(expected)
+
+
+def test_all_pairs_spearman_bad_inputs():
+    walls = np.zeros((4, 4), dtype=bool)
+    with pytest.raises(ValueError, match="pred_map and true_map"):
+        all_pairs_spearman(np.zeros((2, 4, 4)), np.zeros((3, 4, 4)), walls)
+    with pytest.raises(ValueError, match="walls"):
+        all_pairs_spearman(np.zeros((2, 4, 4)), np.zeros((2, 4, 4)), np.zeros((5, 5), bool))
+    with pytest.raises(ValueError, match="walls must have dtype bool"):
+        all_pairs_spearman(np.zeros((2, 4, 4)), np.zeros((2, 4, 4)), walls.astype(int))
+    # Single-goal maps are accepted.
+    m = np.arange(16.0).reshape(4, 4)
+    assert all_pairs_spearman(m, m, walls) == pytest.approx(1.0)
