@@ -1,0 +1,73 @@
+"""Command line: ``python -m repro <command> ...``.
+
+Bad input (an unknown name, field or value; a missing or damaged file) prints
+one line ``error: ...`` naming what is wrong and exits with code 2, without a
+traceback. A diverged training run exits with code 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from repro.config import CONFIGS, REGIMES, SCALES, ConfigError, make_config, parse_sets
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors: one line, exit 2
+        self.exit(2, f"error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m repro", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train one configuration in one regime with one seed")
+    t.add_argument("--config", required=True, help=f"one of: {', '.join(CONFIGS)}")
+    t.add_argument("--regime", default="procedural", help=f"one of: {', '.join(REGIMES)}")
+    t.add_argument("--seed", type=int, default=0, help="the run's seed (default 0)")
+    t.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
+    t.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="override a configuration field (repeatable), e.g. --set steps=5000",
+    )
+    t.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda[:N]")
+    t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    return parser
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from repro.train import train
+
+    if args.regime not in REGIMES:
+        raise ConfigError(f"regime must be one of {', '.join(REGIMES)}; got {args.regime!r}")
+    if args.threads < 1:
+        raise ConfigError(f"--threads must be >= 1; got {args.threads}")
+    config = make_config(args.config, args.regime, args.seed, args.scale, parse_sets(args.set))
+    meta = train(config, device=args.device, threads=args.threads)
+    state = "already complete" if meta.get("cached") else f"trained in {meta['wall_time_s']:.1f} s"
+    print(f"{config.run_id}: {state}; final loss {meta['final_loss']:.4g}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from repro.train import TrainingDiverged
+
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except TrainingDiverged as e:
+        print(f"error: training diverged: {e}", file=sys.stderr)
+        return 3
+    except (ValueError, OSError) as e:  # ConfigError is a ValueError
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130

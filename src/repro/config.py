@@ -1,0 +1,223 @@
+"""Every run's configuration, declared in one place.
+
+The four configurations of the paper (supervised / contrastive x normal /
+stitching) are :data:`CONFIGS`; each runs in both maze regimes. A scale
+preset (:data:`SCALES`) sets the sizes: ``paper`` is the paper's setting,
+``smoke`` the same pipeline small enough for CI. Any field can be overridden
+with ``--set field=value``; every value is checked in ``__post_init__`` and a
+bad one raises :class:`ConfigError` naming the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration name, field or value is wrong; the message names it."""
+
+
+METHODS = ("supervised", "contrastive")
+DATASETS = ("normal", "stitching")
+REGIMES = ("fixed", "procedural")
+DIRECTIONS = ("backward", "forward", "symmetric")
+HEADS = ("regression", "classification")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One training run. Every field is part of the run's hash (see :func:`config_hash`)."""
+
+    method: str = "supervised"  # 'supervised' (temporal-distance regression) or 'contrastive'
+    dataset: str = "normal"  # training data: 'normal' or 'stitching' (start, goal in one quadrant)
+    regime: str = "procedural"  # 'fixed' (one maze) or 'procedural' (a maze per trajectory)
+    seed: int = 0  # the run's seed: maze(s), trajectories, initialisation, batches
+    size: int = 20  # maze side length, cells
+    loop_prob: float = 0.1  # chance to open each extra wall between two rooms
+    n_trajectories: int = 4000  # training trajectories
+    steps: int = 20_000  # optimizer steps
+    batch_size: int = 64  # pairs per step
+    lr: float = 1e-3  # Adam learning rate
+    hidden: int = 256  # width of the residual MLP
+    n_blocks: int = 2  # residual blocks (Linear-LayerNorm-ReLU) per network
+    embed_dim: int = 64  # contrastive: dimension of phi(s) and psi(g)
+    gamma: float = 0.9  # contrastive: positive offset k ~ Geometric(1 - gamma), k >= 1
+    direction: str = "backward"  # contrastive InfoNCE: 'backward', 'forward' or 'symmetric'
+    repeat: int = 1  # contrastive: copies of each trajectory in a batch (same-maze negatives)
+    head: str = "regression"  # supervised: 'regression' (MSE) or 'classification' (CE)
+    log_every: int = 100  # steps between loss-log rows
+    checkpoint_every: int = 1000  # steps between resumable checkpoints
+    snapshot_every: int = 5000  # steps between kept weight snapshots (training-length study)
+
+    def __post_init__(self) -> None:
+        _choice("method", self.method, METHODS)
+        _choice("dataset", self.dataset, DATASETS)
+        _choice("regime", self.regime, REGIMES)
+        _choice("direction", self.direction, DIRECTIONS)
+        _choice("head", self.head, HEADS)
+        _int("seed", self.seed, 0)
+        _int("size", self.size, 3, 200)
+        _int("n_trajectories", self.n_trajectories, 1, 10_000_000)
+        _int("steps", self.steps, 1, 100_000_000)
+        _int("batch_size", self.batch_size, 2, 1_000_000)
+        _int("hidden", self.hidden, 1, 100_000)
+        _int("n_blocks", self.n_blocks, 0, 1000)
+        _int("embed_dim", self.embed_dim, 1, 100_000)
+        _int("repeat", self.repeat, 1, self.batch_size)
+        for name in ("log_every", "checkpoint_every", "snapshot_every"):
+            _int(name, getattr(self, name), 1, 100_000_000)
+        _float("loop_prob", self.loop_prob, 0.0, 1.0, closed=True)
+        _float("gamma", self.gamma, 0.0, 1.0, closed=False)
+        _float("lr", self.lr, 0.0, 10.0, closed=False)
+        if self.batch_size % self.repeat:
+            raise ConfigError(f"repeat={self.repeat} must divide batch_size={self.batch_size}")
+        if self.checkpoint_every % self.log_every:
+            raise ConfigError(
+                f"checkpoint_every={self.checkpoint_every} must be a multiple of "
+                f"log_every={self.log_every}"
+            )
+
+    @property
+    def name(self) -> str:
+        """The configuration's name, e.g. 'supervised-normal'."""
+        return f"{self.method}-{self.dataset}"
+
+    @property
+    def run_id(self) -> str:
+        """'<regime>/<config>__s<seed>': the run's folder under results/runs."""
+        return f"{self.regime}/{self.name}__s{self.seed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _choice(name: str, value: Any, options: tuple[str, ...]) -> None:
+    if value not in options:
+        raise ConfigError(f"{name} must be one of {', '.join(options)}; got {value!r}")
+
+
+def _int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(f"{name} must be an integer; got {value!r}")
+    if value < lo or (hi is not None and value > hi):
+        bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ConfigError(f"{name} must be {bound}; got {value!r}")
+
+
+def _float(name: str, value: Any, lo: float, hi: float, closed: bool) -> None:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number; got {value!r}")
+    ok = lo <= value <= hi if closed else lo < value < hi
+    if not ok:
+        interval = f"[{lo}, {hi}]" if closed else f"({lo}, {hi})"
+        raise ConfigError(f"{name} must be in {interval}; got {value!r}")
+
+
+# The paper's four configurations: the only place they are declared.
+CONFIGS: dict[str, dict[str, Any]] = {
+    "supervised-normal": {"method": "supervised", "dataset": "normal"},
+    "supervised-stitching": {"method": "supervised", "dataset": "stitching"},
+    "contrastive-normal": {"method": "contrastive", "dataset": "normal"},
+    "contrastive-stitching": {"method": "contrastive", "dataset": "stitching"},
+}
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A size preset: field overrides for every run, and how many seeds to run."""
+
+    overrides: dict[str, Any]  # RunConfig fields set by this scale
+    seeds: int  # seeds per configuration and regime
+    eval_overrides: dict[str, Any]  # EvalConfig fields set by this scale
+
+
+SCALES: dict[str, Scale] = {
+    # The paper's numbers (RunConfig defaults), three seeds.
+    "paper": Scale(overrides={}, seeds=3, eval_overrides={}),
+    # The whole pipeline in well under two minutes on two cores.
+    "smoke": Scale(
+        overrides={
+            "size": 8,
+            "n_trajectories": 200,
+            "steps": 60,
+            "hidden": 32,
+            "embed_dim": 16,
+            "batch_size": 16,
+            "log_every": 10,
+            "checkpoint_every": 20,
+            "snapshot_every": 30,
+        },
+        seeds=1,
+        eval_overrides={"n_test": 100, "n_plan": 40, "budget": 100},
+    ),
+}
+
+
+def parse_value(name: str, text: str) -> Any:
+    """Convert the text of ``--set name=text`` to the type of RunConfig field ``name``."""
+    types = {f.name: f.type for f in fields(RunConfig)}
+    if name not in types:
+        raise ConfigError(f"unknown field {name!r}; fields are: {', '.join(types)}")
+    kind = types[name]
+    try:
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be {'an integer' if kind == 'int' else 'a number'}; got {text!r}"
+        ) from None
+    return text
+
+
+def parse_sets(items: list[str]) -> dict[str, Any]:
+    """Parse ``['field=value', ...]`` into typed overrides; ConfigError naming the field."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"--set expects field=value; got {item!r}")
+        name, text = item.split("=", 1)
+        name = name.strip()
+        out[name] = parse_value(name, text.strip())
+    return out
+
+
+def make_config(
+    name: str, regime: str, seed: int, scale: str = "paper", sets: dict[str, Any] | None = None
+) -> RunConfig:
+    """The RunConfig of configuration ``name`` in ``regime`` at ``scale``, with overrides."""
+    if name not in CONFIGS:
+        raise ConfigError(f"unknown configuration {name!r}; choose from: {', '.join(CONFIGS)}")
+    if scale not in SCALES:
+        raise ConfigError(f"unknown scale {scale!r}; choose from: {', '.join(SCALES)}")
+    values: dict[str, Any] = {**SCALES[scale].overrides, **CONFIGS[name]}
+    values.update(regime=regime, seed=seed)
+    for key, value in (sets or {}).items():
+        if key not in {f.name for f in fields(RunConfig)}:
+            raise ConfigError(f"unknown field {key!r}")
+        if key in ("method", "dataset") and value != values[key]:
+            raise ConfigError(f"{key} is fixed by the configuration name {name!r}")
+        values[key] = value
+    return RunConfig(**values)
+
+
+def config_from_dict(d: dict[str, Any]) -> RunConfig:
+    """Rebuild a RunConfig from :meth:`RunConfig.to_dict` output; ConfigError on unknown keys."""
+    known = {f.name for f in fields(RunConfig)}
+    unknown = set(d) - known
+    if unknown:
+        raise ConfigError(f"unknown field(s) {', '.join(sorted(unknown))}")
+    return RunConfig(**d)
+
+
+def config_hash(config: Any) -> str:
+    """sha256 (first 16 hex digits) of the configuration's canonical JSON."""
+    data = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else config
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

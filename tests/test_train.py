@@ -1,0 +1,158 @@
+"""Trainer: determinism, exact resume after interruption, caching, divergence, CLI errors."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from repro.config import make_config
+from repro.train import TrainingDiverged, train
+
+
+def smoke(name="supervised-normal", regime="fixed", **sets):
+    return make_config(name, regime, 0, "smoke", sets)
+
+
+def weights(path):
+    return torch.load(path, weights_only=True)
+
+
+def same_weights(a, b):
+    wa, wb = weights(a), weights(b)
+    return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+@pytest.mark.parametrize("name", ["supervised-normal", "contrastive-stitching"])
+@pytest.mark.parametrize("regime", ["fixed", "procedural"])
+def test_same_seed_same_run(tmp_path, name, regime):
+    config = smoke(name, regime)
+    a = train(config, tmp_path / "a", progress=False)
+    b = train(config, tmp_path / "b", progress=False)
+    assert (tmp_path / "a/loss.csv").read_text() == (tmp_path / "b/loss.csv").read_text()
+    assert same_weights(tmp_path / "a/model.pt", tmp_path / "b/model.pt")
+    assert a["model_sha256"] == b["model_sha256"]
+    other = train(make_config(name, regime, 1, "smoke"), tmp_path / "c", progress=False)
+    assert other["model_sha256"] != a["model_sha256"]
+
+
+class Interrupt(Exception):
+    pass
+
+
+@pytest.mark.parametrize("name", ["supervised-normal", "contrastive-normal"])
+@pytest.mark.parametrize("stop_at", [1, 20, 33, 59])
+def test_resume_after_interrupt_gives_identical_weights(tmp_path, name, stop_at):
+    config = smoke(name, "procedural")  # 60 steps, checkpoints every 20
+    train(config, tmp_path / "whole", progress=False)
+
+    def boom(step):
+        if step == stop_at:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(config, tmp_path / "cut", progress=False, on_step=boom)
+    assert not (tmp_path / "cut/run.json").exists()
+    meta = train(config, tmp_path / "cut", progress=False)
+    assert meta["resumed_from_step"] == stop_at - stop_at % 20
+    assert same_weights(tmp_path / "whole/model.pt", tmp_path / "cut/model.pt")
+    assert (tmp_path / "whole/loss.csv").read_text() == (tmp_path / "cut/loss.csv").read_text()
+    for snap in (tmp_path / "whole/snapshots").iterdir():
+        assert same_weights(snap, tmp_path / "cut/snapshots" / snap.name)
+
+
+def test_complete_run_not_retrained_changed_setting_retrains(tmp_path):
+    config = smoke()
+    first = train(config, tmp_path, progress=False)
+    again = train(config, tmp_path, progress=False)
+    assert again.get("cached") and again["model_sha256"] == first["model_sha256"]
+    changed = train(smoke(lr=2e-3), tmp_path, progress=False)
+    assert not changed.get("cached") and changed["model_sha256"] != first["model_sha256"]
+
+
+def test_nan_stops_run_and_keeps_last_good_checkpoint(tmp_path):
+    config = smoke("contrastive-normal", "fixed")
+    model_ref = {}
+
+    def poison(step):
+        if step == 25:  # after the checkpoint at step 20
+            ckpt = torch.load(tmp_path / "checkpoints/last.pt", weights_only=False)
+            model_ref["ckpt_step"] = ckpt["step"]
+            raise _Poison
+
+    class _Poison(Exception):
+        pass
+
+    with pytest.raises(_Poison):
+        train(config, tmp_path, progress=False, on_step=poison)
+    # Poison the weights in the checkpoint's place: resume with a NaN parameter.
+    ckpt = torch.load(tmp_path / "checkpoints/last.pt", weights_only=False)
+    first = next(iter(ckpt["model"]))
+    ckpt["model"][first] = ckpt["model"][first] * float("nan")
+    torch.save(ckpt, tmp_path / "checkpoints/last.pt")
+    with pytest.raises(
+        TrainingDiverged, match=r"step 21.*contrastive-normal|contrastive-normal.*step 21"
+    ):
+        train(config, tmp_path, progress=False)
+    assert model_ref["ckpt_step"] == 20
+    assert (tmp_path / "checkpoints/last.pt").exists()
+    assert not (tmp_path / "run.json").exists()
+
+
+def run_cli(*args, env_results):
+    import os
+
+    env = {**os.environ, "REPRO_RESULTS": str(env_results)}
+    return subprocess.run(
+        [sys.executable, "-m", "repro", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["--config", "supervised-sideways"], "supervised-sideways"),
+        (["--config", "supervised-normal", "--set", "colour=red"], "colour"),
+        (["--config", "supervised-normal", "--set", "steps=many"], "steps"),
+        (["--config", "supervised-normal", "--set", "steps=0"], "steps"),
+        (["--config", "contrastive-normal", "--set", "gamma=1.0"], "gamma"),
+        (["--config", "contrastive-normal", "--set", "gamma=0"], "gamma"),
+        (["--config", "supervised-normal", "--set", "batch_size=1"], "batch_size"),
+        (["--config", "supervised-normal", "--set", "lr"], "lr"),
+        (["--config", "supervised-normal", "--regime", "wobbly"], "regime"),
+        (["--config", "supervised-normal", "--scale", "huge"], "huge"),
+        (["--config", "supervised-normal", "--device", "tpu"], "device"),
+    ],
+)
+def test_cli_bad_input_exit_2_no_traceback(tmp_path, args, name):
+    out = run_cli("train", "--scale", "smoke", *args, env_results=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr
+    assert name in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_cli_trains_smoke_run(tmp_path):
+    out = run_cli(
+        "train",
+        "--config",
+        "contrastive-normal",
+        "--regime",
+        "fixed",
+        "--scale",
+        "smoke",
+        env_results=tmp_path,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "runs/fixed/contrastive-normal__s0/run.json").exists()
+    out = run_cli(
+        "train",
+        "--config",
+        "contrastive-normal",
+        "--regime",
+        "fixed",
+        "--scale",
+        "smoke",
+        env_results=tmp_path,
+    )
+    assert "already complete" in out.stdout
