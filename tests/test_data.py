@@ -22,7 +22,7 @@ def _check_paths(ds):
         assert tuple(path[0]) != tuple(path[-1])
 
 
-@given(st.sampled_from(["normal", "stitching", "test"]), sizes, seeds, regimes)
+@given(st.sampled_from(["normal", "stitching", "test", "plan"]), sizes, seeds, regimes)
 def test_paths_are_shortest_and_valid(kind, size, seed, regime):
     ds = make_dataset(kind, 12, seed, size, regime)
     assert len(ds) == 12 and ds.walls.shape == (12, size, size)
@@ -49,7 +49,8 @@ def test_normal_covers_all_quadrant_pairs(size, seed, regime):
 
 @given(sizes, seeds)
 def test_fixed_regime_uses_one_maze_for_train_and_test(size, seed):
-    sets = [make_dataset(k, 8, seed, size, "fixed") for k in ("normal", "stitching", "test")]
+    kinds = ("normal", "stitching", "test", "plan")
+    sets = [make_dataset(k, 8, seed, size, "fixed") for k in kinds]
     first = sets[0].walls[0]
     for ds in sets:
         assert (ds.walls == first[None]).all()
@@ -60,9 +61,10 @@ def test_procedural_test_mazes_never_train_mazes(size, train_seed, test_seed):
     train = make_dataset("normal", 20, train_seed, size, "procedural")
     assert all(maze_split(m) == "train" for m in train.mazes)
     if size >= 5:  # a 3x3 or 4x4 maze may hold no task of length >= 5
-        test = make_dataset("test", 20, test_seed, size, "procedural")
         train_keys = {m.tobytes() for m in train.mazes}
-        assert all(m.tobytes() not in train_keys for m in test.mazes)
+        for kind in ("test", "plan"):
+            held_out = make_dataset(kind, 20, test_seed, size, "procedural")
+            assert all(m.tobytes() not in train_keys for m in held_out.mazes)
 
 
 @given(st.sampled_from(["normal", "stitching", "test"]), sizes, seeds, regimes)

@@ -36,7 +36,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda[:N]")
     t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+
+    e = sub.add_parser("evaluate", help="write metrics.json for trained runs, and the baselines")
+    which = e.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run", help="a run id, <regime>/<config>__s<seed>")
+    which.add_argument("--all", action="store_true", help="every finished run under results/runs")
+    e.add_argument("--scale", default="paper", help=f"evaluation preset: {', '.join(SCALES)}")
+    e.add_argument("--device", default="cpu", help="cpu (default), auto, cuda[:N]")
+    e.add_argument("--force", action="store_true", help="recompute even if up to date")
     return parser
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import torch
+
+    from repro.config import make_eval_config
+    from repro.evaluate import evaluate_baselines, evaluate_run
+    from repro.paths import run_dir, runs_dir
+    from repro.train import load_model
+
+    torch.set_num_threads(1)
+    ev = make_eval_config(args.scale)
+    if args.all:
+        runs = sorted(p.parent for p in runs_dir().glob("*/*/run.json"))
+        if not runs:
+            raise ValueError(f"no finished runs under {runs_dir()}")
+    else:
+        runs = [run_dir(args.run)]
+        if not runs[0].is_dir():
+            raise ValueError(f"run folder {runs[0]} does not exist")
+    for run in runs:
+        m = evaluate_run(run, ev, args.device, args.force)
+        _, config = load_model(run)
+        evaluate_baselines(config, ev, args.force)
+        p = m["planning"]
+        print(
+            f"{m['run_id']}: spearman paper {m['spearman']['paper']['mean']:.3f}, "
+            f"full {m['spearman']['full']['mean']:.3f}; solved search "
+            f"{p['search']['solved_rate']:.3f}, greedy {p['greedy']['solved_rate']:.3f}"
+        )
+    return 0
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -53,7 +92,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train}
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate}
 
 
 def main(argv: list[str] | None = None) -> int:

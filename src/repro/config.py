@@ -118,6 +118,42 @@ def _float(name: str, value: Any, lo: float, hi: float, closed: bool) -> None:
         raise ConfigError(f"{name} must be in {interval}; got {value!r}")
 
 
+@dataclass(frozen=True)
+class EvalConfig:
+    """How every trained model (and every baseline) is measured."""
+
+    n_test: int = 1000  # test trajectories (T >= 5) for the full-test-set Spearman
+    n_paper: int = 10  # trajectories in the paper's Spearman protocol
+    protocol_seed: int = 2025  # picks the paper protocol's trajectories from the test set
+    eval_seed: int = 10_000  # procedural regime: seed of the unseen test and planning mazes
+    n_plan: int = 400  # planning instances
+    budget: int = 400  # planning budget: expansions per instance
+    n_bootstrap: int = 2000  # bootstrap resamples for the 95% interval
+    bootstrap_seed: int = 7  # seed of the bootstrap's generator
+    n_allpairs: int = 5  # test mazes whose every (cell, goal) pair is scored against BFS
+    heatmap_index: int = 0  # test trajectory whose maze and goal the heatmap figure shows
+
+    def __post_init__(self) -> None:
+        for name in ("n_test", "n_paper", "n_plan", "budget", "n_bootstrap", "n_allpairs"):
+            _int(name, getattr(self, name), 1, 10_000_000)
+        for name in ("protocol_seed", "eval_seed", "bootstrap_seed", "heatmap_index"):
+            _int(name, getattr(self, name), 0)
+        if self.n_paper > self.n_test:
+            raise ConfigError(f"n_paper={self.n_paper} must be <= n_test={self.n_test}")
+        if self.heatmap_index >= self.n_test:
+            raise ConfigError(f"heatmap_index={self.heatmap_index} must be < n_test")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def make_eval_config(scale: str = "paper") -> EvalConfig:
+    """The evaluation settings of a scale preset."""
+    if scale not in SCALES:
+        raise ConfigError(f"unknown scale {scale!r}; choose from: {', '.join(SCALES)}")
+    return EvalConfig(**SCALES[scale].eval_overrides)
+
+
 # The paper's four configurations: the only place they are declared.
 CONFIGS: dict[str, dict[str, Any]] = {
     "supervised-normal": {"method": "supervised", "dataset": "normal"},

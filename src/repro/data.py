@@ -27,11 +27,12 @@ import numpy as np
 from repro.io import atomic_write_bytes
 from repro.maze import _check_size, generate_maze, quadrant_map, sample_paths_batch
 
-KINDS = ("normal", "stitching", "test")
+KINDS = ("normal", "stitching", "test", "plan")
 REGIMES = ("fixed", "procedural")
 TEST_MIN_LENGTH = 5  # test trajectories have T >= 5 (DESIGN)
 _STREAM_MAZE = 0
-_STREAM_TASK = {"normal": 1, "stitching": 2, "test": 3}
+_STREAM_TASK = {"normal": 1, "stitching": 2, "test": 3, "plan": 4}
+_HELD_OUT = ("test", "plan")  # kinds drawn in unseen (test-split) mazes
 _MAX_REJECTIONS = 10_000
 
 
@@ -152,10 +153,11 @@ def make_dataset(
 ) -> Dataset:
     """Build ``n_trajectories`` BFS shortest paths of the given kind and regime.
 
-    kind: 'normal' (start, goal anywhere), 'stitching' (both in one quadrant)
-    or 'test' (like normal, T >= 5). regime: 'fixed' (one maze from ``seed``
-    for every kind) or 'procedural' (a fresh maze per trajectory). The same
-    arguments give the same dataset bit for bit.
+    kind: 'normal' (start, goal anywhere), 'stitching' (both in one quadrant),
+    'test' (like normal, T >= 5, in unseen mazes) or 'plan' (planning
+    instances: like normal, in unseen mazes, their own stream).
+    regime: 'fixed' (one maze from ``seed`` for every kind) or 'procedural' (a
+    fresh maze per trajectory). The same arguments give the same dataset bit for bit.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -173,10 +175,12 @@ def make_dataset(
         mazes = generate_maze(size, maze_rng, loop_prob)[None]
         maze_of = np.zeros(n, dtype=np.int64)
     else:
-        # The test split draws from its own maze stream too.
-        if kind == "test":
-            maze_rng = np.random.default_rng(np.random.SeedSequence([int(seed), _STREAM_MAZE, 1]))
-        mazes = _draw_mazes(n, size, "test" if kind == "test" else "train", maze_rng, loop_prob)
+        # Held-out kinds draw their own maze streams, from the test split only.
+        if kind in _HELD_OUT:
+            stream = [int(seed), _STREAM_MAZE, 1 + _HELD_OUT.index(kind)]
+            maze_rng = np.random.default_rng(np.random.SeedSequence(stream))
+        split = "test" if kind in _HELD_OUT else "train"
+        mazes = _draw_mazes(n, size, split, maze_rng, loop_prob)
         maze_of = np.arange(n, dtype=np.int64)
     walls = mazes[maze_of] if mazes.shape[0] > 1 else np.broadcast_to(mazes, (n, size, size))
     starts, goals = _draw_tasks(kind, walls, task_rng)

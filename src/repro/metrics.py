@@ -9,6 +9,7 @@ and callers report how many there were. Randomness comes only from
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -128,14 +129,16 @@ def bootstrap_mean_ci(
     if is_constant(v):
         return mean, mean, mean
     for method in ("BCa", "percentile"):
-        ci = stats.bootstrap(
-            (v,),
-            np.mean,
-            n_resamples=int(n_resamples),
-            confidence_level=float(confidence),
-            method=method,
-            rng=rng,
-        ).confidence_interval
+        with warnings.catch_warnings():  # BCa warns on near-degenerate data; handled below
+            warnings.simplefilter("ignore")
+            ci = stats.bootstrap(
+                (v,),
+                np.mean,
+                n_resamples=int(n_resamples),
+                confidence_level=float(confidence),
+                method=method,
+                rng=rng,
+            ).confidence_interval
         low, high = float(ci.low), float(ci.high)
         if np.isfinite(low) and np.isfinite(high):
             break

@@ -38,7 +38,9 @@ class ResidualBlock(nn.Module):
 class Trunk(nn.Module):
     """One-hot positions (and optionally walls) -> residual MLP -> ``out_dim`` features.
 
-    positions: int64 (B, n_positions) cell indices; walls: float (B, cells) or None.
+    positions: int64 (B, n_positions) cell indices; walls: float (B, cells), or
+    float (M, cells) distinct mazes with ``maze_index`` int64 (B,) picking each
+    row's maze (the walls' projection is then computed once per maze); or None.
     Returns float (B, out_dim).
     """
 
@@ -78,12 +80,13 @@ class Trunk(nn.Module):
         for block in self.blocks:
             block.norm.reset_parameters()  # ones and zeros: no randomness
 
-    def forward(self, positions: torch.Tensor, walls: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, positions, walls, maze_index=None) -> torch.Tensor:
         x = self.bias
         for k in range(positions.shape[1]):
             x = x + self.pos_weight[k].index_select(0, positions[:, k])  # (B, hidden)
         if self.walls is not None:
-            x = x + self.walls(walls)
+            proj = self.walls(walls)  # (B or M, hidden)
+            x = x + (proj if maze_index is None else proj.index_select(0, maze_index))
         return self.out(self.blocks(x))
 
 
@@ -105,16 +108,20 @@ class SupervisedDistance(nn.Module):
         )
         self.register_buffer("steps", torch.arange(out_dim, dtype=torch.float32), persistent=False)
 
-    def outputs(self, walls, states, goals) -> torch.Tensor:
+    def outputs(self, walls, states, goals, maze_index=None) -> torch.Tensor:
         """Raw outputs: (B,) softplus value, or (B, max_steps + 1) logits."""
-        out = self.trunk(torch.stack([states, goals], dim=1), walls)
+        out = self.trunk(torch.stack([states, goals], dim=1), walls, maze_index)
         if self.head == "regression":
             return nn.functional.softplus(out[:, 0])
         return out
 
-    def distance(self, walls, states, goals) -> torch.Tensor:
-        """Predicted steps from each state to its goal: float (B,), >= 0."""
-        out = self.outputs(walls, states, goals)
+    def distance(self, walls, states, goals, maze_index=None) -> torch.Tensor:
+        """Predicted steps from each state to its goal: float (B,), >= 0.
+
+        walls: float (B, cells), or (M, cells) with maze_index (B,), or None
+        (fixed regime); states, goals: int64 (B,) cell indices r * size + c.
+        """
+        out = self.outputs(walls, states, goals, maze_index)
         if self.head == "regression":
             return out
         return torch.softmax(out, dim=1) @ self.steps
@@ -131,12 +138,14 @@ class ContrastiveDistance(nn.Module):
         self.phi = Trunk(*args)
         self.psi = Trunk(*args)
 
-    def encode(self, walls, states, goals) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode(self, walls, states, goals, maze_index=None) -> tuple[torch.Tensor, torch.Tensor]:
         """phi(s), psi(g): float (B, embed_dim) each."""
-        return self.phi(states[:, None], walls), self.psi(goals[:, None], walls)
+        phi = self.phi(states[:, None], walls, maze_index)
+        return phi, self.psi(goals[:, None], walls, maze_index)
 
-    def distance(self, walls, states, goals) -> torch.Tensor:
-        phi, psi = self.encode(walls, states, goals)
+    def distance(self, walls, states, goals, maze_index=None) -> torch.Tensor:
+        """||phi(s) - psi(g)||_2: float (B,); arguments as SupervisedDistance.distance."""
+        phi, psi = self.encode(walls, states, goals, maze_index)
         return torch.linalg.vector_norm(phi - psi, dim=1)
 
 

@@ -1,0 +1,313 @@
+"""Measure a trained model, or a baseline heuristic, the way the paper does and more.
+
+Every scorer (a trained model or a baseline) answers one question,
+``pairs(mazes, maze_index, states, goals) -> d``, and everything else is built
+on it: per-trajectory Spearman under both protocols, the all-pairs rank
+correlation against BFS, heatmaps, and planning in both modes on frozen
+instances. Results go to ``metrics.json`` beside the run (models) or to
+``results/baselines.json`` (baselines), written atomically, NaN refused.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from repro.config import EvalConfig, RunConfig, config_hash
+from repro.data import Dataset, load_dataset, make_dataset, save_dataset
+from repro.io import read_json, write_json
+from repro.maze import bfs_distances_batch
+from repro.metrics import (
+    all_pairs_spearman,
+    bootstrap_mean_ci,
+    paper_protocol_indices,
+    trajectory_spearman,
+)
+from repro.paths import results_dir
+from repro.planning import MODES, plan_many, solved_rate_curve
+
+BASELINES = ("oracle", "manhattan", "constant")
+
+
+# ---------------------------------------------------------------------------- instances
+
+
+def context_key(config: RunConfig) -> str:
+    """Which evaluation data a run is judged on: its maze (fixed) or the shared unseen mazes."""
+    return f"fixed__s{config.seed}" if config.regime == "fixed" else "procedural"
+
+
+def eval_dataset(kind: str, config: RunConfig, ev: EvalConfig) -> Dataset:
+    """The frozen test ('test') or planning ('plan') set a run is evaluated on.
+
+    Fixed regime: drawn in the run's own maze (its seed), from a stream
+    disjoint from training. Procedural: unseen mazes from ``ev.eval_seed``,
+    the same for every run. Saved under ``results/instances/`` the first time
+    and loaded (content hash checked) afterwards.
+    """
+    n = ev.n_test if kind == "test" else ev.n_plan
+    seed = config.seed if config.regime == "fixed" else ev.eval_seed
+    name = f"{config.regime}-{kind}-size{config.size}-lp{config.loop_prob}-n{n}-seed{seed}.npz"
+    path = results_dir() / "instances" / name
+    if path.exists():
+        return load_dataset(path)
+    ds = make_dataset(kind, n, seed, config.size, config.regime, config.loop_prob)
+    save_dataset(ds, path)
+    return ds
+
+
+# ---------------------------------------------------------------------------- scorers
+
+
+class ModelScorer:
+    """d(s, g) from a trained model, in chunks, walls projected once per maze."""
+
+    def __init__(self, model: torch.nn.Module, config: RunConfig, chunk: int = 16384) -> None:
+        self.model, self.config, self.chunk = model, config, chunk
+        self.device = next(model.parameters()).device
+
+    @torch.no_grad()
+    def pairs(self, mazes, maze_index, states, goals) -> np.ndarray:
+        """mazes bool (M, S, S); maze_index int (n,); states, goals int (n, 2) -> float64 (n,)."""
+        size = self.config.size
+        dev = self.device
+        s = torch.from_numpy(states[:, 0] * size + states[:, 1]).to(dev)
+        g = torch.from_numpy(goals[:, 0] * size + goals[:, 1]).to(dev)
+        idx = torch.from_numpy(np.asarray(maze_index, dtype=np.int64)).to(dev)
+        w = None
+        if self.config.regime == "procedural":
+            w = torch.from_numpy(mazes.reshape(len(mazes), -1).astype(np.float32)).to(dev)
+        out = np.empty(len(s), dtype=np.float64)
+        for a in range(0, len(s), self.chunk):
+            b = slice(a, a + self.chunk)
+            if w is None:
+                d = self.model.distance(None, s[b], g[b])
+            else:
+                # Only the mazes this chunk uses go through the walls layer.
+                used, local = torch.unique(idx[b], return_inverse=True)
+                d = self.model.distance(w.index_select(0, used), s[b], g[b], local)
+            out[b] = d.double().cpu().numpy()
+        return out
+
+
+class BaselineScorer:
+    """The oracle (BFS), Manhattan and constant heuristics as scorers."""
+
+    def __init__(self, kind: str) -> None:
+        if kind not in BASELINES:
+            raise ValueError(f"baseline must be one of {BASELINES}, got {kind!r}")
+        self.kind = kind
+
+    def pairs(self, mazes, maze_index, states, goals) -> np.ndarray:
+        if self.kind == "constant":
+            return np.zeros(len(states))
+        if self.kind == "manhattan":
+            return np.abs(states - goals).sum(axis=1).astype(np.float64)
+        # oracle: one BFS per distinct (maze, goal), from the goal.
+        keys = np.stack([maze_index, goals[:, 0], goals[:, 1]], axis=1)
+        uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+        dist = bfs_distances_batch(mazes[uniq[:, 0]], uniq[:, 1:])
+        return dist[inv.reshape(-1), states[:, 0], states[:, 1]].astype(np.float64)
+
+
+def heuristic_maps(scorer, mazes, maze_index, goals) -> np.ndarray:
+    """d(cell, goal_i) on the free cells of maze ``maze_index[i]``, inf on walls.
+
+    mazes: bool (M, S, S); maze_index: int (n,); goals: int (n, 2) -> float64 (n, S, S).
+    """
+    n, size = len(goals), mazes.shape[1]
+    free = ~mazes[maze_index]  # (n, S, S)
+    inst, rows, cols = np.nonzero(free)
+    d = scorer.pairs(mazes, maze_index[inst], np.stack([rows, cols], 1), goals[inst])
+    out = np.full((n, size, size), np.inf)
+    out[inst, rows, cols] = d
+    return out
+
+
+# ---------------------------------------------------------------------------- metrics
+
+
+def trajectory_predictions(scorer, ds: Dataset) -> list[np.ndarray]:
+    """Predicted d(s_t, s_T) along every path: one float64 (T + 1,) array per trajectory."""
+    goal_rows = ds.offsets[1:] - 1  # last cell of each path
+    per_cell_traj = np.repeat(np.arange(len(ds)), ds.lengths + 1)
+    goals = ds.cells[goal_rows][per_cell_traj]
+    pred = scorer.pairs(ds.mazes, ds.maze_of[per_cell_traj], ds.cells, goals)
+    return np.split(pred, ds.offsets[1:-1])
+
+
+def spearman_metrics(preds: list[np.ndarray], ds: Dataset, ev: EvalConfig) -> dict[str, Any]:
+    """Both Spearman protocols: the paper's 10 trajectories and the full test set."""
+    rho, n_constant = trajectory_spearman(preds, ds.lengths)
+    picks = paper_protocol_indices(len(ds), np.random.default_rng(ev.protocol_seed), ev.n_paper)
+    _, paper_constant = trajectory_spearman([preds[i] for i in picks])
+    mean, low, high = bootstrap_mean_ci(
+        rho, np.random.default_rng(ev.bootstrap_seed), n_resamples=ev.n_bootstrap
+    )
+    return {
+        "paper": {
+            "mean": float(rho[picks].mean()),
+            "per_trajectory": rho[picks].tolist(),
+            "indices": picks.tolist(),
+            "n_constant": int(paper_constant),
+        },
+        "full": {
+            "mean": mean,
+            "ci_low": low,
+            "ci_high": high,
+            "n": len(rho),
+            "n_constant": int(n_constant),
+        },
+    }
+
+
+def all_pairs_metric(scorer, ds: Dataset, ev: EvalConfig) -> float:
+    """Rank correlation over every (cell, goal) pair of the first test mazes, against BFS."""
+    maze_ids = np.unique(ds.maze_of)[: ev.n_allpairs]
+    preds, truths, walls = [], [], []
+    for m in maze_ids:
+        maze = ds.mazes[m]
+        goals = np.argwhere(~maze)  # every free cell is a goal
+        idx = np.full(len(goals), m)
+        preds.append(heuristic_maps(scorer, ds.mazes, idx, goals))
+        truths.append(heuristic_maps(BaselineScorer("oracle"), ds.mazes, idx, goals))
+        walls.append(np.broadcast_to(maze, preds[-1].shape))
+    return all_pairs_spearman(np.concatenate(preds), np.concatenate(truths), np.concatenate(walls))
+
+
+def planning_metrics(scorer, plan: Dataset, ev: EvalConfig) -> dict[str, Any]:
+    """Both planning modes on the frozen instances, with solved-rate-vs-budget curves."""
+    starts = plan.cells[plan.offsets[:-1]]
+    goals = plan.cells[plan.offsets[1:] - 1]
+    h = heuristic_maps(scorer, plan.mazes, plan.maze_of, goals)
+    walls = plan.mazes[plan.maze_of]
+    bfs = plan.lengths.astype(np.float64)
+    out: dict[str, Any] = {}
+    for mode in MODES:
+        stats = plan_many(walls, starts, goals, h, ev.budget, mode)
+        solved = stats.solved
+        ratio = stats.path_len[solved] / bfs[solved]
+        out[mode] = {
+            "solved_rate": float(solved.mean()),
+            "mean_expanded": float(stats.expanded.mean()),
+            "mean_expanded_solved": float(stats.expanded[solved].mean()) if solved.any() else None,
+            "path_ratio": float(ratio.mean()) if solved.any() else None,
+            "curve": solved_rate_curve(stats.expanded, solved, ev.budget).tolist(),
+            "n": int(len(solved)),
+        }
+    return out
+
+
+def heatmap_figure_data(scorer, ds: Dataset, ev: EvalConfig) -> dict[str, Any]:
+    """The heatmap of one fixed test maze and goal, and the BFS truth beside it."""
+    i = ev.heatmap_index
+    m = ds.maze_of[i : i + 1]
+    goal = ds.path(i)[-1][None]
+    pred = heuristic_maps(scorer, ds.mazes, m, goal)[0]
+    true = heuristic_maps(BaselineScorer("oracle"), ds.mazes, m, goal)[0]
+    walls = ds.mazes[m[0]]
+
+    def as_list(a: np.ndarray) -> list:  # JSON: null on walls
+        return [
+            [None if w else float(v) for v, w in zip(r, wr, strict=True)]
+            for r, wr in zip(a, walls, strict=True)
+        ]
+
+    return {
+        "index": i,
+        "goal": goal[0].tolist(),
+        "walls": walls.astype(int).tolist(),
+        "pred": as_list(pred),
+        "bfs": as_list(true),
+    }
+
+
+def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig) -> dict[str, Any]:
+    """Every metric of one scorer on the evaluation data of ``config``'s context."""
+    t0 = time.perf_counter()
+    test = eval_dataset("test", config, ev)
+    plan = eval_dataset("plan", config, ev)
+    t1 = time.perf_counter()
+    preds = trajectory_predictions(scorer, test)
+    spear = spearman_metrics(preds, test, ev)
+    t2 = time.perf_counter()
+    planning = planning_metrics(scorer, plan, ev)
+    t3 = time.perf_counter()
+    allpairs = all_pairs_metric(scorer, test, ev)
+    t4 = time.perf_counter()
+    paper = spear["paper"]["indices"]
+    return {
+        "spearman": spear,
+        "all_pairs_spearman": allpairs,
+        "planning": planning,
+        "figures": {
+            "trajectories": [
+                {
+                    "index": i,
+                    "pred": preds[i].tolist(),
+                    "true": list(range(int(test.lengths[i]), -1, -1)),
+                }
+                for i in paper
+            ],
+            "heatmap": heatmap_figure_data(scorer, test, ev),
+        },
+        "timing_s": {
+            "instances": round(t1 - t0, 3),
+            "spearman": round(t2 - t1, 3),
+            "planning": round(t3 - t2, 3),
+            "all_pairs": round(t4 - t3, 3),
+        },
+    }
+
+
+# ---------------------------------------------------------------------------- entry points
+
+
+def evaluate_run(run: Path, ev: EvalConfig, device: str = "cpu", force: bool = False) -> dict:
+    """Write ``metrics.json`` beside a finished run (skipped if up to date) and return it."""
+    from repro.train import load_model
+
+    run = Path(run)
+    model, config = load_model(run, device)
+    meta = read_json(run / "run.json")
+    key = {"model_sha256": meta["model_sha256"], "eval_hash": config_hash(ev)}
+    out = run / "metrics.json"
+    if out.exists() and not force:
+        try:
+            old = read_json(out)
+            if all(old.get(k) == v for k, v in key.items()):
+                return old
+        except ValueError:
+            pass  # damaged: recompute
+    metrics = evaluate_scorer(ModelScorer(model, config), config, ev)
+    result = {
+        "run_id": config.run_id,
+        "config": config.to_dict(),
+        "eval_config": ev.to_dict(),
+        **key,
+        **metrics,
+    }
+    write_json(out, result)
+    return result
+
+
+def evaluate_baselines(config: RunConfig, ev: EvalConfig, force: bool = False) -> dict:
+    """Score the three baselines on ``config``'s evaluation context; update baselines.json."""
+    path = results_dir() / "baselines.json"
+    data = read_json(path) if path.exists() else {}
+    key = context_key(config)
+    ehash = config_hash(ev)
+    entry = data.get(key)
+    want = {"eval_hash": ehash, "size": config.size, "loop_prob": config.loop_prob}
+    if entry and not force and all(entry.get(k) == v for k, v in want.items()):
+        return entry
+    entry = {**want, "eval_config": ev.to_dict()}
+    for kind in BASELINES:
+        entry[kind] = evaluate_scorer(BaselineScorer(kind), config, ev)
+    data[key] = entry
+    write_json(path, data)
+    return entry
