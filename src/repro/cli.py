@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda[:N]")
     t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    t.add_argument("--force", action="store_true", help="retrain even if the run is complete")
 
     e = sub.add_parser("evaluate", help="write metrics.json for trained runs, and the baselines")
     which = e.add_mutually_exclusive_group(required=True)
@@ -44,7 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--scale", default="paper", help=f"evaluation preset: {', '.join(SCALES)}")
     e.add_argument("--device", default="cpu", help="cpu (default), auto, cuda[:N]")
     e.add_argument("--force", action="store_true", help="recompute even if up to date")
+    e.add_argument("--no-baselines", action="store_true", help="skip results/baselines.json")
+
+    r = sub.add_parser("reproduce", help="the whole study: data, training, evaluation, report")
+    r.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
+    r.add_argument("--seeds", type=int, default=None, help="seeds per run (default: the scale's)")
+    r.add_argument("--force", action="store_true", help="redo every stage")
+    r.add_argument("--jobs", type=int, default=2, help="parallel training processes (default 2)")
     return parser
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from repro.reproduce import main as reproduce
+
+    return reproduce(args.scale, args.seeds, args.force, args.jobs)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -67,8 +81,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             raise ValueError(f"run folder {runs[0]} does not exist")
     for run in runs:
         m = evaluate_run(run, ev, args.device, args.force)
-        _, config = load_model(run)
-        evaluate_baselines(config, ev, args.force)
+        if not args.no_baselines:
+            _, config = load_model(run)
+            evaluate_baselines(config, ev, args.force)
         p = m["planning"]
         print(
             f"{m['run_id']}: spearman paper {m['spearman']['paper']['mean']:.3f}, "
@@ -86,13 +101,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise ConfigError(f"--threads must be >= 1; got {args.threads}")
     config = make_config(args.config, args.regime, args.seed, args.scale, parse_sets(args.set))
-    meta = train(config, device=args.device, threads=args.threads)
+    meta = train(config, device=args.device, threads=args.threads, force=args.force)
     state = "already complete" if meta.get("cached") else f"trained in {meta['wall_time_s']:.1f} s"
     print(f"{config.run_id}: {state}; final loss {meta['final_loss']:.4g}")
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate}
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "reproduce": cmd_reproduce}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,6 +122,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as e:  # ConfigError is a ValueError
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except RuntimeError as e:  # a stage failed (its message names it), or the folder is busy
+        from repro.reproduce import Busy
+
+        print(f"error: {e}", file=sys.stderr)
+        return 2 if isinstance(e, Busy) else 1
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130

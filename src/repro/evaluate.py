@@ -19,11 +19,13 @@ import torch
 
 from repro.config import EvalConfig, RunConfig, config_hash
 from repro.data import Dataset, load_dataset, make_dataset, save_dataset
+from repro.fingerprint import code_hash
 from repro.io import read_json, write_json
 from repro.maze import bfs_distances_batch
 from repro.metrics import (
     all_pairs_spearman,
     bootstrap_mean_ci,
+    field_roughness,
     paper_protocol_indices,
     trajectory_spearman,
 )
@@ -186,7 +188,8 @@ def planning_metrics(scorer, plan: Dataset, ev: EvalConfig) -> dict[str, Any]:
     h = heuristic_maps(scorer, plan.mazes, plan.maze_of, goals)
     walls = plan.mazes[plan.maze_of]
     bfs = plan.lengths.astype(np.float64)
-    out: dict[str, Any] = {}
+    oracle = heuristic_maps(BaselineScorer("oracle"), plan.mazes, plan.maze_of, goals)
+    out: dict[str, Any] = {"roughness": field_roughness(h, oracle, walls)}
     for mode in MODES:
         stats = plan_many(walls, starts, goals, h, ev.budget, mode)
         solved = stats.solved
@@ -236,6 +239,7 @@ def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig) -> dict[str, Any]
     spear = spearman_metrics(preds, test, ev)
     t2 = time.perf_counter()
     planning = planning_metrics(scorer, plan, ev)
+    roughness = planning.pop("roughness")
     t3 = time.perf_counter()
     allpairs = all_pairs_metric(scorer, test, ev)
     t4 = time.perf_counter()
@@ -243,6 +247,7 @@ def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig) -> dict[str, Any]
     return {
         "spearman": spear,
         "all_pairs_spearman": allpairs,
+        "roughness": roughness,
         "planning": planning,
         "figures": {
             "trajectories": [
@@ -267,22 +272,36 @@ def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig) -> dict[str, Any]
 # ---------------------------------------------------------------------------- entry points
 
 
+def _metrics_key(run: Path, ev: EvalConfig) -> dict[str, str]:
+    """What a run's metrics.json must match to be reused: its model, settings and code."""
+    meta = read_json(run / "run.json")
+    return {
+        "model_sha256": meta["model_sha256"],
+        "eval_hash": config_hash(ev),
+        "code_hash": code_hash("evaluate"),
+    }
+
+
+def metrics_up_to_date(run: Path, ev: EvalConfig) -> bool:
+    """True when ``run/metrics.json`` exists, parses, and matches the run's model and settings."""
+    try:
+        key = _metrics_key(Path(run), ev)
+        old = read_json(Path(run) / "metrics.json")
+    except (ValueError, KeyError):
+        return False  # missing or damaged: recompute
+    return all(old.get(k) == v for k, v in key.items())
+
+
 def evaluate_run(run: Path, ev: EvalConfig, device: str = "cpu", force: bool = False) -> dict:
     """Write ``metrics.json`` beside a finished run (skipped if up to date) and return it."""
     from repro.train import load_model
 
     run = Path(run)
     model, config = load_model(run, device)
-    meta = read_json(run / "run.json")
-    key = {"model_sha256": meta["model_sha256"], "eval_hash": config_hash(ev)}
     out = run / "metrics.json"
-    if out.exists() and not force:
-        try:
-            old = read_json(out)
-            if all(old.get(k) == v for k, v in key.items()):
-                return old
-        except ValueError:
-            pass  # damaged: recompute
+    if not force and metrics_up_to_date(run, ev):
+        return read_json(out)
+    key = _metrics_key(run, ev)
     metrics = evaluate_scorer(ModelScorer(model, config), config, ev)
     result = {
         "run_id": config.run_id,
@@ -302,7 +321,12 @@ def evaluate_baselines(config: RunConfig, ev: EvalConfig, force: bool = False) -
     key = context_key(config)
     ehash = config_hash(ev)
     entry = data.get(key)
-    want = {"eval_hash": ehash, "size": config.size, "loop_prob": config.loop_prob}
+    want = {
+        "eval_hash": ehash,
+        "code_hash": code_hash("evaluate"),
+        "size": config.size,
+        "loop_prob": config.loop_prob,
+    }
     if entry and not force and all(entry.get(k) == v for k, v in want.items()):
         return entry
     entry = {**want, "eval_config": ev.to_dict()}

@@ -173,3 +173,40 @@ def all_pairs_spearman(pred_map, true_map, walls) -> float:
         raise ValueError(f"walls must be {pred.shape[1:]} or {pred.shape}, got {w.shape}")
     free = ~w
     return spearman(pred[free], true[free])
+
+
+def field_roughness(pred_maps, true_maps, walls) -> float:
+    """How far a predicted distance field is from stepping by one between neighbours.
+
+    pred_maps, true_maps: float (n, size, size) (one goal per map); walls: bool
+    (n, size, size). Each predicted map is first mapped onto the true distance's
+    scale by the least-squares line ``a * pred + b`` over its free cells (so the
+    measure ignores units, which contrastive distances lack); then the mean,
+    over all pairs of neighbouring free cells, of ``| |difference| - 1 |`` is
+    taken. The true BFS field scores 0; a blocky field (flat plateaus and
+    jumps) or a noisy one scores high; a constant map scores 1. Returns the
+    mean over maps (float).
+    """
+    pred = np.asarray(pred_maps, dtype=np.float64)
+    true = np.asarray(true_maps, dtype=np.float64)
+    free = ~np.asarray(walls, dtype=bool)
+    if pred.shape != true.shape or pred.shape != free.shape or pred.ndim != 3:
+        raise ValueError(
+            f"maps and walls must share one (n, size, size) shape, got "
+            f"{pred.shape}, {true.shape}, {free.shape}"
+        )
+    scores = np.empty(len(pred))
+    for i in range(len(pred)):
+        p, t, f = pred[i], true[i], free[i]
+        x, y = p[f], t[f]
+        var = x.var()
+        a = 0.0 if var == 0 else float(((x - x.mean()) * (y - y.mean())).mean() / var)
+        b = float(y.mean() - a * x.mean())
+        q = np.where(f, a * np.where(f, p, 0.0) + b, 0.0)
+        pairs_v = f[1:] & f[:-1]
+        pairs_h = f[:, 1:] & f[:, :-1]
+        dv = np.abs(q[1:] - q[:-1])[pairs_v]
+        dh = np.abs(q[:, 1:] - q[:, :-1])[pairs_h]
+        diffs = np.concatenate([dv, dh])
+        scores[i] = float(np.abs(diffs - 1.0).mean()) if diffs.size else 0.0
+    return float(scores.mean())

@@ -25,9 +25,50 @@ def run_dir(run_id: str) -> Path:
     return runs_dir() / run_id
 
 
+def stages_file() -> Path:
+    """Input hashes of the cached summary, figures and report stages."""
+    return cache_dir() / "stages.json"
+
+
+def timings_file() -> Path:
+    return results_dir() / "timings.json"
+
+
+def lock_file() -> Path:
+    return results_dir() / ".reproduce.lock"
+
+
 def cache_dir() -> Path:
     return results_dir() / "cache"
 
 
 def paper_dir() -> Path:
     return PROJECT / "paper"
+
+
+def paper_numbers_file() -> Path:
+    """The paper's own numbers (Tables 1-3), kept in one data file."""
+    return PROJECT / "paper" / "paper_numbers.json"
+
+
+def summary_file() -> Path:
+    return results_dir() / "summary.json"
+
+
+def figures_dir() -> Path:
+    return results_dir() / "figures"
+
+
+def baselines_file() -> Path:
+    return results_dir() / "baselines.json"
+
+
+def report_pdf() -> Path:
+    """paper/report.pdf for the default results folder, else report/report.pdf inside it."""
+    if "REPRO_RESULTS" in os.environ:
+        return results_dir() / "report" / "report.pdf"
+    return paper_dir() / "report.pdf"
+
+
+def report_build_dir() -> Path:
+    return results_dir() / "cache" / "report-build"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import platform
 import shutil
 import subprocess
 import sys
@@ -33,6 +32,7 @@ import torch
 
 from repro.config import RunConfig, config_hash
 from repro.data import make_dataset
+from repro.fingerprint import code_hash, library_versions
 from repro.io import atomic_write_bytes, atomic_write_text, read_json, write_json
 from repro.losses import TrajectoryTensors, infonce_loss, supervised_loss
 from repro.models import build_model
@@ -62,15 +62,9 @@ def run_seeds(seed: int) -> tuple[int, int]:
     return int(init), int(batches)
 
 
-def versions() -> dict[str, str]:
-    import scipy
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-    }
+def stage_hash(config: RunConfig) -> str:
+    """What a finished run must match to be reused: configuration, training code, libraries."""
+    return f"{config_hash(config)}-{code_hash('train')}"
 
 
 def git_commit() -> str:
@@ -96,7 +90,7 @@ def is_complete(out: Path, config: RunConfig) -> bool:
         meta = read_json(meta_path)
     except ValueError:
         return False
-    return meta.get("config_hash") == config_hash(config) and meta.get("status") == "complete"
+    return meta.get("stage_hash") == stage_hash(config) and meta.get("status") == "complete"
 
 
 def _save_torch(path: Path, obj: Any) -> None:
@@ -133,15 +127,20 @@ def train(
     threads: int = 1,
     progress: bool | None = None,
     on_step: Callable[[int], None] | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Train ``config`` (or resume it) and return its ``run.json`` contents.
 
     A run already complete with the same configuration hash is not retrained.
     ``on_step(step)`` is called after every optimizer step (tests use it to
     interrupt a run). ``progress=None`` shows a bar only on a terminal.
+    ``force`` retrains from step 0 even if the run is complete or resumable.
     """
     out = Path(out) if out is not None else run_dir(config.run_id)
-    chash = config_hash(config)
+    chash = stage_hash(config)  # checkpoints of another configuration or code are not resumed
+    if force:
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        (out / "run.json").unlink(missing_ok=True)
     if is_complete(out, config):
         meta = read_json(out / "run.json")
         meta["cached"] = True
@@ -179,7 +178,7 @@ def train(
             shutil.rmtree(out / stale, ignore_errors=True)
         for stale in ("run.json", "model.pt", "loss.csv", "metrics.json"):
             (out / stale).unlink(missing_ok=True)
-    write_json(out / "config.json", {"config": config.to_dict(), "config_hash": chash})
+    write_json(out / "config.json", {"config": config.to_dict(), "stage_hash": chash})
 
     show = sys.stderr.isatty() if progress is None else progress
     from tqdm import tqdm
@@ -227,7 +226,7 @@ def train(
             _save_torch(
                 ckpt_path,
                 {
-                    "config_hash": chash,
+                    "stage_hash": chash,
                     "step": step,
                     "rows": rows,
                     "elapsed": elapsed,
@@ -247,12 +246,13 @@ def train(
         "status": "complete",
         "run_id": config.run_id,
         "config": config.to_dict(),
-        "config_hash": chash,
+        "config_hash": config_hash(config),
+        "stage_hash": chash,
         "seed": config.seed,
         "derived_seeds": {"init": init_seed, "batches": batch_seed},
         "dataset_sha256": ds.content_hash(),
         "model_sha256": sha256_file(out / "model.pt"),
-        "versions": versions(),
+        "versions": library_versions(),
         "git_commit": git_commit(),
         "threads": threads,
         "device": str(dev),
@@ -278,7 +278,7 @@ def _load_checkpoint(path: Path, chash: str) -> dict | None:
     except Exception:
         print(f"warning: checkpoint {path} is unreadable; starting the run over", file=sys.stderr)
         return None
-    if not isinstance(state, dict) or state.get("config_hash") != chash:
+    if not isinstance(state, dict) or state.get("stage_hash") != chash:
         return None
     return state
 

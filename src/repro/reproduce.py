@@ -1,0 +1,325 @@
+"""``nox -s reproduce``: from nothing to ``paper/report.pdf``, every stage cached.
+
+Stages, in order: instances (frozen test and planning sets), train (every
+configuration x regime x seed, in parallel processes with one thread each),
+evaluate (one process per run, then the baselines), summary, figures, report.
+A stage is skipped, and says so, when its inputs, its code and the library
+versions are unchanged: training and evaluation compare the hashes stored in
+``run.json`` and ``metrics.json``; the summary, figures and report compare an
+input hash kept in ``results/cache/stages.json``. Stage wall times go to
+``results/timings.json`` (not into the summary, which stays byte-identical).
+
+Scales other than ``paper`` write under ``results/<scale>/`` (and their report
+to ``results/<scale>/report/report.pdf``), so a smoke run never touches the
+committed paper-scale results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from pathlib import Path
+
+from repro.config import (
+    CONFIGS,
+    REGIMES,
+    SCALES,
+    ConfigError,
+    RunConfig,
+    make_config,
+    make_eval_config,
+)
+from repro.fingerprint import code_hash
+from repro.io import read_json, write_json
+from repro.paths import (
+    PROJECT,
+    baselines_file,
+    figures_dir,
+    lock_file,
+    paper_dir,
+    report_pdf,
+    results_dir,
+    run_dir,
+    stages_file,
+    summary_file,
+    timings_file,
+)
+
+
+class Busy(RuntimeError):
+    """Another reproduce holds the results folder."""
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+@contextmanager
+def results_lock() -> Iterator[None]:
+    """Hold ``results/.reproduce.lock`` (it names the owner's pid) for the whole pipeline.
+
+    A second reproduce on the same folder stops with a message naming the
+    owner. A lock left by a process that no longer exists is taken over.
+    """
+    path = lock_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                owner = int(path.read_text().strip() or "0")
+            except (OSError, ValueError):
+                owner = 0
+            if owner and _alive(owner):
+                raise Busy(
+                    f"another reproduce (pid {owner}) is using {results_dir()}; wait for it to "
+                    f"finish, or remove {path} if that process is gone"
+                ) from None
+            path.unlink(missing_ok=True)  # stale: its owner is gone
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(f"{os.getpid()}\n")
+        break
+    else:
+        raise Busy(f"could not take the lock {path}")
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def all_configs(scale: str, n_seeds: int) -> list[RunConfig]:
+    """Every run of the study: regime x configuration x seed."""
+    return [
+        make_config(name, regime, seed, scale)
+        for regime in REGIMES
+        for name in CONFIGS
+        for seed in range(n_seeds)
+    ]
+
+
+def _run_parallel(cmds: list[tuple[str, list[str]]], jobs: int, what: str) -> None:
+    """Run ``(label, argv)`` commands, ``jobs`` at a time; stop at the first failure."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    done = 0
+
+    def run(label_cmd):
+        label, cmd = label_cmd
+        t = time.perf_counter()
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=PROJECT)
+        return label, proc, time.perf_counter() - t
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(run, c) for c in cmds]
+        for fut in as_completed(futures):
+            label, proc, seconds = fut.result()
+            done += 1
+            if proc.returncode != 0:
+                for f in futures:
+                    f.cancel()
+                msg = (proc.stderr or proc.stdout).strip().splitlines()
+                raise RuntimeError(f"{what} {label} failed: {msg[-1] if msg else proc.returncode}")
+            line = proc.stdout.strip().splitlines()
+            log(f"  [{done}/{len(cmds)}] {line[-1] if line else label} ({seconds:.1f} s)")
+
+
+def stage_train(configs: list[RunConfig], scale: str, force: bool, jobs: int) -> None:
+    from repro.train import is_complete
+
+    todo = [c for c in configs if force or not is_complete(run_dir(c.run_id), c)]
+    if not todo:
+        log(f"train: all {len(configs)} runs up to date (skipped)")
+        return
+    log(f"train: {len(todo)} of {len(configs)} runs to train, {jobs} at a time")
+    py = [sys.executable, "-m", "repro", "train"]
+    cmds = [
+        (
+            c.run_id,
+            py
+            + [
+                "--config",
+                c.name,
+                "--regime",
+                c.regime,
+                "--seed",
+                str(c.seed),
+                "--scale",
+                scale,
+                "--threads",
+                "1",
+            ]
+            + (["--force"] if force else []),
+        )
+        for c in todo
+    ]
+    _run_parallel(cmds, jobs, "training")
+
+
+def stage_evaluate(configs: list[RunConfig], scale: str, force: bool, jobs: int) -> None:
+    from repro.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
+
+    ev = make_eval_config(scale)
+    # Freeze the instances first, so parallel evaluations only read them.
+    contexts = {("procedural" if c.regime == "procedural" else c.seed): c for c in configs}
+    for c in contexts.values():
+        eval_dataset("test", c, ev)
+        eval_dataset("plan", c, ev)
+    todo = [c for c in configs if force or not metrics_up_to_date(run_dir(c.run_id), ev)]
+    if todo:
+        log(f"evaluate: {len(todo)} of {len(configs)} runs to evaluate")
+        py = [sys.executable, "-m", "repro", "evaluate", "--scale", scale, "--no-baselines"]
+        force_flag = ["--force"] if force else []
+        _run_parallel(
+            [(c.run_id, py + ["--run", c.run_id] + force_flag) for c in todo], jobs, "evaluation"
+        )
+    else:
+        log(f"evaluate: all {len(configs)} runs up to date (skipped)")
+    for c in contexts.values():
+        evaluate_baselines(c, ev, force)
+    log(f"evaluate: baselines of {len(contexts)} evaluation context(s) in {baselines_file()}")
+
+
+def _files_hash(paths: list[Path], extra: str) -> str:
+    h = hashlib.sha256(extra.encode())
+    for p in sorted(paths):
+        h.update(
+            str(
+                p.relative_to(results_dir()) if p.is_relative_to(results_dir()) else p.name
+            ).encode()
+        )
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cached_stage(
+    name: str,
+    inputs: list[Path],
+    outputs: list[Path],
+    extra: str,
+    fn: Callable[[], object],
+    force: bool,
+) -> None:
+    """Run ``fn`` unless the inputs' hash matches the last run and every output exists."""
+    key = _files_hash(inputs, f"{extra}|{code_hash(name)}")
+    stages = read_json(stages_file()) if stages_file().exists() else {}
+    if not force and stages.get(name) == key and all(p.exists() for p in outputs):
+        log(f"{name}: up to date (skipped)")
+        return
+    fn()
+    stages = read_json(stages_file()) if stages_file().exists() else {}
+    stages[name] = key
+    write_json(stages_file(), stages)
+
+
+def stage_summary(configs: list[RunConfig], scale: str, seeds: list[int], force: bool) -> None:
+    from repro import summary
+
+    runs = [run_dir(c.run_id) for c in configs]
+    inputs = [r / n for r in runs for n in ("metrics.json", "loss.csv")]
+    inputs += [baselines_file(), paper_dir() / "paper_numbers.json"]
+    out = summary_file()
+    cached_stage(
+        "summary",
+        inputs,
+        [out, out.with_suffix(".csv")],
+        f"{scale}|{seeds}",
+        lambda: summary.main(scale, seeds),
+        force,
+    )
+
+
+def figure_files() -> list[Path]:
+    from repro.figures import FIGURES
+
+    return [figures_dir() / f"{name}.{ext}" for name in FIGURES for ext in ("pdf", "png")]
+
+
+def stage_figures(force: bool) -> None:
+    from repro import figures
+
+    cached_stage(
+        "figures",
+        [summary_file()],
+        figure_files(),
+        "",
+        lambda: figures.main(read_json(summary_file()), figures_dir()),
+        force,
+    )
+
+
+def stage_report(force: bool) -> None:
+    from repro import report
+
+    inputs = [summary_file(), paper_dir() / report.TEMPLATE, *figure_files()]
+    cached_stage(
+        "report",
+        inputs,
+        [report_pdf()],
+        str(report_pdf()),
+        lambda: report.main(read_json(summary_file())),
+        force,
+    )
+
+
+def main(
+    scale: str = "paper", n_seeds: int | None = None, force: bool = False, jobs: int = 2
+) -> int:
+    """Run the whole study at ``scale``; return 0, or 2 if TeX is missing (all else written)."""
+    if scale not in SCALES:
+        raise ConfigError(f"unknown scale {scale!r}; choose from: {', '.join(SCALES)}")
+    n_seeds = SCALES[scale].seeds if n_seeds is None else n_seeds
+    if n_seeds < 1:
+        raise ConfigError(f"--seeds must be >= 1; got {n_seeds}")
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be >= 1; got {jobs}")
+    if scale != "paper" and "REPRO_RESULTS" not in os.environ:
+        os.environ["REPRO_RESULTS"] = str(PROJECT / "results" / scale)
+    from repro.report import TexMissing
+
+    configs = all_configs(scale, n_seeds)
+    seeds = list(range(n_seeds))
+    log(f"reproduce: scale {scale}, {n_seeds} seed(s), {len(configs)} runs -> {results_dir()}")
+    stages: list[tuple[str, Callable[[], None]]] = [
+        ("train", lambda: stage_train(configs, scale, force, jobs)),
+        ("evaluate", lambda: stage_evaluate(configs, scale, force, jobs)),
+        ("summary", lambda: stage_summary(configs, scale, seeds, force)),
+        ("figures", lambda: stage_figures(force)),
+        ("report", lambda: stage_report(force)),
+    ]
+    timings: dict[str, float] = {}
+    tex_missing = None
+    t0 = time.perf_counter()
+    with results_lock():
+        for name, fn in stages:
+            t = time.perf_counter()
+            try:
+                fn()
+            except TexMissing as e:  # everything else is written; say how to get TeX
+                tex_missing = e
+            timings[name] = round(time.perf_counter() - t, 3)
+            log(f"{name}: {timings[name]:.1f} s")
+        timings["total"] = round(time.perf_counter() - t0, 3)
+        write_json(timings_file(), {"scale": scale, "seeds": n_seeds, "stages_s": timings})
+    log(f"reproduce: done in {timings['total']:.1f} s; stage times in {timings_file()}")
+    if tex_missing is not None:
+        print(f"error: {tex_missing}", file=sys.stderr)
+        return 2
+    log(f"report: {report_pdf()}")
+    return 0

@@ -1,0 +1,193 @@
+"""Collect every run's ``metrics.json`` and the baselines into one summary.
+
+``results/summary.json`` holds, per regime and configuration, the mean, spread
+and per-seed values of every metric, the seed-0 figure data, the loss curves,
+the baselines, the paper's numbers (from ``paper/paper_numbers.json``) and the
+claim verdicts. ``results/summary.csv`` is the same table flat. Figures and the
+report are rendered from this file alone.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from repro.claims import check_claims
+from repro.config import CONFIGS, REGIMES
+from repro.io import atomic_write_text, read_json, write_json
+from repro.paths import baselines_file, paper_numbers_file, runs_dir, summary_file
+
+MODES = ("search", "greedy")
+
+
+def flat_metrics(m: dict[str, Any]) -> dict[str, float | None]:
+    """The scalar metrics of one metrics.json (or one baseline entry), flat."""
+    out: dict[str, float | None] = {
+        "spearman_paper": m["spearman"]["paper"]["mean"],
+        "spearman_full": m["spearman"]["full"]["mean"],
+        "spearman_full_low": m["spearman"]["full"]["ci_low"],
+        "spearman_full_high": m["spearman"]["full"]["ci_high"],
+        "n_constant_full": float(m["spearman"]["full"]["n_constant"]),
+        "all_pairs": m["all_pairs_spearman"],
+        "roughness": m["roughness"],
+    }
+    for mode in MODES:
+        p = m["planning"][mode]
+        out[f"{mode}_solved"] = p["solved_rate"]
+        out[f"{mode}_expanded"] = p["mean_expanded"]
+        out[f"{mode}_expanded_solved"] = p["mean_expanded_solved"]
+        out[f"{mode}_path_ratio"] = p["path_ratio"]
+    return out
+
+
+def aggregate(values: list[float | None]) -> dict[str, Any]:
+    """mean, std (ddof 1; 0 for one seed), min, max over seeds; None values are skipped."""
+    v = np.array([x for x in values if x is not None], dtype=np.float64)
+    if v.size == 0:
+        return {"mean": None, "std": None, "min": None, "max": None, "values": values}
+    return {
+        "mean": float(v.mean()),
+        "std": float(v.std(ddof=1)) if v.size > 1 else 0.0,
+        "min": float(v.min()),
+        "max": float(v.max()),
+        "values": values,
+    }
+
+
+def read_loss_csv(path: Path) -> dict[str, list[float]]:
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{path} holds no loss rows")
+    return {"step": [float(r["step"]) for r in rows], "loss": [float(r["loss"]) for r in rows]}
+
+
+def loss_curves(runs: list[Path]) -> dict[str, list[float]]:
+    """Loss log rows of several seeds: step, mean, min and max over seeds."""
+    curves = [read_loss_csv(r / "loss.csv") for r in runs]
+    n = min(len(c["loss"]) for c in curves)
+    losses = np.array([c["loss"][:n] for c in curves])  # (seeds, rows)
+    return {
+        "step": curves[0]["step"][:n],
+        "mean": losses.mean(axis=0).tolist(),
+        "min": losses.min(axis=0).tolist(),
+        "max": losses.max(axis=0).tolist(),
+    }
+
+
+def collect_config(regime: str, name: str, seeds: list[int]) -> dict[str, Any] | None:
+    """Aggregate one configuration in one regime over seeds (None if no run finished)."""
+    runs = [runs_dir() / regime / f"{name}__s{s}" for s in seeds]
+    found = [(s, r) for s, r in zip(seeds, runs, strict=True) if (r / "metrics.json").exists()]
+    if not found:
+        return None
+    metrics = [read_json(r / "metrics.json") for _, r in found]
+    flats = [flat_metrics(m) for m in metrics]
+    keys = list(flats[0])
+    first = metrics[0]
+    return {
+        "seeds": [s for s, _ in found],
+        "metrics": {k: aggregate([f[k] for f in flats]) for k in keys},
+        "curves": {
+            mode: np.mean([m["planning"][mode]["curve"] for m in metrics], axis=0).tolist()
+            for mode in MODES
+        },
+        "loss": loss_curves([r for _, r in found]),
+        "examples": {"seed": found[0][0], **first["figures"]},
+        "config": first["config"],
+        "eval_config": first["eval_config"],
+    }
+
+
+def collect_baselines(seeds: list[int]) -> dict[str, Any]:
+    """Baselines per regime: the procedural context, and the fixed contexts averaged over seeds."""
+    data = read_json(baselines_file())
+    out: dict[str, Any] = {}
+    for regime in REGIMES:
+        keys = ["procedural"] if regime == "procedural" else [f"fixed__s{s}" for s in seeds]
+        entries = [data[k] for k in keys if k in data]
+        if not entries:
+            continue
+        out[regime] = {}
+        for kind in ("oracle", "manhattan", "constant"):
+            flats = [flat_metrics(e[kind]) for e in entries]
+            out[regime][kind] = {
+                "metrics": {k: aggregate([f[k] for f in flats]) for k in flats[0]},
+                "curves": {
+                    mode: np.mean([e[kind]["planning"][mode]["curve"] for e in entries], 0).tolist()
+                    for mode in MODES
+                },
+            }
+    return out
+
+
+def build_summary(scale: str, seeds: list[int]) -> dict[str, Any]:
+    runs: dict[str, Any] = {}
+    for regime in REGIMES:
+        for name in CONFIGS:
+            entry = collect_config(regime, name, seeds)
+            if entry is not None:
+                runs.setdefault(regime, {})[name] = entry
+    if not runs:
+        raise ValueError(f"no evaluated runs (metrics.json) under {runs_dir()}")
+    paper = read_json(paper_numbers_file())
+    summary = {
+        "scale": scale,
+        "seeds": seeds,
+        "paper": paper,
+        "runs": runs,
+        "baselines": collect_baselines(seeds),
+    }
+    summary["claims"] = check_claims(summary)
+    return summary
+
+
+CSV_COLUMNS = ("regime", "config", "metric", "mean", "std", "min", "max", "values", "paper")
+PAPER_KEYS = {
+    "spearman_paper": "spearman",
+    "search_solved": "search_solved",
+    "search_expanded": "search_expanded",
+    "greedy_solved": "greedy_solved",
+    "greedy_expanded": "greedy_expanded",
+}
+
+
+def summary_csv(summary: dict[str, Any]) -> str:
+    """One row per (regime, configuration or baseline, metric), with the paper's value if any."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    fmt = lambda x: "" if x is None else repr(x)  # noqa: E731
+    for regime, configs in summary["runs"].items():
+        rows = list(configs.items()) + list(summary["baselines"].get(regime, {}).items())
+        for name, entry in rows:
+            paper = summary["paper"]["results"].get(name, {})
+            for metric, agg in entry["metrics"].items():
+                values = ";".join(fmt(v) for v in agg["values"])
+                pv = paper.get(PAPER_KEYS.get(metric, ""), None)
+                w.writerow(
+                    [
+                        regime,
+                        name,
+                        metric,
+                        fmt(agg["mean"]),
+                        fmt(agg["std"]),
+                        fmt(agg["min"]),
+                        fmt(agg["max"]),
+                        values,
+                        fmt(pv),
+                    ]
+                )
+    return buf.getvalue()
+
+
+def main(scale: str, seeds: list[int]) -> dict[str, Any]:
+    """Write results/summary.json and results/summary.csv; return the summary."""
+    summary = build_summary(scale, seeds)
+    write_json(summary_file(), summary)
+    atomic_write_text(summary_file().with_suffix(".csv"), summary_csv(summary))
+    return summary
