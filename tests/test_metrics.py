@@ -192,3 +192,20 @@ def test_all_pairs_spearman_bad_inputs():
     # Single-goal maps are accepted.
     m = np.arange(16.0).reshape(4, 4)
     assert all_pairs_spearman(m, m, walls) == pytest.approx(1.0)
+
+
+def test_field_roughness_reference_points():
+    from repro.maze import bfs_distances, generate_maze
+    from repro.metrics import field_roughness
+
+    walls = generate_maze(11, np.random.default_rng(0))
+    bfs = bfs_distances(walls, (0, 0)).astype(float)
+    bfs[walls] = np.inf
+    w = walls[None]
+    assert field_roughness(bfs[None], bfs[None], w) == pytest.approx(0.0)
+    # Units do not matter: an affine image of the truth is as smooth as the truth.
+    assert field_roughness((3 * bfs + 7)[None], bfs[None], w) == pytest.approx(0.0, abs=1e-9)
+    assert field_roughness(np.zeros_like(bfs)[None], bfs[None], w) == pytest.approx(1.0)
+    # Blocky: distances rounded to multiples of 4 are rougher than the truth.
+    blocky = np.where(walls, np.inf, np.floor(np.where(walls, 0, bfs) / 4) * 4)
+    assert field_roughness(blocky[None], bfs[None], w) > 0.3
