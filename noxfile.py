@@ -33,3 +33,13 @@ def lint(session: nox.Session) -> None:
     session.install("-c", CONSTRAINTS, "ruff", env={"PIP_CONSTRAINT": CONSTRAINTS})
     session.run("ruff", "check", "src", "tests", "noxfile.py")
     session.run("ruff", "format", "--check", "src", "tests", "noxfile.py")
+
+
+@nox.session(python="3.11")
+def reproduce(session: nox.Session) -> None:
+    """The whole study: data, 24 trainings, evaluation, figures, paper/report.pdf.
+
+    Options after `--`: --scale paper|smoke, --seeds N, --force, --jobs N.
+    """
+    _install(session)
+    session.run("python", "-m", "repro", "reproduce", *session.posargs)
