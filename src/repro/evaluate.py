@@ -10,7 +10,6 @@ instances. Results go to ``metrics.json`` beside the run (models) or to
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -231,18 +230,13 @@ def heatmap_figure_data(scorer, ds: Dataset, ev: EvalConfig) -> dict[str, Any]:
 
 def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig) -> dict[str, Any]:
     """Every metric of one scorer on the evaluation data of ``config``'s context."""
-    t0 = time.perf_counter()
     test = eval_dataset("test", config, ev)
     plan = eval_dataset("plan", config, ev)
-    t1 = time.perf_counter()
     preds = trajectory_predictions(scorer, test)
     spear = spearman_metrics(preds, test, ev)
-    t2 = time.perf_counter()
     planning = planning_metrics(scorer, plan, ev)
     roughness = planning.pop("roughness")
-    t3 = time.perf_counter()
     allpairs = all_pairs_metric(scorer, test, ev)
-    t4 = time.perf_counter()
     paper = spear["paper"]["indices"]
     return {
         "spearman": spear,
@@ -259,12 +253,6 @@ def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig) -> dict[str, Any]
                 for i in paper
             ],
             "heatmap": heatmap_figure_data(scorer, test, ev),
-        },
-        "timing_s": {
-            "instances": round(t1 - t0, 3),
-            "spearman": round(t2 - t1, 3),
-            "planning": round(t3 - t2, 3),
-            "all_pairs": round(t4 - t3, 3),
         },
     }
 

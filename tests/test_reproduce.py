@@ -1,0 +1,121 @@
+"""The whole pipeline at smoke scale: one command to the PDF, cached reruns, the PDF's tables."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def reproduce(results, *args, path=None):
+    env = {**os.environ, "REPRO_RESULTS": str(results)}
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run(
+        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    results = tmp_path_factory.mktemp("smoke")
+    out = reproduce(results)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return results, out
+
+
+def test_smoke_builds_everything(smoke):
+    results, out = smoke
+    for rel in (
+        "summary.json",
+        "summary.csv",
+        "baselines.json",
+        "timings.json",
+        "report/report.pdf",
+        "figures/fig2_heatmaps.png",
+    ):
+        assert (results / rel).exists(), rel
+    assert len(list((results / "runs").glob("*/*/metrics.json"))) == 8
+    timings = json.loads((results / "timings.json").read_text())["stages_s"]
+    assert set(timings) == {"train", "evaluate", "summary", "figures", "report", "total"}
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
+def test_pdf_has_the_four_tables_with_paper_and_our_numbers(smoke):
+    results, _ = smoke
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(results / "report/report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for caption in (
+        "Table 1: Hyper-parameters",
+        "Table 2: Spearman",
+        "Table 3: Planning",
+        "Table 4: The paper",
+    ):
+        assert caption in text
+    for paper_value in ("0.807", "0.939", "0.848", "0.470", "46.7", "66.6", "30.2%", "14.0%"):
+        assert paper_value in text
+    summary = json.loads((results / "summary.json").read_text())
+    ours = summary["runs"]["fixed"]["supervised-normal"]["metrics"]["spearman_full"]["mean"]
+    assert f"{ours:.3f}" in text
+    for claim in ("C1", "C2", "C3", "C4", "C5", "C6", "C7"):
+        assert claim in text
+    verdicts = {r["verdict"] for c in summary["claims"] for r in c["regimes"].values()}
+    assert verdicts <= {"holds", "partly", "fails"} and verdicts
+
+
+def test_second_run_redoes_nothing(smoke):
+    results, _ = smoke
+    out = reproduce(results)
+    assert out.returncode == 0, out.stderr
+    assert "train: all 8 runs up to date (skipped)" in out.stdout
+    assert "evaluate: all 8 runs up to date (skipped)" in out.stdout
+    for stage in ("summary", "figures", "report"):
+        assert f"{stage}: up to date (skipped)" in out.stdout
+
+
+def test_lost_metrics_redo_only_that_run(smoke):
+    results, _ = smoke
+    before = (results / "summary.json").read_bytes()
+    (results / "runs/fixed/contrastive-normal__s0/metrics.json").unlink()
+    out = reproduce(results)
+    assert out.returncode == 0, out.stderr
+    assert "train: all 8 runs up to date (skipped)" in out.stdout
+    assert "evaluate: 1 of 8 runs to evaluate" in out.stdout
+    # The same model gives the same metrics, so nothing downstream changes.
+    assert "summary: up to date (skipped)" in out.stdout
+    assert (results / "summary.json").read_bytes() == before
+
+
+def test_added_seed_trains_only_new_runs(smoke, tmp_path):
+    results, _ = smoke
+    out = reproduce(results, "--seeds", "2")
+    assert out.returncode == 0, out.stderr
+    assert "train: 8 of 16 runs to train" in out.stdout
+    summary = json.loads((results / "summary.json").read_text())
+    assert summary["seeds"] == [0, 1]
+    out = reproduce(results)  # back to the scale's one seed: nothing to train
+    assert "train: all 8 runs up to date (skipped)" in out.stdout
+
+
+def test_without_tex_everything_else_is_written(tmp_path):
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    out = reproduce(tmp_path / "results", path=str(bare))
+    assert out.returncode == 2
+    assert "apt-get install" in out.stderr and "latexmk" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert (tmp_path / "results/summary.json").exists()
+    assert (tmp_path / "results/figures/fig1_trajectories.pdf").exists()
+    assert (tmp_path / "results/cache/report-build/report.tex").exists()
