@@ -43,3 +43,10 @@ def reproduce(session: nox.Session) -> None:
     """
     _install(session)
     session.run("python", "-m", "repro", "reproduce", *session.posargs)
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Speed and memory benchmarks: training vs a reference, evaluation, RSS -> bench.json."""
+    _install(session)
+    session.run("python", "-m", "repro.bench", *session.posargs)

@@ -318,6 +318,13 @@ def main(
         timings["total"] = round(time.perf_counter() - t0, 3)
         write_json(timings_file(), {"scale": scale, "seeds": n_seeds, "stages_s": timings})
     log(f"reproduce: done in {timings['total']:.1f} s; stage times in {timings_file()}")
+    if scale == "paper" and "REPRO_RESULTS" not in os.environ and summary_file().exists():
+        from repro import readme
+
+        readme.update(
+            "headline", readme.headline(read_json(summary_file()), read_json(timings_file()))
+        )
+        log(f"readme: headline table updated from {summary_file()}")
     if tex_missing is not None:
         print(f"error: {tex_missing}", file=sys.stderr)
         return 2

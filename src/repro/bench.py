@@ -1,0 +1,336 @@
+"""``nox -s bench``: speed and memory, measured in one run, written to results/bench.json.
+
+Every figure is a median over several timed windows after a warm-up, and every
+ratio compares two things measured in this same process, because the machine
+is shared and noisy. Measured:
+
+a. training samples/s of each method and regime at paper settings (our trainer's step);
+b. the same model and loss trained "the common way" (a Dataset whose __getitem__
+   encodes one one-hot sample, a DataLoader with batch 64 and shuffle, a dense
+   first layer, torch's default Adam) as a reference, and our speed-up over it;
+c. the machine's limit: the dense matrix products of that model (forward and
+   backward, same shapes) timed alone, and our step time over that;
+d. evaluation (planning 400 instances in both modes with heuristic maps; the
+   full-test-set Spearman) and building a paper-scale dataset;
+e. peak memory (RSS) of a paper-scale training process;
+f. the stage times of the last paper-scale reproduce (results/timings.json).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from repro.config import make_config, make_eval_config
+from repro.data import make_dataset
+from repro.io import read_json, write_json
+from repro.losses import TrajectoryTensors, infonce_loss, supervised_loss
+from repro.models import ResidualBlock, build_model
+from repro.paths import PROJECT, results_dir, timings_file
+
+BATCH = 64
+
+
+def median_time(fn, repeats: int, windows: int = 7, warmup: int = 20) -> float:
+    """Median over ``windows`` of the mean time of ``repeats`` calls (s), after a warm-up."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(windows):
+        t = time.perf_counter()
+        for _ in range(repeats):
+            fn()
+        times.append((time.perf_counter() - t) / repeats)
+    return statistics.median(times)
+
+
+# ---------------------------------------------------------------------------- a. ours
+
+
+def our_step(method: str, regime: str):
+    """One training step of our trainer (sampler, loss, fused Adam), as a closure."""
+    config = make_config(f"{method}-normal", regime, 0, "paper")
+    ds = make_dataset("normal", config.n_trajectories, 0, config.size, regime)
+    tensors = TrajectoryTensors.from_dataset(ds, torch.device("cpu"), regime == "procedural")
+    model = build_model(config, torch.Generator().manual_seed(0))
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+    g = torch.Generator().manual_seed(1)
+
+    def step() -> None:
+        if method == "supervised":
+            loss, info = supervised_loss(model, tensors.sample_pairs(BATCH, g))
+        else:
+            loss, info = infonce_loss(model, tensors.sample_future(BATCH, 0.9, 1, g), "backward")
+        loss.item()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step, ds, config
+
+
+# ---------------------------------------------------------------------------- b. reference
+
+
+class DenseTrunk(nn.Module):
+    """The same network with a dense first layer on the concatenated one-hots (and walls)."""
+
+    def __init__(self, in_features: int, hidden: int, n_blocks: int, out_dim: int) -> None:
+        super().__init__()
+        self.inp = nn.Linear(in_features, hidden)
+        self.blocks = nn.Sequential(*[ResidualBlock(hidden) for _ in range(n_blocks)])
+        self.out = nn.Linear(hidden, out_dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(self.blocks(self.inp(x)))
+
+
+class OneSampleDataset(torch.utils.data.Dataset):
+    """Item i: a training pair from trajectory i, encoded as one-hot vectors in __getitem__."""
+
+    def __init__(self, ds, method: str, regime: str, gamma: float = 0.9) -> None:
+        self.paths, self.walls = ds.paths, ds.walls
+        self.method, self.regime, self.gamma = method, regime, gamma
+        self.cells = ds.size * ds.size
+        self.size = ds.size
+        self.rng = random.Random(0)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def _onehot(self, cell) -> torch.Tensor:
+        v = torch.zeros(self.cells)
+        v[int(cell[0]) * self.size + int(cell[1])] = 1.0
+        return v
+
+    def __getitem__(self, i: int):
+        path = self.paths[i]
+        T = len(path) - 1
+        walls = [torch.from_numpy(self.walls[i].reshape(-1).astype(np.float32))]
+        walls = walls if self.regime == "procedural" else []
+        if self.method == "supervised":
+            a, b = sorted(self.rng.randint(0, T) for _ in range(2))
+            x = torch.cat([self._onehot(path[a]), self._onehot(path[b]), *walls])
+            return x, torch.tensor(float(b - a))
+        a = self.rng.randint(0, T - 1)
+        k = 1
+        while self.rng.random() < self.gamma:
+            k += 1
+        b = min(a + k, T)
+        return torch.cat([self._onehot(path[a]), *walls]), torch.cat(
+            [self._onehot(path[b]), *walls]
+        )
+
+
+def reference_step(method: str, regime: str, ds, config):
+    """One step the common way: DataLoader over per-sample encoding, dense model, default Adam."""
+    cells = config.size * config.size
+    walls = cells if regime == "procedural" else 0
+    if method == "supervised":
+        nets = nn.ModuleList([DenseTrunk(2 * cells + walls, config.hidden, config.n_blocks, 1)])
+    else:
+        nets = nn.ModuleList(
+            [
+                DenseTrunk(cells + walls, config.hidden, config.n_blocks, config.embed_dim)
+                for _ in range(2)
+            ]
+        )
+    opt = torch.optim.Adam(nets.parameters(), lr=config.lr)
+    loader = torch.utils.data.DataLoader(
+        OneSampleDataset(ds, method, regime),
+        batch_size=BATCH,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(0),
+    )
+    batches = iter(loader)
+
+    def step() -> None:
+        nonlocal batches
+        try:
+            x, y = next(batches)
+        except StopIteration:
+            batches = iter(loader)
+            x, y = next(batches)
+        if method == "supervised":
+            loss = nn.functional.mse_loss(nn.functional.softplus(nets[0](x)[:, 0]), y)
+        else:
+            logits = -torch.cdist(nets[0](x), nets[1](y))
+            loss = nn.functional.cross_entropy(logits.T, torch.arange(len(x)))
+        loss.item()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    return step
+
+
+# ---------------------------------------------------------------------------- c. dense limit
+
+
+def dense_matmul_step(method: str, regime: str, config):
+    """The dense model's matrix products alone: forward, input-grad and weight-grad products."""
+    cells = config.size * config.size
+    walls = cells if regime == "procedural" else 0
+    h = config.hidden
+    nets = 1 if method == "supervised" else 2
+    first_in = 2 * cells + walls if method == "supervised" else cells + walls
+    out_dim = 1 if method == "supervised" else config.embed_dim
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(BATCH, first_in, generator=g)
+    w_in = torch.rand(first_in, h, generator=g)
+    w_h = torch.rand(h, h, generator=g)
+    w_out = torch.rand(h, out_dim, generator=g)
+    a = torch.rand(BATCH, h, generator=g)
+    d_out = torch.rand(BATCH, out_dim, generator=g)
+
+    def step() -> None:
+        for _ in range(nets):
+            torch.mm(x, w_in)  # first layer forward
+            torch.mm(x.T, a)  # its weight gradient (no input gradient: the data)
+            for _ in range(config.n_blocks):
+                torch.mm(a, w_h)  # forward
+                torch.mm(a, w_h.T)  # input gradient
+                torch.mm(a.T, a)  # weight gradient
+            torch.mm(a, w_out)
+            torch.mm(d_out, w_out.T)
+            torch.mm(a.T, d_out)
+
+    return step
+
+
+# ---------------------------------------------------------------------------- d, e, f
+
+
+def bench_evaluation() -> dict[str, float]:
+    from repro.evaluate import (
+        BaselineScorer,
+        ModelScorer,
+        eval_dataset,
+        planning_metrics,
+        spearman_metrics,
+        trajectory_predictions,
+    )
+
+    ev = make_eval_config("paper")
+    config = make_config("supervised-normal", "procedural", 0, "paper")
+    model = build_model(config, torch.Generator().manual_seed(0))
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["REPRO_RESULTS"] = tmp  # frozen instances go to a scratch folder
+        try:
+            test = eval_dataset("test", config, ev)
+            plan = eval_dataset("plan", config, ev)
+        finally:
+            del os.environ["REPRO_RESULTS"]
+    scorer = ModelScorer(model, config)
+    plan_s = median_time(lambda: planning_metrics(scorer, plan, ev), 1, windows=3, warmup=1)
+    plan_manhattan = median_time(
+        lambda: planning_metrics(BaselineScorer("manhattan"), plan, ev), 1, windows=3, warmup=1
+    )
+    spear_s = median_time(
+        lambda: spearman_metrics(trajectory_predictions(scorer, test), test, ev), 1, 3, 1
+    )
+    build_s = median_time(lambda: make_dataset("normal", 4000, 0, 20, "procedural"), 1, 3, 1)
+    return {
+        "planning_400_both_modes_model_s": plan_s,
+        "planning_400_both_modes_manhattan_s": plan_manhattan,
+        "spearman_full_test_set_s": spear_s,
+        "dataset_build_4000_procedural_s": build_s,
+    }
+
+
+def peak_training_rss_mb(steps: int = 1000) -> float:
+    """Peak RSS (MB) of a paper-scale training process (procedural contrastive, the largest)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"REPRO_RESULTS": tmp, "PATH": "/usr/bin:/bin"}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "repro",
+                "train",
+                "--config",
+                "contrastive-normal",
+                "--regime",
+                "procedural",
+                "--set",
+                f"steps={steps}",
+            ],
+            check=True,
+            capture_output=True,
+            env=env,
+            cwd=PROJECT,
+        )
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(peak, before) / 1024.0  # ru_maxrss is in KB on Linux
+
+
+def main() -> dict[str, Any]:
+    torch.set_num_threads(1)
+    out: dict[str, Any] = {"device": "cpu", "threads": 1, "batch": BATCH, "training": {}}
+    print(
+        f"{'method':<12}{'regime':<12}{'ours/s':>10}{'ref/s':>10}{'x ref':>8}"
+        f"{'dense ms':>10}{'step ms':>9}{'x dense':>9}"
+    )
+    for method in ("supervised", "contrastive"):
+        for regime in ("fixed", "procedural"):
+            ours, ds, config = our_step(method, regime)
+            ref = reference_step(method, regime, ds, config)
+            dense = dense_matmul_step(method, regime, config)
+            t_ours = median_time(ours, 100)
+            t_ref = median_time(ref, 100)
+            t_dense = median_time(dense, 100)
+            row = {
+                "ours_samples_per_s": BATCH / t_ours,
+                "reference_samples_per_s": BATCH / t_ref,
+                "speedup_vs_reference": t_ref / t_ours,
+                "step_ms": 1e3 * t_ours,
+                "dense_matmul_ms": 1e3 * t_dense,
+                "step_over_dense_matmul": t_ours / t_dense,
+            }
+            out["training"][f"{method}/{regime}"] = row
+            print(
+                f"{method:<12}{regime:<12}{row['ours_samples_per_s']:>10.0f}"
+                f"{row['reference_samples_per_s']:>10.0f}{row['speedup_vs_reference']:>8.2f}"
+                f"{row['dense_matmul_ms']:>10.3f}{row['step_ms']:>9.3f}"
+                f"{row['step_over_dense_matmul']:>9.2f}"
+            )
+    out["evaluation"] = bench_evaluation()
+    for k, v in out["evaluation"].items():
+        print(f"{k:<42}{v:>8.3f} s")
+    out["peak_training_rss_mb"] = peak_training_rss_mb()
+    print(f"{'peak RSS of a paper-scale training run':<42}{out['peak_training_rss_mb']:>8.0f} MB")
+    if timings_file().exists():
+        out["last_reproduce"] = read_json(timings_file())
+        for k, v in out["last_reproduce"]["stages_s"].items():
+            print(f"reproduce stage {k:<26}{v:>8.1f} s")
+    write_json(results_dir() / "bench.json", _rounded(out))
+    print(f"written: {results_dir() / 'bench.json'}")
+    if "REPRO_RESULTS" not in os.environ:
+        from repro import readme
+
+        readme.update("performance", readme.performance(_rounded(out)))
+    return out
+
+
+def _rounded(obj):
+    if isinstance(obj, float):
+        return round(obj, 4)
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    return obj
+
+
+if __name__ == "__main__":
+    main()
