@@ -70,33 +70,52 @@ def test_complete_run_not_retrained_changed_setting_retrains(tmp_path):
     assert not changed.get("cached") and changed["model_sha256"] != first["model_sha256"]
 
 
-def test_nan_stops_run_and_keeps_last_good_checkpoint(tmp_path):
-    config = smoke("contrastive-normal", "fixed")
-    model_ref = {}
+def test_nan_in_a_batch_stops_run_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    from repro.losses import TrajectoryTensors
 
-    def poison(step):
-        if step == 25:  # after the checkpoint at step 20
-            ckpt = torch.load(tmp_path / "checkpoints/last.pt", weights_only=False)
-            model_ref["ckpt_step"] = ckpt["step"]
-            raise _Poison
+    config = smoke("supervised-normal", "fixed")  # checkpoints every 20 steps
+    real = TrajectoryTensors.sample_pairs
+    calls = {"n": 0}
 
-    class _Poison(Exception):
-        pass
+    def poisoned(self, batch, g):
+        out = real(self, batch, g)
+        calls["n"] += 1
+        if calls["n"] == 27:  # the batch of step 27
+            out["target"] = out["target"].clone()
+            out["target"][0] = float("nan")
+        return out
 
-    with pytest.raises(_Poison):
-        train(config, tmp_path, progress=False, on_step=poison)
-    # Poison the weights in the checkpoint's place: resume with a NaN parameter.
-    ckpt = torch.load(tmp_path / "checkpoints/last.pt", weights_only=False)
-    first = next(iter(ckpt["model"]))
-    ckpt["model"][first] = ckpt["model"][first] * float("nan")
-    torch.save(ckpt, tmp_path / "checkpoints/last.pt")
-    with pytest.raises(
-        TrainingDiverged, match=r"step 21.*contrastive-normal|contrastive-normal.*step 21"
-    ):
+    monkeypatch.setattr(TrajectoryTensors, "sample_pairs", poisoned)
+    with pytest.raises(TrainingDiverged, match=r"supervised-normal.*step 27.*step 20"):
         train(config, tmp_path, progress=False)
-    assert model_ref["ckpt_step"] == 20
-    assert (tmp_path / "checkpoints/last.pt").exists()
     assert not (tmp_path / "run.json").exists()
+    monkeypatch.setattr(TrajectoryTensors, "sample_pairs", real)
+    meta = train(config, tmp_path, progress=False)  # resumes from the good checkpoint
+    assert meta["resumed_from_step"] == 20
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_damaged_checkpoint_is_not_used(tmp_path, damage, capfd):
+    config = smoke("contrastive-normal", "fixed")
+    train(config, tmp_path / "whole", progress=False)
+
+    def stop(step):
+        if step == 45:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(config, tmp_path / "cut", progress=False, on_step=stop)
+    ckpt = tmp_path / "cut/checkpoints/last.pt"
+    data = bytearray(ckpt.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    else:
+        data[-100] ^= 0xFF  # one flipped byte deep in the tensors: still loadable by torch
+    ckpt.write_bytes(bytes(data))
+    meta = train(config, tmp_path / "cut", progress=False)
+    assert "damaged" in capfd.readouterr().err
+    assert meta["resumed_from_step"] == 0
+    assert same_weights(tmp_path / "whole/model.pt", tmp_path / "cut/model.pt")
 
 
 def run_cli(*args, env_results):

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -115,29 +117,71 @@ def all_configs(scale: str, n_seeds: int) -> list[RunConfig]:
     ]
 
 
+def _die_with_parent() -> None:
+    """In a child: ask Linux to send SIGTERM when the parent dies (even by SIGKILL)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: children may outlive a killed parent; their writes stay atomic
+
+
 def _run_parallel(cmds: list[tuple[str, list[str]]], jobs: int, what: str) -> None:
-    """Run ``(label, argv)`` commands, ``jobs`` at a time; stop at the first failure."""
+    """Run ``(label, argv)`` commands, ``jobs`` at a time; stop at the first failure.
+
+    If this process is interrupted or killed, its children are stopped too, so
+    no orphan keeps writing into the results folder behind a restarted run.
+    """
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    live: set[subprocess.Popen] = set()
+    lock = threading.Lock()
+    stopping = threading.Event()
     done = 0
+    futures: list = []
 
     def run(label_cmd):
         label, cmd = label_cmd
         t = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=PROJECT)
-        return label, proc, time.perf_counter() - t
+        with lock:
+            if stopping.is_set():
+                return label, -1, "", "cancelled", 0.0
+            proc = subprocess.Popen(
+                cmd,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+                cwd=PROJECT,
+                preexec_fn=_die_with_parent,
+            )
+            live.add(proc)
+        out, err = proc.communicate()
+        with lock:
+            live.discard(proc)
+        return label, proc.returncode, out, err, time.perf_counter() - t
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         futures = [pool.submit(run, c) for c in cmds]
         for fut in as_completed(futures):
-            label, proc, seconds = fut.result()
+            label, code, out, err, seconds = fut.result()
             done += 1
-            if proc.returncode != 0:
-                for f in futures:
-                    f.cancel()
-                msg = (proc.stderr or proc.stdout).strip().splitlines()
-                raise RuntimeError(f"{what} {label} failed: {msg[-1] if msg else proc.returncode}")
-            line = proc.stdout.strip().splitlines()
+            if code != 0:
+                msg = (err or out).strip().splitlines()
+                raise RuntimeError(f"{what} {label} failed: {msg[-1] if msg else code}")
+            line = out.strip().splitlines()
             log(f"  [{done}/{len(cmds)}] {line[-1] if line else label} ({seconds:.1f} s)")
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        with lock:
+            stopping.set()
+            for proc in live:
+                proc.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def stage_train(configs: list[RunConfig], scale: str, force: bool, jobs: int) -> None:

@@ -99,6 +99,17 @@ def _save_torch(path: Path, obj: Any) -> None:
     atomic_write_bytes(path, buf.getvalue())
 
 
+_CKPT_MAGIC = b"repro-ckpt-v1\n"
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    """Checkpoint = magic line + sha256 of the payload + torch-serialised payload, atomically."""
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    payload = buf.getvalue()
+    atomic_write_bytes(path, _CKPT_MAGIC + hashlib.sha256(payload).digest() + payload)
+
+
 def _loss_fn(config: RunConfig) -> Callable:
     if config.method == "supervised":
         return supervised_loss
@@ -224,7 +235,7 @@ def train(
             _save_torch(out / "snapshots" / f"step_{step:07d}.pt", model.state_dict())
         if step % config.checkpoint_every == 0 and step < config.steps:
             elapsed = elapsed_before + time.perf_counter() - start_time
-            _save_torch(
+            _save_checkpoint(
                 ckpt_path,
                 {
                     "stage_hash": chash,
@@ -253,6 +264,9 @@ def train(
         "derived_seeds": {"init": init_seed, "batches": batch_seed},
         "dataset_sha256": ds.content_hash(),
         "model_sha256": sha256_file(out / "model.pt"),
+        "snapshots_sha256": {
+            p.name: sha256_file(p) for p in sorted((out / "snapshots").glob("step_*.pt"))
+        },
         "versions": library_versions(),
         "git_commit": git_commit(),
         "threads": threads,
@@ -268,17 +282,24 @@ def train(
 
 
 def _load_checkpoint(path: Path, chash: str) -> dict | None:
-    """The checkpoint at ``path`` if it belongs to this configuration, else None.
+    """The checkpoint at ``path`` if it is intact and belongs to this run, else None.
 
-    A damaged checkpoint is not trusted: it is ignored and the run starts over.
+    A truncated or edited checkpoint fails its sha256 and is not used: the run
+    says so and starts over (a checkpoint of another configuration or code is
+    ignored silently).
     """
     if not path.exists():
         return None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception:
-        print(f"warning: checkpoint {path} is unreadable; starting the run over", file=sys.stderr)
+    data = path.read_bytes()
+    head = len(_CKPT_MAGIC)
+    payload = data[head + 32 :]
+    if data[:head] != _CKPT_MAGIC or hashlib.sha256(payload).digest() != data[head : head + 32]:
+        print(
+            f"warning: checkpoint {path} is damaged (hash mismatch); starting the run over",
+            file=sys.stderr,
+        )
         return None
+    state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False)
     if not isinstance(state, dict) or state.get("stage_hash") != chash:
         return None
     return state
