@@ -50,3 +50,10 @@ def bench(session: nox.Session) -> None:
     """Speed and memory benchmarks: training vs a reference, evaluation, RSS -> bench.json."""
     _install(session)
     session.run("python", "-m", "repro.bench", *session.posargs)
+
+
+@nox.session(python="3.11")
+def faults(session: nox.Session) -> None:
+    """The fault suite: kills, damaged files, concurrency, bad input, stale caches (smoke scale)."""
+    _install(session, "[test]")
+    session.run("pytest", "-m", "faults", *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})

@@ -61,7 +61,9 @@ def c4(runs: dict) -> dict:
     )
     return {
         "ours": f"drop normal to stitching: contrastive {c_drop:+.3f}, supervised {s_drop:+.3f}",
-        "verdict": _verdict(c_drop >= 0.2 and s_drop <= 0.1, c_drop > s_drop + 0.1),
+        "verdict": _verdict(
+            c_drop >= 0.2 and s_drop <= 0.1, c_drop >= 0.1 and c_drop > s_drop + 0.1
+        ),
     }
 
 

@@ -248,7 +248,7 @@ def config_from_dict(d: dict[str, Any]) -> RunConfig:
     known = {f.name for f in fields(RunConfig)}
     unknown = set(d) - known
     if unknown:
-        raise ConfigError(f"unknown field(s) {', '.join(sorted(unknown))}")
+        raise ConfigError(f"unknown field(s) {', '.join(repr(k) for k in sorted(unknown))}")
     return RunConfig(**d)
 
 

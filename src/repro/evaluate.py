@@ -19,7 +19,7 @@ import torch
 from repro.config import EvalConfig, RunConfig, config_hash
 from repro.data import Dataset, load_dataset, make_dataset, save_dataset
 from repro.fingerprint import code_hash
-from repro.io import read_json, write_json
+from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
 from repro.maze import bfs_distances_batch
 from repro.metrics import (
     all_pairs_spearman,
@@ -271,13 +271,14 @@ def _metrics_key(run: Path, ev: EvalConfig) -> dict[str, str]:
 
 
 def metrics_up_to_date(run: Path, ev: EvalConfig) -> bool:
-    """True when ``run/metrics.json`` exists, parses, and matches the run's model and settings."""
+    """True when ``run/metrics.json`` is intact (content hash) and matches the run's model,
+    settings and evaluation code."""
     try:
         key = _metrics_key(Path(run), ev)
         old = read_json(Path(run) / "metrics.json")
     except (ValueError, KeyError):
-        return False  # missing or damaged: recompute
-    return all(old.get(k) == v for k, v in key.items())
+        return False  # missing or unreadable: recompute
+    return has_valid_content_hash(old) and all(old.get(k) == v for k, v in key.items())
 
 
 def evaluate_run(run: Path, ev: EvalConfig, device: str = "cpu", force: bool = False) -> dict:
@@ -298,6 +299,7 @@ def evaluate_run(run: Path, ev: EvalConfig, device: str = "cpu", force: bool = F
         **key,
         **metrics,
     }
+    result = with_content_hash(result)  # an edited number is caught on the next run
     write_json(out, result)
     return result
 
@@ -305,7 +307,12 @@ def evaluate_run(run: Path, ev: EvalConfig, device: str = "cpu", force: bool = F
 def evaluate_baselines(config: RunConfig, ev: EvalConfig, force: bool = False) -> dict:
     """Score the three baselines on ``config``'s evaluation context; update baselines.json."""
     path = results_dir() / "baselines.json"
-    data = read_json(path) if path.exists() else {}
+    try:
+        data = read_json(path) if path.exists() else {}
+    except ValueError:
+        data = {}  # damaged: every context is recomputed
+    if not isinstance(data, dict):
+        data = {}
     key = context_key(config)
     ehash = config_hash(ev)
     entry = data.get(key)
@@ -315,11 +322,13 @@ def evaluate_baselines(config: RunConfig, ev: EvalConfig, force: bool = False) -
         "size": config.size,
         "loop_prob": config.loop_prob,
     }
-    if entry and not force and all(entry.get(k) == v for k, v in want.items()):
+    intact = has_valid_content_hash(entry)
+    if intact and not force and all(entry.get(k) == v for k, v in want.items()):
         return entry
     entry = {**want, "eval_config": ev.to_dict()}
     for kind in BASELINES:
         entry[kind] = evaluate_scorer(BaselineScorer(kind), config, ev)
+    entry = with_content_hash(entry)
     data[key] = entry
     write_json(path, data)
     return entry

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -51,3 +52,14 @@ def read_json(path: Path) -> Any:
         raise ValueError(f"{path} does not exist") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{path} is not valid JSON ({e})") from None
+
+
+def with_content_hash(obj: dict) -> dict:
+    """``obj`` plus a ``sha256`` of its canonical JSON (the ``sha256`` key itself left out)."""
+    body = {k: v for k, v in obj.items() if k != "sha256"}
+    return {**body, "sha256": hashlib.sha256(dump_json(body).encode()).hexdigest()}
+
+
+def has_valid_content_hash(obj: Any) -> bool:
+    """True when ``obj`` is a dict whose ``sha256`` matches its content (nothing edited)."""
+    return isinstance(obj, dict) and "sha256" in obj and with_content_hash(obj) == obj

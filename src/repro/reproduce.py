@@ -252,6 +252,18 @@ def _files_hash(paths: list[Path], extra: str) -> str:
     return h.hexdigest()[:16]
 
 
+def _read_stages() -> dict:
+    try:
+        data = read_json(stages_file()) if stages_file().exists() else {}
+    except ValueError:
+        return {}  # damaged: every cached stage reruns
+    return data if isinstance(data, dict) else {}
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def cached_stage(
     name: str,
     inputs: list[Path],
@@ -260,15 +272,24 @@ def cached_stage(
     fn: Callable[[], object],
     force: bool,
 ) -> None:
-    """Run ``fn`` unless the inputs' hash matches the last run and every output exists."""
+    """Run ``fn`` unless its inputs' hash matches the last run and its outputs are intact.
+
+    Outputs are checked against the hashes recorded when they were written, so a
+    truncated or hand-edited summary, figure or PDF is rebuilt, never reused.
+    """
     key = _files_hash(inputs, f"{extra}|{code_hash(name)}")
-    stages = read_json(stages_file()) if stages_file().exists() else {}
-    if not force and stages.get(name) == key and all(p.exists() for p in outputs):
+    entry = _read_stages().get(name)
+    if (
+        not force
+        and isinstance(entry, dict)
+        and entry.get("key") == key
+        and all(p.exists() and entry.get("outputs", {}).get(str(p)) == _sha(p) for p in outputs)
+    ):
         log(f"{name}: up to date (skipped)")
         return
     fn()
-    stages = read_json(stages_file()) if stages_file().exists() else {}
-    stages[name] = key
+    stages = _read_stages()
+    stages[name] = {"key": key, "outputs": {str(p): _sha(p) for p in outputs}}
     write_json(stages_file(), stages)
 
 

@@ -1,0 +1,518 @@
+"""The fault suite (``nox -s faults``): nothing is lost or silently reused under faults.
+
+a. interruption: training and a whole reproduce killed (SIGINT, SIGKILL) at 20
+   random points each, restarted, end identical to an uninterrupted run;
+b. damaged files are detected by their content hash and rebuilt, or refused;
+c. two reproduce processes on one results folder: the second stops, naming the first;
+d. bad configuration values (hypothesis, 500+ cases): exit 2, one line, no traceback;
+e. bad command lines: exit 2 and a message;
+f. a NaN in a batch (tests/test_train.py) stops training at the named step;
+g. a changed configuration field, stage code or library version redoes exactly the
+   stages that depend on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import FAULT_COUNTS
+from repro.cli import main as cli_main
+from repro.config import RunConfig
+
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
+PROJECT = Path(__file__).resolve().parents[1]
+KILLS = 20
+
+
+def count(category: str, n: int = 1) -> None:
+    FAULT_COUNTS[category] = FAULT_COUNTS.get(category, 0) + n
+
+
+def env_for(results: Path, **extra) -> dict[str, str]:
+    return {**os.environ, "REPRO_RESULTS": str(results), **extra}
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ------------------------------------------------------------------ a. interruption
+
+
+TRAIN_ARGS = [
+    "train",
+    "--config",
+    "contrastive-normal",
+    "--regime",
+    "procedural",
+    "--scale",
+    "smoke",
+    "--set",
+    "steps=600",
+]
+
+
+def _kill_chain(
+    args: list[str], results: Path, sig: int, rng: random.Random, hi: float, check
+) -> int:
+    """Start ``python -m repro ARGS``, kill it with ``sig`` at a random moment, repeat."""
+    kills = 0
+    for _ in range(KILLS):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "repro", *args],
+            env=env_for(results),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=PROJECT,
+            start_new_session=True,
+        )
+        time.sleep(rng.uniform(0.3, hi))
+        if proc.poll() is None:
+            # The whole process group, as a terminal's Ctrl-C (or an OOM killer) would.
+            os.killpg(proc.pid, sig)
+            kills += 1
+        proc.wait()
+        check(results)
+    return kills
+
+
+def _check_run(results: Path) -> None:
+    """No partial file is ever taken as complete: run.json implies an intact model.pt."""
+    for meta_path in results.glob("runs/*/*/run.json"):
+        meta = json.loads(meta_path.read_text())
+        assert sha(meta_path.parent / "model.pt") == meta["model_sha256"]
+    for m in results.glob("runs/*/*/metrics.json"):
+        json.loads(m.read_text())
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_training_killed_at_random_points_ends_identical(tmp_path, sig):
+    ref = tmp_path / "ref"
+    subprocess.run(
+        [sys.executable, "-m", "repro", *TRAIN_ARGS],
+        env=env_for(ref),
+        check=True,
+        capture_output=True,
+        cwd=PROJECT,
+    )
+    cut = tmp_path / "cut"
+    kills = _kill_chain(TRAIN_ARGS, cut, sig, random.Random(int(sig)), 6.0, _check_run)
+    out = subprocess.run(
+        [sys.executable, "-m", "repro", *TRAIN_ARGS],
+        env=env_for(cut),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+    )
+    assert out.returncode == 0, out.stderr
+    run = "runs/procedural/contrastive-normal__s0"
+    assert sha(ref / run / "model.pt") == sha(cut / run / "model.pt")
+    assert (ref / run / "loss.csv").read_bytes() == (cut / run / "loss.csv").read_bytes()
+    count(f"a. training killed by {signal.Signals(sig).name}, resumed identical", kills)
+
+
+def _check_pipeline(results: Path) -> None:
+    _check_run(results)
+    for name in ("summary.json", "baselines.json"):
+        if (results / name).exists():
+            json.loads((results / name).read_text())
+    pdf = results / "report/report.pdf"
+    if pdf.exists():
+        data = pdf.read_bytes()
+        assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
+
+
+@pytest.fixture(scope="module")
+def reference_smoke(tmp_path_factory):
+    ref = tmp_path_factory.mktemp("ref")
+    out = subprocess.run(
+        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke"],
+        env=env_for(ref),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+    )
+    assert out.returncode == 0, out.stderr
+    return ref
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
+def test_reproduce_killed_at_random_points_ends_identical(tmp_path, sig, reference_smoke):
+    args = ["reproduce", "--scale", "smoke"]
+    kills = _kill_chain(args, tmp_path, sig, random.Random(100 + int(sig)), 8.0, _check_pipeline)
+    out = subprocess.run(
+        [sys.executable, "-m", "repro", *args],
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+    )
+    assert out.returncode == 0, out.stderr
+    for rel in ("summary.json", "summary.csv", "baselines.json"):
+        assert (tmp_path / rel).read_bytes() == (reference_smoke / rel).read_bytes(), rel
+    if shutil.which("latexmk"):
+        assert sha(tmp_path / "report/report.pdf") == sha(reference_smoke / "report/report.pdf")
+    count(f"a. reproduce killed by {signal.Signals(sig).name}, resumed identical", kills)
+
+
+def test_reproduce_twice_from_scratch_is_byte_identical(tmp_path, reference_smoke):
+    out = subprocess.run(
+        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke"],
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "summary.json").read_bytes() == (
+        reference_smoke / "summary.json"
+    ).read_bytes()
+    if shutil.which("latexmk"):
+        assert sha(tmp_path / "report/report.pdf") == sha(reference_smoke / "report/report.pdf")
+    count("determinism: smoke reproduce twice from scratch, identical", 1)
+
+
+# ------------------------------------------------------------------ b. damaged files
+
+
+def _reproduce(results: Path, *args: str, env: dict | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *args],
+        env=env or env_for(results),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+    )
+
+
+@pytest.fixture
+def smoke_copy(tmp_path, reference_smoke):
+    dst = tmp_path / "results"
+    shutil.copytree(reference_smoke, dst)
+    return dst
+
+
+@pytest.mark.parametrize(
+    ("rel", "how"),
+    [
+        ("runs/fixed/supervised-normal__s0/metrics.json", "edit"),
+        ("runs/fixed/supervised-normal__s0/metrics.json", "truncate"),
+        ("summary.json", "edit"),
+        ("summary.json", "truncate"),
+        ("baselines.json", "edit"),
+        ("figures/fig2_heatmaps.pdf", "truncate"),
+    ],
+)
+def test_damaged_result_files_are_rebuilt(smoke_copy, reference_smoke, rel, how):
+    path = smoke_copy / rel
+    data = path.read_bytes()
+    if how == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        text = data.decode()
+        i = text.index("0.")
+        path.write_text(text[:i] + "9." + text[i + 2 :])  # one number changed, still valid JSON
+    out = _reproduce(smoke_copy)
+    assert out.returncode == 0, out.stderr
+    assert path.read_bytes() == (reference_smoke / rel).read_bytes()
+    count("b. damaged result file detected and rebuilt", 1)
+
+
+def test_damaged_dataset_and_weights_are_refused(smoke_copy):
+    inst = next((smoke_copy / "instances").glob("*.npz"))
+    inst.write_bytes(inst.read_bytes()[:200])
+    out = _reproduce(smoke_copy)
+    assert out.returncode == 2 and inst.name in out.stderr and "Traceback" not in out.stderr
+    inst.unlink()  # the user's remedy, which the message implies: rebuild it
+    assert _reproduce(smoke_copy).returncode == 0
+    weights = smoke_copy / "runs/fixed/contrastive-stitching__s0/model.pt"
+    weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "repro",
+            "evaluate",
+            "--run",
+            "fixed/contrastive-stitching__s0",
+            "--scale",
+            "smoke",
+            "--force",
+        ],
+        env=env_for(smoke_copy),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+    )
+    assert out.returncode == 2 and "model.pt" in out.stderr and "Traceback" not in out.stderr
+    count("b. damaged dataset or weights refused with the file named", 2)
+
+
+# ------------------------------------------------------------------ c. concurrency
+
+
+def test_second_reproduce_on_same_folder_stops_with_owner_pid(tmp_path):
+    first = subprocess.Popen(
+        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke"],
+        env=env_for(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT,
+    )
+    lock = tmp_path / ".reproduce.lock"
+    for _ in range(200):
+        if lock.exists():
+            break
+        time.sleep(0.05)
+    second = _reproduce(tmp_path)
+    assert second.returncode == 2
+    assert f"pid {first.pid}" in second.stderr and "Traceback" not in second.stderr
+    out, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err
+    assert not lock.exists()
+    _check_pipeline(tmp_path)
+    count("c. concurrent reproduce refused, first unharmed", 1)
+
+
+# ------------------------------------------------------------------ d. bad configuration
+
+FIELDS = {f.name: f.type for f in __import__("dataclasses").fields(RunConfig)}
+INT_BOUNDS = {
+    "seed": (0, None),
+    "size": (3, 200),
+    "n_trajectories": (1, 10**7),
+    "steps": (1, 10**8),
+    "batch_size": (2, 10**6),
+    "hidden": (1, 10**5),
+    "n_blocks": (0, 1000),
+    "embed_dim": (1, 10**5),
+    "log_every": (1, 10**8),
+    "checkpoint_every": (1, 10**8),
+    "snapshot_every": (1, 10**8),
+}
+CHOICES = {"regime", "direction", "head"}
+SETTABLE = set(FIELDS) - {"method", "dataset"}
+
+huge = st.text(min_size=5000, max_size=20000).map(lambda s: s.replace("\n", " "))
+not_a_number = st.sampled_from(["", "abc", "1e", "--", "0x1g", "one", "1,000"]) | huge
+
+
+@st.composite
+def bad_set(draw):
+    """A --set FIELD=VALUE string that must be refused, and the field it must name."""
+    kind = draw(
+        st.sampled_from(["unknown", "int_type", "int_range", "float", "choice", "fixed", "empty"])
+    )
+    if kind == "unknown":
+        name = draw(
+            st.text(min_size=0, max_size=30).filter(
+                lambda s: s.strip() not in FIELDS and "=" not in s and "\n" not in s
+            )
+        )
+        return f"{name}={draw(st.text(max_size=10))}", repr(name.strip())
+    if kind == "int_type":
+        name = draw(st.sampled_from(sorted(INT_BOUNDS)))
+        value = draw(
+            not_a_number
+            | st.floats(allow_nan=True).map(repr).filter(lambda s: not s.lstrip("-").isdigit())
+        )
+        return f"{name}={value}", name
+    if kind == "int_range":
+        name = draw(st.sampled_from(sorted(INT_BOUNDS)))
+        lo, hi = INT_BOUNDS[name]
+        bad = st.integers(max_value=lo - 1)
+        if hi is not None:
+            bad = bad | st.integers(min_value=hi + 1)
+        return f"{name}={draw(bad)}", name
+    if kind == "float":
+        name = draw(st.sampled_from(["gamma", "lr", "loop_prob"]))
+        value = draw(
+            not_a_number | st.sampled_from(["nan", "inf", "-inf", "-0.5", "1.5", "100", "1e400"])
+        )
+        if name == "lr" and value in ("1.5",):
+            value = "-1.5"
+        if name == "loop_prob" and value in ("-0.5",):
+            value = "-0.25"
+        return f"{name}={value}", name
+    if kind == "choice":
+        name = draw(st.sampled_from(sorted(CHOICES)))
+        value = draw(st.text(max_size=40) | huge)
+        from repro.config import DIRECTIONS, HEADS, REGIMES
+
+        allowed = {"regime": REGIMES, "direction": DIRECTIONS, "head": HEADS}[name]
+        if value.strip() in allowed:
+            value = value + "x"
+        return f"{name}={value}", name
+    if kind == "fixed":
+        name = draw(st.sampled_from(["method", "dataset"]))
+        return f"{name}={draw(st.sampled_from(['x', 'normalx', 'supervisedx']))}", name
+    name = draw(st.sampled_from(sorted(SETTABLE)))
+    return f"{name}=", name
+
+
+@settings(max_examples=520, deadline=None)
+@given(bad_set(), st.sampled_from(["supervised-normal", "contrastive-normal"]))
+def test_bad_set_values_exit_2_one_line_naming_the_field(case, config):
+    item, name = case
+    buf = io.StringIO()
+    with contextlib.redirect_stderr(buf):
+        code = cli_main(["train", "--config", config, "--scale", "smoke", "--set", item])
+    err = buf.getvalue()
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
+    assert "Traceback" not in err
+    assert name in err
+    count("d. bad --set value: exit 2, one line naming the field")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        st.text(max_size=12),
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.floats(allow_nan=True),
+        max_size=4,
+    )
+)
+def test_bad_config_dicts_refused_naming_a_field(d):
+    from repro.config import ConfigError, config_from_dict
+
+    base = RunConfig().to_dict()
+    bad = {**base, **d}
+    try:
+        config_from_dict(bad)
+    except ConfigError as e:
+        msg = str(e)
+        assert any(k in msg or repr(k) in msg for k in bad) and "\n" not in msg
+        count("d. hand-edited configuration dict refused, field named")
+        return
+    # Only a dict of valid values may pass.
+    assert all(k in base for k in d)
+
+
+# ------------------------------------------------------------------ e. bad command lines
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["fly"],
+        [],
+        ["train"],
+        ["train", "--config", "supervised-normal", "--bogus"],
+        ["train", "--config", "supervised-normal", "--seed", "x"],
+        ["train", "--config", "supervised-normal", "--threads", "0"],
+        ["evaluate", "--run", "fixed/nothing__s0"],
+        ["evaluate", "--run", "../../etc"],
+        ["evaluate"],
+        ["reproduce", "--scale", "giant"],
+        ["reproduce", "--seeds", "0"],
+        ["reproduce", "--jobs", "-1"],
+    ],
+)
+def test_bad_command_lines_exit_2(tmp_path, argv):
+    out = subprocess.run(
+        [sys.executable, "-m", "repro", *argv],
+        env=env_for(tmp_path),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+    )
+    assert out.returncode == 2, (argv, out.stderr)
+    assert out.stderr.startswith("error: ") and "Traceback" not in out.stderr
+    count("e. bad command line: exit 2 with a message")
+
+
+def test_unreadable_results_path_exit_2(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    out = subprocess.run(
+        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke"],
+        env=env_for(blocker / "results"),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+    )
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    count("e. bad command line: exit 2 with a message")
+
+
+# ------------------------------------------------------------------ g. stale caches
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    """A copy of the project's code, so a test can edit a module and see what is redone."""
+    dst = tmp_path / "proj"
+    shutil.copytree(PROJECT / "src", dst / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PROJECT / "paper", dst / "paper", ignore=shutil.ignore_patterns("*.pdf"))
+    return dst
+
+
+def _stages(out: str) -> dict[str, str]:
+    lines = out.splitlines()
+    return {
+        "train": "redone"
+        if any(s.startswith("train:") and "to train" in s for s in lines)
+        else "skipped",
+        "evaluate": "redone"
+        if any(s.startswith("evaluate:") and "to evaluate" in s for s in lines)
+        else "skipped",
+        **{
+            s: "skipped" if f"{s}: up to date (skipped)" in lines else "redone"
+            for s in ("summary", "figures", "report")
+        },
+    }
+
+
+def test_changes_redo_exactly_the_dependent_stages(tmp_path, project_copy):
+    results = tmp_path / "results"
+    env = env_for(results, PYTHONPATH=str(project_copy / "src"))
+
+    def run():
+        out = _reproduce(results, env=env)
+        assert out.returncode == 0, out.stderr
+        return _stages(out.stdout)
+
+    def edit(module: str, old: str = "", new: str = ""):
+        path = project_copy / "src/repro" / f"{module}.py"
+        text = path.read_text()
+        path.write_text(text.replace(old, new) if old else text + "\n# edited\n")
+
+    run()
+    skipped = dict.fromkeys(["train", "evaluate", "summary", "figures", "report"], "skipped")
+    assert run() == skipped
+    edit("figures")  # code of a late stage: only it reruns; same figures, report kept
+    assert run() == {**skipped, "figures": "redone"}
+    edit("planning")  # evaluation code: every run re-evaluated, nothing retrained
+    assert run()["train"] == "skipped"
+    edit("models")  # training code: everything retrains
+    assert run()["train"] == "redone"
+    edit("config", '"n_plan": 40', '"n_plan": 41')  # an evaluation setting
+    stages = run()
+    assert stages["train"] == "skipped" and stages["evaluate"] == "redone"
+    edit("config", '"steps": 60', '"steps": 61')  # a training setting
+    assert run()["train"] == "redone"
+    # A library version: a dist-info that shadows jinja2's with another version.
+    fake = tmp_path / "fake"
+    (fake / "jinja2-0.0.1.dist-info").mkdir(parents=True)
+    (fake / "jinja2-0.0.1.dist-info/METADATA").write_text("Name: jinja2\nVersion: 0.0.1\n")
+    env["PYTHONPATH"] = f"{fake}{os.pathsep}{project_copy / 'src'}"
+    stages = run()
+    assert stages["train"] == "redone" and stages["evaluate"] == "redone"
+    count("g. stale cache: change redid exactly the dependent stages", 7)
