@@ -63,6 +63,8 @@ def tex_escape(text: str) -> str:
 
 
 def _finalize(value: Any) -> Any:
+    if isinstance(value, jinja2.Undefined):
+        return str(value)  # StrictUndefined raises here, naming the missing variable
     if isinstance(value, Tex):
         return value
     if isinstance(value, str):
@@ -231,30 +233,80 @@ def claim_rows(summary: dict) -> list[dict[str, Any]]:
     return rows
 
 
+TEXT_METRICS = {  # metric -> formatter, for the numbers the prose cites
+    "spearman_full": num,
+    "spearman_paper": num,
+    "all_pairs": num,
+    "roughness": num,
+    "greedy_solved": pct,
+    "search_solved": pct,
+    "search_expanded": lambda v: num(v, 1),
+    "greedy_expanded": lambda v: num(v, 1),
+}
+
+
 def text_numbers(summary: dict) -> dict[str, Any]:
-    """Numbers the prose cites: formatted strings keyed 'regime.config.metric'."""
+    """Numbers the prose cites, keyed '<regime>_<config>_<metric>' (and '..._raw' for tests)."""
     out: dict[str, Any] = {}
     for regime in ("fixed", "procedural"):
         for name in [*CONFIGS, "oracle", "manhattan", "constant"]:
             key = name.replace("-", "_")
-            for metric in (
-                "spearman_full",
-                "spearman_paper",
-                "greedy_solved",
-                "search_expanded",
-                "greedy_expanded",
-                "roughness",
-                "all_pairs",
-            ):
+            for metric, fmt in TEXT_METRICS.items():
                 agg = _metric(summary, regime, name, metric)
                 value = None if agg is None else agg["mean"]
-                fmt = (
-                    pct
-                    if metric == "greedy_solved"
-                    else ((lambda v: num(v, 1)) if "expanded" in metric else num)
-                )
                 out[f"{regime}_{key}_{metric}"] = fmt(value)
                 out[f"{regime}_{key}_{metric}_raw"] = value
+    return out
+
+
+def level(x: float | None) -> str:
+    """A word for how well a rank correlation orders distances."""
+    if x is None:
+        return "not measured"
+    for bound, word in ((0.9, "closely"), (0.75, "well"), (0.4, "partly"), (0.15, "barely")):
+        if x >= bound:
+            return word
+    return "not at all"
+
+
+PAPER_METRICS = (
+    ("spearman_paper", "spearman", "Spearman, 10 trajectories", 3),
+    ("greedy_solved", "greedy_solved", "greedy solved rate", 3),
+    ("search_expanded", "search_expanded", "search: mean expanded", 1),
+    ("greedy_expanded", "greedy_expanded", "greedy: mean expanded", 1),
+)
+
+
+def closeness_rows(summary: dict) -> list[dict[str, Any]]:
+    """Mean |paper - ours| over the four configurations, per metric and regime."""
+    rows = []
+    for ours_key, paper_key, label, digits in PAPER_METRICS:
+        row: dict[str, Any] = {"label": label}
+        gaps = {}
+        for regime in ("fixed", "procedural"):
+            diffs = []
+            for name in CONFIGS:
+                agg = _metric(summary, regime, name, ours_key)
+                if agg is not None and agg["mean"] is not None:
+                    diffs.append(abs(summary["paper"]["results"][name][paper_key] - agg["mean"]))
+            gaps[regime] = sum(diffs) / len(diffs) if len(diffs) == len(CONFIGS) else None
+            row[regime] = num(gaps[regime], digits)
+        known = {r: g for r, g in gaps.items() if g is not None}
+        row["closer"] = min(known, key=known.get) if len(known) == 2 else "--"
+        rows.append(row)
+    return rows
+
+
+def words(summary: dict) -> dict[str, Any]:
+    """Data-dependent words and facts the prose uses (so the text stays true at any scale)."""
+    out: dict[str, Any] = {}
+    for regime, short in (("fixed", "fixed"), ("procedural", "proc")):
+        for method, m in (("supervised", "sup"), ("contrastive", "con")):
+            for data in ("normal", "stitching"):
+                agg = _metric(summary, regime, f"{method}-{data}", "spearman_full")
+                out[f"{short}_{m}_{data}"] = level(None if agg is None else agg["mean"])
+            entry = summary["runs"].get(regime, {}).get(f"{method}-normal")
+            out[f"{short}_{m}_final_loss"] = num(entry["loss"]["mean"][-1] if entry else None, 3)
     return out
 
 
@@ -274,6 +326,8 @@ def build_context(summary: dict) -> dict[str, Any]:
         "claims": claim_rows(summary),
         "verdicts": verdicts,
         "n": text_numbers(summary),
+        "w": words(summary),
+        "closeness": closeness_rows(summary),
         "ev": {k: str(v) if k.endswith("seed") else f"{v:,}" for k, v in ev.to_dict().items()},
         "figdir": Tex(str(figures_dir()).replace("\\", "/")),
     }
