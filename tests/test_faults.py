@@ -70,14 +70,21 @@ TRAIN_ARGS = [
 def _kill_chain(
     args: list[str], results: Path, sig: int, rng: random.Random, hi: float, check
 ) -> int:
-    """Start ``python -m repro ARGS``, kill it with ``sig`` at a random moment, repeat."""
+    """Start ``python -m repro ARGS`` and kill it with ``sig`` at a random moment, KILLS times.
+
+    After every kill the files left behind are checked. A process that finishes
+    before its kill is let be, and its results are wiped so the next start has
+    work to be killed in; the caller then runs to completion and compares.
+    """
     kills = 0
-    for _ in range(KILLS):
+    for _ in range(10 * KILLS):
+        if kills == KILLS:
+            break
         proc = subprocess.Popen(
             [sys.executable, "-m", "repro", *args],
             env=env_for(results),
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             cwd=PROJECT,
             start_new_session=True,
         )
@@ -86,8 +93,13 @@ def _kill_chain(
             # The whole process group, as a terminal's Ctrl-C (or an OOM killer) would.
             os.killpg(proc.pid, sig)
             kills += 1
-        proc.wait()
+            proc.wait()
+        else:
+            assert proc.returncode == 0, proc.stderr.read()
+            shutil.rmtree(results)
+        proc.stderr.close()
         check(results)
+    assert kills == KILLS
     return kills
 
 
@@ -111,7 +123,7 @@ def test_training_killed_at_random_points_ends_identical(tmp_path, sig):
         cwd=PROJECT,
     )
     cut = tmp_path / "cut"
-    kills = _kill_chain(TRAIN_ARGS, cut, sig, random.Random(int(sig)), 6.0, _check_run)
+    kills = _kill_chain(TRAIN_ARGS, cut, sig, random.Random(int(sig)), 4.0, _check_run)
     out = subprocess.run(
         [sys.executable, "-m", "repro", *TRAIN_ARGS],
         env=env_for(cut),
