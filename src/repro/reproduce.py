@@ -184,13 +184,13 @@ def _run_parallel(cmds: list[tuple[str, list[str]]], jobs: int, what: str) -> No
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def stage_train(configs: list[RunConfig], scale: str, force: bool, jobs: int) -> None:
+def stage_train(configs: list[RunConfig], scale: str, force: bool, jobs: int) -> bool:
     from repro.train import is_complete
 
     todo = [c for c in configs if force or not is_complete(run_dir(c.run_id), c)]
     if not todo:
         log(f"train: all {len(configs)} runs up to date (skipped)")
-        return
+        return False
     log(f"train: {len(todo)} of {len(configs)} runs to train, {jobs} at a time")
     py = [sys.executable, "-m", "repro", "train"]
     cmds = [
@@ -214,9 +214,10 @@ def stage_train(configs: list[RunConfig], scale: str, force: bool, jobs: int) ->
         for c in todo
     ]
     _run_parallel(cmds, jobs, "training")
+    return True
 
 
-def stage_evaluate(configs: list[RunConfig], scale: str, force: bool, jobs: int) -> None:
+def stage_evaluate(configs: list[RunConfig], scale: str, force: bool, jobs: int) -> bool:
     from repro.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
 
     ev = make_eval_config(scale)
@@ -238,6 +239,7 @@ def stage_evaluate(configs: list[RunConfig], scale: str, force: bool, jobs: int)
     for c in contexts.values():
         evaluate_baselines(c, ev, force)
     log(f"evaluate: baselines of {len(contexts)} evaluation context(s) in {baselines_file()}")
+    return bool(todo)
 
 
 def _files_hash(paths: list[Path], extra: str) -> str:
@@ -271,7 +273,7 @@ def cached_stage(
     extra: str,
     fn: Callable[[], object],
     force: bool,
-) -> None:
+) -> bool:
     """Run ``fn`` unless its inputs' hash matches the last run and its outputs are intact.
 
     Outputs are checked against the hashes recorded when they were written, so a
@@ -286,21 +288,22 @@ def cached_stage(
         and all(p.exists() and entry.get("outputs", {}).get(str(p)) == _sha(p) for p in outputs)
     ):
         log(f"{name}: up to date (skipped)")
-        return
+        return False
     fn()
     stages = _read_stages()
     stages[name] = {"key": key, "outputs": {str(p): _sha(p) for p in outputs}}
     write_json(stages_file(), stages)
+    return True
 
 
-def stage_summary(configs: list[RunConfig], scale: str, seeds: list[int], force: bool) -> None:
+def stage_summary(configs: list[RunConfig], scale: str, seeds: list[int], force: bool) -> bool:
     from repro import summary
 
     runs = [run_dir(c.run_id) for c in configs]
     inputs = [r / n for r in runs for n in ("metrics.json", "loss.csv")]
     inputs += [baselines_file(), paper_dir() / "paper_numbers.json"]
     out = summary_file()
-    cached_stage(
+    return cached_stage(
         "summary",
         inputs,
         [out, out.with_suffix(".csv")],
@@ -316,10 +319,10 @@ def figure_files() -> list[Path]:
     return [figures_dir() / f"{name}.{ext}" for name in FIGURES for ext in ("pdf", "png")]
 
 
-def stage_figures(force: bool) -> None:
+def stage_figures(force: bool) -> bool:
     from repro import figures
 
-    cached_stage(
+    return cached_stage(
         "figures",
         [summary_file()],
         figure_files(),
@@ -329,11 +332,11 @@ def stage_figures(force: bool) -> None:
     )
 
 
-def stage_report(force: bool) -> None:
+def stage_report(force: bool) -> bool:
     from repro import report
 
     inputs = [summary_file(), paper_dir() / report.TEMPLATE, *figure_files()]
-    cached_stage(
+    return cached_stage(
         "report",
         inputs,
         [report_pdf()],
@@ -341,6 +344,27 @@ def stage_report(force: bool) -> None:
         lambda: report.main(read_json(summary_file())),
         force,
     )
+
+
+def _remove_stale_temporaries() -> None:
+    """Delete temporary files a killed writer left behind (never read, only litter)."""
+    for tmp in results_dir().rglob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+
+
+def _timings_record(scale: str, n_seeds: int, timings: dict, worked: dict) -> dict:
+    """This run's stage times. A run in which every stage did work is kept as 'full_run'
+    (the time from an empty cache) and carried over by later, cached runs."""
+    try:
+        previous = read_json(timings_file()) if timings_file().exists() else {}
+    except ValueError:
+        previous = {}
+    record = {"scale": scale, "seeds": n_seeds, "stages_s": timings, "did_work": worked}
+    if all(worked.values()):
+        record["full_run"] = {"stages_s": timings, "seeds": n_seeds}
+    elif isinstance(previous, dict) and previous.get("scale") == scale and "full_run" in previous:
+        record["full_run"] = previous["full_run"]
+    return record
 
 
 def main(
@@ -361,7 +385,7 @@ def main(
     configs = all_configs(scale, n_seeds)
     seeds = list(range(n_seeds))
     log(f"reproduce: scale {scale}, {n_seeds} seed(s), {len(configs)} runs -> {results_dir()}")
-    stages: list[tuple[str, Callable[[], None]]] = [
+    stages: list[tuple[str, Callable[[], bool]]] = [
         ("train", lambda: stage_train(configs, scale, force, jobs)),
         ("evaluate", lambda: stage_evaluate(configs, scale, force, jobs)),
         ("summary", lambda: stage_summary(configs, scale, seeds, force)),
@@ -369,19 +393,21 @@ def main(
         ("report", lambda: stage_report(force)),
     ]
     timings: dict[str, float] = {}
+    worked: dict[str, bool] = {}
     tex_missing = None
     t0 = time.perf_counter()
     with results_lock():
+        _remove_stale_temporaries()
         for name, fn in stages:
             t = time.perf_counter()
             try:
-                fn()
+                worked[name] = fn()
             except TexMissing as e:  # everything else is written; say how to get TeX
-                tex_missing = e
+                tex_missing, worked[name] = e, False
             timings[name] = round(time.perf_counter() - t, 3)
             log(f"{name}: {timings[name]:.1f} s")
         timings["total"] = round(time.perf_counter() - t0, 3)
-        write_json(timings_file(), {"scale": scale, "seeds": n_seeds, "stages_s": timings})
+        write_json(timings_file(), _timings_record(scale, n_seeds, timings, worked))
     log(f"reproduce: done in {timings['total']:.1f} s; stage times in {timings_file()}")
     if scale == "paper" and "REPRO_RESULTS" not in os.environ and summary_file().exists():
         from repro import readme
