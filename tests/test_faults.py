@@ -51,6 +51,17 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def repro(results: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``python -m repro ARGS`` on the results folder ``results``, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "repro", *args],
+        env=env or env_for(results),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+    )
+
+
 # ------------------------------------------------------------------ a. interruption
 
 
@@ -124,13 +135,7 @@ def test_training_killed_at_random_points_ends_identical(tmp_path, sig):
     )
     cut = tmp_path / "cut"
     kills = _kill_chain(TRAIN_ARGS, cut, sig, random.Random(int(sig)), 4.0, _check_run)
-    out = subprocess.run(
-        [sys.executable, "-m", "repro", *TRAIN_ARGS],
-        env=env_for(cut),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-    )
+    out = repro(cut, *TRAIN_ARGS)
     assert out.returncode == 0, out.stderr
     run = "runs/procedural/contrastive-normal__s0"
     assert sha(ref / run / "model.pt") == sha(cut / run / "model.pt")
@@ -152,13 +157,7 @@ def _check_pipeline(results: Path) -> None:
 @pytest.fixture(scope="module")
 def reference_smoke(tmp_path_factory):
     ref = tmp_path_factory.mktemp("ref")
-    out = subprocess.run(
-        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke"],
-        env=env_for(ref),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-    )
+    out = repro(ref, "reproduce", "--scale", "smoke")
     assert out.returncode == 0, out.stderr
     return ref
 
@@ -167,13 +166,7 @@ def reference_smoke(tmp_path_factory):
 def test_reproduce_killed_at_random_points_ends_identical(tmp_path, sig, reference_smoke):
     args = ["reproduce", "--scale", "smoke"]
     kills = _kill_chain(args, tmp_path, sig, random.Random(100 + int(sig)), 8.0, _check_pipeline)
-    out = subprocess.run(
-        [sys.executable, "-m", "repro", *args],
-        env=env_for(tmp_path),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-    )
+    out = repro(tmp_path, *args)
     assert out.returncode == 0, out.stderr
     for rel in ("summary.json", "summary.csv", "baselines.json"):
         assert (tmp_path / rel).read_bytes() == (reference_smoke / rel).read_bytes(), rel
@@ -183,13 +176,7 @@ def test_reproduce_killed_at_random_points_ends_identical(tmp_path, sig, referen
 
 
 def test_reproduce_twice_from_scratch_is_byte_identical(tmp_path, reference_smoke):
-    out = subprocess.run(
-        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke"],
-        env=env_for(tmp_path),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-    )
+    out = repro(tmp_path, "reproduce", "--scale", "smoke")
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "summary.json").read_bytes() == (
         reference_smoke / "summary.json"
@@ -203,13 +190,7 @@ def test_reproduce_twice_from_scratch_is_byte_identical(tmp_path, reference_smok
 
 
 def _reproduce(results: Path, *args: str, env: dict | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *args],
-        env=env or env_for(results),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-    )
+    return repro(results, "reproduce", "--scale", "smoke", *args, env=env)
 
 
 @pytest.fixture
@@ -254,22 +235,14 @@ def test_damaged_dataset_and_weights_are_refused(smoke_copy):
     assert _reproduce(smoke_copy).returncode == 0
     weights = smoke_copy / "runs/fixed/contrastive-stitching__s0/model.pt"
     weights.write_bytes(weights.read_bytes()[:-10] + b"0123456789")
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "repro",
-            "evaluate",
-            "--run",
-            "fixed/contrastive-stitching__s0",
-            "--scale",
-            "smoke",
-            "--force",
-        ],
-        env=env_for(smoke_copy),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
+    out = repro(
+        smoke_copy,
+        "evaluate",
+        "--run",
+        "fixed/contrastive-stitching__s0",
+        "--scale",
+        "smoke",
+        "--force",
     )
     assert out.returncode == 2 and "model.pt" in out.stderr and "Traceback" not in out.stderr
     count("b. damaged dataset or weights refused with the file named", 2)
@@ -438,13 +411,7 @@ def test_bad_config_dicts_refused_naming_a_field(d):
     ],
 )
 def test_bad_command_lines_exit_2(tmp_path, argv):
-    out = subprocess.run(
-        [sys.executable, "-m", "repro", *argv],
-        env=env_for(tmp_path),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-    )
+    out = repro(tmp_path, *argv)
     assert out.returncode == 2, (argv, out.stderr)
     assert out.stderr.startswith("error: ") and "Traceback" not in out.stderr
     count("e. bad command line: exit 2 with a message")
@@ -453,13 +420,7 @@ def test_bad_command_lines_exit_2(tmp_path, argv):
 def test_unreadable_results_path_exit_2(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    out = subprocess.run(
-        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke"],
-        env=env_for(blocker / "results"),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-    )
+    out = repro(blocker / "results", "reproduce", "--scale", "smoke")
     assert out.returncode == 2 and "Traceback" not in out.stderr
     count("e. bad command line: exit 2 with a message")
 

@@ -157,26 +157,9 @@ def test_cli_bad_input_exit_2_no_traceback(tmp_path, args, name):
 
 
 def test_cli_trains_smoke_run(tmp_path):
-    out = run_cli(
-        "train",
-        "--config",
-        "contrastive-normal",
-        "--regime",
-        "fixed",
-        "--scale",
-        "smoke",
-        env_results=tmp_path,
-    )
+    args = ("train", "--config", "contrastive-normal", "--regime", "fixed", "--scale", "smoke")
+    out = run_cli(*args, env_results=tmp_path)
     assert out.returncode == 0, out.stderr
     assert (tmp_path / "runs/fixed/contrastive-normal__s0/run.json").exists()
-    out = run_cli(
-        "train",
-        "--config",
-        "contrastive-normal",
-        "--regime",
-        "fixed",
-        "--scale",
-        "smoke",
-        env_results=tmp_path,
-    )
+    out = run_cli(*args, env_results=tmp_path)
     assert "already complete" in out.stdout
