@@ -213,7 +213,7 @@ def test_greedy_paths_are_simple_walks(mc, seed, ties, budget):
     walls, (start, goal) = mc
     h = random_heuristic(walls, seed, ties)
     res = greedy(walls, start, goal, h, budget=budget)
-    assert 1 <= res.expanded <= budget
+    assert 0 < res.expanded <= budget
     assert len(res.path) == res.expanded  # one row per state stood on
     assert len({tuple(c) for c in res.path.tolist()}) == len(res.path)  # never twice
     end = goal if res.solved else tuple(res.path[-1])
@@ -226,7 +226,7 @@ def test_search_respects_budget(mc, seed, ties, budget):
     walls, (start, goal) = mc
     h = random_heuristic(walls, seed, ties)
     res = best_first_search(walls, start, goal, h, budget=budget)
-    assert 1 <= res.expanded <= budget
+    assert 0 < res.expanded <= budget
     if res.solved:
         assert_valid_path(walls, res.path, start, goal)
     else:
