@@ -37,20 +37,32 @@ from repro.data import make_dataset
 from repro.io import read_json, write_json
 from repro.losses import TrajectoryTensors, infonce_loss, supervised_loss
 from repro.models import ResidualBlock, build_model
+from repro.optim import FusedAdam
 from repro.paths import PROJECT, results_dir, timings_file
 
 BATCH = 64
+CPU = torch.device("cpu")
 
 
-def median_time(fn, repeats: int, windows: int = 7, warmup: int = 20) -> float:
+def _sync(device: torch.device) -> None:
+    """Wait for queued GPU work, so a timer measures it (nothing to wait for on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def median_time(
+    fn, repeats: int, windows: int = 7, warmup: int = 20, device: torch.device = CPU
+) -> float:
     """Median over ``windows`` of the mean time of ``repeats`` calls (s), after a warm-up."""
     for _ in range(warmup):
         fn()
+    _sync(device)
     times = []
     for _ in range(windows):
         t = time.perf_counter()
         for _ in range(repeats):
             fn()
+        _sync(device)
         times.append((time.perf_counter() - t) / repeats)
     return statistics.median(times)
 
@@ -58,14 +70,14 @@ def median_time(fn, repeats: int, windows: int = 7, warmup: int = 20) -> float:
 # ---------------------------------------------------------------------------- a. ours
 
 
-def our_step(method: str, regime: str):
+def our_step(method: str, regime: str, device: torch.device = CPU):
     """One training step of our trainer (sampler, loss, fused Adam), as a closure."""
     config = make_config(f"{method}-normal", regime, 0, "paper")
     ds = make_dataset("normal", config.n_trajectories, 0, config.size, regime)
-    tensors = TrajectoryTensors.from_dataset(ds, torch.device("cpu"), regime == "procedural")
-    model = build_model(config, torch.Generator().manual_seed(0))
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
-    g = torch.Generator().manual_seed(1)
+    tensors = TrajectoryTensors.from_dataset(ds, device, regime == "procedural")
+    model = build_model(config, torch.Generator().manual_seed(0)).to(device)
+    opt = FusedAdam(model.parameters(), lr=config.lr)
+    g = torch.Generator(device=device).manual_seed(1)
 
     def step() -> None:
         if method == "supervised":
@@ -73,7 +85,7 @@ def our_step(method: str, regime: str):
         else:
             loss, info = infonce_loss(model, tensors.sample_future(BATCH, 0.9, 1, g), "backward")
         loss.item()
-        opt.zero_grad(set_to_none=True)
+        opt.zero_grad()
         loss.backward()
         opt.step()
 
@@ -133,7 +145,7 @@ class OneSampleDataset(torch.utils.data.Dataset):
         )
 
 
-def reference_step(method: str, regime: str, ds, config):
+def reference_step(method: str, regime: str, ds, config, device: torch.device = CPU):
     """One step the common way: DataLoader over per-sample encoding, dense model, default Adam."""
     cells = config.size * config.size
     walls = cells if regime == "procedural" else 0
@@ -146,6 +158,7 @@ def reference_step(method: str, regime: str, ds, config):
                 for _ in range(2)
             ]
         )
+    nets = nets.to(device)
     opt = torch.optim.Adam(nets.parameters(), lr=config.lr)
     loader = torch.utils.data.DataLoader(
         OneSampleDataset(ds, method, regime),
@@ -162,11 +175,12 @@ def reference_step(method: str, regime: str, ds, config):
         except StopIteration:
             batches = iter(loader)
             x, y = next(batches)
+        x, y = x.to(device), y.to(device)
         if method == "supervised":
             loss = nn.functional.mse_loss(nn.functional.softplus(nets[0](x)[:, 0]), y)
         else:
             logits = -torch.cdist(nets[0](x), nets[1](y))
-            loss = nn.functional.cross_entropy(logits.T, torch.arange(len(x)))
+            loss = nn.functional.cross_entropy(logits.T, torch.arange(len(x), device=device))
         loss.item()
         opt.zero_grad()
         loss.backward()
@@ -178,7 +192,7 @@ def reference_step(method: str, regime: str, ds, config):
 # ---------------------------------------------------------------------------- c. dense limit
 
 
-def dense_matmul_step(method: str, regime: str, config):
+def dense_matmul_step(method: str, regime: str, config, device: torch.device = CPU):
     """The dense model's matrix products alone: forward, input-grad and weight-grad products."""
     cells = config.size * config.size
     walls = cells if regime == "procedural" else 0
@@ -193,6 +207,7 @@ def dense_matmul_step(method: str, regime: str, config):
     w_out = torch.rand(h, out_dim, generator=g)
     a = torch.rand(BATCH, h, generator=g)
     d_out = torch.rand(BATCH, out_dim, generator=g)
+    x, w_in, w_h, w_out, a, d_out = (t.to(device) for t in (x, w_in, w_h, w_out, a, d_out))
 
     def step() -> None:
         for _ in range(nets):
@@ -225,13 +240,17 @@ def bench_evaluation() -> dict[str, float]:
     ev = make_eval_config("paper")
     config = make_config("supervised-normal", "procedural", 0, "paper")
     model = build_model(config, torch.Generator().manual_seed(0))
+    previous = os.environ.get("REPRO_RESULTS")
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["REPRO_RESULTS"] = tmp  # frozen instances go to a scratch folder
         try:
             test = eval_dataset("test", config, ev)
             plan = eval_dataset("plan", config, ev)
-        finally:
-            del os.environ["REPRO_RESULTS"]
+        finally:  # the caller's results folder, as it was
+            if previous is None:
+                del os.environ["REPRO_RESULTS"]
+            else:
+                os.environ["REPRO_RESULTS"] = previous
     scorer = ModelScorer(model, config)
     plan_s = median_time(lambda: planning_metrics(scorer, plan, ev), 1, windows=3, warmup=1)
     plan_manhattan = median_time(
@@ -253,6 +272,8 @@ def peak_training_rss_mb(steps: int = 1000) -> float:
     """Peak RSS (MB) of a paper-scale training process (procedural contrastive, the largest)."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {"REPRO_RESULTS": tmp, "PATH": "/usr/bin:/bin"}
+        if "PYTHONPATH" in os.environ:  # a source checkout run without installing the package
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
         before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         subprocess.run(
             [
@@ -276,21 +297,30 @@ def peak_training_rss_mb(steps: int = 1000) -> float:
     return max(peak, before) / 1024.0  # ru_maxrss is in KB on Linux
 
 
-def main() -> dict[str, Any]:
+def main(device: str = "auto") -> dict[str, Any]:
+    """Run every measurement on ``device`` ('auto': CUDA when present) and write bench.json.
+
+    The evaluation timings and the peak RSS are always taken on the CPU (planning is numpy).
+    """
+    from repro.train import resolve_device
+
+    dev = resolve_device(device)
     torch.set_num_threads(1)
-    out: dict[str, Any] = {"device": "cpu", "threads": 1, "batch": BATCH, "training": {}}
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
+    out: dict[str, Any] = {"device": name, "threads": 1, "batch": BATCH, "training": {}}
+    print(f"device: {name}")
     print(
         f"{'method':<12}{'regime':<12}{'ours/s':>10}{'ref/s':>10}{'x ref':>8}"
         f"{'dense ms':>10}{'step ms':>9}{'x dense':>9}"
     )
     for method in ("supervised", "contrastive"):
         for regime in ("fixed", "procedural"):
-            ours, ds, config = our_step(method, regime)
-            ref = reference_step(method, regime, ds, config)
-            dense = dense_matmul_step(method, regime, config)
-            t_ours = median_time(ours, 100)
-            t_ref = median_time(ref, 100)
-            t_dense = median_time(dense, 100)
+            ours, ds, config = our_step(method, regime, dev)
+            ref = reference_step(method, regime, ds, config, dev)
+            dense = dense_matmul_step(method, regime, config, dev)
+            t_ours = median_time(ours, 100, device=dev)
+            t_ref = median_time(ref, 100, device=dev)
+            t_dense = median_time(dense, 100, device=dev)
             row = {
                 "ours_samples_per_s": BATCH / t_ours,
                 "reference_samples_per_s": BATCH / t_ref,
@@ -334,5 +364,22 @@ def _rounded(obj):
     return obj
 
 
+def cli(argv: list[str] | None = None) -> int:
+    """``python -m repro.bench [--device auto|cpu|cuda] [--out PATH]``; exit 2 on bad input."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m repro.bench", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda[:N]")
+    args = parser.parse_args(argv)
+    try:
+        main(args.device)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
 if __name__ == "__main__":
-    main()
+    sys.exit(cli())

@@ -18,11 +18,11 @@ _PKG = Path(__file__).resolve().parent
 # not listed: the configuration's values are hashed themselves, and its code only
 # declares and checks them.
 STAGE_MODULES: dict[str, tuple[str, ...]] = {
-    "train": ("maze", "data", "models", "losses", "train"),
+    "train": ("maze", "data", "models", "losses", "optim", "train"),
     "evaluate": ("maze", "data", "models", "evaluate", "metrics", "planning"),
     "summary": ("summary", "claims"),
     "figures": ("figures",),
-    "report": ("report",),
+    "report": ("report", "report_ablations"),
 }
 
 

@@ -36,6 +36,7 @@ from repro.fingerprint import code_hash, library_versions
 from repro.io import atomic_write_bytes, atomic_write_text, read_json, write_json
 from repro.losses import TrajectoryTensors, infonce_loss, supervised_loss
 from repro.models import build_model
+from repro.optim import FusedAdam
 from repro.paths import PROJECT, run_dir
 
 
@@ -171,8 +172,8 @@ def train(
     tensors = TrajectoryTensors.from_dataset(ds, dev, with_walls=config.regime == "procedural")
     init_seed, batch_seed = run_seeds(config.seed)
     model = build_model(config, torch.Generator().manual_seed(init_seed)).to(dev)
-    # The fused Adam kernel updates every parameter in one pass (1.3-1.6x faster steps here).
-    opt = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)
+    # Adam in one fused kernel call per step (bit-identical to torch.optim.Adam(fused=True)).
+    opt = FusedAdam(model.parameters(), lr=config.lr)
     gen = torch.Generator(device=dev).manual_seed(batch_seed)
     loss_fn, sample = _loss_fn(config), _sampler(config, tensors)
 
@@ -219,7 +220,7 @@ def train(
                 f"{config.run_id} ({config.name}, {config.regime}): loss is {value} at step "
                 f"{step + 1}; the last good checkpoint (step {last}) is kept in {ckpt_path}"
             )
-        opt.zero_grad(set_to_none=True)
+        opt.zero_grad()
         loss.backward()
         opt.step()
         step += 1
@@ -305,8 +306,15 @@ def _load_checkpoint(path: Path, chash: str) -> dict | None:
     return state
 
 
-def load_model(run: Path, device: str = "cpu") -> tuple[torch.nn.Module, RunConfig]:
-    """The trained model of a finished run folder and its configuration."""
+def load_model(
+    run: Path, device: str = "cpu", snapshot: str | None = None
+) -> tuple[torch.nn.Module, RunConfig]:
+    """The trained model of a finished run folder and its configuration.
+
+    ``snapshot`` (a file name under ``snapshots/``, e.g. 'step_0005000.pt') loads
+    those weights instead of the final ones; every file is checked against the
+    sha256 that ``run.json`` recorded for it.
+    """
     from repro.config import config_from_dict
 
     run = Path(run)
@@ -315,12 +323,18 @@ def load_model(run: Path, device: str = "cpu") -> tuple[torch.nn.Module, RunConf
     meta = read_json(run / "run.json")
     config = config_from_dict(meta["config"])
     model = build_model(config, torch.Generator().manual_seed(0))
+    if snapshot is None:
+        path, want = run / "model.pt", meta.get("model_sha256")
+    else:
+        path, want = run / "snapshots" / snapshot, meta.get("snapshots_sha256", {}).get(snapshot)
+    if not path.exists():
+        raise ValueError(f"{path} is missing")
     try:
-        weights = torch.load(run / "model.pt", map_location="cpu", weights_only=True)
+        weights = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise ValueError(f"{run / 'model.pt'} is unreadable ({e})") from None
-    if sha256_file(run / "model.pt") != meta.get("model_sha256"):
-        raise ValueError(f"{run / 'model.pt'} does not match the hash recorded in run.json")
+        raise ValueError(f"{path} is unreadable ({e})") from None
+    if sha256_file(path) != want:
+        raise ValueError(f"{path} does not match the hash recorded in run.json")
     model.load_state_dict(weights)
     model.eval()
     return model.to(resolve_device(device)), config
