@@ -9,12 +9,22 @@ def agg(v):
     return {"mean": v, "std": 0.0, "min": v, "max": v, "values": [v]}
 
 
-def entry(spearman=0.9, search=1.0, greedy=0.2, exp_s=40.0, exp_g=10.0, rough=0.5, loss=(2.0, 1.0)):
+def entry(
+    spearman=0.9,
+    search=1.0,
+    greedy=0.2,
+    exp_s=40.0,
+    exp_g=10.0,
+    rough=0.5,
+    loss=(2.0, 1.0),
+    cross=None,
+):
     steps = [100.0 * i for i in range(1, 21)]
     curve = [loss[0]] * 15 + [loss[1]] * 5
     return {
         "metrics": {
             "spearman_full": agg(spearman),
+            "spearman_full_cross": agg(spearman if cross is None else cross),
             "search_solved": agg(search),
             "greedy_solved": agg(greedy),
             "search_expanded": agg(exp_s),
@@ -47,6 +57,7 @@ def test_the_papers_own_numbers_support_its_claims():
         "C2": "holds",
         "C3": "holds",
         "C4": "holds",
+        "C4x": "holds",
         "C5": "holds",
         "C6": "holds",
         "C7": "partly",
@@ -64,11 +75,23 @@ def test_rules_flip_when_numbers_do():
     assert v["C2"] == "fails"  # greedy 97% > search 96%
     assert v["C3"] == "partly"  # search spread > 10x, greedy not
     assert v["C4"] == "fails"  # no contrastive drop
+    assert v["C4x"] == "fails"
     assert v["C5"] == "partly"
     assert v["C6"] == "partly"
     runs["supervised-normal"] = entry(0.1)
     runs["supervised-stitching"] = entry(0.1)
     assert verdicts(runs)["C7"] == "fails"
+
+
+def test_c4x_reads_only_the_cross_quadrant_spearman():
+    runs = paperlike()
+    # The same full-test numbers, but the contrastive drop exists only across quadrants.
+    runs["contrastive-normal"] = entry(0.85, cross=0.85)
+    runs["contrastive-stitching"] = entry(0.84, cross=0.40)
+    runs["supervised-normal"] = entry(0.9, cross=0.9)
+    runs["supervised-stitching"] = entry(0.9, cross=0.88)
+    v = verdicts(runs)
+    assert v["C4"] == "fails" and v["C4x"] == "holds"
 
 
 def test_loss_improvement_windows():

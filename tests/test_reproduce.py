@@ -43,9 +43,17 @@ def test_smoke_builds_everything(smoke):
         "figures/fig2_heatmaps.png",
     ):
         assert (results / rel).exists(), rel
-    assert len(list((results / "runs").glob("*/*/metrics.json"))) == 8
+    assert len(list((results / "runs").glob("*/*__s0/metrics.json"))) == 8 + 16  # 16 ablations
     timings = json.loads((results / "timings.json").read_text())["stages_s"]
-    assert set(timings) == {"train", "evaluate", "summary", "figures", "report", "total"}
+    assert set(timings) == {
+        "train",
+        "evaluate",
+        "ablations",
+        "summary",
+        "figures",
+        "report",
+        "total",
+    }
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
@@ -69,8 +77,23 @@ def test_pdf_has_the_four_tables_with_paper_and_our_numbers(smoke):
     summary = json.loads((results / "summary.json").read_text())
     ours = summary["runs"]["fixed"]["supervised-normal"]["metrics"]["spearman_full"]["mean"]
     assert f"{ours:.3f}" in text
-    for claim in ("C1", "C2", "C3", "C4", "C5", "C6", "C7"):
+    for claim in ("C1", "C2", "C3", "C4", "C4x", "C5", "C6", "C7"):
         assert claim in text
+    # The ablations (issue 8): their tables, figures and numbers from the summary.
+    for caption in (
+        "Table 6: Training length",
+        "Table 7: Contrastive discount",
+        "Table 8: Contrastive InfoNCE direction",
+        "Table 9: Supervised head",
+        "Table 10: Every model and baseline",
+        "Figure 5: Training length",
+        "Figure 6: Supervised model, regression against classification",
+    ):
+        assert caption in " ".join(text.split()), caption
+    forward = summary["ablations"]["runs"]["procedural"]["contrastive-normal+forward"]
+    assert f"{forward['metrics']['all_pairs']['mean']:.3f}" in text
+    cross = summary["runs"]["fixed"]["contrastive-stitching"]["metrics"]["spearman_full_cross"]
+    assert f"{cross['mean']:.3f}" in text
     verdicts = {r["verdict"] for c in summary["claims"] for r in c["regimes"].values()}
     assert verdicts <= {"holds", "partly", "fails"} and verdicts
 
@@ -112,7 +135,7 @@ def test_added_seed_trains_only_new_runs(smoke, tmp_path):
 def test_without_tex_everything_else_is_written(tmp_path):
     bare = tmp_path / "bin"
     bare.mkdir()
-    out = reproduce(tmp_path / "results", path=str(bare))
+    out = reproduce(tmp_path / "results", "--ablation-seeds", "0", path=str(bare))
     assert out.returncode == 2
     assert "apt-get install" in out.stderr and "latexmk" in out.stderr
     assert "Traceback" not in out.stderr

@@ -52,13 +52,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seeds", type=int, default=None, help="seeds per run (default: the scale's)")
     r.add_argument("--force", action="store_true", help="redo every stage")
     r.add_argument("--jobs", type=int, default=2, help="parallel training processes (default 2)")
+    r.add_argument(
+        "--ablation-seeds",
+        type=int,
+        default=None,
+        help="seeds per ablation variant (default: the scale's; 0 skips the ablations)",
+    )
     return parser
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from repro.reproduce import main as reproduce
 
-    return reproduce(args.scale, args.seeds, args.force, args.jobs)
+    return reproduce(args.scale, args.seeds, args.force, args.jobs, args.ablation_seeds)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -27,6 +27,8 @@ DATASETS = ("normal", "stitching")
 REGIMES = ("fixed", "procedural")
 DIRECTIONS = ("backward", "forward", "symmetric")
 HEADS = ("regression", "classification")
+# Fields whose non-default values name a variant of a configuration (see RunConfig.variant).
+VARIANT_FIELDS = ("gamma", "direction", "repeat", "head")
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,24 @@ class RunConfig:
         return f"{self.method}-{self.dataset}"
 
     @property
+    def variant(self) -> str:
+        """The non-default values of the ablated fields, e.g. '+gamma0.98+repeat4' ('' if none).
+
+        Part of :attr:`run_id`, so a variant never trains into the folder of the
+        paper's configuration (or of another variant).
+        """
+        defaults = {f.name: f.default for f in fields(RunConfig)}
+        parts = []
+        for name in VARIANT_FIELDS:
+            value = getattr(self, name)
+            if value != defaults[name]:
+                parts.append(f"+{value}" if isinstance(value, str) else f"+{name}{value}")
+        return "".join(parts)
+
+    @property
     def run_id(self) -> str:
-        """'<regime>/<config>__s<seed>': the run's folder under results/runs."""
-        return f"{self.regime}/{self.name}__s{self.seed}"
+        """'<regime>/<config><variant>__s<seed>': the run's folder under results/runs."""
+        return f"{self.regime}/{self.name}{self.variant}__s{self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -170,6 +187,7 @@ class Scale:
     overrides: dict[str, Any]  # RunConfig fields set by this scale
     seeds: int  # seeds per configuration and regime
     eval_overrides: dict[str, Any]  # EvalConfig fields set by this scale
+    ablation_seeds: int = 1  # seeds per ablation variant and regime (see ABLATIONS)
 
 
 SCALES: dict[str, Scale] = {
@@ -192,6 +210,39 @@ SCALES: dict[str, Scale] = {
         eval_overrides={"n_test": 100, "n_plan": 40, "budget": 100},
     ),
 }
+
+
+# The ablations (issue 8), the only place they are declared: per study, the
+# variants as (configuration, overrides); each is trained in both regimes and
+# compared with its configuration's paper-setting run of the same seed.
+ABLATIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    # The paper tried gamma 0.98 beside the chosen 0.90.
+    "gamma": [(name, {"gamma": 0.98}) for name in ("contrastive-normal", "contrastive-stitching")],
+    # InfoNCE direction and same-maze negatives (repeat), normal data.
+    "direction": [
+        ("contrastive-normal", {"direction": d, "repeat": r})
+        for d in DIRECTIONS
+        for r in (1, 4)
+        if (d, r) != ("backward", 1)
+    ],
+    # A classifier over step counts: the "sharply discretized" reading of the paper.
+    "head": [("supervised-normal", {"head": "classification"})],
+}
+
+
+def ablation_configs(scale: str, n_seeds: int | None = None) -> list[RunConfig]:
+    """Every ablation run at ``scale``: study variant x regime x seed (no duplicates)."""
+    if scale not in SCALES:
+        raise ConfigError(f"unknown scale {scale!r}; choose from: {', '.join(SCALES)}")
+    n = SCALES[scale].ablation_seeds if n_seeds is None else n_seeds
+    out: dict[str, RunConfig] = {}
+    for variants in ABLATIONS.values():
+        for name, sets in variants:
+            for regime in REGIMES:
+                for seed in range(n):
+                    c = make_config(name, regime, seed, scale, sets)
+                    out.setdefault(c.run_id, c)
+    return list(out.values())
 
 
 def parse_value(name: str, text: str) -> Any:

@@ -20,16 +20,17 @@ from repro.config import EvalConfig, RunConfig, config_hash
 from repro.data import Dataset, load_dataset, make_dataset, save_dataset
 from repro.fingerprint import code_hash
 from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
-from repro.maze import bfs_distances_batch
+from repro.maze import bfs_distances_batch, quadrant_map
 from repro.metrics import (
     all_pairs_spearman,
     bootstrap_mean_ci,
     field_roughness,
+    integer_gap,
     paper_protocol_indices,
     trajectory_spearman,
 )
 from repro.paths import results_dir
-from repro.planning import MODES, plan_many, solved_rate_curve
+from repro.planning import MODES, PlanStats, plan_many, solved_rate_curve
 
 BASELINES = ("oracle", "manhattan", "constant")
 
@@ -180,27 +181,92 @@ def all_pairs_metric(scorer, ds: Dataset, ev: EvalConfig) -> float:
     return all_pairs_spearman(np.concatenate(preds), np.concatenate(truths), np.concatenate(walls))
 
 
-def planning_metrics(scorer, plan: Dataset, ev: EvalConfig) -> dict[str, Any]:
-    """Both planning modes on the frozen instances, with solved-rate-vs-budget curves."""
-    starts = plan.cells[plan.offsets[:-1]]
-    goals = plan.cells[plan.offsets[1:] - 1]
+def endpoints(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """First and last cell of every path: int (n, 2) each."""
+    return ds.cells[ds.offsets[:-1]], ds.cells[ds.offsets[1:] - 1]
+
+
+def same_quadrant(ds: Dataset) -> np.ndarray:
+    """Whether each path's start and goal lie in one quadrant: bool (n,).
+
+    Cross-quadrant pairs are the ones a model trained on stitching data never
+    saw as one trajectory; it must join pieces of different ones.
+    """
+    starts, goals = endpoints(ds)
+    q = quadrant_map(ds.size)
+    return q[starts[:, 0], starts[:, 1]] == q[goals[:, 0], goals[:, 1]]
+
+
+def plan_all(scorer, plan: Dataset, ev: EvalConfig) -> tuple[np.ndarray, dict[str, PlanStats]]:
+    """Heuristic maps (n, S, S) of every planning instance and its PlanStats in each mode."""
+    starts, goals = endpoints(plan)
     h = heuristic_maps(scorer, plan.mazes, plan.maze_of, goals)
     walls = plan.mazes[plan.maze_of]
-    bfs = plan.lengths.astype(np.float64)
+    return h, {mode: plan_many(walls, starts, goals, h, ev.budget, mode) for mode in MODES}
+
+
+def plan_summary(stats: PlanStats, bfs: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
+    """Solved rate, mean expansions (all and solved) and path / BFS ratio over ``mask``."""
+    solved = stats.solved[mask]
+    expanded = stats.expanded[mask]
+    ratio = stats.path_len[mask][solved] / bfs[mask][solved]
+    any_solved = bool(solved.any())
+    return {
+        "solved_rate": float(solved.mean()) if mask.any() else None,
+        "mean_expanded": float(expanded.mean()) if mask.any() else None,
+        "mean_expanded_solved": float(expanded[solved].mean()) if any_solved else None,
+        "path_ratio": float(ratio.mean()) if any_solved else None,
+        "n": int(mask.sum()),
+    }
+
+
+def planning_metrics(scorer, plan: Dataset, ev: EvalConfig) -> dict[str, Any]:
+    """Both planning modes on the frozen instances, with solved-rate-vs-budget curves."""
+    h, stats = plan_all(scorer, plan, ev)
+    _, goals = endpoints(plan)
     oracle = heuristic_maps(BaselineScorer("oracle"), plan.mazes, plan.maze_of, goals)
-    out: dict[str, Any] = {"roughness": field_roughness(h, oracle, walls)}
-    for mode in MODES:
-        stats = plan_many(walls, starts, goals, h, ev.budget, mode)
-        solved = stats.solved
-        ratio = stats.path_len[solved] / bfs[solved]
-        out[mode] = {
-            "solved_rate": float(solved.mean()),
-            "mean_expanded": float(stats.expanded.mean()),
-            "mean_expanded_solved": float(stats.expanded[solved].mean()) if solved.any() else None,
-            "path_ratio": float(ratio.mean()) if solved.any() else None,
-            "curve": solved_rate_curve(stats.expanded, solved, ev.budget).tolist(),
-            "n": int(len(solved)),
+    walls = plan.mazes[plan.maze_of]
+    out: dict[str, Any] = {
+        "roughness": field_roughness(h, oracle, walls),
+        "integer_gap": integer_gap(h, walls),
+    }
+    everything = np.ones(len(plan), dtype=bool)
+    for mode, st in stats.items():
+        out[mode] = plan_summary(st, plan.lengths.astype(np.float64), everything)
+        out[mode]["curve"] = solved_rate_curve(st.expanded, st.solved, ev.budget).tolist()
+    out["stats"] = stats  # per instance, for the quadrant split; popped before saving
+    return out
+
+
+def quadrant_metrics(
+    rho: np.ndarray, test: Dataset, stats: dict[str, PlanStats], plan: Dataset
+) -> dict[str, Any]:
+    """Full-test Spearman and planning on same-quadrant and on cross-quadrant pairs.
+
+    rho: float (n_test,) per-trajectory Spearman; stats: PlanStats per mode.
+    """
+    same_t, same_p = same_quadrant(test), same_quadrant(plan)
+    bfs = plan.lengths.astype(np.float64)
+    out: dict[str, Any] = {}
+    for half, tmask, pmask in (("same", same_t, same_p), ("cross", ~same_t, ~same_p)):
+        out[half] = {
+            "n_test": int(tmask.sum()),
+            "n_plan": int(pmask.sum()),
+            "spearman_full": float(rho[tmask].mean()) if tmask.any() else None,
+            **{mode: plan_summary(st, bfs, pmask) for mode, st in stats.items()},
         }
+    return out
+
+
+def snapshot_metrics(scorer, test: Dataset, plan: Dataset, ev: EvalConfig) -> dict[str, Any]:
+    """The training-length study's metrics of one set of weights (no bootstrap, no maps kept)."""
+    rho, _ = trajectory_spearman(trajectory_predictions(scorer, test), test.lengths)
+    picks = paper_protocol_indices(len(test), np.random.default_rng(ev.protocol_seed), ev.n_paper)
+    _, stats = plan_all(scorer, plan, ev)
+    out = {"spearman_paper": float(rho[picks].mean()), "spearman_full": float(rho.mean())}
+    for mode, st in stats.items():
+        out[f"{mode}_solved"] = float(st.solved.mean())
+        out[f"{mode}_expanded"] = float(st.expanded.mean())
     return out
 
 
@@ -236,13 +302,18 @@ def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig) -> dict[str, Any]
     spear = spearman_metrics(preds, test, ev)
     planning = planning_metrics(scorer, plan, ev)
     roughness = planning.pop("roughness")
+    gap = planning.pop("integer_gap")
+    rho, _ = trajectory_spearman(preds, test.lengths)
+    by_quadrant = quadrant_metrics(rho, test, planning.pop("stats"), plan)
     allpairs = all_pairs_metric(scorer, test, ev)
     paper = spear["paper"]["indices"]
     return {
         "spearman": spear,
         "all_pairs_spearman": allpairs,
         "roughness": roughness,
+        "integer_gap": gap,
         "planning": planning,
+        "by_quadrant": by_quadrant,
         "figures": {
             "trajectories": [
                 {
@@ -265,6 +336,7 @@ def _metrics_key(run: Path, ev: EvalConfig) -> dict[str, str]:
     meta = read_json(run / "run.json")
     return {
         "model_sha256": meta["model_sha256"],
+        "snapshots_sha256": meta["snapshots_sha256"],
         "eval_hash": config_hash(ev),
         "code_hash": code_hash("evaluate"),
     }
@@ -292,6 +364,12 @@ def evaluate_run(run: Path, ev: EvalConfig, device: str = "cpu", force: bool = F
         return read_json(out)
     key = _metrics_key(run, ev)
     metrics = evaluate_scorer(ModelScorer(model, config), config, ev)
+    test, plan = eval_dataset("test", config, ev), eval_dataset("plan", config, ev)
+    metrics["training_length"] = [  # the weights saved every snapshot_every steps
+        {"step": int(name[len("step_") : -len(".pt")])}
+        | snapshot_metrics(ModelScorer(load_model(run, device, name)[0], config), test, plan, ev)
+        for name in sorted(key["snapshots_sha256"])
+    ]
     result = {
         "run_id": config.run_id,
         "config": config.to_dict(),

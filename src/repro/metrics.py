@@ -210,3 +210,22 @@ def field_roughness(pred_maps, true_maps, walls) -> float:
         diffs = np.concatenate([dv, dh])
         scores[i] = float(np.abs(diffs - 1.0).mean()) if diffs.size else 0.0
     return float(scores.mean())
+
+
+def integer_gap(maps, walls) -> float:
+    """Mean distance of the predictions to the nearest integer, over free cells.
+
+    maps: float (n, size, size); walls: bool (n, size, size). 0 when every
+    prediction is a whole number of steps (a "sharply discretized" heatmap);
+    0.25 when fractional parts are spread uniformly. Meant for step-valued
+    (supervised) predictions: a contrastive distance has no unit, so its value
+    here says nothing.
+    """
+    h = np.asarray(maps, dtype=np.float64)
+    free = ~np.asarray(walls, dtype=bool)
+    if h.shape != free.shape:
+        raise ValueError(f"maps {h.shape} and walls {free.shape} must have one shape")
+    x = h[free]
+    if x.size == 0 or not np.isfinite(x).all():
+        raise ValueError("integer_gap needs finite predictions on at least one free cell")
+    return float(np.abs(x - np.round(x)).mean())

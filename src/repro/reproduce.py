@@ -1,8 +1,10 @@
 """``nox -s reproduce``: from nothing to ``paper/report.pdf``, every stage cached.
 
-Stages, in order: instances (frozen test and planning sets), train (every
-configuration x regime x seed, in parallel processes with one thread each),
-evaluate (one process per run, then the baselines), summary, figures, report.
+Stages, in order: train (every configuration x regime x seed, in parallel
+processes with one thread each, longest runs first), evaluate (the frozen test
+and planning sets, one process per run, then the baselines), ablations (the
+variants of ``config.ABLATIONS``, trained and evaluated the same way), summary,
+figures, report.
 A stage is skipped, and says so, when its inputs, its code and the library
 versions are unchanged: training and evaluation compare the hashes stored in
 ``run.json`` and ``metrics.json``; the summary, figures and report compare an
@@ -32,8 +34,10 @@ from repro.config import (
     CONFIGS,
     REGIMES,
     SCALES,
+    VARIANT_FIELDS,
     ConfigError,
     RunConfig,
+    ablation_configs,
     make_config,
     make_eval_config,
 )
@@ -184,14 +188,37 @@ def _run_parallel(cmds: list[tuple[str, list[str]]], jobs: int, what: str) -> No
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def stage_train(configs: list[RunConfig], scale: str, force: bool, jobs: int) -> bool:
+def expected_cost(c: RunConfig) -> float:
+    """A rough relative training time, to start the longest runs first (so that no
+    long run starts last while the other workers sit idle)."""
+    per_step = 2.0 if c.method == "contrastive" else 1.0
+    per_step *= 1.3 if c.regime == "procedural" else 1.0
+    if c.head == "classification":
+        per_step *= 1.2
+    return per_step * c.steps
+
+
+def variant_sets(c: RunConfig) -> list[str]:
+    """``--set`` arguments that rebuild ``c``'s variant fields from its configuration name."""
+    base = RunConfig()
+    out = []
+    for name in VARIANT_FIELDS:
+        if getattr(c, name) != getattr(base, name):
+            out += ["--set", f"{name}={getattr(c, name)}"]
+    return out
+
+
+def stage_train(
+    configs: list[RunConfig], scale: str, force: bool, jobs: int, what: str = "train"
+) -> bool:
     from repro.train import is_complete
 
     todo = [c for c in configs if force or not is_complete(run_dir(c.run_id), c)]
     if not todo:
-        log(f"train: all {len(configs)} runs up to date (skipped)")
+        log(f"{what}: all {len(configs)} runs up to date (skipped)")
         return False
-    log(f"train: {len(todo)} of {len(configs)} runs to train, {jobs} at a time")
+    todo.sort(key=expected_cost, reverse=True)  # stable: ties keep the declared order
+    log(f"{what}: {len(todo)} of {len(configs)} runs to train, {jobs} at a time")
     py = [sys.executable, "-m", "repro", "train"]
     cmds = [
         (
@@ -209,6 +236,7 @@ def stage_train(configs: list[RunConfig], scale: str, force: bool, jobs: int) ->
                 "--threads",
                 "1",
             ]
+            + variant_sets(c)
             + (["--force"] if force else []),
         )
         for c in todo
@@ -217,7 +245,9 @@ def stage_train(configs: list[RunConfig], scale: str, force: bool, jobs: int) ->
     return True
 
 
-def stage_evaluate(configs: list[RunConfig], scale: str, force: bool, jobs: int) -> bool:
+def stage_evaluate(
+    configs: list[RunConfig], scale: str, force: bool, jobs: int, what: str = "evaluate"
+) -> bool:
     from repro.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
 
     ev = make_eval_config(scale)
@@ -228,18 +258,25 @@ def stage_evaluate(configs: list[RunConfig], scale: str, force: bool, jobs: int)
         eval_dataset("plan", c, ev)
     todo = [c for c in configs if force or not metrics_up_to_date(run_dir(c.run_id), ev)]
     if todo:
-        log(f"evaluate: {len(todo)} of {len(configs)} runs to evaluate")
+        log(f"{what}: {len(todo)} of {len(configs)} runs to evaluate")
         py = [sys.executable, "-m", "repro", "evaluate", "--scale", scale, "--no-baselines"]
         force_flag = ["--force"] if force else []
         _run_parallel(
             [(c.run_id, py + ["--run", c.run_id] + force_flag) for c in todo], jobs, "evaluation"
         )
     else:
-        log(f"evaluate: all {len(configs)} runs up to date (skipped)")
+        log(f"{what}: all {len(configs)} runs up to date (skipped)")
     for c in contexts.values():
         evaluate_baselines(c, ev, force)
-    log(f"evaluate: baselines of {len(contexts)} evaluation context(s) in {baselines_file()}")
+    log(f"{what}: baselines of {len(contexts)} evaluation context(s) in {baselines_file()}")
     return bool(todo)
+
+
+def stage_ablations(configs: list[RunConfig], scale: str, force: bool, jobs: int) -> bool:
+    """Train and evaluate the ablation variants (issue 8), cached like the main runs."""
+    trained = stage_train(configs, scale, force, jobs, "ablations")
+    evaluated = stage_evaluate(configs, scale, force, jobs, "ablations")
+    return trained or evaluated
 
 
 def _files_hash(paths: list[Path], extra: str) -> str:
@@ -296,7 +333,9 @@ def cached_stage(
     return True
 
 
-def stage_summary(configs: list[RunConfig], scale: str, seeds: list[int], force: bool) -> bool:
+def stage_summary(
+    configs: list[RunConfig], scale: str, seeds: list[int], force: bool, ablation_seeds: list[int]
+) -> bool:
     from repro import summary
 
     runs = [run_dir(c.run_id) for c in configs]
@@ -307,8 +346,8 @@ def stage_summary(configs: list[RunConfig], scale: str, seeds: list[int], force:
         "summary",
         inputs,
         [out, out.with_suffix(".csv")],
-        f"{scale}|{seeds}",
-        lambda: summary.main(scale, seeds),
+        f"{scale}|{seeds}|{ablation_seeds}",
+        lambda: summary.main(scale, seeds, ablation_seeds),
         force,
     )
 
@@ -368,7 +407,11 @@ def _timings_record(scale: str, n_seeds: int, timings: dict, worked: dict) -> di
 
 
 def main(
-    scale: str = "paper", n_seeds: int | None = None, force: bool = False, jobs: int = 2
+    scale: str = "paper",
+    n_seeds: int | None = None,
+    force: bool = False,
+    jobs: int = 2,
+    n_ablation_seeds: int | None = None,
 ) -> int:
     """Run the whole study at ``scale``; return 0, or 2 if TeX is missing (all else written)."""
     if scale not in SCALES:
@@ -378,17 +421,33 @@ def main(
         raise ConfigError(f"--seeds must be >= 1; got {n_seeds}")
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1; got {jobs}")
+    n_ablation = SCALES[scale].ablation_seeds if n_ablation_seeds is None else n_ablation_seeds
+    if n_ablation < 0:
+        raise ConfigError(f"--ablation-seeds must be >= 0; got {n_ablation}")
     if scale != "paper" and "REPRO_RESULTS" not in os.environ:
         os.environ["REPRO_RESULTS"] = str(PROJECT / "results" / scale)
     from repro.report import TexMissing
 
     configs = all_configs(scale, n_seeds)
+    ablations = ablation_configs(scale, n_ablation)
     seeds = list(range(n_seeds))
-    log(f"reproduce: scale {scale}, {n_seeds} seed(s), {len(configs)} runs -> {results_dir()}")
+    ablation_seeds = list(range(n_ablation))
+    log(
+        f"reproduce: scale {scale}, {n_seeds} seed(s), {len(configs)} runs and "
+        f"{len(ablations)} ablation runs -> {results_dir()}"
+    )
     stages: list[tuple[str, Callable[[], bool]]] = [
         ("train", lambda: stage_train(configs, scale, force, jobs)),
         ("evaluate", lambda: stage_evaluate(configs, scale, force, jobs)),
-        ("summary", lambda: stage_summary(configs, scale, seeds, force)),
+        *(
+            [("ablations", lambda: stage_ablations(ablations, scale, force, jobs))]
+            if ablations
+            else []
+        ),
+        (
+            "summary",
+            lambda: stage_summary(configs + ablations, scale, seeds, force, ablation_seeds),
+        ),
         ("figures", lambda: stage_figures(force)),
         ("report", lambda: stage_report(force)),
     ]

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from repro.claims import check_claims
-from repro.config import CONFIGS, REGIMES
+from repro.config import ABLATIONS, CONFIGS, REGIMES, make_config
 from repro.io import atomic_write_text, read_json, write_json
 from repro.paths import baselines_file, paper_numbers_file, runs_dir, summary_file
 
@@ -34,6 +34,7 @@ def flat_metrics(m: dict[str, Any]) -> dict[str, float | None]:
         "n_constant_full": float(m["spearman"]["full"]["n_constant"]),
         "all_pairs": m["all_pairs_spearman"],
         "roughness": m["roughness"],
+        "integer_gap": m["integer_gap"],
     }
     for mode in MODES:
         p = m["planning"][mode]
@@ -41,7 +42,30 @@ def flat_metrics(m: dict[str, Any]) -> dict[str, float | None]:
         out[f"{mode}_expanded"] = p["mean_expanded"]
         out[f"{mode}_expanded_solved"] = p["mean_expanded_solved"]
         out[f"{mode}_path_ratio"] = p["path_ratio"]
+    for half in ("same", "cross"):  # start and goal in one quadrant, or not
+        q = m["by_quadrant"][half]
+        out[f"spearman_full_{half}"] = q["spearman_full"]
+        out[f"n_test_{half}"] = float(q["n_test"])
+        out[f"n_plan_{half}"] = float(q["n_plan"])
+        for mode in MODES:
+            out[f"{mode}_solved_{half}"] = q[mode]["solved_rate"]
+            out[f"{mode}_expanded_{half}"] = q[mode]["mean_expanded"]
     return out
+
+
+def training_length(metrics: list[dict[str, Any]]) -> dict[str, Any]:
+    """Snapshot metrics over seeds: steps (k,) and, per metric, an aggregate per step."""
+    rows = [m["training_length"] for m in metrics]
+    steps = [r["step"] for r in rows[0]]
+    if any([r["step"] for r in run] != steps for run in rows):
+        raise ValueError("runs of one configuration saved snapshots at different steps")
+    keys = [k for k in rows[0][0] if k != "step"]
+    return {
+        "steps": steps,
+        "metrics": {
+            k: [aggregate([run[i][k] for run in rows]) for i in range(len(steps))] for k in keys
+        },
+    }
 
 
 def aggregate(values: list[float | None]) -> dict[str, Any]:
@@ -80,7 +104,8 @@ def loss_curves(runs: list[Path]) -> dict[str, list[float]]:
 
 
 def collect_config(regime: str, name: str, seeds: list[int]) -> dict[str, Any] | None:
-    """Aggregate one configuration in one regime over seeds (None if no run finished)."""
+    """Aggregate one configuration (``name`` with any variant suffix, e.g.
+    'contrastive-normal+gamma0.98') in one regime over seeds (None if no run finished)."""
     runs = [runs_dir() / regime / f"{name}__s{s}" for s in seeds]
     found = [(s, r) for s, r in zip(seeds, runs, strict=True) if (r / "metrics.json").exists()]
     if not found:
@@ -97,6 +122,7 @@ def collect_config(regime: str, name: str, seeds: list[int]) -> dict[str, Any] |
             for mode in MODES
         },
         "loss": loss_curves([r for _, r in found]),
+        "training_length": training_length(metrics),
         "examples": {"seed": found[0][0], **first["figures"]},
         "config": first["config"],
         "eval_config": first["eval_config"],
@@ -125,7 +151,24 @@ def collect_baselines(seeds: list[int]) -> dict[str, Any]:
     return out
 
 
-def build_summary(scale: str, seeds: list[int]) -> dict[str, Any]:
+def collect_ablations(ablation_seeds: list[int]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ablation studies: per study, its variants (configuration, overrides, run name);
+    and per regime, each variant's aggregate (as for the paper's configurations)."""
+    studies: dict[str, Any] = {}
+    runs: dict[str, Any] = {}
+    for study, variants in ABLATIONS.items():
+        studies[study] = []
+        for name, sets in variants:
+            variant = make_config(name, "fixed", 0, "paper", sets).variant
+            studies[study].append({"config": name, "sets": sets, "run": name + variant})
+            for regime in REGIMES:
+                entry = collect_config(regime, name + variant, ablation_seeds)
+                if entry is not None:
+                    runs.setdefault(regime, {})[name + variant] = entry
+    return studies, runs
+
+
+def build_summary(scale: str, seeds: list[int], ablation_seeds: list[int] = ()) -> dict[str, Any]:
     runs: dict[str, Any] = {}
     for regime in REGIMES:
         for name in CONFIGS:
@@ -135,12 +178,15 @@ def build_summary(scale: str, seeds: list[int]) -> dict[str, Any]:
     if not runs:
         raise ValueError(f"no evaluated runs (metrics.json) under {runs_dir()}")
     paper = read_json(paper_numbers_file())
+    studies, ablation_runs = collect_ablations(list(ablation_seeds))
     summary = {
         "scale": scale,
         "seeds": seeds,
+        "ablation_seeds": list(ablation_seeds),
         "paper": paper,
         "runs": runs,
         "baselines": collect_baselines(seeds),
+        "ablations": {"studies": studies, "runs": ablation_runs},
     }
     summary["claims"] = check_claims(summary)
     return summary
@@ -164,6 +210,7 @@ def summary_csv(summary: dict[str, Any]) -> str:
     fmt = lambda x: "" if x is None else repr(x)  # noqa: E731
     for regime, configs in summary["runs"].items():
         rows = list(configs.items()) + list(summary["baselines"].get(regime, {}).items())
+        rows += list(summary["ablations"]["runs"].get(regime, {}).items())
         for name, entry in rows:
             paper = summary["paper"]["results"].get(name, {})
             for metric, agg in entry["metrics"].items():
@@ -185,9 +232,9 @@ def summary_csv(summary: dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-def main(scale: str, seeds: list[int]) -> dict[str, Any]:
+def main(scale: str, seeds: list[int], ablation_seeds: list[int] = ()) -> dict[str, Any]:
     """Write results/summary.json and results/summary.csv; return the summary."""
-    summary = build_summary(scale, seeds)
+    summary = build_summary(scale, seeds, ablation_seeds)
     write_json(summary_file(), summary)
     atomic_write_text(summary_file().with_suffix(".csv"), summary_csv(summary))
     return summary
