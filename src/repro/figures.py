@@ -1,4 +1,7 @@
-"""The report's four figures, drawn from ``results/summary.json`` alone.
+"""The report's figures, drawn from ``results/summary.json`` alone.
+
+The paper's four (``PAPER_FIGURES``), then metrics vs training length (fig5) and
+the supervised regression vs classification head heatmaps (fig6).
 
 Each ``fig*`` function takes the summary dict and an output folder, writes
 ``<name>.pdf`` (for the LaTeX report) and ``<name>.png`` (150 dpi, for the
@@ -10,8 +13,9 @@ through ``pyplot``), so nothing is registered with a GUI backend, no global
 backend is switched, and a figure is freed as soon as it goes out of scope.
 PNGs are rendered by Agg, PDFs by matplotlib's PDF backend.
 
-Missing runs (a configuration absent from ``summary["runs"][regime]``) and
-missing baselines are skipped: their panel says "no run".
+Missing runs (a configuration absent from ``summary["runs"][regime]`` or from
+``summary["ablations"]["runs"][regime]``), missing baselines and missing
+training-length metrics are skipped: their panel says "no run".
 """
 
 from __future__ import annotations
@@ -37,6 +41,16 @@ BASELINE_STYLES = {
     "constant": {"color": "0.6", "linestyle": ":"},
 }
 CONFIG_COLORS = dict(zip(CONFIG_NAMES, ("C0", "C9", "C3", "C1", "C2", "C4", "C5"), strict=False))
+# fig5: (training_length metric key, panel title, y label)
+LENGTH_PANELS = (
+    ("spearman_full", "Spearman $\\rho$, full test set", "Spearman $\\rho$"),
+    ("greedy_solved", "greedy descent: solved", "solved rate"),
+    ("search_expanded", "best-first search: expanded", "expanded states (mean)"),
+)
+# fig6: the supervised head ablation against its regression counterpart
+HEAD_REGRESSION = "supervised-normal"
+HEAD_CLASSIFICATION = "supervised-normal+classification"
+HEAD_COLORS = {"regression": CONFIG_COLORS[HEAD_REGRESSION], "classification": "C4"}
 
 WIDTH_IN = 6.8  # a LaTeX \textwidth of ~6.3 in, scaled down a little when included
 PNG_DPI = 150
@@ -107,6 +121,23 @@ def _grid(values: Sequence[Sequence[Any]]) -> np.ndarray:
     return np.array([[np.nan if v is None else v for v in row] for row in values], np.float64)
 
 
+def _ablation(summary: dict[str, Any], regime: str, variant: str) -> dict[str, Any] | None:
+    return summary.get("ablations", {}).get("runs", {}).get(regime, {}).get(variant)
+
+
+def fractional_parts(h: dict[str, Any] | None) -> np.ndarray:
+    """``pred - round(pred)`` (in [-0.5, 0.5]) on a heatmap's free cells with a prediction.
+
+    Values that cluster at 0 mean the predicted distances sit on integers.
+    """
+    if not h:
+        return np.zeros(0)
+    pred = _grid(h["pred"])
+    free = ~np.asarray(h["walls"], dtype=bool) & np.isfinite(pred)
+    p = pred[free]
+    return p - np.round(p)
+
+
 def _metric(entry: dict[str, Any], name: str) -> float | None:
     m = entry.get("metrics", {}).get(name)
     return None if m is None else m.get("mean")
@@ -153,6 +184,38 @@ def _row_label(ax, regime: str) -> None:
     """The regime name, bold, left of a row (drawn as part of the y label)."""
     label = ax.get_ylabel()
     ax.set_ylabel(f"$\\bf{{{regime}}}$" + (f"\n{label}" if label else ""))
+
+
+def _heatmap(fig: Figure, ax, h: dict[str, Any] | None, key: str) -> None:
+    """``h[key]`` ("bfs" or "pred") over the maze: walls black, goal a red star, own colour bar.
+
+    ``h`` is an ``examples["heatmap"]`` entry; without one the panel says "no run".
+    """
+    if not h:
+        _no_run(ax)
+        ax.set_box_aspect(1)
+        return
+    cmap = matplotlib.colormaps["viridis"].with_extremes(bad="black")
+    values = _grid(h[key])
+    walls = np.asarray(h["walls"], dtype=bool)
+    masked = np.ma.masked_array(values, mask=walls | ~np.isfinite(values))
+    im = ax.imshow(masked, cmap=cmap, interpolation="nearest")
+    r, c = h["goal"]
+    ax.plot(
+        c,
+        r,
+        marker="*",
+        color="red",
+        markersize=8,
+        markeredgecolor="white",
+        markeredgewidth=0.5,
+        linestyle="none",
+    )
+    ax.set_xticks([])
+    ax.set_yticks([])
+    cb = fig.colorbar(im, ax=ax, shrink=0.8, fraction=0.08, pad=0.03, aspect=15)
+    cb.ax.tick_params(labelsize=5.5, length=2, width=0.4)
+    cb.outline.set_linewidth(0.4)
 
 
 # ---------------------------------------------------------------------------- figures
@@ -223,7 +286,6 @@ def fig2_heatmaps(summary: dict[str, Any], out_dir: Path) -> list[Path]:
     columns = ("BFS (truth)", *CONFIG_NAMES)
     with matplotlib.rc_context(RC):
         fig, axes = _figure(len(REGIMES), len(columns), 3.2)
-        cmap = matplotlib.colormaps["viridis"].with_extremes(bad="black")
         for i, regime in enumerate(REGIMES):
             heat = {
                 c: (_run(summary, regime, c) or {}).get("examples", {}).get("heatmap")
@@ -234,30 +296,7 @@ def fig2_heatmaps(summary: dict[str, Any], out_dir: Path) -> list[Path]:
                 ax = axes[i, j]
                 h = first if j == 0 else heat[column]
                 ax.set_title(column.replace("-", "-\n", 1) if j else "BFS distance\n(truth)")
-                if not h:
-                    _no_run(ax)
-                    ax.set_box_aspect(1)
-                else:
-                    values = _grid(h["bfs"] if j == 0 else h["pred"])
-                    walls = np.asarray(h["walls"], dtype=bool)
-                    masked = np.ma.masked_array(values, mask=walls | ~np.isfinite(values))
-                    im = ax.imshow(masked, cmap=cmap, interpolation="nearest")
-                    r, c = h["goal"]
-                    ax.plot(
-                        c,
-                        r,
-                        marker="*",
-                        color="red",
-                        markersize=8,
-                        markeredgecolor="white",
-                        markeredgewidth=0.5,
-                        linestyle="none",
-                    )
-                    ax.set_xticks([])
-                    ax.set_yticks([])
-                    cb = fig.colorbar(im, ax=ax, shrink=0.8, fraction=0.08, pad=0.03, aspect=15)
-                    cb.ax.tick_params(labelsize=5.5, length=2, width=0.4)
-                    cb.outline.set_linewidth(0.4)
+                _heatmap(fig, ax, h, "bfs" if j == 0 else "pred")
                 if j == 0:
                     _row_label(ax, regime)
         return _save(fig, out_dir, name)
@@ -350,6 +389,133 @@ def fig4_loss(summary: dict[str, Any], out_dir: Path) -> list[Path]:
         return _save(fig, out_dir, name)
 
 
+def fig5_training_length(summary: dict[str, Any], out_dir: Path) -> list[Path]:
+    """Evaluation metrics vs training steps: mean over seeds (line) and min-max (shaded).
+
+    Columns: full-test-set Spearman, greedy solved rate, best-first mean expanded states.
+    """
+    name = "fig5_training_length"
+    with matplotlib.rc_context(RC):
+        fig, axes = _figure(len(REGIMES), len(LENGTH_PANELS), 3.6)
+        handles: dict[str, Line2D] = {}
+        for i, regime in enumerate(REGIMES):
+            for j, (key, title, ylabel) in enumerate(LENGTH_PANELS):
+                ax = axes[i, j]
+                ax.set_title(title)
+                steps_seen: set[float] = set()
+                for config in CONFIG_NAMES:
+                    length = (_run(summary, regime, config) or {}).get("training_length") or {}
+                    aggs = (length.get("metrics") or {}).get(key)
+                    if not length.get("steps") or not aggs:
+                        continue
+                    step = _floats(length["steps"])
+                    mean, lo, hi = (
+                        _floats([(a or {}).get(k) for a in aggs]) for k in ("mean", "min", "max")
+                    )
+                    color = CONFIG_COLORS[config]
+                    ax.fill_between(step, lo, hi, color=color, alpha=0.2, linewidth=0)
+                    (line,) = ax.plot(
+                        step, mean, color=color, marker="o", markersize=2.5, label=config
+                    )
+                    handles.setdefault(config, line)
+                    steps_seen.update(float(x) for x in step[np.isfinite(step)])
+                if not steps_seen:
+                    _no_run(ax)
+                else:
+                    ticks = sorted(steps_seen)
+                    if len(ticks) <= 8:
+                        ax.set_xticks(ticks)
+                    ax.xaxis.set_major_formatter(_steps_formatter(max(ticks)))
+                    if key == "greedy_solved":
+                        ax.set_ylim(-0.02, 1.02)
+                    ax.grid(True, which="major", linewidth=0.3, color="0.85")
+                    if i == len(REGIMES) - 1:
+                        ax.set_xlabel("training steps")
+                ax.set_ylabel(ylabel)
+                if j == 0:
+                    _row_label(ax, regime)
+        order = [k for k in CONFIG_NAMES if k in handles]
+        if order:
+            fig.legend(
+                handles=[handles[k] for k in order],
+                loc="outside lower center",
+                ncols=len(order),
+                frameon=False,
+            )
+        return _save(fig, out_dir, name)
+
+
+def fig6_head_heatmaps(summary: dict[str, Any], out_dir: Path) -> list[Path]:
+    """The supervised head ablation: regression vs classification heatmaps, one row per regime.
+
+    Columns: BFS distance (truth), supervised regression, supervised classification
+    (the expected step count under the softmax), drawn as in :func:`fig2_heatmaps`;
+    then a histogram of the fractional parts ``pred - round(pred)`` on the free cells,
+    which piles up at 0 when the predictions sit on integers ("sharply discretized").
+    """
+    name = "fig6_head_heatmaps"
+    titles = (
+        "BFS distance\n(truth)",
+        f"{HEAD_REGRESSION}\nregression head",
+        f"{HEAD_REGRESSION}\nclassification head",
+        "fractional part\npred $-$ round(pred)",
+    )
+    bins = np.linspace(-0.5, 0.5, 11)
+    with matplotlib.rc_context(RC):
+        fig, axes = _figure(len(REGIMES), len(titles), 3.2)
+        for i, regime in enumerate(REGIMES):
+            heat = {
+                "regression": (_run(summary, regime, HEAD_REGRESSION) or {}),
+                "classification": (_ablation(summary, regime, HEAD_CLASSIFICATION) or {}),
+            }
+            heat = {k: v.get("examples", {}).get("heatmap") for k, v in heat.items()}
+            first = next((h for h in heat.values() if h), None)
+            for j, title in enumerate(titles):
+                ax = axes[i, j]
+                ax.set_title(title)
+                if j < 3:
+                    h = (first, heat["regression"], heat["classification"])[j]
+                    _heatmap(fig, ax, h, "bfs" if j == 0 else "pred")
+                else:
+                    ax.set_box_aspect(1)
+                    drawn = 0
+                    for head, h in heat.items():
+                        frac = fractional_parts(h)
+                        if frac.size:
+                            near = float(np.mean(np.abs(frac) <= 0.1))
+                            ax.hist(
+                                frac,
+                                bins=bins,
+                                density=True,
+                                histtype="stepfilled" if head == "classification" else "step",
+                                color=HEAD_COLORS[head],
+                                alpha=0.5 if head == "classification" else 1.0,
+                                linewidth=1.0,
+                                label=f"{head} {near:.0%}",
+                            )
+                            drawn += 1
+                    if not drawn:
+                        _no_run(ax)
+                    else:
+                        ax.axhline(1.0, color="0.45", linestyle=":", linewidth=0.8)
+                        ax.set_xlim(-0.5, 0.5)
+                        ax.set_xticks([-0.5, 0.0, 0.5])
+                        ax.set_ylabel("density (dotted: uniform)")
+                        ax.legend(
+                            loc="upper center",
+                            title="within $\\pm$0.1 of an integer:",
+                            title_fontsize=5,
+                            fontsize=5,
+                            frameon=False,
+                            handlelength=1.2,
+                            borderaxespad=0.2,
+                        )
+                        ax.set_ylim(0, ax.get_ylim()[1] * 1.6)
+                if j == 0:
+                    _row_label(ax, regime)
+        return _save(fig, out_dir, name)
+
+
 # ---------------------------------------------------------------------------- entry point
 
 FIGURES: dict[str, Callable[[dict[str, Any], Path], list[Path]]] = {
@@ -357,8 +523,10 @@ FIGURES: dict[str, Callable[[dict[str, Any], Path], list[Path]]] = {
     "fig2_heatmaps": fig2_heatmaps,
     "fig3_budget": fig3_budget,
     "fig4_loss": fig4_loss,
+    "fig5_training_length": fig5_training_length,
+    "fig6_head_heatmaps": fig6_head_heatmaps,
 }
-PAPER_FIGURES = tuple(FIGURES)
+PAPER_FIGURES = ("fig1_trajectories", "fig2_heatmaps", "fig3_budget", "fig4_loss")
 
 
 def main(summary: dict[str, Any], out_dir: Path) -> list[Path]:
