@@ -37,5 +37,8 @@ def test_headline_from_summary_and_full_run_timing():
     text = headline(summary, {"stages_s": {"total": 1.0}})
     assert "| supervised | normal | 0.500 | 0.807 / 0.807 | – / – |" in text
     assert "C1 fixed holds" in text and "empty cache" not in text  # a cached run is no timing
-    full = {"full_run": {"stages_s": {"total": 600.0, "train": 540.0, "evaluate": 30.0}}}
+    full = {"full_run": {"stages_s": {"total": 600.0, "train": 400.0, "evaluate": 30.0}}}
     assert "from an empty cache took 10.0 min" in headline(summary, full)
+    full["full_run"]["stages_s"]["ablations"] = 120.0
+    text = headline(summary, full)
+    assert "the ablations (training and evaluation) 2.0 min, so 8.0 min without" in text

@@ -235,6 +235,7 @@ def claim_rows(summary: dict) -> list[dict[str, Any]]:
 
 TEXT_METRICS = {  # metric -> formatter, for the numbers the prose cites
     "spearman_full": num,
+    "spearman_full_cross": num,
     "spearman_paper": num,
     "all_pairs": num,
     "roughness": num,
@@ -311,6 +312,8 @@ def words(summary: dict) -> dict[str, Any]:
 
 
 def build_context(summary: dict) -> dict[str, Any]:
+    from repro.report_ablations import ablation_context  # it imports this module's helpers
+
     ev = EvalConfig(**SCALES[summary["scale"]].eval_overrides)
     verdicts = {
         c["id"]: {r: v["verdict"] for r, v in c["regimes"].items()} for c in summary["claims"]
@@ -330,6 +333,7 @@ def build_context(summary: dict) -> dict[str, Any]:
         "closeness": closeness_rows(summary),
         "ev": {k: str(v) if k.endswith("seed") else f"{v:,}" for k, v in ev.to_dict().items()},
         "figdir": Tex(str(figures_dir()).replace("\\", "/")),
+        "ab": ablation_context(summary),
     }
 
 
