@@ -356,13 +356,23 @@ def bad_set(draw):
     return f"{name}=", name
 
 
+@pytest.fixture(scope="module")
+def scratch_results(tmp_path_factory):
+    """A results folder for in-process CLI calls: if a drawn value were accepted after all,
+    its run must land here, never in the project's committed results."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REPRO_RESULTS", str(tmp_path_factory.mktemp("bad_set")))
+        yield
+
+
 @settings(max_examples=520, deadline=None)
 @given(bad_set(), st.sampled_from(["supervised-normal", "contrastive-normal"]))
-def test_bad_set_values_exit_2_one_line_naming_the_field(case, config):
+def test_bad_set_values_exit_2_one_line_naming_the_field(scratch_results, case, config):
     item, name = case
     buf = io.StringIO()
     with contextlib.redirect_stderr(buf):
-        code = cli_main(["train", "--config", config, "--scale", "smoke", "--set", item])
+        # "--set=ITEM": a drawn item starting with "-" must reach our checks, not argparse's.
+        code = cli_main(["train", "--config", config, "--scale", "smoke", f"--set={item}"])
     err = buf.getvalue()
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
