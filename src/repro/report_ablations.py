@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from repro.config import RunConfig
 from repro.report import CONFIGS, LABELS, Tex, num, pct
 
 REGIMES = ("fixed", "procedural")
@@ -306,6 +307,10 @@ def quadrant_counts(summary: dict) -> dict[str, dict[str, str]]:
 def ablation_context(summary: dict) -> dict[str, Any]:
     """Everything the template's ablation section prints."""
     gamma, gamma_text = gamma_rows(summary)
+    gammas = sorted(
+        {RunConfig().gamma}
+        | {s["sets"]["gamma"] for s in summary["ablations"]["studies"].get("gamma", [])}
+    )
     head, head_facts = head_rows(summary)
     seeds = summary.get("ablation_seeds", [])
     return {
@@ -317,6 +322,8 @@ def ablation_context(summary: dict) -> dict[str, Any]:
         "seeds": ", ".join(str(s) for s in seeds),
         "gamma": gamma,
         "gamma_text": gamma_text,
+        # The mean of k ~ Geometric(1 - gamma) on {1, 2, ...} is 1 / (1 - gamma).
+        "gamma_offsets": ", ".join(f"{1 / (1 - g):.0f} steps for {g:.2f}" for g in gammas),
         "direction": direction_rows(summary),
         "best": best_variants(summary),
         "head": head,
