@@ -142,15 +142,18 @@ def trajectory_predictions(scorer, ds: Dataset) -> list[np.ndarray]:
     return np.split(pred, ds.offsets[1:-1])
 
 
-def spearman_metrics(preds: list[np.ndarray], ds: Dataset, ev: EvalConfig) -> dict[str, Any]:
-    """Both Spearman protocols: the paper's 10 trajectories and the full test set."""
+def spearman_metrics(
+    preds: list[np.ndarray], ds: Dataset, ev: EvalConfig
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Both Spearman protocols (the paper's 10 trajectories and the full test set), and the
+    per-trajectory Spearman float (n,) they summarise (the quadrant split reuses it)."""
     rho, n_constant = trajectory_spearman(preds, ds.lengths)
     picks = paper_protocol_indices(len(ds), np.random.default_rng(ev.protocol_seed), ev.n_paper)
     _, paper_constant = trajectory_spearman([preds[i] for i in picks])
     mean, low, high = bootstrap_mean_ci(
         rho, np.random.default_rng(ev.bootstrap_seed), n_resamples=ev.n_bootstrap
     )
-    return {
+    out = {
         "paper": {
             "mean": float(rho[picks].mean()),
             "per_trajectory": rho[picks].tolist(),
@@ -165,6 +168,7 @@ def spearman_metrics(preds: list[np.ndarray], ds: Dataset, ev: EvalConfig) -> di
             "n_constant": int(n_constant),
         },
     }
+    return out, rho
 
 
 def all_pairs_metric(scorer, ds: Dataset, ev: EvalConfig) -> float:
@@ -299,11 +303,10 @@ def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig) -> dict[str, Any]
     test = eval_dataset("test", config, ev)
     plan = eval_dataset("plan", config, ev)
     preds = trajectory_predictions(scorer, test)
-    spear = spearman_metrics(preds, test, ev)
+    spear, rho = spearman_metrics(preds, test, ev)
     planning = planning_metrics(scorer, plan, ev)
     roughness = planning.pop("roughness")
     gap = planning.pop("integer_gap")
-    rho, _ = trajectory_spearman(preds, test.lengths)
     by_quadrant = quadrant_metrics(rho, test, planning.pop("stats"), plan)
     allpairs = all_pairs_metric(scorer, test, ev)
     paper = spear["paper"]["indices"]

@@ -109,16 +109,9 @@ def direction_sentence(regime: str, sets: dict, base: dict, var: dict, spread: d
         change(var["all_pairs"], base["all_pairs"], spread["all_pairs"], "all-pairs"),
     ]
     text = "; ".join(parts) + "."
-    gain = (
-        var["spearman_full"] is not None
-        and base["spearman_full"] is not None
-        and var["spearman_full"] - base["spearman_full"] > spread["spearman_full"]
-    )
-    loss = (
-        var["spearman_full"] is not None
-        and base["spearman_full"] is not None
-        and base["spearman_full"] - var["spearman_full"] > spread["spearman_full"]
-    )
+    known = var["spearman_full"] is not None and base["spearman_full"] is not None
+    delta = var["spearman_full"] - base["spearman_full"] if known else 0.0
+    gain, loss = delta > spread["spearman_full"], -delta > spread["spearman_full"]
     if repeat > 1 and regime == "procedural":
         text += (
             " Same-maze negatives take away the walls shortcut and the model learns to rank."
@@ -206,9 +199,9 @@ def head_rows(summary: dict) -> tuple[list[dict], dict[str, Any]]:
                 gaps[(regime, label)] = gap
                 rows.append(row)
     facts: dict[str, Any] = {}
+    runs = [(s["config"], s["run"]) for s in summary["ablations"]["studies"].get("head", [])]
     for regime in REGIMES:
         r, c = gaps.get((regime, "regression")), gaps.get((regime, "classification"))
-        runs = [(s["config"], s["run"]) for s in summary["ablations"]["studies"].get("head", [])]
         ranking = "the full-test Spearman was not measured"
         if runs:
             old = on_seeds(_entry(summary, regime, runs[0][0]), "spearman_full", seeds)
