@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from repro.maze import free_cells, generate_maze
+from repro.core.maze import free_cells, generate_maze
 
 seeds = st.integers(min_value=0, max_value=2**32 - 1)
 loop_probs = st.sampled_from([0.0, 0.1, 0.5, 1.0]) | st.floats(0.0, 1.0)

@@ -19,8 +19,14 @@ from repro.config import (
     make_eval_config,
     parse_sets,
 )
-from repro.data import make_dataset
-from repro.evaluate import (
+from repro.core.data import make_dataset
+from repro.core.maze import quadrant
+from repro.core.metrics import integer_gap, trajectory_spearman
+from repro.core.planning import PlanStats
+from repro.learn.methods import run_cost
+from repro.learn.runfiles import load_model
+from repro.learn.train import train
+from repro.study.evaluate import (
     ModelScorer,
     eval_dataset,
     evaluate_run,
@@ -28,12 +34,8 @@ from repro.evaluate import (
     same_quadrant,
     snapshot_metrics,
 )
-from repro.maze import quadrant
-from repro.metrics import integer_gap, trajectory_spearman
-from repro.planning import PlanStats
-from repro.report_ablations import change, direction_sentence, on_seeds
-from repro.reproduce import expected_cost, variant_sets
-from repro.train import load_model, train
+from repro.study.report_ablations import change, direction_sentence, on_seeds
+from repro.study.reproduce import variant_sets
 
 # ---------------------------------------------------------------------------- configuration
 
@@ -97,7 +99,7 @@ def test_longest_runs_are_scheduled_first():
     configs = [
         make_config(n, r, 0) for n in ("supervised-normal", "contrastive-normal") for r in REGIMES
     ]
-    order = sorted(configs, key=expected_cost, reverse=True)
+    order = sorted(configs, key=run_cost, reverse=True)
     assert order[0].method == "contrastive" and order[0].regime == "procedural"
     assert order[-1].method == "supervised" and order[-1].regime == "fixed"
 
@@ -256,8 +258,8 @@ def test_on_seeds_picks_the_shared_seeds():
 
 def test_summary_has_the_ablation_sections(tmp_path, monkeypatch):
     """A tiny pipeline: one paper run, one variant, evaluated and summarised."""
-    from repro.evaluate import evaluate_baselines
-    from repro.summary import build_summary
+    from repro.study.evaluate import evaluate_baselines
+    from repro.study.summary import build_summary
 
     monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
     ev = make_eval_config("smoke")

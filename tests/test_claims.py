@@ -2,7 +2,7 @@
 
 import pytest
 
-from repro.claims import NAMES, check_claims, loss_improvement
+from repro.study.claims import NAMES, check_claims, loss_improvement
 
 
 def agg(v):

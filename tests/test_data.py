@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from repro.data import load_dataset, make_dataset, maze_split, save_dataset
-from repro.maze import bfs_distances, quadrant, quadrant_map
+from repro.core.data import load_dataset, make_dataset, maze_split, save_dataset
+from repro.core.maze import bfs_distances, quadrant, quadrant_map
 from strategies import seeds
 
 sizes = st.integers(6, 30)

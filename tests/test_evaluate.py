@@ -9,17 +9,12 @@ import numpy as np
 import pytest
 
 from repro.config import make_config, make_eval_config
-from repro.evaluate import (
-    BaselineScorer,
-    ModelScorer,
-    eval_dataset,
-    evaluate_baselines,
-    evaluate_run,
-    heuristic_maps,
-)
-from repro.maze import bfs_distances
-from repro.models import heuristic_map
-from repro.train import load_model, train
+from repro.core.heuristics import BaselineScorer, heuristic_maps
+from repro.core.maze import bfs_distances
+from repro.learn.runfiles import load_model
+from repro.learn.scorer import ModelScorer
+from repro.learn.train import train
+from repro.study.evaluate import eval_dataset, evaluate_baselines, evaluate_run
 
 
 @pytest.fixture
@@ -68,7 +63,10 @@ def test_model_scorer_matches_heuristic_map(results, ev):
     goals = plan.cells[plan.offsets[1:] - 1][:3]
     maps = heuristic_maps(ModelScorer(model, config, chunk=37), plan.mazes, plan.maze_of[:3], goals)
     for i in range(3):
-        one = heuristic_map(model, config, plan.mazes[plan.maze_of[i]], goals[i])
+        maze = plan.mazes[plan.maze_of[i]][None]  # alone, unchunked
+        one = heuristic_maps(
+            ModelScorer(model, config), maze, np.zeros(1, np.int64), goals[i : i + 1]
+        )[0]
         np.testing.assert_allclose(maps[i], one, rtol=1e-5)
 
 

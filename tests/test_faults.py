@@ -485,11 +485,11 @@ def test_changes_redo_exactly_the_dependent_stages(tmp_path, project_copy):
     run()
     skipped = dict.fromkeys(["train", "evaluate", "summary", "figures", "report"], "skipped")
     assert run() == skipped
-    edit("figures")  # code of a late stage: only it reruns; same figures, report kept
+    edit("study/figures")  # code of a late stage: only it reruns; same figures, report kept
     assert run() == {**skipped, "figures": "redone"}
-    edit("planning")  # evaluation code: every run re-evaluated, nothing retrained
+    edit("core/planning")  # evaluation code: every run re-evaluated, nothing retrained
     assert run()["train"] == "skipped"
-    edit("models")  # training code: everything retrains
+    edit("learn/trunk")  # training code: everything retrains
     assert run()["train"] == "redone"
     edit("config", '"n_plan": 40', '"n_plan": 41')  # an evaluation setting
     stages = run()

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from repro.figures import (
+from repro.study.figures import (
     FIGURES,
     PAPER_FIGURES,
     affine_fit,

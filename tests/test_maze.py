@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from repro.maze import (
+from repro.core.maze import (
     bfs_distances,
     bfs_distances_batch,
     free_cells,

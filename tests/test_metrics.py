@@ -8,8 +8,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from scipy import stats
 
-from repro.maze import bfs_distances_batch, free_cells
-from repro.metrics import (
+from repro.core.maze import bfs_distances_batch, free_cells
+from repro.core.metrics import (
     all_pairs_spearman,
     bootstrap_mean_ci,
     is_constant,
@@ -195,8 +195,8 @@ def test_all_pairs_spearman_bad_inputs():
 
 
 def test_field_roughness_reference_points():
-    from repro.maze import bfs_distances, generate_maze
-    from repro.metrics import field_roughness
+    from repro.core.maze import bfs_distances, generate_maze
+    from repro.core.metrics import field_roughness
 
     walls = generate_maze(11, np.random.default_rng(0))
     bfs = bfs_distances(walls, (0, 0)).astype(float)

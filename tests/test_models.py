@@ -8,9 +8,14 @@ import torch
 from scipy import stats
 
 from repro.config import make_config
-from repro.data import make_dataset
-from repro.losses import TrajectoryTensors, geometric, infonce_loss, supervised_loss
-from repro.models import build_model, heuristic_map, walls_input
+from repro.core.data import make_dataset
+from repro.core.heuristics import heuristic_maps
+from repro.learn.batches import TrajectoryTensors, geometric
+from repro.learn.contrastive import infonce_loss
+from repro.learn.methods import build_model
+from repro.learn.scorer import ModelScorer
+from repro.learn.supervised import supervised_loss
+from repro.learn.trunk import walls_input
 
 CONFIG_NAMES = ["supervised-normal", "contrastive-normal"]
 
@@ -56,7 +61,7 @@ def test_heuristic_map_matches_distance(regime):
     model = build_model(config, torch.Generator().manual_seed(3))
     ds, _, _ = _batch(config)
     walls, goal = ds.walls[0], tuple(ds.path(0)[-1])
-    h = heuristic_map(model, config, walls, goal)
+    h = heuristic_maps(ModelScorer(model, config), walls[None], np.zeros(1, np.int64), [goal])[0]
     assert h.shape == walls.shape and np.isinf(h[walls]).all() and np.isfinite(h[~walls]).all()
     r, c = np.argwhere(~walls)[3]
     w = walls_input(config, walls[None], torch.device("cpu"))

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from repro.config import make_config
-from repro.models import build_model
-from repro.optim import FusedAdam
+from repro.learn.methods import build_model
+from repro.learn.optim import FusedAdam
 
 
 def _pair(method: str, regime: str):

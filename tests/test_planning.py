@@ -7,16 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from repro.maze import bfs_distances, free_cells, generate_maze
-from repro.planning import (
+from repro.core.heuristics import BaselineScorer, baseline_map, heuristic_maps
+from repro.core.maze import bfs_distances, free_cells, generate_maze
+from repro.core.planning import (
     PlanResult,
     best_first_search,
     check_heuristic,
-    constant_heuristic,
     greedy,
-    heuristic_maps,
-    manhattan_heuristic,
-    oracle_heuristic,
     plan_many,
     solved_rate_curve,
 )
@@ -105,7 +102,7 @@ def test_manhattan_by_hand():
     # h = |r-2| + |c-2|. Greedy from (0,0) h4: down (1,0) h3 and right (0,1) h3 tie
     # -> down (first in MOVES). (1,0)->(2,0) h2 -> only (3,0) h3 -> (4,0) h4 -> (4,1) h3
     # -> (4,2) h2 -> (3,2) h1 -> (2,2) h0: the shortest path, 9 states.
-    h = manhattan_heuristic(WALLS, GOAL)
+    h = baseline_map("manhattan", WALLS, GOAL)
     res = greedy(WALLS, START, GOAL, h, budget=400)
     assert res.solved and res.expanded == 9 and cells(res) == SHORTEST
     # Budget 5: stops after standing on 5 states.
@@ -123,7 +120,7 @@ def test_constant_by_hand():
     # Constant h: the insertion counter alone orders the frontier -> BFS order:
     # (0,0) (1,0) (0,1) (2,0) (0,2) (3,0) (0,3) (4,0) (0,4) (4,1) (1,4) (4,2) (2,4)
     # (3,2) (3,4) (2,2): the goal is the 16th state taken off.
-    h = constant_heuristic(WALLS, GOAL)
+    h = baseline_map("constant", WALLS, GOAL)
     res = best_first_search(WALLS, START, GOAL, h, budget=400)
     assert res.solved and res.expanded == 16 and cells(res) == SHORTEST
     # Greedy: all ties -> always the first free unvisited neighbour in order up, down,
@@ -133,7 +130,7 @@ def test_constant_by_hand():
 
 
 def test_oracle_by_hand():
-    h = oracle_heuristic(WALLS, GOAL)
+    h = baseline_map("oracle", WALLS, GOAL)
     assert h[START] == 8 and np.isinf(h[1, 1]) and h.dtype == np.float64
     for planner in PLANNERS.values():
         res = planner(WALLS, START, GOAL, h, budget=400)
@@ -156,15 +153,21 @@ def test_heuristic_maps_match_single():
     rng = np.random.default_rng(0)
     walls = np.stack([generate_maze(9, rng) for _ in range(3)])
     goals = np.array([free_cells(w)[-1] for w in walls])
-    for kind, fn in [
-        ("oracle", oracle_heuristic),
-        ("manhattan", manhattan_heuristic),
-        ("constant", constant_heuristic),
-    ]:
-        maps = heuristic_maps(kind, walls, goals)
+    rows, cols = np.indices(walls.shape[1:])
+    for kind in ("oracle", "manhattan", "constant"):
+        maps = heuristic_maps(BaselineScorer(kind), walls, np.arange(3), goals)
         assert maps.shape == walls.shape and maps.dtype == np.float64
         for i in range(3):
-            np.testing.assert_array_equal(maps[i], fn(walls[i], goals[i]))
+            np.testing.assert_array_equal(maps[i], baseline_map(kind, walls[i], goals[i]))
+            # an independent reference for each kind, on the free cells; inf on walls
+            free = ~walls[i]
+            ref = {
+                "oracle": bfs_distances(walls[i], tuple(goals[i])),
+                "manhattan": np.abs(rows - goals[i][0]) + np.abs(cols - goals[i][1]),
+                "constant": np.zeros(walls.shape[1:]),
+            }[kind]
+            np.testing.assert_array_equal(maps[i][free], ref[free])
+            assert np.isinf(maps[i][walls[i]]).all()
 
 
 # --------------------------------------------------------------------------- properties
@@ -189,7 +192,7 @@ def random_heuristic(walls, seed, ties: bool) -> np.ndarray:
 def test_oracle_is_optimal_for_both(mc):
     walls, (start, goal) = mc
     d = int(bfs_distances(walls, goal)[start])
-    h = oracle_heuristic(walls, goal)
+    h = baseline_map("oracle", walls, goal)
     for planner in PLANNERS.values():
         res = planner(walls, start, goal, h, budget=d + 1)  # exactly enough
         assert res.solved and res.expanded == d + 1
@@ -258,7 +261,7 @@ def test_plan_many_matches_single_runs():
     fc = free_cells(walls)
     idx = rng.choice(len(fc), (8, 2))
     starts, goals = fc[idx[:, 0]], fc[idx[:, 1]]
-    h = heuristic_maps("manhattan", np.broadcast_to(walls, (8, 11, 11)), goals)
+    h = heuristic_maps(BaselineScorer("manhattan"), walls[None], np.zeros(8, np.int64), goals)
     for mode, planner in PLANNERS.items():
         solved, expanded, path_len = plan_many(walls, starts, goals, h, 40, mode)
         for i in range(8):

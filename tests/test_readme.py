@@ -2,7 +2,7 @@
 
 import pytest
 
-from repro.readme import replace_section
+from repro.study.readme import replace_section
 
 
 def test_replace_section_only_between_markers():
@@ -18,7 +18,7 @@ def test_missing_markers_named():
 
 
 def test_headline_from_summary_and_full_run_timing():
-    from repro.readme import headline
+    from repro.study.readme import headline
     from test_claims import paperlike
 
     runs = paperlike()

@@ -3,7 +3,7 @@
 import jinja2
 import pytest
 
-from repro.report import Tex, _finalize, level, make_env, mean_sd, tex_escape
+from repro.study.report import Tex, _finalize, level, make_env, mean_sd, tex_escape
 
 
 def test_tex_escape_specials():

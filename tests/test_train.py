@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from repro.config import make_config
-from repro.train import TrainingDiverged, train
+from repro.errors import TrainingDiverged
+from repro.learn.train import train
 
 
 def smoke(name="supervised-normal", regime="fixed", **sets):
@@ -72,7 +73,7 @@ def test_complete_run_not_retrained_changed_setting_retrains(tmp_path):
 
 @pytest.mark.faults
 def test_nan_in_a_batch_stops_run_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
-    from repro.losses import TrajectoryTensors
+    from repro.learn.batches import TrajectoryTensors
 
     config = smoke("supervised-normal", "fixed")  # checkpoints every 20 steps
     real = TrajectoryTensors.sample_pairs

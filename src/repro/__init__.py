@@ -1,3 +1,24 @@
-"""repro: reproduction of "Metric Learning" (supervised vs contrastive distance-to-goal)."""
+"""repro: reproduction of "Metric Learning" (supervised vs contrastive distance-to-goal).
+
+The stable public API (DESIGN.md, section 4) is importable from here without
+importing torch: it is the numpy core.
+"""
+
+from repro.core.data import Dataset, make_dataset
+from repro.core.maze import bfs_distances, generate_maze, quadrant, shortest_path
+from repro.core.metrics import spearman
+from repro.core.planning import PlanResult, best_first_search, greedy
 
 __version__ = "0.1.0"
+__all__ = [
+    "Dataset",
+    "PlanResult",
+    "best_first_search",
+    "bfs_distances",
+    "generate_maze",
+    "greedy",
+    "make_dataset",
+    "quadrant",
+    "shortest_path",
+    "spearman",
+]

@@ -1,8 +1,12 @@
 """Command line: ``python -m repro <command> ...``.
 
-Bad input (an unknown name, field or value; a missing or damaged file) prints
-one line ``error: ...`` naming what is wrong and exits with code 2, without a
-traceback. A diverged training run exits with code 3.
+Bad input (:class:`repro.errors.BadInput`: an unknown name, field or value; a
+missing or damaged file; a path that cannot be used) prints one line
+``error: ...`` naming what is wrong and exits with code 2, without a traceback;
+so does a results folder held by another reproduce. A failed unit of work (a
+training or evaluation process) exits with code 1 naming it; a diverged
+training run with code 3. Anything else is a bug: its traceback is shown and
+the exit code is 1.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from repro.config import CONFIGS, REGIMES, SCALES, ConfigError, make_config, parse_sets
+from repro.config import CONFIGS, REGIMES, SCALES, make_config, make_eval_config, parse_sets
+from repro.errors import BadInput, Busy, ConfigError, StageFailed, TrainingDiverged
+from repro.paths import run_dir, runs_dir
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,8 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Each command imports its implementation when it runs (deferred on purpose): a training
+# process started by reproduce then never loads matplotlib, jinja2 or the evaluation code.
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from repro.reproduce import main as reproduce
+    from repro.study.reproduce import main as reproduce
 
     return reproduce(args.scale, args.seeds, args.force, args.jobs, args.ablation_seeds)
 
@@ -70,21 +80,19 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import torch
 
-    from repro.config import make_eval_config
-    from repro.evaluate import evaluate_baselines, evaluate_run
-    from repro.paths import run_dir, runs_dir
-    from repro.train import load_model
+    from repro.learn.runfiles import load_model
+    from repro.study.evaluate import evaluate_baselines, evaluate_run
 
     torch.set_num_threads(1)
     ev = make_eval_config(args.scale)
     if args.all:
         runs = sorted(p.parent for p in runs_dir().glob("*/*/run.json"))
         if not runs:
-            raise ValueError(f"no finished runs under {runs_dir()}")
+            raise BadInput(f"no finished runs under {runs_dir()}")
     else:
         runs = [run_dir(args.run)]
         if not runs[0].is_dir():
-            raise ValueError(f"run folder {runs[0]} does not exist")
+            raise BadInput(f"run folder {runs[0]} does not exist")
     for run in runs:
         m = evaluate_run(run, ev, args.device, args.force)
         if not args.no_baselines:
@@ -100,7 +108,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from repro.train import train
+    from repro.learn.train import train
 
     if args.regime not in REGIMES:
         raise ConfigError(f"regime must be one of {', '.join(REGIMES)}; got {args.regime!r}")
@@ -117,22 +125,21 @@ COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "reproduce": cmd_repro
 
 
 def main(argv: list[str] | None = None) -> int:
-    from repro.train import TrainingDiverged
-
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except (BadInput, Busy) as e:  # the user's input, or a folder in use: one line
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a path that cannot be read or written (it names the path)
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except StageFailed as e:  # a unit of work failed in its own process; the message names it
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except TrainingDiverged as e:
         print(f"error: training diverged: {e}", file=sys.stderr)
         return 3
-    except (ValueError, OSError) as e:  # ConfigError is a ValueError
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except RuntimeError as e:  # a stage failed (its message names it), or the folder is busy
-        from repro.reproduce import Busy
-
-        print(f"error: {e}", file=sys.stderr)
-        return 2 if isinstance(e, Busy) else 1
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130

@@ -2,46 +2,106 @@
 
 A cached result is reused only if its configuration, the source code of the
 modules its stage runs, and the versions of the libraries it uses are all
-unchanged. Editing a module therefore invalidates exactly the stages that
-import it (as listed in :data:`STAGE_MODULES`).
+unchanged. The modules are found from the code's structure, not from a list
+kept by hand: a stage's code is its entry module (:data:`STAGE_ENTRIES`) and
+every module of ``repro.core``, ``repro.learn`` and ``repro.study`` that it
+imports, directly or through others (read from the source's import
+statements, deferred ones included). A new module is therefore covered as soon
+as a stage imports it.
+
+The top-level modules (``repro.config``, ``repro.paths``, ``repro.io``,
+``repro.errors``, this one) are left out on purpose: the configuration's
+*values* are hashed themselves (so adding an ablation to ``config.py`` does not
+retrain the study), and the others move and check files without computing a
+number.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import platform
+from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
-_PKG = Path(__file__).resolve().parent
+_PKG = Path(__file__).resolve().parent  # src/repro
+LAYERS = ("core", "learn", "study")  # the subpackages whose code a stage's results depend on
 
-# The modules each stage's results depend on (files under src/repro/). config.py is
-# not listed: the configuration's values are hashed themselves, and its code only
-# declares and checks them.
-STAGE_MODULES: dict[str, tuple[str, ...]] = {
-    "train": ("maze", "data", "models", "losses", "optim", "train"),
-    "evaluate": ("maze", "data", "models", "evaluate", "metrics", "planning"),
-    "summary": ("summary", "claims"),
-    "figures": ("figures",),
-    "report": ("report", "report_ablations"),
+# The module each stage runs; its fingerprint follows that module's imports.
+STAGE_ENTRIES: dict[str, str] = {
+    "train": "repro.learn.train",
+    "evaluate": "repro.study.evaluate",
+    "summary": "repro.study.summary",
+    "figures": "repro.study.figures",
+    "report": "repro.study.report",
 }
+
+
+def module_file(name: str) -> Path | None:
+    """The source file of module ``repro.<...>`` (a module or a package), or None."""
+    parts = name.split(".")[1:]
+    path = _PKG.joinpath(*parts)
+    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def imported_modules(name: str) -> set[str]:
+    """The ``repro.*`` modules that module ``name`` imports anywhere in its source."""
+    path = module_file(name)
+    if path is None:
+        return set()
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("repro"))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("repro"):
+            out.add(node.module)
+            # "from repro.study import figures" imports the module repro.study.figures
+            out.update(
+                f"{node.module}.{a.name}"
+                for a in node.names
+                if module_file(f"{node.module}.{a.name}") is not None
+            )
+    return out
+
+
+@cache
+def stage_modules(stage: str) -> tuple[str, ...]:
+    """Every module of the layers that the stage's entry module reaches by imports, sorted."""
+    if stage not in STAGE_ENTRIES:
+        raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGE_ENTRIES)}")
+    seen: set[str] = set()
+    todo = [STAGE_ENTRIES[stage]]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(imported_modules(name) - seen)
+    return tuple(
+        sorted(
+            m
+            for m in seen
+            if m.split(".")[1:2] and m.split(".")[1] in LAYERS and module_file(m) is not None
+        )
+    )
 
 
 def library_versions() -> dict[str, str]:
     """Versions of Python and of every library a stage's numbers depend on."""
-    from importlib.metadata import version
-
     libs = ("numpy", "scipy", "torch", "matplotlib", "jinja2")
     return {"python": platform.python_version(), **{lib: version(lib) for lib in libs}}
 
 
 def code_hash(stage: str, extra_files: tuple[Path, ...] = ()) -> str:
     """sha256 (16 hex digits) of the stage's modules' source, extra files and library versions."""
-    if stage not in STAGE_MODULES:
-        raise ValueError(f"unknown stage {stage!r}")
     h = hashlib.sha256()
-    for name in STAGE_MODULES[stage]:
+    for name in stage_modules(stage):
         h.update(name.encode())
-        h.update((_PKG / f"{name}.py").read_bytes())
+        h.update(module_file(name).read_bytes())
     for path in extra_files:
         h.update(Path(path).name.encode())
         h.update(Path(path).read_bytes())

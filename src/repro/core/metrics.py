@@ -15,18 +15,20 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
+from repro.errors import BadInput
+
 
 def _check_vector(x, name: str) -> np.ndarray:
     arr = np.asarray(x)
     if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1D, got shape {arr.shape}")
+        raise BadInput(f"{name} must be 1D, got shape {arr.shape}")
     if arr.dtype == np.bool_ or not (
         np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
     ):
-        raise ValueError(f"{name} must be real-valued, got dtype {arr.dtype}")
+        raise BadInput(f"{name} must be real-valued, got dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
     if not np.isfinite(arr).all():
-        raise ValueError(f"{name} must be finite (no NaN or inf)")
+        raise BadInput(f"{name} must be finite (no NaN or inf)")
     return arr
 
 
@@ -51,7 +53,7 @@ def spearman(pred, true) -> float:
     p = _check_vector(pred, "pred")
     t = _check_vector(true, "true")
     if p.shape != t.shape:
-        raise ValueError(f"pred and true must have equal lengths, got {len(p)} and {len(t)}")
+        raise BadInput(f"pred and true must have equal lengths, got {len(p)} and {len(t)}")
     if is_constant(p) or is_constant(t):
         return 0.0
     rho = float(stats.spearmanr(p, t).statistic)
@@ -73,7 +75,7 @@ def trajectory_spearman(
     if lengths is not None:
         lengths = np.asarray(lengths)
         if lengths.shape != (len(preds),):
-            raise ValueError(
+            raise BadInput(
                 f"lengths must have one entry per trajectory ({len(preds)}), "
                 f"got shape {lengths.shape}"
             )
@@ -82,7 +84,7 @@ def trajectory_spearman(
     for i, pred in enumerate(preds):
         p = _check_vector(pred, f"preds[{i}]")
         if lengths is not None and len(p) != int(lengths[i]) + 1:
-            raise ValueError(
+            raise BadInput(
                 f"preds[{i}] has {len(p)} values but lengths[{i}] = {int(lengths[i])} "
                 f"needs {int(lengths[i]) + 1}"
             )
@@ -101,9 +103,9 @@ def paper_protocol_indices(
     """
     for name, v in (("n_trajectories", n_trajectories), ("k", k)):
         if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
+            raise BadInput(f"{name} must be an integer >= 1, got {v!r}")
     if k > n_trajectories:
-        raise ValueError(f"k = {k} exceeds n_trajectories = {n_trajectories}")
+        raise BadInput(f"k = {k} exceeds n_trajectories = {n_trajectories}")
     return rng.choice(int(n_trajectories), size=int(k), replace=False).astype(np.int64)
 
 
@@ -122,9 +124,9 @@ def bootstrap_mean_ci(
     """
     v = _check_vector(values, "values")
     if v.size == 0:
-        raise ValueError("values must not be empty")
+        raise BadInput("values must not be empty")
     if not 0.0 < float(confidence) < 1.0:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+        raise BadInput(f"confidence must be in (0, 1), got {confidence!r}")
     mean = float(v.mean())
     if is_constant(v):
         return mean, mean, mean
@@ -162,15 +164,15 @@ def all_pairs_spearman(pred_map, true_map, walls) -> float:
     if true.ndim == 2:
         true = true[None]
     if pred.ndim != 3 or pred.shape != true.shape:
-        raise ValueError(
+        raise BadInput(
             f"pred_map and true_map must both be (G, size, size), got {pred.shape}, {true.shape}"
         )
     if w.dtype != np.bool_:
-        raise ValueError(f"walls must have dtype bool, got {w.dtype}")
+        raise BadInput(f"walls must have dtype bool, got {w.dtype}")
     if w.shape == pred.shape[1:]:
         w = np.broadcast_to(w, pred.shape)
     if w.shape != pred.shape:
-        raise ValueError(f"walls must be {pred.shape[1:]} or {pred.shape}, got {w.shape}")
+        raise BadInput(f"walls must be {pred.shape[1:]} or {pred.shape}, got {w.shape}")
     free = ~w
     return spearman(pred[free], true[free])
 
@@ -191,7 +193,7 @@ def field_roughness(pred_maps, true_maps, walls) -> float:
     true = np.asarray(true_maps, dtype=np.float64)
     free = ~np.asarray(walls, dtype=bool)
     if pred.shape != true.shape or pred.shape != free.shape or pred.ndim != 3:
-        raise ValueError(
+        raise BadInput(
             f"maps and walls must share one (n, size, size) shape, got "
             f"{pred.shape}, {true.shape}, {free.shape}"
         )
@@ -224,8 +226,8 @@ def integer_gap(maps, walls) -> float:
     h = np.asarray(maps, dtype=np.float64)
     free = ~np.asarray(walls, dtype=bool)
     if h.shape != free.shape:
-        raise ValueError(f"maps {h.shape} and walls {free.shape} must have one shape")
+        raise BadInput(f"maps {h.shape} and walls {free.shape} must have one shape")
     x = h[free]
     if x.size == 0 or not np.isfinite(x).all():
-        raise ValueError("integer_gap needs finite predictions on at least one free cell")
+        raise BadInput("integer_gap needs finite predictions on at least one free cell")
     return float(np.abs(x - np.round(x)).mean())

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from repro.claims import check_claims
 from repro.config import ABLATIONS, CONFIGS, REGIMES, make_config
+from repro.errors import BadInput
 from repro.io import atomic_write_text, read_json, write_json
 from repro.paths import baselines_file, paper_numbers_file, runs_dir, summary_file
+from repro.study.claims import check_claims
 
 MODES = ("search", "greedy")
 
@@ -58,7 +59,7 @@ def training_length(metrics: list[dict[str, Any]]) -> dict[str, Any]:
     rows = [m["training_length"] for m in metrics]
     steps = [r["step"] for r in rows[0]]
     if any([r["step"] for r in run] != steps for run in rows):
-        raise ValueError("runs of one configuration saved snapshots at different steps")
+        raise BadInput("runs of one configuration saved snapshots at different steps")
     keys = [k for k in rows[0][0] if k != "step"]
     return {
         "steps": steps,
@@ -86,7 +87,7 @@ def read_loss_csv(path: Path) -> dict[str, list[float]]:
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     if not rows:
-        raise ValueError(f"{path} holds no loss rows")
+        raise BadInput(f"{path} holds no loss rows")
     return {"step": [float(r["step"]) for r in rows], "loss": [float(r["loss"]) for r in rows]}
 
 
@@ -176,7 +177,7 @@ def build_summary(scale: str, seeds: list[int], ablation_seeds: list[int] = ()) 
             if entry is not None:
                 runs.setdefault(regime, {})[name] = entry
     if not runs:
-        raise ValueError(f"no evaluated runs (metrics.json) under {runs_dir()}")
+        raise BadInput(f"no evaluated runs (metrics.json) under {runs_dir()}")
     paper = read_json(paper_numbers_file())
     studies, ablation_runs = collect_ablations(list(ablation_seeds))
     summary = {

@@ -19,10 +19,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from repro.maze import MOVES, bfs_distances_batch, check_cell, check_walls
+from repro.core.maze import MOVES, check_cell, check_walls
+from repro.errors import BadInput
 
 MODES = ("search", "greedy")
-HEURISTICS = ("oracle", "manhattan", "constant")
 
 # MOVES as plain Python tuples: the planners' inner loops run on Python scalars,
 # which is several times faster than indexing numpy arrays cell by cell.
@@ -55,23 +55,23 @@ def check_heuristic(walls: np.ndarray, h, name: str = "h") -> np.ndarray:
     """
     arr = np.asarray(h)
     if arr.shape != walls.shape:
-        raise ValueError(f"{name} must have the maze's shape {walls.shape}, got {arr.shape}")
+        raise BadInput(f"{name} must have the maze's shape {walls.shape}, got {arr.shape}")
     if arr.dtype == np.bool_ or not (
         np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
     ):
-        raise ValueError(f"{name} must be a real-valued (float) array, got dtype {arr.dtype}")
+        raise BadInput(f"{name} must be a real-valued (float) array, got dtype {arr.dtype}")
     arr = arr.astype(np.float64, copy=False)
     free = ~walls
     if np.isnan(arr[free]).any():
-        raise ValueError(f"{name} has NaN on a free cell")
+        raise BadInput(f"{name} has NaN on a free cell")
     if np.isinf(arr[free]).any():
-        raise ValueError(f"{name} has inf on a free cell")
+        raise BadInput(f"{name} has inf on a free cell")
     return arr
 
 
 def _check_budget(budget) -> int:
     if isinstance(budget, bool) or not isinstance(budget, int | np.integer) or budget < 1:
-        raise ValueError(f"budget must be an integer >= 1, got {budget!r}")
+        raise BadInput(f"budget must be an integer >= 1, got {budget!r}")
     return int(budget)
 
 
@@ -158,54 +158,6 @@ def greedy(walls: np.ndarray, start, goal, h, budget: int) -> PlanResult:
     return PlanResult(True, len(path), np.array(path, dtype=np.int64))
 
 
-# --------------------------------------------------------------------------- baselines
-
-
-def oracle_heuristic(walls: np.ndarray, goal) -> np.ndarray:
-    """BFS distance to ``goal``: float64 ``(size, size)``, inf on walls and unreachable cells."""
-    return heuristic_maps("oracle", np.asarray(walls)[None], np.asarray([goal]))[0]
-
-
-def manhattan_heuristic(walls: np.ndarray, goal) -> np.ndarray:
-    """``|r - gr| + |c - gc|`` on every cell (walls included): float64 ``(size, size)``."""
-    return heuristic_maps("manhattan", np.asarray(walls)[None], np.asarray([goal]))[0]
-
-
-def constant_heuristic(walls: np.ndarray, goal) -> np.ndarray:
-    """All zeros (uninformed; search becomes breadth-first): float64 ``(size, size)``."""
-    return heuristic_maps("constant", np.asarray(walls)[None], np.asarray([goal]))[0]
-
-
-def heuristic_maps(kind: str, walls: np.ndarray, goals: np.ndarray) -> np.ndarray:
-    """One baseline heuristic for many instances at once.
-
-    kind: "oracle", "manhattan" or "constant"; walls: bool ``(n, size, size)``;
-    goals: int ``(n, 2)`` free cells. Returns float64 ``(n, size, size)``.
-    The oracle calls the project's single BFS (:func:`repro.maze.bfs_distances_batch`).
-    """
-    if kind not in HEURISTICS:
-        raise ValueError(f"kind must be one of {HEURISTICS}, got {kind!r}")
-    walls = np.asarray(walls)
-    goals = np.asarray(goals)
-    if walls.ndim != 3:
-        raise ValueError(f"walls must be (n, size, size), got shape {walls.shape}")
-    if goals.shape != (walls.shape[0], 2):
-        raise ValueError(f"goals must be ({walls.shape[0]}, 2), got shape {goals.shape}")
-    for w, g in zip(walls, goals, strict=True):
-        check_cell(check_walls(w), g, "goal")
-    n, size, _ = walls.shape
-    if kind == "oracle":
-        d = bfs_distances_batch(walls, goals).astype(np.float64)
-        d[d < 0] = np.inf
-        return d
-    if kind == "manhattan":
-        r, c = np.indices((size, size))
-        return (
-            np.abs(r[None] - goals[:, 0, None, None]) + np.abs(c[None] - goals[:, 1, None, None])
-        ).astype(np.float64)
-    return np.zeros((n, size, size), dtype=np.float64)
-
-
 # --------------------------------------------------------------------------- many instances
 
 
@@ -238,7 +190,7 @@ def plan_many(
     Returns :class:`PlanStats` (solved, expanded, path_len), unpackable as a tuple.
     """
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        raise BadInput(f"mode must be one of {MODES}, got {mode!r}")
     planner = best_first_search if mode == "search" else greedy
     budget = _check_budget(budget)
     starts = np.asarray(starts)
@@ -248,7 +200,7 @@ def plan_many(
     if w.ndim == 2:  # one maze for all instances (the fixed regime)
         w = np.broadcast_to(w, (n, *w.shape))
     if not (len(w) == len(goals) == len(heuristics) == n):
-        raise ValueError(
+        raise BadInput(
             f"walls, starts, goals and heuristics need one entry per instance, got "
             f"{len(w)}, {n}, {len(goals)}, {len(heuristics)}"
         )
@@ -284,11 +236,11 @@ def solved_rate_curve(
     expanded = np.asarray(expanded)
     solved = np.asarray(solved, dtype=bool)
     if expanded.ndim != 1 or expanded.shape != solved.shape:
-        raise ValueError(
+        raise BadInput(
             f"expanded and solved must be 1D of equal length, got {expanded.shape}, {solved.shape}"
         )
     if not np.issubdtype(expanded.dtype, np.integer) or (expanded < 0).any():
-        raise ValueError("expanded must hold non-negative integers")
+        raise BadInput("expanded must hold non-negative integers")
     max_budget = _check_budget(max_budget)
     if len(expanded) == 0:
         return np.zeros(max_budget, dtype=np.float64)

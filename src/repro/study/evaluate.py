@@ -14,14 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from repro.config import EvalConfig, RunConfig, config_hash
-from repro.data import Dataset, load_dataset, make_dataset, save_dataset
-from repro.fingerprint import code_hash
-from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
-from repro.maze import bfs_distances_batch, quadrant_map
-from repro.metrics import (
+from repro.core.data import Dataset, load_dataset, make_dataset, save_dataset
+from repro.core.heuristics import BASELINES, BaselineScorer, heuristic_maps
+from repro.core.maze import quadrant_map
+from repro.core.metrics import (
     all_pairs_spearman,
     bootstrap_mean_ci,
     field_roughness,
@@ -29,11 +27,12 @@ from repro.metrics import (
     paper_protocol_indices,
     trajectory_spearman,
 )
+from repro.core.planning import MODES, PlanStats, plan_many, solved_rate_curve
+from repro.fingerprint import code_hash
+from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
+from repro.learn.runfiles import load_model
+from repro.learn.scorer import ModelScorer
 from repro.paths import results_dir
-from repro.planning import MODES, PlanStats, plan_many, solved_rate_curve
-
-BASELINES = ("oracle", "manhattan", "constant")
-
 
 # ---------------------------------------------------------------------------- instances
 
@@ -60,74 +59,6 @@ def eval_dataset(kind: str, config: RunConfig, ev: EvalConfig) -> Dataset:
     ds = make_dataset(kind, n, seed, config.size, config.regime, config.loop_prob)
     save_dataset(ds, path)
     return ds
-
-
-# ---------------------------------------------------------------------------- scorers
-
-
-class ModelScorer:
-    """d(s, g) from a trained model, in chunks, walls projected once per maze."""
-
-    def __init__(self, model: torch.nn.Module, config: RunConfig, chunk: int = 16384) -> None:
-        self.model, self.config, self.chunk = model, config, chunk
-        self.device = next(model.parameters()).device
-
-    @torch.no_grad()
-    def pairs(self, mazes, maze_index, states, goals) -> np.ndarray:
-        """mazes bool (M, S, S); maze_index int (n,); states, goals int (n, 2) -> float64 (n,)."""
-        size = self.config.size
-        dev = self.device
-        s = torch.from_numpy(states[:, 0] * size + states[:, 1]).to(dev)
-        g = torch.from_numpy(goals[:, 0] * size + goals[:, 1]).to(dev)
-        idx = torch.from_numpy(np.asarray(maze_index, dtype=np.int64)).to(dev)
-        w = None
-        if self.config.regime == "procedural":
-            w = torch.from_numpy(mazes.reshape(len(mazes), -1).astype(np.float32)).to(dev)
-        out = np.empty(len(s), dtype=np.float64)
-        for a in range(0, len(s), self.chunk):
-            b = slice(a, a + self.chunk)
-            if w is None:
-                d = self.model.distance(None, s[b], g[b])
-            else:
-                # Only the mazes this chunk uses go through the walls layer.
-                used, local = torch.unique(idx[b], return_inverse=True)
-                d = self.model.distance(w.index_select(0, used), s[b], g[b], local)
-            out[b] = d.double().cpu().numpy()
-        return out
-
-
-class BaselineScorer:
-    """The oracle (BFS), Manhattan and constant heuristics as scorers."""
-
-    def __init__(self, kind: str) -> None:
-        if kind not in BASELINES:
-            raise ValueError(f"baseline must be one of {BASELINES}, got {kind!r}")
-        self.kind = kind
-
-    def pairs(self, mazes, maze_index, states, goals) -> np.ndarray:
-        if self.kind == "constant":
-            return np.zeros(len(states))
-        if self.kind == "manhattan":
-            return np.abs(states - goals).sum(axis=1).astype(np.float64)
-        # oracle: one BFS per distinct (maze, goal), from the goal.
-        keys = np.stack([maze_index, goals[:, 0], goals[:, 1]], axis=1)
-        uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-        dist = bfs_distances_batch(mazes[uniq[:, 0]], uniq[:, 1:])
-        return dist[inv.reshape(-1), states[:, 0], states[:, 1]].astype(np.float64)
-
-
-def heuristic_maps(scorer, mazes, maze_index, goals) -> np.ndarray:
-    """d(cell, goal_i) on the free cells of maze ``maze_index[i]``, inf on walls.
-
-    mazes: bool (M, S, S); maze_index: int (n,); goals: int (n, 2) -> float64 (n, S, S).
-    """
-    n, size = len(goals), mazes.shape[1]
-    free = ~mazes[maze_index]  # (n, S, S)
-    inst, rows, cols = np.nonzero(free)
-    d = scorer.pairs(mazes, maze_index[inst], np.stack([rows, cols], 1), goals[inst])
-    out = np.full((n, size, size), np.inf)
-    out[inst, rows, cols] = d
-    return out
 
 
 # ---------------------------------------------------------------------------- metrics
@@ -224,22 +155,24 @@ def plan_summary(stats: PlanStats, bfs: np.ndarray, mask: np.ndarray) -> dict[st
     }
 
 
-def planning_metrics(scorer, plan: Dataset, ev: EvalConfig) -> dict[str, Any]:
-    """Both planning modes on the frozen instances, with solved-rate-vs-budget curves."""
-    h, stats = plan_all(scorer, plan, ev)
-    _, goals = endpoints(plan)
-    oracle = heuristic_maps(BaselineScorer("oracle"), plan.mazes, plan.maze_of, goals)
-    walls = plan.mazes[plan.maze_of]
-    out: dict[str, Any] = {
-        "roughness": field_roughness(h, oracle, walls),
-        "integer_gap": integer_gap(h, walls),
-    }
+def planning_metrics(stats: dict[str, PlanStats], plan: Dataset, ev: EvalConfig) -> dict:
+    """Both planning modes' summaries on the frozen instances, with solved-rate-vs-budget
+    curves. stats: the per-instance PlanStats of each mode (from :func:`plan_all`)."""
+    out: dict[str, Any] = {}
     everything = np.ones(len(plan), dtype=bool)
     for mode, st in stats.items():
         out[mode] = plan_summary(st, plan.lengths.astype(np.float64), everything)
         out[mode]["curve"] = solved_rate_curve(st.expanded, st.solved, ev.budget).tolist()
-    out["stats"] = stats  # per instance, for the quadrant split; popped before saving
     return out
+
+
+def field_metrics(h: np.ndarray, plan: Dataset) -> tuple[float, float]:
+    """Roughness against BFS and the integer gap of the planning instances' heuristic maps
+    h: float (n_plan, S, S)."""
+    _, goals = endpoints(plan)
+    oracle = heuristic_maps(BaselineScorer("oracle"), plan.mazes, plan.maze_of, goals)
+    walls = plan.mazes[plan.maze_of]
+    return field_roughness(h, oracle, walls), integer_gap(h, walls)
 
 
 def quadrant_metrics(
@@ -304,10 +237,10 @@ def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig) -> dict[str, Any]
     plan = eval_dataset("plan", config, ev)
     preds = trajectory_predictions(scorer, test)
     spear, rho = spearman_metrics(preds, test, ev)
-    planning = planning_metrics(scorer, plan, ev)
-    roughness = planning.pop("roughness")
-    gap = planning.pop("integer_gap")
-    by_quadrant = quadrant_metrics(rho, test, planning.pop("stats"), plan)
+    h, stats = plan_all(scorer, plan, ev)
+    planning = planning_metrics(stats, plan, ev)
+    roughness, gap = field_metrics(h, plan)
+    by_quadrant = quadrant_metrics(rho, test, stats, plan)
     allpairs = all_pairs_metric(scorer, test, ev)
     paper = spear["paper"]["indices"]
     return {
@@ -358,8 +291,6 @@ def metrics_up_to_date(run: Path, ev: EvalConfig) -> bool:
 
 def evaluate_run(run: Path, ev: EvalConfig, device: str = "cpu", force: bool = False) -> dict:
     """Write ``metrics.json`` beside a finished run (skipped if up to date) and return it."""
-    from repro.train import load_model
-
     run = Path(run)
     model, config = load_model(run, device)
     out = run / "metrics.json"

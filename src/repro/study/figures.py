@@ -31,7 +31,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogFormatter
 
 from repro.config import CONFIGS, REGIMES
-from repro.summary import MODES
+from repro.study.summary import MODES
 
 CONFIG_NAMES = tuple(CONFIGS)  # the paper's four configurations, in their declared order
 MODE_TITLES = {"search": "best-first search", "greedy": "greedy descent"}

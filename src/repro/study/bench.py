@@ -33,12 +33,19 @@ import torch
 from torch import nn
 
 from repro.config import make_config, make_eval_config
-from repro.data import make_dataset
+from repro.core.data import make_dataset
+from repro.core.heuristics import BaselineScorer
+from repro.errors import BadInput
 from repro.io import read_json, write_json
-from repro.losses import TrajectoryTensors, infonce_loss, supervised_loss
-from repro.models import ResidualBlock, build_model
-from repro.optim import FusedAdam
+from repro.learn.batches import TrajectoryTensors
+from repro.learn.methods import build_model, method_of
+from repro.learn.optim import FusedAdam
+from repro.learn.runfiles import resolve_device
+from repro.learn.scorer import ModelScorer
+from repro.learn.trunk import ResidualBlock
 from repro.paths import PROJECT, results_dir, timings_file
+from repro.study import readme
+from repro.study.evaluate import eval_dataset, plan_all, spearman_metrics, trajectory_predictions
 
 BATCH = 64
 CPU = torch.device("cpu")
@@ -78,12 +85,10 @@ def our_step(method: str, regime: str, device: torch.device = CPU):
     model = build_model(config, torch.Generator().manual_seed(0)).to(device)
     opt = FusedAdam(model.parameters(), lr=config.lr)
     g = torch.Generator(device=device).manual_seed(1)
+    impl = method_of(config)
 
     def step() -> None:
-        if method == "supervised":
-            loss, info = supervised_loss(model, tensors.sample_pairs(BATCH, g))
-        else:
-            loss, info = infonce_loss(model, tensors.sample_future(BATCH, 0.9, 1, g), "backward")
+        loss, info = impl.loss(model, impl.sample(tensors, config, g), config)
         loss.item()
         opt.zero_grad()
         loss.backward()
@@ -228,15 +233,6 @@ def dense_matmul_step(method: str, regime: str, config, device: torch.device = C
 
 
 def bench_evaluation() -> dict[str, float]:
-    from repro.evaluate import (
-        BaselineScorer,
-        ModelScorer,
-        eval_dataset,
-        planning_metrics,
-        spearman_metrics,
-        trajectory_predictions,
-    )
-
     ev = make_eval_config("paper")
     config = make_config("supervised-normal", "procedural", 0, "paper")
     model = build_model(config, torch.Generator().manual_seed(0))
@@ -252,9 +248,10 @@ def bench_evaluation() -> dict[str, float]:
             else:
                 os.environ["REPRO_RESULTS"] = previous
     scorer = ModelScorer(model, config)
-    plan_s = median_time(lambda: planning_metrics(scorer, plan, ev), 1, windows=3, warmup=1)
+    # Heuristic maps of all instances, then both planners on them.
+    plan_s = median_time(lambda: plan_all(scorer, plan, ev), 1, windows=3, warmup=1)
     plan_manhattan = median_time(
-        lambda: planning_metrics(BaselineScorer("manhattan"), plan, ev), 1, windows=3, warmup=1
+        lambda: plan_all(BaselineScorer("manhattan"), plan, ev), 1, windows=3, warmup=1
     )
     spear_s = median_time(
         lambda: spearman_metrics(trajectory_predictions(scorer, test), test, ev), 1, 3, 1
@@ -302,8 +299,6 @@ def main(device: str = "auto") -> dict[str, Any]:
 
     The evaluation timings and the peak RSS are always taken on the CPU (planning is numpy).
     """
-    from repro.train import resolve_device
-
     dev = resolve_device(device)
     torch.set_num_threads(1)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
@@ -350,8 +345,6 @@ def main(device: str = "auto") -> dict[str, Any]:
     write_json(results_dir() / "bench.json", _rounded(out))
     print(f"written: {results_dir() / 'bench.json'}")
     if "REPRO_RESULTS" not in os.environ:
-        from repro import readme
-
         readme.update("performance", readme.performance(_rounded(out)))
     return out
 
@@ -365,17 +358,17 @@ def _rounded(obj):
 
 
 def cli(argv: list[str] | None = None) -> int:
-    """``python -m repro.bench [--device auto|cpu|cuda] [--out PATH]``; exit 2 on bad input."""
+    """``python -m repro.study.bench [--device auto|cpu|cuda] [--out PATH]``; exit 2 if bad."""
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m repro.bench", description=__doc__.split("\n")[0]
+        prog="python -m repro.study.bench", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda[:N]")
     args = parser.parse_args(argv)
     try:
         main(args.device)
-    except ValueError as e:
+    except BadInput as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from repro.config import RunConfig
-from repro.report import CONFIGS, LABELS, Tex, num, pct
+from repro.study.report import CONFIGS, LABELS, Tex, num, pct
 
 REGIMES = ("fixed", "procedural")
 REGIME_WORDS = {"fixed": "fixed maze", "procedural": "procedural mazes"}

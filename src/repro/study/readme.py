@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.config import CONFIGS
+from repro.errors import BadInput
 from repro.io import atomic_write_text
 from repro.paths import PROJECT
 
@@ -20,7 +21,7 @@ README = PROJECT / "README.md"
 def replace_section(text: str, name: str, body: str) -> str:
     pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
     if not pattern.search(text):
-        raise ValueError(f"README has no <!-- {name}:start/end --> markers")
+        raise BadInput(f"README has no <!-- {name}:start/end --> markers")
     return pattern.sub(lambda m: m.group(1) + body.rstrip("\n") + "\n" + m.group(2), text)
 
 

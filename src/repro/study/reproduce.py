@@ -35,14 +35,16 @@ from repro.config import (
     REGIMES,
     SCALES,
     VARIANT_FIELDS,
-    ConfigError,
     RunConfig,
     ablation_configs,
     make_config,
     make_eval_config,
 )
+from repro.errors import Busy, ConfigError, StageFailed
 from repro.fingerprint import code_hash
 from repro.io import read_json, write_json
+from repro.learn.methods import run_cost
+from repro.learn.runfiles import is_complete
 from repro.paths import (
     PROJECT,
     baselines_file,
@@ -56,10 +58,10 @@ from repro.paths import (
     summary_file,
     timings_file,
 )
-
-
-class Busy(RuntimeError):
-    """Another reproduce holds the results folder."""
+from repro.study import figures, readme, report, summary
+from repro.study.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
+from repro.study.figures import FIGURES
+from repro.study.report import TexMissing
 
 
 def log(msg: str) -> None:
@@ -173,7 +175,7 @@ def _run_parallel(cmds: list[tuple[str, list[str]]], jobs: int, what: str) -> No
             done += 1
             if code != 0:
                 msg = (err or out).strip().splitlines()
-                raise RuntimeError(f"{what} {label} failed: {msg[-1] if msg else code}")
+                raise StageFailed(f"{what} {label} failed: {msg[-1] if msg else code}")
             line = out.strip().splitlines()
             log(f"  [{done}/{len(cmds)}] {line[-1] if line else label} ({seconds:.1f} s)")
     except BaseException:
@@ -186,16 +188,6 @@ def _run_parallel(cmds: list[tuple[str, list[str]]], jobs: int, what: str) -> No
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def expected_cost(c: RunConfig) -> float:
-    """A rough relative training time, to start the longest runs first (so that no
-    long run starts last while the other workers sit idle)."""
-    per_step = 2.0 if c.method == "contrastive" else 1.0
-    per_step *= 1.3 if c.regime == "procedural" else 1.0
-    if c.head == "classification":
-        per_step *= 1.2
-    return per_step * c.steps
 
 
 def variant_sets(c: RunConfig) -> list[str]:
@@ -211,13 +203,11 @@ def variant_sets(c: RunConfig) -> list[str]:
 def stage_train(
     configs: list[RunConfig], scale: str, force: bool, jobs: int, what: str = "train"
 ) -> bool:
-    from repro.train import is_complete
-
     todo = [c for c in configs if force or not is_complete(run_dir(c.run_id), c)]
     if not todo:
         log(f"{what}: all {len(configs)} runs up to date (skipped)")
         return False
-    todo.sort(key=expected_cost, reverse=True)  # stable: ties keep the declared order
+    todo.sort(key=run_cost, reverse=True)  # stable: ties keep the declared order
     log(f"{what}: {len(todo)} of {len(configs)} runs to train, {jobs} at a time")
     py = [sys.executable, "-m", "repro", "train"]
     cmds = [
@@ -248,8 +238,6 @@ def stage_train(
 def stage_evaluate(
     configs: list[RunConfig], scale: str, force: bool, jobs: int, what: str = "evaluate"
 ) -> bool:
-    from repro.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
-
     ev = make_eval_config(scale)
     # Freeze the instances first, so parallel evaluations only read them.
     contexts = {("procedural" if c.regime == "procedural" else c.seed): c for c in configs}
@@ -336,8 +324,6 @@ def cached_stage(
 def stage_summary(
     configs: list[RunConfig], scale: str, seeds: list[int], force: bool, ablation_seeds: list[int]
 ) -> bool:
-    from repro import summary
-
     runs = [run_dir(c.run_id) for c in configs]
     inputs = [r / n for r in runs for n in ("metrics.json", "loss.csv")]
     inputs += [baselines_file(), paper_dir() / "paper_numbers.json"]
@@ -353,14 +339,10 @@ def stage_summary(
 
 
 def figure_files() -> list[Path]:
-    from repro.figures import FIGURES
-
     return [figures_dir() / f"{name}.{ext}" for name in FIGURES for ext in ("pdf", "png")]
 
 
 def stage_figures(force: bool) -> bool:
-    from repro import figures
-
     return cached_stage(
         "figures",
         [summary_file()],
@@ -372,8 +354,6 @@ def stage_figures(force: bool) -> bool:
 
 
 def stage_report(force: bool) -> bool:
-    from repro import report
-
     inputs = [summary_file(), paper_dir() / report.TEMPLATE, *figure_files()]
     return cached_stage(
         "report",
@@ -426,8 +406,6 @@ def main(
         raise ConfigError(f"--ablation-seeds must be >= 0; got {n_ablation}")
     if scale != "paper" and "REPRO_RESULTS" not in os.environ:
         os.environ["REPRO_RESULTS"] = str(PROJECT / "results" / scale)
-    from repro.report import TexMissing
-
     configs = all_configs(scale, n_seeds)
     ablations = ablation_configs(scale, n_ablation)
     seeds = list(range(n_seeds))
@@ -469,8 +447,6 @@ def main(
         write_json(timings_file(), _timings_record(scale, n_seeds, timings, worked))
     log(f"reproduce: done in {timings['total']:.1f} s; stage times in {timings_file()}")
     if scale == "paper" and "REPRO_RESULTS" not in os.environ and summary_file().exists():
-        from repro import readme
-
         readme.update(
             "headline", readme.headline(read_json(summary_file()), read_json(timings_file()))
         )

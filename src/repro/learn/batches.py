@@ -1,7 +1,6 @@
-"""Batch sampling and the two losses. Each loss returns ``(loss, info)``.
+"""Batches drawn from trajectories held in memory as tensors.
 
-Batches are drawn from tensors held in memory (:class:`TrajectoryTensors`),
-all samples of a batch at once; randomness comes only from the
+All samples of a batch are drawn at once; randomness comes only from the
 ``torch.Generator`` passed in.
 """
 
@@ -10,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from torch.nn import functional as F
 
-from repro.data import Dataset
+from repro.core.data import Dataset
 
 
 @dataclass(frozen=True)
@@ -110,49 +108,3 @@ def geometric(n: int, gamma: float, g: torch.Generator, device=None) -> torch.Te
     return (
         1 + torch.floor(torch.log(u) / torch.log(torch.tensor(gamma, dtype=torch.float64))).long()
     )
-
-
-def supervised_loss(model, batch: dict) -> tuple[torch.Tensor, dict[str, float]]:
-    """Regression: MSE between d(s_i, s_j) and j - i. Classification: CE over step counts."""
-    target = batch["target"]
-    out = model.outputs(batch["walls"], batch["states"], batch["goals"])
-    if out.ndim == 1:
-        loss = F.mse_loss(out, target)
-        pred = out
-    else:
-        loss = F.cross_entropy(out, target.long())
-        pred = torch.softmax(out, dim=1) @ model.steps
-    with torch.no_grad():
-        mae = (pred - target).abs().mean()
-    return loss, {"mae": mae}
-
-
-def infonce_loss(model, batch: dict, direction: str) -> tuple[torch.Tensor, dict]:
-    """InfoNCE with critic f(s, g) = -||phi(s) - psi(g)||_2 over the batch.
-
-    logits[a, b] = f(s_a, g_b) (B, B); the positive of row/column a is a.
-    'backward': for each goal, a softmax over the batch's states (columns);
-    'forward': for each state, a softmax over the goals (rows); 'symmetric': both.
-    info: categorical accuracy (in the loss's direction; the mean of both for
-    'symmetric'), mean positive and mean negative logit.
-    """
-    phi, psi = model.encode(batch["walls"], batch["states"], batch["goals"])
-    # Exact pairwise distances (the matrix-product shortcut loses precision near 0).
-    logits = -torch.cdist(phi, psi, compute_mode="donot_use_mm_for_euclid_dist")  # (B, B)
-    labels = torch.arange(logits.shape[0], device=logits.device)
-    loss = logits.new_zeros(())
-    if direction in ("backward", "symmetric"):
-        loss = loss + F.cross_entropy(logits.T, labels)  # column b: softmax over states
-    if direction in ("forward", "symmetric"):
-        loss = loss + F.cross_entropy(logits, labels)  # row a: softmax over goals
-    with torch.no_grad():
-        acc_b = (logits.argmax(dim=0) == labels).float().mean()
-        acc_f = (logits.argmax(dim=1) == labels).float().mean()
-        acc = {"backward": acc_b, "forward": acc_f, "symmetric": (acc_b + acc_f) / 2}[direction]
-        eye = torch.eye(logits.shape[0], dtype=torch.bool, device=logits.device)
-        info = {
-            "accuracy": acc,
-            "logit_pos": logits[eye].mean(),
-            "logit_neg": logits[~eye].mean(),
-        }
-    return loss, info

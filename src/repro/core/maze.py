@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from repro.errors import BadInput
+
 # Neighbour order used everywhere a fixed order matters (greedy ties, paths):
 # up, down, left, right.
 MOVES = np.array([(-1, 0), (1, 0), (0, -1), (0, 1)], dtype=np.int64)  # (4, 2)
@@ -18,16 +20,16 @@ MOVES = np.array([(-1, 0), (1, 0), (0, -1), (0, 1)], dtype=np.int64)  # (4, 2)
 
 def _check_size(size: int) -> None:
     if not isinstance(size, int | np.integer) or isinstance(size, bool) or size < 3:
-        raise ValueError(f"size must be an integer >= 3, got {size!r}")
+        raise BadInput(f"size must be an integer >= 3, got {size!r}")
 
 
 def check_walls(walls: np.ndarray, name: str = "walls") -> np.ndarray:
     """Validate a maze array and return it as a bool ``(size, size)`` array."""
     walls = np.asarray(walls)
     if walls.ndim != 2 or walls.shape[0] != walls.shape[1]:
-        raise ValueError(f"{name} must be a square 2D array, got shape {walls.shape}")
+        raise BadInput(f"{name} must be a square 2D array, got shape {walls.shape}")
     if walls.dtype != np.bool_:
-        raise ValueError(f"{name} must have dtype bool, got {walls.dtype}")
+        raise BadInput(f"{name} must have dtype bool, got {walls.dtype}")
     return walls
 
 
@@ -35,13 +37,13 @@ def check_cell(walls: np.ndarray, cell, name: str) -> tuple[int, int]:
     """Return ``cell`` as ``(row, col)`` ints; ValueError naming ``name`` if off-grid or a wall."""
     arr = np.asarray(cell)
     if arr.shape != (2,) or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError(f"{name} must be a (row, col) pair of integers, got {cell!r}")
+        raise BadInput(f"{name} must be a (row, col) pair of integers, got {cell!r}")
     r, c = int(arr[0]), int(arr[1])
     size = walls.shape[0]
     if not (0 <= r < size and 0 <= c < size):
-        raise ValueError(f"{name} {(r, c)} is off the {size}x{size} grid")
+        raise BadInput(f"{name} {(r, c)} is off the {size}x{size} grid")
     if walls[r, c]:
-        raise ValueError(f"{name} {(r, c)} is on a wall")
+        raise BadInput(f"{name} {(r, c)} is on a wall")
     return r, c
 
 
@@ -55,7 +57,7 @@ def generate_maze(size: int, rng: np.random.Generator, loop_prob: float = 0.1) -
     """
     _check_size(size)
     if not (isinstance(loop_prob, int | float) and 0.0 <= float(loop_prob) <= 1.0):
-        raise ValueError(f"loop_prob must be a number in [0, 1], got {loop_prob!r}")
+        raise BadInput(f"loop_prob must be a number in [0, 1], got {loop_prob!r}")
     n = (size + 1) // 2  # rooms per side
     walls = np.ones((size, size), dtype=bool)
     walls[::2, ::2] = False  # (n, n) rooms
@@ -185,7 +187,7 @@ def sample_paths_batch(
     idx = np.arange(n)
     lengths = dist[idx, starts[:, 0], starts[:, 1]]
     if (lengths < 0).any():
-        raise ValueError("a start cannot reach its goal")
+        raise BadInput("a start cannot reach its goal")
     steps = int(lengths.max())
     cells = np.empty((n, steps + 1, 2), dtype=np.int64)
     cur = starts.astype(np.int64).copy()

@@ -24,11 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
+from repro.core.maze import _check_size, generate_maze, quadrant_map, sample_paths_batch
+from repro.errors import BadInput
 from repro.io import atomic_write_bytes
-from repro.maze import _check_size, generate_maze, quadrant_map, sample_paths_batch
 
-KINDS = ("normal", "stitching", "test", "plan")
-REGIMES = ("fixed", "procedural")
+REGIMES = ("fixed", "procedural")  # one fixed maze, or a new maze per trajectory (DESIGN)
+DATASETS = ("normal", "stitching")  # the training sets
+KINDS = (*DATASETS, "test", "plan")
 TEST_MIN_LENGTH = 5  # test trajectories have T >= 5 (DESIGN)
 _STREAM_MAZE = 0
 _STREAM_TASK = {"normal": 1, "stitching": 2, "test": 3, "plan": 4}
@@ -105,7 +107,7 @@ def _draw_mazes(n: int, size: int, split: str, rng: np.random.Generator, loop_pr
             if maze_split(maze) == split:
                 break
         else:
-            raise ValueError(f"size {size} has too few distinct mazes to split train from test")
+            raise BadInput(f"size {size} has too few distinct mazes to split train from test")
         out[i] = maze
     return out
 
@@ -133,7 +135,7 @@ def _draw_tasks(kind: str, walls: np.ndarray, rng: np.random.Generator):
             quads[bad] = rng.integers(4, size=int(bad.sum()))
             region[bad] = free[bad] & (quadrant_map(size)[None] == quads[bad, None, None])
         else:
-            raise ValueError(f"size {size}: no quadrant holds two free cells")
+            raise BadInput(f"size {size}: no quadrant holds two free cells")
     else:
         region = free
     starts = _draw_cells(region, rng)
@@ -160,14 +162,14 @@ def make_dataset(
     fresh maze per trajectory). The same arguments give the same dataset bit for bit.
     """
     if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        raise BadInput(f"kind must be one of {KINDS}, got {kind!r}")
     if regime not in REGIMES:
-        raise ValueError(f"regime must be one of {REGIMES}, got {regime!r}")
+        raise BadInput(f"regime must be one of {REGIMES}, got {regime!r}")
     _check_size(size)
     if not isinstance(n_trajectories, int | np.integer) or n_trajectories < 1:
-        raise ValueError(f"n_trajectories must be a positive integer, got {n_trajectories!r}")
+        raise BadInput(f"n_trajectories must be a positive integer, got {n_trajectories!r}")
     if not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        raise BadInput(f"seed must be a non-negative integer, got {seed!r}")
     n = int(n_trajectories)
     maze_rng = np.random.default_rng(np.random.SeedSequence([int(seed), _STREAM_MAZE]))
     task_rng = np.random.default_rng(np.random.SeedSequence([int(seed), _STREAM_TASK[kind]]))
@@ -197,7 +199,7 @@ def make_dataset(
             cells = _pad_to(cells, c.shape[1])
             cells[short] = _pad_to(c, cells.shape[1])
         else:
-            raise ValueError(f"size {size}: no test task of length >= {TEST_MIN_LENGTH} found")
+            raise BadInput(f"size {size}: no test task of length >= {TEST_MIN_LENGTH} found")
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths + 1, out=offsets[1:])
     keep = np.arange(cells.shape[1])[None, :] <= lengths[:, None]  # (n, L + 1)
@@ -246,9 +248,9 @@ def load_dataset(path: str | os.PathLike) -> Dataset:
             )
             stored = str(z["sha256"])
     except FileNotFoundError:
-        raise ValueError(f"dataset file {path} does not exist") from None
+        raise BadInput(f"dataset file {path} does not exist") from None
     except Exception as e:  # truncated zip, missing member, bad dtype ...
-        raise ValueError(f"dataset file {path} is unreadable or damaged ({e})") from None
+        raise BadInput(f"dataset file {path} is unreadable or damaged ({e})") from None
     if ds.content_hash() != stored:
-        raise ValueError(f"dataset file {path} fails its content hash check (edited or corrupt)")
+        raise BadInput(f"dataset file {path} fails its content hash check (edited or corrupt)")
     return ds

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 
 from repro.config import CONFIGS, SCALES, EvalConfig, RunConfig
+from repro.errors import StageFailed
 from repro.paths import figures_dir, paper_dir, report_build_dir, report_pdf
 
 TEMPLATE = "report.tex.j2"
@@ -312,7 +313,7 @@ def words(summary: dict) -> dict[str, Any]:
 
 
 def build_context(summary: dict) -> dict[str, Any]:
-    from repro.report_ablations import ablation_context  # it imports this module's helpers
+    from repro.study.report_ablations import ablation_context  # it imports this module's helpers
 
     ev = EvalConfig(**SCALES[summary["scale"]].eval_overrides)
     verdicts = {
@@ -366,7 +367,7 @@ def build_pdf(tex_source: str, out_pdf: Path | None = None) -> Path:
             else ""
         )
         tail = "\n".join((log or proc.stdout).splitlines()[-25:])
-        raise RuntimeError(f"latexmk failed (see {build / 'report.log'}):\n{tail}")
+        raise StageFailed(f"latexmk failed (see {build / 'report.log'}):\n{tail}")
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     from repro.io import atomic_write_bytes
 

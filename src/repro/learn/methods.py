@@ -1,0 +1,77 @@
+"""The method registry: one table from a method's name to what training needs.
+
+In the spirit of OGBench's agent table. Each method is one module (here
+:mod:`repro.learn.supervised` and :mod:`repro.learn.contrastive`) that offers
+
+- ``build(config, generator) -> nn.Module``: the model, every parameter drawn
+  from ``generator``; the model has ``distance(walls, states, goals[, maze_index])
+  -> (B,)``, the only thing evaluation and planning call;
+- ``sample(tensors, config, generator) -> batch``: one batch (a dict of tensors);
+- ``loss(model, batch, config) -> (loss, info)``: a scalar loss and a dict of
+  diagnostics, averaged into the loss log;
+- ``cost(config) -> float``: the relative time of one step, so the pipeline
+  starts the longest runs first.
+
+Adding a distance model is one new module with these four functions and one
+entry in :data:`METHODS`; the trainer, the evaluation and the pipeline never
+branch on a method's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from repro.config import RunConfig
+from repro.errors import ConfigError
+from repro.learn import contrastive, supervised
+from repro.learn.batches import TrajectoryTensors
+
+
+@dataclass(frozen=True)
+class Method:
+    """What the trainer and the pipeline need of one distance model."""
+
+    build: Callable[[RunConfig, torch.Generator], nn.Module]  # the model, seeded init
+    sample: Callable[[TrajectoryTensors, RunConfig, torch.Generator], dict[str, Any]]  # a batch
+    # (loss, info): a scalar to minimise and diagnostics for the loss log
+    loss: Callable[[nn.Module, dict[str, Any], RunConfig], tuple[torch.Tensor, dict]]
+    cost: Callable[[RunConfig], float]  # relative time of one step (scheduling only)
+
+
+def _from_module(module) -> Method:
+    return Method(build=module.build, sample=module.sample, loss=module.loss, cost=module.cost)
+
+
+# The registry: the only place a method's name meets its code.
+METHODS: dict[str, Method] = {
+    "supervised": _from_module(supervised),
+    "contrastive": _from_module(contrastive),
+}
+
+
+def method_of(config: RunConfig) -> Method:
+    """The registered method of ``config``; ConfigError naming the method if there is none."""
+    try:
+        return METHODS[config.method]
+    except KeyError:
+        raise ConfigError(
+            f"unknown method {config.method!r}; registered methods: {', '.join(METHODS)}"
+        ) from None
+
+
+def build_model(config: RunConfig, generator: torch.Generator) -> nn.Module:
+    """The model of ``config``, every parameter drawn from ``generator`` (no global RNG)."""
+    return method_of(config).build(config, generator)
+
+
+def run_cost(config: RunConfig) -> float:
+    """A rough relative training time of a whole run, to start the longest runs first
+    (so that no long run starts last while the other workers sit idle)."""
+    per_step = method_of(config).cost(config)
+    per_step *= 1.3 if config.regime == "procedural" else 1.0  # the walls layer
+    return per_step * config.steps

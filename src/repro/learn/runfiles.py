@@ -1,0 +1,160 @@
+"""A run folder's files: checkpoints with a sha256, weights, the loss log, completeness.
+
+A run writes to ``results/runs/<regime>/<config><variant>__s<seed>/``:
+
+- ``config.json``  the configuration and its stage hash (written first)
+- ``checkpoints/last.pt``  model, optimizer, generator state and loss log, every
+  ``checkpoint_every`` steps (removed once the run is complete)
+- ``snapshots/step_<k>.pt``  weights every ``snapshot_every`` steps
+- ``model.pt``  the final weights; ``loss.csv``  the loss log
+- ``run.json``  written last: seeds, versions, commit, threads, device, timings,
+  file hashes. Its presence with the same stage hash means "complete".
+
+Every file is written atomically (temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from repro.config import RunConfig, config_from_dict, config_hash
+from repro.errors import BadInput
+from repro.fingerprint import code_hash
+from repro.io import atomic_write_bytes, atomic_write_text, read_json
+from repro.learn.methods import build_model
+
+_CKPT_MAGIC = b"repro-ckpt-v1\n"
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA when present, else the CPU; 'cpu', 'cuda', 'cuda:1' are taken as given."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise BadInput(f"--device: unknown device {name!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise BadInput(f"--device {name}: CUDA is not available on this machine")
+    return device
+
+
+def stage_hash(config: RunConfig) -> str:
+    """What a finished run must match to be reused: configuration, training code, libraries."""
+    return f"{config_hash(config)}-{code_hash('train')}"
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def is_complete(out: Path, config: RunConfig) -> bool:
+    """True when ``out`` holds a finished run of exactly this configuration."""
+    meta_path = out / "run.json"
+    if not meta_path.exists() or not (out / "model.pt").exists():
+        return False
+    try:
+        meta = read_json(meta_path)
+    except BadInput:
+        return False
+    return meta.get("stage_hash") == stage_hash(config) and meta.get("status") == "complete"
+
+
+def forget_finished(out: Path) -> None:
+    """Make ``out`` look unfinished (``--force``): no checkpoint to resume, no run.json."""
+    shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    (out / "run.json").unlink(missing_ok=True)
+
+
+def clear_stale(out: Path) -> None:
+    """Remove every file of an earlier run, so none of another configuration survives."""
+    for stale in ("checkpoints", "snapshots"):
+        shutil.rmtree(out / stale, ignore_errors=True)
+    for stale in ("run.json", "model.pt", "loss.csv", "metrics.json"):
+        (out / stale).unlink(missing_ok=True)
+
+
+def save_weights(path: Path, model: torch.nn.Module) -> None:
+    buf = io.BytesIO()
+    torch.save(model.state_dict(), buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
+    """Checkpoint = magic line + sha256 of the payload + torch-serialised payload, atomically."""
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    payload = buf.getvalue()
+    atomic_write_bytes(path, _CKPT_MAGIC + hashlib.sha256(payload).digest() + payload)
+
+
+def load_checkpoint(path: Path, chash: str) -> dict | None:
+    """The checkpoint at ``path`` if it is intact and belongs to this run, else None.
+
+    A truncated or edited checkpoint fails its sha256 and is not used: the run
+    says so and starts over (a checkpoint of another configuration or code is
+    ignored silently).
+    """
+    if not path.exists():
+        return None
+    data = path.read_bytes()
+    head = len(_CKPT_MAGIC)
+    payload = data[head + 32 :]
+    if data[:head] != _CKPT_MAGIC or hashlib.sha256(payload).digest() != data[head : head + 32]:
+        print(
+            f"warning: checkpoint {path} is damaged (hash mismatch); starting the run over",
+            file=sys.stderr,
+        )
+        return None
+    state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False)
+    if not isinstance(state, dict) or state.get("stage_hash") != chash:
+        return None
+    return state
+
+
+def write_loss_csv(path: Path, rows: list[dict[str, float]]) -> None:
+    if not rows:
+        atomic_write_text(path, "step,loss\n")
+        return
+    keys = list(rows[0])
+    lines = [",".join(keys)] + [",".join(repr(float(r[k])) for k in keys) for r in rows]
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def load_model(
+    run: Path, device: str = "cpu", snapshot: str | None = None
+) -> tuple[torch.nn.Module, RunConfig]:
+    """The trained model of a finished run folder and its configuration.
+
+    ``snapshot`` (a file name under ``snapshots/``, e.g. 'step_0005000.pt') loads
+    those weights instead of the final ones; every file is checked against the
+    sha256 that ``run.json`` recorded for it.
+    """
+    run = Path(run)
+    if not (run / "model.pt").exists() or not (run / "run.json").exists():
+        raise BadInput(f"run folder {run} has no finished model (model.pt and run.json)")
+    meta = read_json(run / "run.json")
+    config = config_from_dict(meta["config"])
+    model = build_model(config, torch.Generator().manual_seed(0))
+    if snapshot is None:
+        path, want = run / "model.pt", meta.get("model_sha256")
+    else:
+        path, want = run / "snapshots" / snapshot, meta.get("snapshots_sha256", {}).get(snapshot)
+    if not path.exists():
+        raise BadInput(f"{path} is missing")
+    try:
+        weights = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise BadInput(f"{path} is unreadable ({e})") from None
+    if sha256_file(path) != want:
+        raise BadInput(f"{path} does not match the hash recorded in run.json")
+    model.load_state_dict(weights)
+    model.eval()
+    return model.to(resolve_device(device)), config
