@@ -386,14 +386,8 @@ def _timings_record(scale: str, n_seeds: int, timings: dict, worked: dict) -> di
     return record
 
 
-def main(
-    scale: str = "paper",
-    n_seeds: int | None = None,
-    force: bool = False,
-    jobs: int = 2,
-    n_ablation_seeds: int | None = None,
-) -> int:
-    """Run the whole study at ``scale``; return 0, or 2 if TeX is missing (all else written)."""
+def _counts(scale: str, n_seeds: int | None, jobs: int, n_ablation: int | None) -> tuple:
+    """(seeds, ablation seeds) of the run, the scale's defaults filled in; ConfigError if bad."""
     if scale not in SCALES:
         raise ConfigError(f"unknown scale {scale!r}; choose from: {', '.join(SCALES)}")
     n_seeds = SCALES[scale].seeds if n_seeds is None else n_seeds
@@ -401,27 +395,27 @@ def main(
         raise ConfigError(f"--seeds must be >= 1; got {n_seeds}")
     if jobs < 1:
         raise ConfigError(f"--jobs must be >= 1; got {jobs}")
-    n_ablation = SCALES[scale].ablation_seeds if n_ablation_seeds is None else n_ablation_seeds
+    n_ablation = SCALES[scale].ablation_seeds if n_ablation is None else n_ablation
     if n_ablation < 0:
         raise ConfigError(f"--ablation-seeds must be >= 0; got {n_ablation}")
-    if scale != "paper" and "REPRO_RESULTS" not in os.environ:
-        os.environ["REPRO_RESULTS"] = str(PROJECT / "results" / scale)
+    return n_seeds, n_ablation
+
+
+def _stages(
+    scale: str, n_seeds: int, n_ablation: int, force: bool, jobs: int
+) -> list[tuple[str, Callable[[], bool]]]:
+    """The pipeline's stages in order, each a (name, run) pair; run() says whether it did work."""
     configs = all_configs(scale, n_seeds)
     ablations = ablation_configs(scale, n_ablation)
-    seeds = list(range(n_seeds))
-    ablation_seeds = list(range(n_ablation))
+    seeds, ablation_seeds = list(range(n_seeds)), list(range(n_ablation))
     log(
         f"reproduce: scale {scale}, {n_seeds} seed(s), {len(configs)} runs and "
         f"{len(ablations)} ablation runs -> {results_dir()}"
     )
-    stages: list[tuple[str, Callable[[], bool]]] = [
+    stages = [
         ("train", lambda: stage_train(configs, scale, force, jobs)),
         ("evaluate", lambda: stage_evaluate(configs, scale, force, jobs)),
-        *(
-            [("ablations", lambda: stage_ablations(ablations, scale, force, jobs))]
-            if ablations
-            else []
-        ),
+        ("ablations", lambda: stage_ablations(ablations, scale, force, jobs)),
         (
             "summary",
             lambda: stage_summary(configs + ablations, scale, seeds, force, ablation_seeds),
@@ -429,6 +423,13 @@ def main(
         ("figures", lambda: stage_figures(force)),
         ("report", lambda: stage_report(force)),
     ]
+    return [(name, fn) for name, fn in stages if name != "ablations" or ablations]
+
+
+def _run_stages(
+    stages: list[tuple[str, Callable[[], bool]]], scale: str, n_seeds: int
+) -> TexMissing | None:
+    """Run the stages under the results lock, timing each; the TeX error if TeX is missing."""
     timings: dict[str, float] = {}
     worked: dict[str, bool] = {}
     tex_missing = None
@@ -446,6 +447,21 @@ def main(
         timings["total"] = round(time.perf_counter() - t0, 3)
         write_json(timings_file(), _timings_record(scale, n_seeds, timings, worked))
     log(f"reproduce: done in {timings['total']:.1f} s; stage times in {timings_file()}")
+    return tex_missing
+
+
+def main(
+    scale: str = "paper",
+    n_seeds: int | None = None,
+    force: bool = False,
+    jobs: int = 2,
+    n_ablation_seeds: int | None = None,
+) -> int:
+    """Run the whole study at ``scale``; return 0, or 2 if TeX is missing (all else written)."""
+    n_seeds, n_ablation = _counts(scale, n_seeds, jobs, n_ablation_seeds)
+    if scale != "paper" and "REPRO_RESULTS" not in os.environ:
+        os.environ["REPRO_RESULTS"] = str(PROJECT / "results" / scale)
+    tex_missing = _run_stages(_stages(scale, n_seeds, n_ablation, force, jobs), scale, n_seeds)
     if scale == "paper" and "REPRO_RESULTS" not in os.environ and summary_file().exists():
         readme.update(
             "headline", readme.headline(read_json(summary_file()), read_json(timings_file()))

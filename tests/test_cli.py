@@ -1,0 +1,65 @@
+"""The command line tells a user's mistake from a bug.
+
+Bad input (a BadInput: configuration, values, paths, damaged files) prints one
+line ``error: ...`` and exits 2; any other exception is a bug: its traceback is
+shown and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from repro.errors import BadInput, ConfigError
+
+
+def run_python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+
+
+def with_command(body: str) -> str:
+    """A process whose 'train' command runs ``body`` (a lambda's body) through cli.main."""
+    return (
+        "import sys, repro.cli as cli\n"
+        "from repro.errors import BadInput\n"
+        "def fail(args):\n"
+        f"    {body}\n"
+        "cli.COMMANDS['train'] = fail\n"
+        "sys.exit(cli.main(['train', '--config', 'supervised-normal']))\n"
+    )
+
+
+def test_bad_input_is_one_line_and_exit_2():
+    out = run_python(with_command("raise BadInput('steps must be >= 1; got 0')"))
+    assert out.returncode == 2
+    assert out.stderr == "error: steps must be >= 1; got 0\n"
+
+
+@pytest.mark.parametrize(
+    "body, kind",
+    [
+        ("return 1 // 0", "ZeroDivisionError"),
+        ("raise ValueError('an internal check failed')", "ValueError"),  # not BadInput: a bug
+        ("raise KeyError('config')", "KeyError"),
+    ],
+)
+def test_a_bug_shows_its_traceback_and_exit_1(body, kind):
+    out = run_python(with_command(body))
+    assert out.returncode == 1
+    assert "Traceback (most recent call last)" in out.stderr and kind in out.stderr
+    assert not out.stderr.startswith("error: ")
+
+
+def test_real_bad_input_from_the_command_line():
+    out = subprocess.run(
+        [sys.executable, "-m", "repro", "train", "--config", "nope"], capture_output=True, text=True
+    )
+    assert out.returncode == 2 and out.stderr.startswith("error: unknown configuration 'nope'")
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_config_error_is_bad_input_and_a_value_error():
+    # ValueError stays a base class so numpy-style callers can catch it as before.
+    assert issubclass(ConfigError, BadInput) and issubclass(BadInput, ValueError)

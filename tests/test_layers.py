@@ -1,0 +1,150 @@
+"""The package's layers, checked from the source: what may import what, and no cycles.
+
+Layers, bottom to top (a module may import only its own layer and the ones below):
+
+    base   repro.errors, repro.io, repro.paths, repro.fingerprint   (standard library only)
+    core   repro.core.*        (numpy, scipy: never torch)
+    config repro.config        (declarations; imports core's names)
+    learn  repro.learn.*       (torch)
+    study  repro.study.*
+    entry  repro.cli, repro.__main__
+
+``repro/__init__.py`` re-exports the stable public API from the core only.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import repro
+from repro.fingerprint import imported_modules
+
+SRC = Path(repro.__file__).resolve().parent
+RANK = {"base": 0, "core": 1, "config": 2, "learn": 3, "study": 4, "entry": 5}
+BASE = {"errors", "io", "paths", "fingerprint"}
+THIRD_PARTY_BANNED = {"core": ("torch",), "base": ("torch", "numpy", "scipy")}
+
+
+def all_modules() -> list[str]:
+    out = []
+    for path in sorted(SRC.rglob("*.py")):
+        parts = path.relative_to(SRC).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out.append(".".join(("repro", *parts)))
+    return out
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "api"  # the package itself
+    if parts[1] in ("core", "learn", "study"):
+        return parts[1]
+    if parts[1] == "config":
+        return "config"
+    if parts[1] in BASE:
+        return "base"
+    return "entry"
+
+
+def repro_imports(module: str) -> set[str]:
+    """Modules of the package that ``module`` imports (a package import counts as its __init__)."""
+    known = set(all_modules())
+    return {m for m in imported_modules(module) if m in known and m != module}
+
+
+def third_party_imports(module: str) -> set[str]:
+    from repro.fingerprint import module_file
+
+    tree = ast.parse(module_file(module).read_text())
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module.split(".")[0])
+    return out - {"repro"}
+
+
+def test_every_module_has_a_layer():
+    assert {layer(m) for m in all_modules()} <= set(RANK) | {"api"}
+    assert "repro.core.maze" in all_modules() and "repro.learn.train" in all_modules()
+
+
+@pytest.mark.parametrize("module", all_modules())
+def test_no_module_imports_a_layer_above_its_own(module):
+    mine = layer(module)
+    if mine == "api":  # the public API: the core only
+        assert {layer(m) for m in repro_imports(module)} <= {"core"}
+        return
+    for dep in repro_imports(module):
+        theirs = layer(dep)
+        if theirs == "api":
+            continue  # "from repro import x" of a submodule is resolved to that submodule
+        assert RANK[theirs] <= RANK[mine], f"{module} ({mine}) imports {dep} ({theirs})"
+
+
+@pytest.mark.parametrize("module", [m for m in all_modules() if layer(m) in THIRD_PARTY_BANNED])
+def test_core_and_base_never_import_torch(module):
+    banned = set(THIRD_PARTY_BANNED[layer(module)]) & third_party_imports(module)
+    assert not banned, f"{module} imports {banned}"
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """A cycle in a directed graph as a list of nodes (first == last), or None."""
+    state: dict[str, int] = {}  # 1: on the stack, 2: done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt) :] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_find_cycle_finds_one_and_only_one():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def test_no_import_cycles():
+    graph = {m: repro_imports(m) for m in all_modules()}
+    assert find_cycle(graph) is None
+
+
+def test_public_api_without_torch():
+    """DESIGN section 4: the stable API is importable from ``repro`` without importing torch."""
+    names = [
+        "generate_maze",
+        "bfs_distances",
+        "shortest_path",
+        "quadrant",
+        "make_dataset",
+        "best_first_search",
+        "greedy",
+        "PlanResult",
+        "spearman",
+    ]
+    code = (
+        f"import sys; from repro import {', '.join(names)}; "
+        "assert 'torch' not in sys.modules, 'torch was imported'; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
