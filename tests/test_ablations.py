@@ -36,6 +36,7 @@ from repro.study.evaluate import (
 )
 from repro.study.report_ablations import change, direction_sentence, on_seeds
 from repro.study.reproduce import variant_sets
+from repro.study.results import Entry
 
 # ---------------------------------------------------------------------------- configuration
 
@@ -250,7 +251,8 @@ def test_direction_sentences_follow_the_numbers():
 
 
 def test_on_seeds_picks_the_shared_seeds():
-    entry = {"seeds": [0, 1, 2], "metrics": {"m": {"values": [0.1, 0.5, 0.9]}}}
+    agg = {"mean": 0.5, "std": 0.4, "min": 0.1, "max": 0.9, "values": [0.1, 0.5, 0.9]}
+    entry = Entry("fixed", "x", "config", {"seeds": [0, 1, 2], "metrics": {"m": agg}})
     assert on_seeds(entry, "m", [0]) == 0.1
     assert on_seeds(entry, "m", [1, 2]) == pytest.approx(0.7)
     assert on_seeds(entry, "m", [5]) is None and on_seeds(None, "m", [0]) is None

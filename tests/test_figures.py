@@ -1,4 +1,5 @@
-"""The report figures: every file is written, and rendering is byte-for-byte deterministic."""
+"""The report figures: every file is written, rendering is byte-for-byte deterministic, and
+each figure plots the summary's numbers (read back from the matplotlib Figure)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,29 @@ from typing import Any
 import numpy as np
 import pytest
 
+from repro.config import CONFIGS, REGIMES
+from repro.core.heuristics import BASELINES
+from repro.core.planning import MODES
 from repro.study.figures import (
+    DRAW,
     FIGURES,
+    HEAD_BINS,
+    LENGTH_PANELS,
     PAPER_FIGURES,
     affine_fit,
+    draw_fig1_trajectories,
+    draw_fig2_heatmaps,
+    draw_fig3_budget,
+    draw_fig4_loss,
+    draw_fig5_training_length,
+    draw_fig6_head_heatmaps,
     fig5_training_length,
     fig6_head_heatmaps,
     fractional_parts,
     main,
 )
+from repro.study.results import Summary
 
-CONFIGS = (
-    "supervised-normal",
-    "supervised-stitching",
-    "contrastive-normal",
-    "contrastive-stitching",
-)
 MISSING = ("procedural", "contrastive-stitching")
 LENGTH_KEYS = (
     "spearman_full",
@@ -109,7 +117,7 @@ def synthetic_summary(size: int = 9, budget: int = 40, n_steps: int = 30) -> dic
         [None if walls[r, c] else float(bfs[r, c]) for c in range(size)] for r in range(size)
     ]
     runs: dict[str, Any] = {}
-    for regime in ("fixed", "procedural"):
+    for regime in REGIMES:
         runs[regime] = {}
         for k, config in enumerate(CONFIGS):
             if (regime, config) == MISSING:
@@ -156,13 +164,13 @@ def synthetic_summary(size: int = 9, budget: int = 40, n_steps: int = 30) -> dic
             }
     baselines = {
         regime: {
-            kind: {"curves": {mode: _curve(rng, budget, top) for mode in ("search", "greedy")}}
-            for kind, top in (("oracle", 1.0), ("manhattan", 0.9), ("constant", 0.5))
+            kind: {"curves": {mode: _curve(rng, budget, top) for mode in MODES}}
+            for kind, top in zip(BASELINES, (1.0, 0.9, 0.5), strict=True)
         }
-        for regime in ("fixed", "procedural")
+        for regime in REGIMES
     }
     ablations: dict[str, Any] = {"runs": {}, "studies": {}}
-    for regime in ("fixed", "procedural"):
+    for regime in REGIMES:
         entry = copy.deepcopy(runs[regime]["supervised-normal"])
         entry["examples"]["heatmap"] = _heatmap(
             walls, goal, bfs + rng.normal(0, 0.05, bfs.shape), bfs_list
@@ -262,3 +270,174 @@ def test_affine_fit() -> None:
     assert affine_fit(np.ones(3), true[:3]) == (0.0, 2.0)
     # a prediction that falls as the true distance rises is not flipped for display
     assert affine_fit(-pred[:3], true[:3]) == (0.0, pytest.approx(2.0))
+
+
+# ---------------------------------------------------------------------------- what is plotted
+
+
+def _panels(fig, ncols: int) -> np.ndarray:
+    """The figure's grid of panels (rows = REGIMES); colour bars, added later, come after."""
+    return np.array(fig.axes[: len(REGIMES) * ncols], dtype=object).reshape(len(REGIMES), ncols)
+
+
+def _says_no_run(ax) -> bool:
+    return [t.get_text() for t in ax.texts] == ["no run"]
+
+
+def test_draw_takes_the_dict_or_its_view() -> None:
+    summary = synthetic_summary()
+    assert tuple(DRAW) == tuple(FIGURES)
+    a, b = draw_fig3_budget(summary), draw_fig3_budget(Summary.from_dict(summary))
+    for ax, bx in zip(a.axes, b.axes, strict=True):
+        ys = [line.get_ydata() for line in ax.get_lines()]
+        assert len(ys) == len(bx.get_lines())
+        for y, line in zip(ys, bx.get_lines(), strict=True):
+            np.testing.assert_array_equal(y, line.get_ydata())
+
+
+def test_fig1_plots_true_steps_and_fitted_predictions() -> None:
+    summary = synthetic_summary()
+    axes = _panels(draw_fig1_trajectories(summary), len(CONFIGS))
+    for i, regime in enumerate(REGIMES):
+        for j, config in enumerate(CONFIGS):
+            ax = axes[i, j]
+            if (regime, config) == MISSING:
+                assert _says_no_run(ax) and not ax.get_lines() and ax.get_title() == config
+                continue
+            entry = summary["runs"][regime][config]
+            trajs = entry["examples"]["trajectories"]
+            preds = [np.asarray(t["pred"], dtype=float) for t in trajs]
+            trues = [np.asarray(t["true"], dtype=float) for t in trajs]
+            a, b = affine_fit(np.concatenate(preds), np.concatenate(trues))
+            lines = ax.get_lines()
+            assert len(lines) == 2 * len(trajs)  # (true, fitted prediction) per trajectory
+            for k, (p, t) in enumerate(zip(preds, trues, strict=True)):
+                dashed, solid = lines[2 * k], lines[2 * k + 1]
+                assert dashed.get_linestyle() == "--" and solid.get_linestyle() == "-"
+                np.testing.assert_array_equal(dashed.get_ydata(), t)
+                np.testing.assert_allclose(solid.get_ydata(), a * p + b)
+                assert dashed.get_color() == solid.get_color()
+            rho = entry["metrics"]["spearman_paper"]["mean"]
+            assert ax.get_title() == f"{config}\nSpearman $\\rho$ = {rho:.2f}"
+            assert f"shown: {a:.3g}" in ax.texts[0].get_text()
+
+
+def test_fig2_shows_the_truth_and_each_models_map() -> None:
+    summary = synthetic_summary()
+    axes = _panels(draw_fig2_heatmaps(summary), 1 + len(CONFIGS))
+    for i, regime in enumerate(REGIMES):
+        runs = summary["runs"][regime]
+        first = runs["supervised-normal"]["examples"]["heatmap"]
+        walls = np.asarray(first["walls"], dtype=bool)
+        grids = [("bfs", first)] + [
+            ("pred", runs[c]["examples"]["heatmap"] if c in runs else None) for c in CONFIGS
+        ]
+        for j, (key, h) in enumerate(grids):
+            ax = axes[i, j]
+            if h is None:
+                assert _says_no_run(ax) and not ax.get_images()
+                continue
+            (image,) = ax.get_images()
+            shown = image.get_array()
+            np.testing.assert_array_equal(np.ma.getmaskarray(shown), walls)
+            expected = np.array([[np.nan if v is None else v for v in r] for r in h[key]])
+            np.testing.assert_array_equal(shown.data[~walls], expected[~walls])
+            (star,) = ax.get_lines()  # the goal, at (column, row)
+            assert (star.get_xdata()[0], star.get_ydata()[0]) == (h["goal"][1], h["goal"][0])
+
+
+def test_fig3_plots_the_summarys_curves() -> None:
+    summary = synthetic_summary()
+    fig = draw_fig3_budget(summary)
+    axes = _panels(fig, len(MODES))
+    for i, regime in enumerate(REGIMES):
+        for j, mode in enumerate(MODES):
+            runs, baselines = summary["runs"][regime], summary["baselines"][regime]
+            expected = [(c, runs[c]["curves"][mode]) for c in CONFIGS if c in runs]
+            expected += [(b, baselines[b]["curves"][mode]) for b in BASELINES]
+            lines = axes[i, j].get_lines()
+            assert [line.get_label() for line in lines] == [name for name, _ in expected]
+            for line, (_, curve) in zip(lines, expected, strict=True):
+                np.testing.assert_array_equal(line.get_ydata(), curve)
+                np.testing.assert_array_equal(line.get_xdata(), np.arange(1, len(curve) + 1))
+            assert axes[i, j].get_xscale() == "log"
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == [*CONFIGS, *BASELINES]
+
+
+def test_fig3_without_a_regimes_runs_or_baselines() -> None:
+    summary = synthetic_summary()
+    del summary["runs"]["fixed"]
+    del summary["baselines"]["fixed"]
+    axes = _panels(draw_fig3_budget(summary), len(MODES))
+    assert all(_says_no_run(ax) and not ax.get_lines() for ax in axes[0])
+    assert [len(ax.get_lines()) for ax in axes[1]] == [len(CONFIGS) - 1 + len(BASELINES)] * 2
+
+
+def test_fig4_plots_the_mean_loss_on_the_right_scale() -> None:
+    summary = synthetic_summary()
+    axes = _panels(draw_fig4_loss(summary), len(CONFIGS))
+    for i, regime in enumerate(REGIMES):
+        for j, config in enumerate(CONFIGS):
+            ax = axes[i, j]
+            if (regime, config) == MISSING:
+                assert _says_no_run(ax) and not ax.get_lines()
+                continue
+            loss = summary["runs"][regime][config]["loss"]
+            (line,) = ax.get_lines()
+            np.testing.assert_array_equal(line.get_xdata(), loss["step"])
+            np.testing.assert_array_equal(line.get_ydata(), loss["mean"])
+            # the supervised loss falls by decades: a log axis; InfoNCE stays linear
+            assert ax.get_yscale() == ("log" if config.startswith("supervised") else "linear")
+
+
+def test_fig5_plots_the_mean_over_seeds_at_each_snapshot() -> None:
+    summary = synthetic_summary()
+    fig = draw_fig5_training_length(summary)
+    axes = _panels(fig, len(LENGTH_PANELS))
+    for i, regime in enumerate(REGIMES):
+        runs = summary["runs"][regime]
+        for j, (key, _, _) in enumerate(LENGTH_PANELS):
+            lines = axes[i, j].get_lines()
+            assert [line.get_label() for line in lines] == [c for c in CONFIGS if c in runs]
+            for line in lines:
+                length = runs[line.get_label()]["training_length"]
+                means = [a["mean"] for a in length["metrics"][key]]
+                expected = np.array([np.nan if m is None else m for m in means])
+                np.testing.assert_array_equal(line.get_xdata(), length["steps"])
+                np.testing.assert_array_equal(line.get_ydata(), expected)
+            if key == "spearman_full":  # the null step is a gap, not a zero
+                assert all(np.isnan(line.get_ydata()[1]) for line in lines)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == list(CONFIGS)
+
+
+def test_fig6_histograms_the_fractional_parts_of_both_heads() -> None:
+    summary = synthetic_summary()
+    axes = _panels(draw_fig6_head_heatmaps(summary), 4)
+    bins = np.linspace(-0.5, 0.5, HEAD_BINS + 1)
+    for i, regime in enumerate(REGIMES):
+        heads = {
+            "regression": summary["runs"][regime]["supervised-normal"],
+            "classification": summary["ablations"]["runs"][regime][
+                "supervised-normal+classification"
+            ],
+        }
+        ax = axes[i, 3]
+        labels = [t.get_text() for t in ax.get_legend().get_texts()]
+        expected_labels = []
+        for patch, (head, entry) in zip(ax.patches, heads.items(), strict=True):
+            frac = fractional_parts(entry["examples"]["heatmap"])
+            heights, _ = np.histogram(frac, bins=bins, density=True)
+            drawn = patch.get_xy()[1 : 2 * HEAD_BINS : 2, 1]  # the step outline's tops
+            np.testing.assert_allclose(drawn, heights)
+            expected_labels.append(f"{head} {np.mean(np.abs(frac) <= 0.1):.0%}")
+        assert labels == expected_labels
+        # the classification head's predictions sit near integers, the regression's do not
+        share = {label.split()[0]: float(label.split()[1].rstrip("%")) for label in labels}
+        assert share["classification"] >= 90 and share["regression"] < 50
+        (image,) = axes[i, 2].get_images()
+        pred = heads["classification"]["examples"]["heatmap"]["pred"]
+        walls = np.asarray(heads["classification"]["examples"]["heatmap"]["walls"], bool)
+        shown = np.array([[np.nan if v is None else v for v in r] for r in pred])
+        np.testing.assert_array_equal(image.get_array().data[~walls], shown[~walls])

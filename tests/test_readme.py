@@ -1,8 +1,12 @@
-"""README sections are replaced between markers, and only there."""
+"""README sections are replaced between markers, and only there; the headline table shows the
+summary's numbers."""
 
 import pytest
 
-from repro.study.readme import replace_section
+from repro.config import CONFIGS
+from repro.study.readme import headline, replace_section
+from repro.study.results import Summary
+from test_claims import agg, paperlike
 
 
 def test_replace_section_only_between_markers():
@@ -17,28 +21,84 @@ def test_missing_markers_named():
         replace_section("no markers here", "perf", "x")
 
 
-def test_headline_from_summary_and_full_run_timing():
-    from repro.study.readme import headline
-    from test_claims import paperlike
-
+def headline_summary():
+    """Fixed: the paper-like runs (one seed); procedural: supervised-normal over two seeds."""
     runs = paperlike()
     for entry in runs.values():
         entry["metrics"]["spearman_paper"] = entry["metrics"]["spearman_full"]
-    summary = {
+    two = {"mean": 0.5, "std": 0.1, "min": 0.4, "max": 0.6, "values": [0.4, 0.6]}
+    procedural = {
+        "supervised-normal": {
+            "metrics": {
+                "spearman_paper": two,
+                "spearman_full": agg(0.25),
+                "greedy_solved": {**two, "values": [0.4, None, 0.6]},
+                "search_expanded": {"mean": 50.0, "std": 2.5, "values": [47.5, 52.5]},
+            }
+        }
+    }
+    return {
         "seeds": [0],
         "paper": {
             "results": {
                 n: {"spearman": 0.5, "greedy_solved": 0.2, "search_expanded": 40.0} for n in runs
             }
         },
-        "runs": {"fixed": runs},
-        "claims": [{"id": "C1", "regimes": {"fixed": {"verdict": "holds"}}}],
+        "runs": {"fixed": runs, "procedural": procedural},
+        "claims": [
+            {"id": "C1", "regimes": {"fixed": {"ours": "x", "verdict": "holds"}}},
+            {
+                "id": "C2",
+                "regimes": {
+                    "fixed": {"ours": "x", "verdict": "partly"},
+                    "procedural": {"ours": "y", "verdict": "fails"},
+                },
+            },
+        ],
     }
-    text = headline(summary, {"stages_s": {"total": 1.0}})
-    assert "| supervised | normal | 0.500 | 0.807 / 0.807 | – / – |" in text
-    assert "C1 fixed holds" in text and "empty cache" not in text  # a cached run is no timing
+
+
+def test_headline_rows_show_each_regimes_numbers():
+    lines = headline(headline_summary(), None).splitlines()
+    rows = [line for line in lines if line.startswith("| ") and "---" not in line][1:]
+    assert [r.split(" | ")[0:2] for r in rows] == [
+        ["| " + n.split("-")[0], n.split("-")[1]] for n in CONFIGS
+    ]
+    cells = rows[0].strip("| ").split(" | ")
+    assert cells == [
+        "supervised",
+        "normal",
+        "0.500",  # the paper
+        "0.807 / 0.807",  # fixed: one seed, no spread
+        "0.500 ± 0.100 / 0.250",  # procedural: protocol over two seeds / full test set
+        "20.0%",
+        "30.0%",
+        "50.0 ± 10.0%",  # the rate as a percentage, and its sd too
+        "40.0",
+        "46.7",
+        "50.0 ± 2.5",
+    ]
+    # a configuration that did not run in a regime: a dash, not a number
+    assert rows[1].strip("| ").split(" | ")[4] == "– / –"
+
+
+def test_headline_lists_every_verdict_and_the_figure():
+    text = headline(Summary.from_dict(headline_summary()), {"stages_s": {"total": 1.0}})
+    assert "Claims (report, Table 4): C1 fixed holds; C2 fixed partly, procedural fails." in text
+    assert "results/figures/fig2_heatmaps.png" in text
+    assert "Mean ± sd over 1 seeds" in text
+    assert "empty cache" not in text  # a cached run is no timing
+
+
+def test_headline_full_run_timing():
+    summary = headline_summary()
     full = {"full_run": {"stages_s": {"total": 600.0, "train": 400.0, "evaluate": 30.0}}}
-    assert "from an empty cache took 10.0 min" in headline(summary, full)
-    full["full_run"]["stages_s"]["ablations"] = 120.0
     text = headline(summary, full)
+    assert "from an empty cache took 10.0 min" in text
+    assert "training the 8 paper-setting runs 6.7 min, evaluating them 0.5 min" in text
+    assert "the ablations (training and evaluation) 0.0 min, so 10.0 min without" in text
+    full["full_run"]["stages_s"]["ablations"] = 120.0
+    summary["seeds"] = [0, 1, 2]
+    text = headline(summary, full)
+    assert "training the 24 paper-setting runs" in text
     assert "the ablations (training and evaluation) 2.0 min, so 8.0 min without" in text

@@ -95,6 +95,11 @@ def generate_maze(size: int, rng: np.random.Generator, loop_prob: float = 0.1) -
     return walls
 
 
+# A start-goal pair lies in one quadrant ("same") or not ("cross"): the halves of the test
+# and planning sets on which stitching data can and cannot have shown the pair.
+HALVES = ("same", "cross")
+
+
 def quadrant(cell, size: int) -> int:
     """Quadrant 0..3 of ``cell = (r, c)``: ``2 * (r >= size // 2) + (c >= size // 2)``."""
     r, c = int(cell[0]), int(cell[1])

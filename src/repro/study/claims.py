@@ -8,24 +8,33 @@ noisy than the paper's 10 trajectories; both are shown in the tables.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-NAMES = ("supervised-normal", "supervised-stitching", "contrastive-normal", "contrastive-stitching")
+from repro.config import CONFIGS
+from repro.core.data import DATASETS
+from repro.core.planning import MODES
+from repro.study.results import Entry, LossCurve, Summary, as_summary, config_name, short_name
+
+SUP = {d: config_name("supervised", d) for d in DATASETS}  # dataset -> configuration name
+CON = {d: config_name("contrastive", d) for d in DATASETS}
+NORMAL, STITCHING = DATASETS  # the paper's two training sets
+Runs = Mapping[str, Entry]  # the four paper configurations of one regime, by name
 
 
-def _m(entry: dict, metric: str) -> float:
-    v = entry["metrics"][metric]["mean"]
-    return float("nan") if v is None else float(v)
+def _m(entry: Entry, metric: str) -> float:
+    """The metric's mean over seeds; NaN if not measured (so every rule comparing it fails)."""
+    return float(entry.mean(metric, float("nan")))
 
 
 def _verdict(holds: bool, partly: bool) -> str:
     return "holds" if holds else ("partly" if partly else "fails")
 
 
-def c1(runs: dict) -> dict:
-    solved = {n: _m(runs[n], "search_solved") for n in NAMES}
+def c1(runs: Runs) -> dict:
+    solved = {n: _m(runs[n], "search_solved") for n in CONFIGS}
     lo = min(solved.values())
     return {
         "ours": f"lowest search solved rate {lo:.1%}",
@@ -33,31 +42,33 @@ def c1(runs: dict) -> dict:
     }
 
 
-def c2(runs: dict) -> dict:
-    g = {n: _m(runs[n], "greedy_solved") for n in NAMES}
-    s = {n: _m(runs[n], "search_solved") for n in NAMES}
-    far = all(g[n] <= 0.5 and g[n] <= s[n] - 0.2 for n in NAMES)
-    fewer = all(g[n] < s[n] for n in NAMES)
+def c2(runs: Runs) -> dict:
+    g = {n: _m(runs[n], "greedy_solved") for n in CONFIGS}
+    s = {n: _m(runs[n], "search_solved") for n in CONFIGS}
+    far = all(g[n] <= 0.5 and g[n] <= s[n] - 0.2 for n in CONFIGS)
+    fewer = all(g[n] < s[n] for n in CONFIGS)
     return {
         "ours": f"greedy solves {min(g.values()):.1%} to {max(g.values()):.1%}",
         "verdict": _verdict(far, fewer),
     }
 
 
-def c3(runs: dict) -> dict:
-    ratios = []
-    for mode in ("search", "greedy"):
-        e = [_m(runs[n], f"{mode}_expanded") for n in NAMES]
-        ratios.append(max(e) / min(e))
+def c3(runs: Runs) -> dict:
+    ratios = {}
+    for mode in MODES:
+        e = [_m(runs[n], f"{mode}_expanded") for n in CONFIGS]
+        ratios[mode] = max(e) / min(e)
+    small = [r < 10 for r in ratios.values()]
     return {
-        "ours": f"max/min mean expanded: search {ratios[0]:.2f}x, greedy {ratios[1]:.2f}x",
-        "verdict": _verdict(all(r < 10 for r in ratios), any(r < 10 for r in ratios)),
+        "ours": "max/min mean expanded: "
+        + ", ".join(f"{mode} {r:.2f}x" for mode, r in ratios.items()),
+        "verdict": _verdict(all(small), any(small)),
     }
 
 
-def _c4_rule(runs: dict, metric: str) -> dict:
-    c_drop = _m(runs["contrastive-normal"], metric) - _m(runs["contrastive-stitching"], metric)
-    s_drop = _m(runs["supervised-normal"], metric) - _m(runs["supervised-stitching"], metric)
+def _c4_rule(runs: Runs, metric: str) -> dict:
+    c_drop = _m(runs[CON[NORMAL]], metric) - _m(runs[CON[STITCHING]], metric)
+    s_drop = _m(runs[SUP[NORMAL]], metric) - _m(runs[SUP[STITCHING]], metric)
     return {
         "ours": f"drop normal to stitching: contrastive {c_drop:+.3f}, supervised {s_drop:+.3f}",
         "verdict": _verdict(
@@ -66,36 +77,32 @@ def _c4_rule(runs: dict, metric: str) -> dict:
     }
 
 
-def c4(runs: dict) -> dict:
+def c4(runs: Runs) -> dict:
     return _c4_rule(runs, "spearman_full")
 
 
-def c4x(runs: dict) -> dict:
+def c4x(runs: Runs) -> dict:
     return _c4_rule(runs, "spearman_full_cross")
 
 
-def c5(runs: dict) -> dict:
-    r = {n: _m(runs[n], "roughness") for n in NAMES}
-    wins = [r[f"contrastive-{d}"] < r[f"supervised-{d}"] for d in ("normal", "stitching")]
+def c5(runs: Runs) -> dict:
+    r = {n: _m(runs[n], "roughness") for n in CONFIGS}
+    wins = [r[CON[d]] < r[SUP[d]] for d in DATASETS]
     return {
-        "ours": "roughness sup/con: normal {:.2f}/{:.2f}, stitching {:.2f}/{:.2f}".format(
-            r["supervised-normal"],
-            r["contrastive-normal"],
-            r["supervised-stitching"],
-            r["contrastive-stitching"],
-        ),
+        "ours": "roughness sup/con: "
+        + ", ".join(f"{d} {r[SUP[d]]:.2f}/{r[CON[d]]:.2f}" for d in DATASETS),
         "verdict": _verdict(all(wins), any(wins)),
     }
 
 
-def loss_improvement(loss: dict[str, list[float]]) -> float:
+def loss_improvement(loss: LossCurve) -> float:
     """Relative drop of the mean loss from the window ending at 75% of training to the end.
 
     The windows are the last 5% of the log rows before 75% and before 100% of
     the steps (15k and 20k at paper scale). Positive = still improving.
     """
-    steps = np.asarray(loss["step"])
-    mean = np.asarray(loss["mean"])
+    steps = np.asarray(loss.step)
+    mean = np.asarray(loss.mean)
     total = steps[-1]
     w = max(1, int(round(0.05 * len(steps))))
     at = int(np.searchsorted(steps, 0.75 * total, side="right"))
@@ -104,24 +111,18 @@ def loss_improvement(loss: dict[str, list[float]]) -> float:
     return float((before - end) / abs(before)) if before != 0 else 0.0
 
 
-def c6(runs: dict) -> dict:
-    gains = {n: loss_improvement(runs[n]["loss"]) for n in NAMES}
+def c6(runs: Runs) -> dict:
+    gains = {n: loss_improvement(runs[n].loss) for n in CONFIGS}
     improving = [g > 0 for g in gains.values()]
     return {
         "ours": "loss change 75% to 100% of steps: "
-        + ", ".join(
-            f"{n.replace('supervised', 'sup').replace('contrastive', 'con')} {-g:+.1%}"
-            for n, g in gains.items()
-        ),
+        + ", ".join(f"{short_name(n)} {-g:+.1%}" for n, g in gains.items()),
         "verdict": _verdict(all(improving), any(improving)),
     }
 
 
-def c7(runs: dict) -> dict:
-    wins = [
-        _m(runs[f"supervised-{d}"], "spearman_full") > _m(runs[f"contrastive-{d}"], "spearman_full")
-        for d in ("normal", "stitching")
-    ]
+def c7(runs: Runs) -> dict:
+    wins = [_m(runs[SUP[d]], "spearman_full") > _m(runs[CON[d]], "spearman_full") for d in DATASETS]
     return {
         "ours": "supervised higher on normal: {}, on stitching: {}".format(
             *("yes" if w else "no" for w in wins)
@@ -194,13 +195,19 @@ CLAIMS = [
 ]
 
 
-def check_claims(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every claim with its paper figure, rule, and per-regime finding and verdict."""
-    out = []
-    for cid, text, paper, rule, fn in CLAIMS:
-        regimes = {}
-        for regime, runs in summary["runs"].items():
-            if all(n in runs for n in NAMES):
-                regimes[regime] = fn(runs)
-        out.append({"id": cid, "claim": text, "paper": paper, "rule": rule, "regimes": regimes})
-    return out
+def check_claims(summary: Summary | Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every claim with its paper figure, rule, and per-regime finding and verdict, as the
+    summary's ``claims`` list holds them (a regime counts only where all four configurations
+    ran; read them back with ``Summary.claims``)."""
+    view = as_summary(summary)
+    complete = {r: runs for r in view.regimes if len(runs := view.configs(r)) == len(CONFIGS)}
+    return [
+        {
+            "id": cid,
+            "claim": text,
+            "paper": paper,
+            "rule": rule,
+            "regimes": {regime: fn(runs) for regime, runs in complete.items()},
+        }
+        for cid, text, paper, rule, fn in CLAIMS
+    ]

@@ -1,46 +1,58 @@
-"""The report's figures, drawn from ``results/summary.json`` alone.
+"""The report's figures, drawn from the summary alone (read through :mod:`repro.study.results`).
 
 The paper's four (``PAPER_FIGURES``), then metrics vs training length (fig5) and
 the supervised regression vs classification head heatmaps (fig6).
 
-Each ``fig*`` function takes the summary dict and an output folder, writes
-``<name>.pdf`` (for the LaTeX report) and ``<name>.png`` (150 dpi, for the
-README) and returns the two paths. The output is byte-for-byte deterministic:
-the PDF carries no dates and no producer string, the PNG no software tag.
+Each figure has a ``draw_*`` function that takes the summary (a dict or a
+:class:`~repro.study.results.Summary`) and returns the
+:class:`matplotlib.figure.Figure`, so tests can read what it plots, and a
+``fig*`` function that draws it and writes ``<name>.pdf`` (for the LaTeX
+report) and ``<name>.png`` (150 dpi, for the README) into an output folder and
+returns the two paths. The output is byte-for-byte deterministic: the PDF
+carries no dates and no producer string, the PNG no software tag.
 
 Figures are built as bare :class:`matplotlib.figure.Figure` objects (never
 through ``pyplot``), so nothing is registered with a GUI backend, no global
 backend is switched, and a figure is freed as soon as it goes out of scope.
 PNGs are rendered by Agg, PDFs by matplotlib's PDF backend.
 
-Missing runs (a configuration absent from ``summary["runs"][regime]`` or from
-``summary["ablations"]["runs"][regime]``), missing baselines and missing
-training-length metrics are skipped: their panel says "no run".
+Missing runs (a configuration or an ablation variant that did not run in a
+regime), missing baselines and missing training-length metrics are skipped:
+their panel says "no run".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogFormatter
 
 from repro.config import CONFIGS, REGIMES
-from repro.study.summary import MODES
+from repro.core.heuristics import BASELINES
+from repro.core.planning import MODES
+from repro.study.results import Entry, Summary, as_summary
 
-CONFIG_NAMES = tuple(CONFIGS)  # the paper's four configurations, in their declared order
 MODE_TITLES = {"search": "best-first search", "greedy": "greedy descent"}
-BASELINE_STYLES = {
-    "oracle": {"color": "black", "linestyle": "--"},
-    "manhattan": {"color": "0.45", "linestyle": "-."},
-    "constant": {"color": "0.6", "linestyle": ":"},
-}
-CONFIG_COLORS = dict(zip(CONFIG_NAMES, ("C0", "C9", "C3", "C1", "C2", "C4", "C5"), strict=False))
+BASELINE_STYLES = dict(  # grey, broken lines, so the models' colours stand out
+    zip(
+        BASELINES,
+        (
+            {"color": "black", "linestyle": "--"},
+            {"color": "0.45", "linestyle": "-."},
+            {"color": "0.6", "linestyle": ":"},
+        ),
+        strict=True,
+    )
+)
+CONFIG_COLORS = dict(zip(CONFIGS, ("C0", "C9", "C3", "C1", "C2", "C4", "C5"), strict=False))
 # fig5: (training_length metric key, panel title, y label)
 LENGTH_PANELS = (
     ("spearman_full", "Spearman $\\rho$, full test set", "Spearman $\\rho$"),
@@ -51,6 +63,7 @@ LENGTH_PANELS = (
 HEAD_REGRESSION = "supervised-normal"
 HEAD_CLASSIFICATION = "supervised-normal+classification"
 HEAD_COLORS = {"regression": CONFIG_COLORS[HEAD_REGRESSION], "classification": "C4"}
+HEAD_BINS = 10  # histogram bins of the fractional parts over [-0.5, 0.5]
 
 WIDTH_IN = 6.8  # a LaTeX \textwidth of ~6.3 in, scaled down a little when included
 PNG_DPI = 150
@@ -100,11 +113,8 @@ def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
     return [pdf, png]
 
 
-def _run(summary: dict[str, Any], regime: str, config: str) -> dict[str, Any] | None:
-    return summary.get("runs", {}).get(regime, {}).get(config)
-
-
-def _no_run(ax, text: str = "no run") -> None:
+def _no_run(ax: Axes, text: str = "no run") -> None:
+    """An empty panel that says why it is empty."""
     ax.set_xticks([])
     ax.set_yticks([])
     ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.4")
@@ -118,14 +128,11 @@ def _floats(values: Sequence[Any]) -> np.ndarray:
 
 
 def _grid(values: Sequence[Sequence[Any]]) -> np.ndarray:
+    """A nested list that may hold None as a float (rows, cols) array with NaN."""
     return np.array([[np.nan if v is None else v for v in row] for row in values], np.float64)
 
 
-def _ablation(summary: dict[str, Any], regime: str, variant: str) -> dict[str, Any] | None:
-    return summary.get("ablations", {}).get("runs", {}).get(regime, {}).get(variant)
-
-
-def fractional_parts(h: dict[str, Any] | None) -> np.ndarray:
+def fractional_parts(h: Mapping[str, Any] | None) -> np.ndarray:
     """``pred - round(pred)`` (in [-0.5, 0.5]) on a heatmap's free cells with a prediction.
 
     Values that cluster at 0 mean the predicted distances sit on integers.
@@ -136,11 +143,6 @@ def fractional_parts(h: dict[str, Any] | None) -> np.ndarray:
     free = ~np.asarray(h["walls"], dtype=bool) & np.isfinite(pred)
     p = pred[free]
     return p - np.round(p)
-
-
-def _metric(entry: dict[str, Any], name: str) -> float | None:
-    m = entry.get("metrics", {}).get(name)
-    return None if m is None else m.get("mean")
 
 
 def affine_fit(pred: np.ndarray, true: np.ndarray) -> tuple[float, float]:
@@ -180,16 +182,17 @@ def _steps_formatter(max_step: float) -> FuncFormatter:
     return FuncFormatter(lambda v, _pos: f"{v:g}")
 
 
-def _row_label(ax, regime: str) -> None:
+def _row_label(ax: Axes, regime: str) -> None:
     """The regime name, bold, left of a row (drawn as part of the y label)."""
     label = ax.get_ylabel()
     ax.set_ylabel(f"$\\bf{{{regime}}}$" + (f"\n{label}" if label else ""))
 
 
-def _heatmap(fig: Figure, ax, h: dict[str, Any] | None, key: str) -> None:
+def _heatmap(fig: Figure, ax: Axes, h: Mapping[str, Any] | None, key: str) -> None:
     """``h[key]`` ("bfs" or "pred") over the maze: walls black, goal a red star, own colour bar.
 
-    ``h`` is an ``examples["heatmap"]`` entry; without one the panel says "no run".
+    ``h`` is an :attr:`Entry.heatmap <repro.study.results.Entry.heatmap>`; without one the
+    panel says "no run".
     """
     if not h:
         _no_run(ax)
@@ -218,307 +221,406 @@ def _heatmap(fig: Figure, ax, h: dict[str, Any] | None, key: str) -> None:
     cb.outline.set_linewidth(0.4)
 
 
-# ---------------------------------------------------------------------------- figures
+def _styled(draw: Callable[[Summary], Figure]) -> Callable[[Summary | Mapping], Figure]:
+    """``draw`` run on the summary's view under the figures' rcParams (:data:`RC`)."""
+
+    @functools.wraps(draw)
+    def styled(summary: Summary | Mapping[str, Any]) -> Figure:
+        with matplotlib.rc_context(RC):
+            return draw(as_summary(summary))
+
+    return styled
 
 
-def fig1_trajectories(summary: dict[str, Any], out_dir: Path) -> list[Path]:
+def _write(name: str, summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Draw figure ``name`` and save it as PDF and PNG (under RC, which the savers read)."""
+    with matplotlib.rc_context(RC):
+        return _save(DRAW[name](summary), out_dir, name)
+
+
+# ---------------------------------------------------------------------------- fig1
+
+
+def _trajectory_panel(ax: Axes, entry: Entry | None, config: str, bottom: bool) -> None:
+    """One model's protocol trajectories: true remaining steps (dashed) and the predictions
+    mapped onto them by one affine fit (solid), one colour per trajectory."""
+    trajs = entry.trajectories if entry else []
+    if not trajs:
+        _no_run(ax)
+        ax.set_title(config)
+        return
+    colors = matplotlib.colormaps["tab10"].colors
+    preds = [_floats(t["pred"]) for t in trajs]
+    trues = [_floats(t["true"]) for t in trajs]
+    a, b = affine_fit(np.concatenate(preds), np.concatenate(trues))
+    for k, (p, t) in enumerate(zip(preds, trues, strict=True)):
+        c = colors[k % len(colors)]
+        ax.plot(np.arange(t.size), t, color=c, linestyle="--", linewidth=0.8)
+        ax.plot(np.arange(p.size), a * p + b, color=c, linewidth=1.0)
+    rho = entry.mean("spearman_paper")
+    rho_s = "n/a" if rho is None else f"{round(rho, 2) + 0.0:.2f}"  # + 0.0: no "-0.00"
+    rho_s = rho_s.replace("-", "\N{MINUS SIGN}")
+    ax.set_title(f"{config}\nSpearman $\\rho$ = {rho_s}")
+    fit = f"shown: {a:.3g}$\\cdot$d {'+' if b >= 0 else '−'} {abs(b):.3g}"
+    ax.text(
+        0.97, 0.95, fit, transform=ax.transAxes, ha="right", va="top", fontsize=5.5, color="0.3"
+    )
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+    if bottom:
+        ax.set_xlabel("step $t$")
+
+
+@_styled
+def draw_fig1_trajectories(summary: Summary) -> Figure:
     """Predicted (solid) vs true (dashed) remaining steps on the 10 protocol trajectories.
 
-    Each panel's predictions are mapped by one least-squares affine fit ``a*d + b``
-    (over all its trajectories) onto the true remaining steps, since contrastive
-    distances have no units; the fit is printed in the panel.
+    Rows: REGIMES; columns: CONFIGS. Each panel's predictions are mapped by one
+    least-squares affine fit ``a*d + b`` (over all its trajectories) onto the true
+    remaining steps, since contrastive distances have no units; the fit is printed
+    in the panel. Lines per panel: (true, fitted prediction) per trajectory.
     """
-    name = "fig1_trajectories"
-    with matplotlib.rc_context(RC):
-        fig, axes = _figure(len(REGIMES), len(CONFIG_NAMES), 3.9)
-        colors = matplotlib.colormaps["tab10"].colors
-        for i, regime in enumerate(REGIMES):
-            for j, config in enumerate(CONFIG_NAMES):
-                ax = axes[i, j]
-                entry = _run(summary, regime, config)
-                trajs = (entry or {}).get("examples", {}).get("trajectories") or []
-                if not trajs:
-                    _no_run(ax)
-                    ax.set_title(config)
-                else:
-                    preds = [_floats(t["pred"]) for t in trajs]
-                    trues = [_floats(t["true"]) for t in trajs]
-                    a, b = affine_fit(np.concatenate(preds), np.concatenate(trues))
-                    for k, (p, t) in enumerate(zip(preds, trues, strict=True)):
-                        c = colors[k % len(colors)]
-                        ax.plot(np.arange(t.size), t, color=c, linestyle="--", linewidth=0.8)
-                        ax.plot(np.arange(p.size), a * p + b, color=c, linewidth=1.0)
-                    rho = _metric(entry, "spearman_paper")
-                    rho_s = "n/a" if rho is None else f"{round(rho, 2) + 0.0:.2f}"
-                    rho_s = rho_s.replace("-", "\N{MINUS SIGN}")
-                    ax.set_title(f"{config}\nSpearman $\\rho$ = {rho_s}")
-                    ax.text(
-                        0.97,
-                        0.95,
-                        f"shown: {a:.3g}$\\cdot$d {'+' if b >= 0 else '−'} {abs(b):.3g}",
-                        transform=ax.transAxes,
-                        ha="right",
-                        va="top",
-                        fontsize=5.5,
-                        color="0.3",
-                    )
-                    ax.set_xlim(left=0)
-                    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
-                    if i == len(REGIMES) - 1:
-                        ax.set_xlabel("step $t$")
-                if j == 0:
-                    ax.set_ylabel("remaining steps")
-                    _row_label(ax, regime)
-        handles = [
-            Line2D([], [], color="black", label="predicted $d(s_t, s_T)$, affine-rescaled"),
-            Line2D([], [], color="black", linestyle="--", label="true $T - t$"),
-        ]
-        fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
-        return _save(fig, out_dir, name)
+    fig, axes = _figure(len(REGIMES), len(CONFIGS), 3.9)
+    for i, regime in enumerate(REGIMES):
+        for j, config in enumerate(CONFIGS):
+            ax = axes[i, j]
+            _trajectory_panel(ax, summary.run(regime, config), config, i == len(REGIMES) - 1)
+            if j == 0:
+                ax.set_ylabel("remaining steps")
+                _row_label(ax, regime)
+    handles = [
+        Line2D([], [], color="black", label="predicted $d(s_t, s_T)$, affine-rescaled"),
+        Line2D([], [], color="black", linestyle="--", label="true $T - t$"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
+    return fig
 
 
-def fig2_heatmaps(summary: dict[str, Any], out_dir: Path) -> list[Path]:
+def fig1_trajectories(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write fig1 (see :func:`draw_fig1_trajectories`); return [pdf, png]."""
+    return _write("fig1_trajectories", summary, out_dir)
+
+
+# ---------------------------------------------------------------------------- fig2
+
+
+@_styled
+def draw_fig2_heatmaps(summary: Summary) -> Figure:
     """BFS distance to the goal, then each model's predicted distance, one row per regime.
 
     Walls are black; the goal is a red star; every panel has its own colour scale.
+    Columns: the BFS truth (of the first model with a heatmap), then CONFIGS.
     """
-    name = "fig2_heatmaps"
-    columns = ("BFS (truth)", *CONFIG_NAMES)
-    with matplotlib.rc_context(RC):
-        fig, axes = _figure(len(REGIMES), len(columns), 3.2)
-        for i, regime in enumerate(REGIMES):
-            heat = {
-                c: (_run(summary, regime, c) or {}).get("examples", {}).get("heatmap")
-                for c in CONFIG_NAMES
-            }
-            first = next((h for h in heat.values() if h), None)
-            for j, column in enumerate(columns):
-                ax = axes[i, j]
-                h = first if j == 0 else heat[column]
-                ax.set_title(column.replace("-", "-\n", 1) if j else "BFS distance\n(truth)")
-                _heatmap(fig, ax, h, "bfs" if j == 0 else "pred")
-                if j == 0:
-                    _row_label(ax, regime)
-        return _save(fig, out_dir, name)
+    columns = ("BFS (truth)", *CONFIGS)
+    fig, axes = _figure(len(REGIMES), len(columns), 3.2)
+    for i, regime in enumerate(REGIMES):
+        heat = {c: (e.heatmap if (e := summary.run(regime, c)) else None) for c in CONFIGS}
+        first = next((h for h in heat.values() if h), None)
+        for j, column in enumerate(columns):
+            ax = axes[i, j]
+            h = first if j == 0 else heat[column]
+            ax.set_title(column.replace("-", "-\n", 1) if j else "BFS distance\n(truth)")
+            _heatmap(fig, ax, h, "bfs" if j == 0 else "pred")
+            if j == 0:
+                _row_label(ax, regime)
+    return fig
 
 
-def fig3_budget(summary: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Solved rate vs expansion budget: models (solid) and baselines (grey, dashed/dotted)."""
-    name = "fig3_budget"
-    with matplotlib.rc_context(RC):
-        fig, axes = _figure(len(REGIMES), len(MODES), 3.9)
-        handles: dict[str, Line2D] = {}
-        for i, regime in enumerate(REGIMES):
-            baselines = summary.get("baselines", {}).get(regime, {})
-            for j, mode in enumerate(MODES):
-                ax = axes[i, j]
-                drawn = 0
-                for config in CONFIG_NAMES:
-                    curve = ((_run(summary, regime, config) or {}).get("curves") or {}).get(mode)
-                    if curve:
-                        y = _floats(curve)
-                        (line,) = ax.plot(
-                            np.arange(1, y.size + 1),
-                            y,
-                            label=config,
-                            color=CONFIG_COLORS[config],
-                            linewidth=1.2,
-                        )
-                        handles.setdefault(config, line)
-                        drawn += 1
-                for kind, style in BASELINE_STYLES.items():
-                    curve = (baselines.get(kind, {}).get("curves") or {}).get(mode)
-                    if curve:
-                        y = _floats(curve)
-                        (line,) = ax.plot(
-                            np.arange(1, y.size + 1), y, label=kind, linewidth=0.9, **style
-                        )
-                        handles.setdefault(kind, line)
-                        drawn += 1
-                ax.set_title(f"{regime}: {MODE_TITLES[mode]}")
-                if not drawn:
-                    _no_run(ax)
-                    continue
-                ax.set_xscale("log")
-                ax.set_xlim(left=1)
-                ax.set_ylim(-0.02, 1.02)
-                ax.grid(True, which="major", linewidth=0.3, color="0.85")
-                if i == len(REGIMES) - 1:
-                    ax.set_xlabel("expansion budget (states)")
-                if j == 0:
-                    ax.set_ylabel("solved rate")
-        order = [k for k in (*CONFIG_NAMES, *BASELINE_STYLES) if k in handles]
-        if order:
-            fig.legend(
-                handles=[handles[k] for k in order], loc="outside right center", frameon=False
-            )
-        return _save(fig, out_dir, name)
+def fig2_heatmaps(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write fig2 (see :func:`draw_fig2_heatmaps`); return [pdf, png]."""
+    return _write("fig2_heatmaps", summary, out_dir)
 
 
-def fig4_loss(summary: dict[str, Any], out_dir: Path) -> list[Path]:
-    """Training loss: mean over seeds (line) and min-max over seeds (shaded)."""
-    name = "fig4_loss"
-    with matplotlib.rc_context(RC):
-        fig, axes = _figure(len(REGIMES), len(CONFIG_NAMES), 3.6)
-        for i, regime in enumerate(REGIMES):
-            for j, config in enumerate(CONFIG_NAMES):
-                ax = axes[i, j]
-                ax.set_title(config)
-                loss = (_run(summary, regime, config) or {}).get("loss")
-                if not loss or not loss.get("step"):
-                    _no_run(ax)
-                else:
-                    step = _floats(loss["step"])
-                    mean, lo, hi = (_floats(loss[k]) for k in ("mean", "min", "max"))
-                    color = CONFIG_COLORS[config]
-                    ax.fill_between(step, lo, hi, color=color, alpha=0.25, linewidth=0)
-                    ax.plot(step, mean, color=color, linewidth=0.9)
-                    finite = np.concatenate([lo, mean, hi])
-                    finite = finite[np.isfinite(finite)]
-                    if config.startswith("supervised") and finite.size and finite.min() > 0:
-                        ax.set_yscale("log")
-                        # plain numbers (0.5, 2, 10), not 5x10^-1, on majors and minors
-                        _log_axis_plain(ax.yaxis)
-                    ax.grid(True, which="major", linewidth=0.3, color="0.85")
-                    ax.xaxis.set_major_formatter(_steps_formatter(float(np.nanmax(step))))
-                    if i == len(REGIMES) - 1:
-                        ax.set_xlabel("training step")
-                if j == 0:
-                    ax.set_ylabel("loss")
-                    _row_label(ax, regime)
-        return _save(fig, out_dir, name)
+# ---------------------------------------------------------------------------- fig3
 
 
-def fig5_training_length(summary: dict[str, Any], out_dir: Path) -> list[Path]:
+def _budget_lines(ax: Axes, summary: Summary, regime: str, mode: str) -> dict[str, Line2D]:
+    """Plot the solved-rate curves of the models, then of the baselines; the lines by name."""
+    lines: dict[str, Line2D] = {}
+    for name in (*CONFIGS, *BASELINES):
+        entry = summary.run(regime, name)
+        curve = entry.curve(mode) if entry else None
+        if not curve:
+            continue
+        y = _floats(curve)
+        style = (
+            {"color": CONFIG_COLORS[name], "linewidth": 1.2}
+            if name in CONFIGS
+            else {"linewidth": 0.9, **BASELINE_STYLES[name]}
+        )
+        (lines[name],) = ax.plot(np.arange(1, y.size + 1), y, label=name, **style)
+    return lines
+
+
+@_styled
+def draw_fig3_budget(summary: Summary) -> Figure:
+    """Solved rate vs expansion budget: models (solid) and baselines (grey, dashed/dotted).
+
+    Rows: REGIMES; columns: MODES. Each panel's lines, in order: the CONFIGS that ran,
+    then the BASELINES that ran; line k's y data is the curve for budgets 1..B.
+    """
+    fig, axes = _figure(len(REGIMES), len(MODES), 3.9)
+    handles: dict[str, Line2D] = {}
+    for i, regime in enumerate(REGIMES):
+        for j, mode in enumerate(MODES):
+            ax = axes[i, j]
+            lines = _budget_lines(ax, summary, regime, mode)
+            for name, line in lines.items():
+                handles.setdefault(name, line)
+            ax.set_title(f"{regime}: {MODE_TITLES[mode]}")
+            if not lines:
+                _no_run(ax)
+                continue
+            ax.set_xscale("log")
+            ax.set_xlim(left=1)
+            ax.set_ylim(-0.02, 1.02)
+            ax.grid(True, which="major", linewidth=0.3, color="0.85")
+            if i == len(REGIMES) - 1:
+                ax.set_xlabel("expansion budget (states)")
+            if j == 0:
+                ax.set_ylabel("solved rate")
+    order = [k for k in (*CONFIGS, *BASELINES) if k in handles]
+    if order:
+        fig.legend(handles=[handles[k] for k in order], loc="outside right center", frameon=False)
+    return fig
+
+
+def fig3_budget(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write fig3 (see :func:`draw_fig3_budget`); return [pdf, png]."""
+    return _write("fig3_budget", summary, out_dir)
+
+
+# ---------------------------------------------------------------------------- fig4
+
+
+def _loss_panel(ax: Axes, entry: Entry | None, config: str, bottom: bool) -> None:
+    """One model's loss log: the mean over seeds (the panel's one line), min-max shaded."""
+    loss = entry.loss if entry else None
+    if loss is None or not loss.step:
+        _no_run(ax)
+        return
+    step = _floats(loss.step)
+    mean, lo, hi = (_floats(v) for v in (loss.mean, loss.min, loss.max))
+    color = CONFIG_COLORS[config]
+    ax.fill_between(step, lo, hi, color=color, alpha=0.25, linewidth=0)
+    ax.plot(step, mean, color=color, linewidth=0.9)
+    finite = np.concatenate([lo, mean, hi])
+    finite = finite[np.isfinite(finite)]
+    # The supervised loss (a squared error) falls by decades, the InfoNCE loss does not.
+    if config.startswith("supervised") and finite.size and finite.min() > 0:
+        ax.set_yscale("log")
+        # plain numbers (0.5, 2, 10), not 5x10^-1, on majors and minors
+        _log_axis_plain(ax.yaxis)
+    ax.grid(True, which="major", linewidth=0.3, color="0.85")
+    ax.xaxis.set_major_formatter(_steps_formatter(float(np.nanmax(step))))
+    if bottom:
+        ax.set_xlabel("training step")
+
+
+@_styled
+def draw_fig4_loss(summary: Summary) -> Figure:
+    """Training loss: mean over seeds (line) and min-max over seeds (shaded).
+
+    Rows: REGIMES; columns: CONFIGS; a panel's one line is (step, mean loss).
+    """
+    fig, axes = _figure(len(REGIMES), len(CONFIGS), 3.6)
+    for i, regime in enumerate(REGIMES):
+        for j, config in enumerate(CONFIGS):
+            ax = axes[i, j]
+            ax.set_title(config)
+            _loss_panel(ax, summary.run(regime, config), config, i == len(REGIMES) - 1)
+            if j == 0:
+                ax.set_ylabel("loss")
+                _row_label(ax, regime)
+    return fig
+
+
+def fig4_loss(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write fig4 (see :func:`draw_fig4_loss`); return [pdf, png]."""
+    return _write("fig4_loss", summary, out_dir)
+
+
+# ---------------------------------------------------------------------------- fig5
+
+
+def _length_lines(ax: Axes, summary: Summary, regime: str, key: str) -> dict[str, Line2D]:
+    """Plot metric ``key`` vs training steps for every model that recorded it: the mean over
+    seeds (a line with markers) and the min-max (shaded). The lines by configuration."""
+    lines: dict[str, Line2D] = {}
+    for config in CONFIGS:
+        entry = summary.run(regime, config)
+        length = entry.training_length if entry else None
+        aggs = length.series(key) if length else None
+        if not length or not length.steps or not aggs:
+            continue
+        step = _floats(length.steps)
+        mean, lo, hi = (
+            _floats([None if a is None else getattr(a, k) for a in aggs])
+            for k in ("mean", "min", "max")
+        )
+        color = CONFIG_COLORS[config]
+        ax.fill_between(step, lo, hi, color=color, alpha=0.2, linewidth=0)
+        (lines[config],) = ax.plot(
+            step, mean, color=color, marker="o", markersize=2.5, label=config
+        )
+    return lines
+
+
+def _length_axes(ax: Axes, key: str, steps: list[float], bottom: bool) -> None:
+    """Ticks at the snapshot steps (if few), the axis limits and the grid of a fig5 panel."""
+    if len(steps) <= 8:
+        ax.set_xticks(steps)
+    ax.xaxis.set_major_formatter(_steps_formatter(max(steps)))
+    if key == "greedy_solved":
+        ax.set_ylim(-0.02, 1.02)
+    ax.grid(True, which="major", linewidth=0.3, color="0.85")
+    if bottom:
+        ax.set_xlabel("training steps")
+
+
+@_styled
+def draw_fig5_training_length(summary: Summary) -> Figure:
     """Evaluation metrics vs training steps: mean over seeds (line) and min-max (shaded).
 
-    Columns: full-test-set Spearman, greedy solved rate, best-first mean expanded states.
+    Rows: REGIMES; columns (LENGTH_PANELS): full-test-set Spearman, greedy solved rate,
+    best-first mean expanded states. A panel's lines: the CONFIGS that recorded the
+    metric, each (steps, mean over seeds).
     """
-    name = "fig5_training_length"
-    with matplotlib.rc_context(RC):
-        fig, axes = _figure(len(REGIMES), len(LENGTH_PANELS), 3.6)
-        handles: dict[str, Line2D] = {}
-        for i, regime in enumerate(REGIMES):
-            for j, (key, title, ylabel) in enumerate(LENGTH_PANELS):
-                ax = axes[i, j]
-                ax.set_title(title)
-                steps_seen: set[float] = set()
-                for config in CONFIG_NAMES:
-                    length = (_run(summary, regime, config) or {}).get("training_length") or {}
-                    aggs = (length.get("metrics") or {}).get(key)
-                    if not length.get("steps") or not aggs:
-                        continue
-                    step = _floats(length["steps"])
-                    mean, lo, hi = (
-                        _floats([(a or {}).get(k) for a in aggs]) for k in ("mean", "min", "max")
-                    )
-                    color = CONFIG_COLORS[config]
-                    ax.fill_between(step, lo, hi, color=color, alpha=0.2, linewidth=0)
-                    (line,) = ax.plot(
-                        step, mean, color=color, marker="o", markersize=2.5, label=config
-                    )
-                    handles.setdefault(config, line)
-                    steps_seen.update(float(x) for x in step[np.isfinite(step)])
-                if not steps_seen:
-                    _no_run(ax)
-                else:
-                    ticks = sorted(steps_seen)
-                    if len(ticks) <= 8:
-                        ax.set_xticks(ticks)
-                    ax.xaxis.set_major_formatter(_steps_formatter(max(ticks)))
-                    if key == "greedy_solved":
-                        ax.set_ylim(-0.02, 1.02)
-                    ax.grid(True, which="major", linewidth=0.3, color="0.85")
-                    if i == len(REGIMES) - 1:
-                        ax.set_xlabel("training steps")
-                ax.set_ylabel(ylabel)
-                if j == 0:
-                    _row_label(ax, regime)
-        order = [k for k in CONFIG_NAMES if k in handles]
-        if order:
-            fig.legend(
-                handles=[handles[k] for k in order],
-                loc="outside lower center",
-                ncols=len(order),
-                frameon=False,
-            )
-        return _save(fig, out_dir, name)
+    fig, axes = _figure(len(REGIMES), len(LENGTH_PANELS), 3.6)
+    handles: dict[str, Line2D] = {}
+    for i, regime in enumerate(REGIMES):
+        for j, (key, title, ylabel) in enumerate(LENGTH_PANELS):
+            ax = axes[i, j]
+            ax.set_title(title)
+            lines = _length_lines(ax, summary, regime, key)
+            steps = {
+                float(x) for line in lines.values() for x in line.get_xdata() if np.isfinite(x)
+            }
+            for config, line in lines.items():
+                handles.setdefault(config, line)
+            if not steps:
+                _no_run(ax)
+            else:
+                _length_axes(ax, key, sorted(steps), i == len(REGIMES) - 1)
+            ax.set_ylabel(ylabel)
+            if j == 0:
+                _row_label(ax, regime)
+    order = [k for k in CONFIGS if k in handles]
+    if order:
+        fig.legend(
+            handles=[handles[k] for k in order],
+            loc="outside lower center",
+            ncols=len(order),
+            frameon=False,
+        )
+    return fig
 
 
-def fig6_head_heatmaps(summary: dict[str, Any], out_dir: Path) -> list[Path]:
+def fig5_training_length(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write fig5 (see :func:`draw_fig5_training_length`); return [pdf, png]."""
+    return _write("fig5_training_length", summary, out_dir)
+
+
+# ---------------------------------------------------------------------------- fig6
+
+
+def _fraction_histograms(ax: Axes, heat: Mapping[str, Mapping[str, Any] | None]) -> None:
+    """Histograms of ``pred - round(pred)`` per head (density; dotted: a uniform spread)."""
+    ax.set_box_aspect(1)
+    bins = np.linspace(-0.5, 0.5, HEAD_BINS + 1)
+    drawn = 0
+    for head, h in heat.items():
+        frac = fractional_parts(h)
+        if not frac.size:
+            continue
+        near = float(np.mean(np.abs(frac) <= 0.1))
+        classification = head == "classification"
+        ax.hist(
+            frac,
+            bins=bins,
+            density=True,
+            histtype="stepfilled" if classification else "step",
+            color=HEAD_COLORS[head],
+            alpha=0.5 if classification else 1.0,
+            linewidth=1.0,
+            label=f"{head} {near:.0%}",
+        )
+        drawn += 1
+    if not drawn:
+        _no_run(ax)
+        return
+    ax.axhline(1.0, color="0.45", linestyle=":", linewidth=0.8)
+    ax.set_xlim(-0.5, 0.5)
+    ax.set_xticks([-0.5, 0.0, 0.5])
+    ax.set_ylabel("density (dotted: uniform)")
+    ax.legend(
+        loc="upper center",
+        title="within $\\pm$0.1 of an integer:",
+        title_fontsize=5,
+        fontsize=5,
+        frameon=False,
+        handlelength=1.2,
+        borderaxespad=0.2,
+    )
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.6)
+
+
+def head_heatmaps(summary: Summary, regime: str) -> dict[str, Mapping[str, Any] | None]:
+    """The regression and the classification head's heatmaps in ``regime`` (None if not run)."""
+    runs = {"regression": HEAD_REGRESSION, "classification": HEAD_CLASSIFICATION}
+    return {
+        head: (e.heatmap if (e := summary.run(regime, run)) else None) for head, run in runs.items()
+    }
+
+
+@_styled
+def draw_fig6_head_heatmaps(summary: Summary) -> Figure:
     """The supervised head ablation: regression vs classification heatmaps, one row per regime.
 
     Columns: BFS distance (truth), supervised regression, supervised classification
-    (the expected step count under the softmax), drawn as in :func:`fig2_heatmaps`;
+    (the expected step count under the softmax), drawn as in :func:`draw_fig2_heatmaps`;
     then a histogram of the fractional parts ``pred - round(pred)`` on the free cells,
     which piles up at 0 when the predictions sit on integers ("sharply discretized").
     """
-    name = "fig6_head_heatmaps"
     titles = (
         "BFS distance\n(truth)",
         f"{HEAD_REGRESSION}\nregression head",
         f"{HEAD_REGRESSION}\nclassification head",
         "fractional part\npred $-$ round(pred)",
     )
-    bins = np.linspace(-0.5, 0.5, 11)
-    with matplotlib.rc_context(RC):
-        fig, axes = _figure(len(REGIMES), len(titles), 3.2)
-        for i, regime in enumerate(REGIMES):
-            heat = {
-                "regression": (_run(summary, regime, HEAD_REGRESSION) or {}),
-                "classification": (_ablation(summary, regime, HEAD_CLASSIFICATION) or {}),
-            }
-            heat = {k: v.get("examples", {}).get("heatmap") for k, v in heat.items()}
-            first = next((h for h in heat.values() if h), None)
-            for j, title in enumerate(titles):
-                ax = axes[i, j]
-                ax.set_title(title)
-                if j < 3:
-                    h = (first, heat["regression"], heat["classification"])[j]
-                    _heatmap(fig, ax, h, "bfs" if j == 0 else "pred")
-                else:
-                    ax.set_box_aspect(1)
-                    drawn = 0
-                    for head, h in heat.items():
-                        frac = fractional_parts(h)
-                        if frac.size:
-                            near = float(np.mean(np.abs(frac) <= 0.1))
-                            ax.hist(
-                                frac,
-                                bins=bins,
-                                density=True,
-                                histtype="stepfilled" if head == "classification" else "step",
-                                color=HEAD_COLORS[head],
-                                alpha=0.5 if head == "classification" else 1.0,
-                                linewidth=1.0,
-                                label=f"{head} {near:.0%}",
-                            )
-                            drawn += 1
-                    if not drawn:
-                        _no_run(ax)
-                    else:
-                        ax.axhline(1.0, color="0.45", linestyle=":", linewidth=0.8)
-                        ax.set_xlim(-0.5, 0.5)
-                        ax.set_xticks([-0.5, 0.0, 0.5])
-                        ax.set_ylabel("density (dotted: uniform)")
-                        ax.legend(
-                            loc="upper center",
-                            title="within $\\pm$0.1 of an integer:",
-                            title_fontsize=5,
-                            fontsize=5,
-                            frameon=False,
-                            handlelength=1.2,
-                            borderaxespad=0.2,
-                        )
-                        ax.set_ylim(0, ax.get_ylim()[1] * 1.6)
-                if j == 0:
-                    _row_label(ax, regime)
-        return _save(fig, out_dir, name)
+    fig, axes = _figure(len(REGIMES), len(titles), 3.2)
+    for i, regime in enumerate(REGIMES):
+        heat = head_heatmaps(summary, regime)
+        first = next((h for h in heat.values() if h), None)
+        maps = (first, heat["regression"], heat["classification"])
+        for j, title in enumerate(titles):
+            ax = axes[i, j]
+            ax.set_title(title)
+            if j < len(maps):
+                _heatmap(fig, ax, maps[j], "bfs" if j == 0 else "pred")
+            else:
+                _fraction_histograms(ax, heat)
+            if j == 0:
+                _row_label(ax, regime)
+    return fig
+
+
+def fig6_head_heatmaps(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write fig6 (see :func:`draw_fig6_head_heatmaps`); return [pdf, png]."""
+    return _write("fig6_head_heatmaps", summary, out_dir)
 
 
 # ---------------------------------------------------------------------------- entry point
 
-FIGURES: dict[str, Callable[[dict[str, Any], Path], list[Path]]] = {
+DRAW: dict[str, Callable[[Summary | Mapping[str, Any]], Figure]] = {
+    "fig1_trajectories": draw_fig1_trajectories,
+    "fig2_heatmaps": draw_fig2_heatmaps,
+    "fig3_budget": draw_fig3_budget,
+    "fig4_loss": draw_fig4_loss,
+    "fig5_training_length": draw_fig5_training_length,
+    "fig6_head_heatmaps": draw_fig6_head_heatmaps,
+}
+FIGURES: dict[str, Callable[[Summary | Mapping[str, Any], Path], list[Path]]] = {
     "fig1_trajectories": fig1_trajectories,
     "fig2_heatmaps": fig2_heatmaps,
     "fig3_budget": fig3_budget,
@@ -529,9 +631,10 @@ FIGURES: dict[str, Callable[[dict[str, Any], Path], list[Path]]] = {
 PAPER_FIGURES = ("fig1_trajectories", "fig2_heatmaps", "fig3_budget", "fig4_loss")
 
 
-def main(summary: dict[str, Any], out_dir: Path) -> list[Path]:
+def main(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
     """Write every figure (PDF and PNG) into ``out_dir``; return the paths written."""
+    view = as_summary(summary)
     paths: list[Path] = []
     for fn in FIGURES.values():
-        paths.extend(fn(summary, Path(out_dir)))
+        paths.extend(fn(view, Path(out_dir)))
     return paths

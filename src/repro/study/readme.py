@@ -7,62 +7,101 @@ rewritten from results files (never typed in); the rest of the README is prose.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from repro.config import CONFIGS
+from repro.config import CONFIGS, REGIMES
 from repro.errors import BadInput
 from repro.io import atomic_write_text
 from repro.paths import PROJECT
+from repro.study.results import Aggregate, Summary, as_summary
 
 README = PROJECT / "README.md"
+HEADLINE_HEADER = (
+    "| model | data | paper Spearman | fixed maze | procedural mazes "
+    "| paper greedy solved | fixed | procedural | paper search expanded | fixed | procedural |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+)
 
 
 def replace_section(text: str, name: str, body: str) -> str:
+    """``text`` with the lines between ``<!-- name:start -->`` and ``<!-- name:end -->``
+    replaced by ``body``; BadInput if the markers are missing."""
     pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
     if not pattern.search(text):
         raise BadInput(f"README has no <!-- {name}:start/end --> markers")
     return pattern.sub(lambda m: m.group(1) + body.rstrip("\n") + "\n" + m.group(2), text)
 
 
-def _f(agg: dict | None, digits: int = 3, pct: bool = False) -> str:
-    if agg is None or agg.get("mean") is None:
+def _f(agg: Aggregate | None, digits: int = 3, pct: bool = False) -> str:
+    """'mean ± sd' over seeds (sd only for several seeds), as a percentage if ``pct``."""
+    if agg is None or agg.mean is None:
         return "–"
-    v = agg["mean"] * (100 if pct else 1)
-    s = f"{v:.{1 if pct else digits}f}"
-    if len([x for x in agg["values"] if x is not None]) > 1:
-        s += f" ± {agg['std'] * (100 if pct else 1):.{1 if pct else digits}f}"
+    scale, digits = (100, 1) if pct else (1, digits)
+    s = f"{agg.mean * scale:.{digits}f}"
+    if agg.n_seeds > 1:
+        s += f" ± {agg.std * scale:.{digits}f}"
     return s + ("%" if pct else "")
 
 
-def headline(summary: dict[str, Any], timings: dict[str, Any] | None) -> str:
-    """The paper-vs-ours table (Spearman, greedy solved, search expanded), per regime."""
+def _per_regime(summary: Summary, name: str, key: str, **fmt: Any) -> list[str]:
+    """Our ``key`` of configuration ``name`` in each regime, formatted by :func:`_f`."""
+    return [_f(summary.metric(regime, name, key), **fmt) for regime in REGIMES]
+
+
+def _headline_row(summary: Summary, name: str) -> str:
+    """One configuration: the paper's number, then ours per regime, for three metrics."""
+    method, data = name.split("-")
+    protocol = _per_regime(summary, name, "spearman_paper")
+    full = _per_regime(summary, name, "spearman_full")
+    return (
+        "| "
+        + " | ".join(
+            [
+                method,
+                data,
+                f"{summary.paper_value(name, 'spearman'):.3f}",
+                *(f"{p} / {f}" for p, f in zip(protocol, full, strict=True)),
+                f"{100 * summary.paper_value(name, 'greedy_solved'):.1f}%",
+                *_per_regime(summary, name, "greedy_solved", pct=True),
+                f"{summary.paper_value(name, 'search_expanded'):.1f}",
+                *_per_regime(summary, name, "search_expanded", digits=1),
+            ]
+        )
+        + " |"
+    )
+
+
+def _timing_sentence(summary: Summary, stages: Mapping[str, float]) -> str:
+    """How long a from-scratch paper-scale reproduce took, stage by stage (seconds in)."""
+    ablations = stages.get("ablations", 0.0)
+    n_runs = len(summary.seeds) * len(CONFIGS) * len(REGIMES)
+    return (
+        f"A paper-scale `nox -s reproduce` from an empty cache took {stages['total'] / 60:.1f} "
+        f"min on this machine (2 CPU cores): training the {n_runs} "
+        f"paper-setting runs {stages['train'] / 60:.1f} min, evaluating them "
+        f"{stages['evaluate'] / 60:.1f} min, the ablations (training and evaluation) "
+        f"{ablations / 60:.1f} min, so {(stages['total'] - ablations) / 60:.1f} min without the "
+        "ablations (stage times in `results/timings.json`). A second run redoes nothing; "
+        "a fresh clone retrains, since weights are not committed."
+    )
+
+
+def headline(summary: Summary | Mapping[str, Any], timings: Mapping[str, Any] | None) -> str:
+    """The paper-vs-ours table (Spearman, greedy solved, search expanded), per regime; the
+    claims' verdicts; and the time of a from-scratch run if ``timings`` holds one."""
+    view = as_summary(summary)
     lines = [
-        f"Mean ± sd over {len(summary['seeds'])} seeds; paper = its Tables 2-3 (one run). "
+        f"Mean ± sd over {len(view.seeds)} seeds; paper = its Tables 2-3 (one run). "
         "Spearman: the paper's 10-trajectory protocol / our full test set.",
         "",
-        "| model | data | paper Spearman | fixed maze | procedural mazes "
-        "| paper greedy solved | fixed | procedural | paper search expanded | fixed | procedural |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        *HEADLINE_HEADER,
+        *(_headline_row(view, name) for name in CONFIGS),
     ]
-    for name in CONFIGS:
-        method, data = name.split("-")
-        p = summary["paper"]["results"][name]
-        cells = [method, data, f"{p['spearman']:.3f}"]
-        runs = {r: summary["runs"].get(r, {}).get(name) for r in ("fixed", "procedural")}
-        for r in ("fixed", "procedural"):
-            m = runs[r]["metrics"] if runs[r] else {}
-            cells.append(f"{_f(m.get('spearman_paper'))} / {_f(m.get('spearman_full'))}")
-        cells.append(f"{100 * p['greedy_solved']:.1f}%")
-        for r in ("fixed", "procedural"):
-            cells.append(_f((runs[r] or {"metrics": {}})["metrics"].get("greedy_solved"), pct=True))
-        cells.append(f"{p['search_expanded']:.1f}")
-        for r in ("fixed", "procedural"):
-            cells.append(_f((runs[r] or {"metrics": {}})["metrics"].get("search_expanded"), 1))
-        lines.append("| " + " | ".join(cells) + " |")
     verdicts = "; ".join(
-        f"{c['id']} " + ", ".join(f"{r} {v['verdict']}" for r, v in c["regimes"].items())
-        for c in summary["claims"]
+        f"{c.id} " + ", ".join(f"{r} {f.verdict}" for r, f in c.regimes.items())
+        for c in view.claims
     )
     lines += [
         "",
@@ -72,18 +111,7 @@ def headline(summary: dict[str, Any], timings: dict[str, Any] | None) -> str:
     ]
     full = (timings or {}).get("full_run")
     if full:
-        st = full["stages_s"]
-        ablations = st.get("ablations", 0.0)
-        lines += [
-            "",
-            f"A paper-scale `nox -s reproduce` from an empty cache took {st['total'] / 60:.1f} "
-            f"min on this machine (2 CPU cores): training the {len(summary['seeds']) * 8} "
-            f"paper-setting runs {st['train'] / 60:.1f} min, evaluating them "
-            f"{st['evaluate'] / 60:.1f} min, the ablations (training and evaluation) "
-            f"{ablations / 60:.1f} min, so {(st['total'] - ablations) / 60:.1f} min without the "
-            "ablations (stage times in `results/timings.json`). A second run redoes nothing; "
-            "a fresh clone retrains, since weights are not committed.",
-        ]
+        lines += ["", _timing_sentence(view, full["stages_s"])]
     return "\n".join(lines)
 
 

@@ -2,8 +2,10 @@
 
 The template uses LaTeX-safe delimiters (``\\VAR{...}``, ``\\BLOCK{...}``,
 ``\\#{...}``) and ``StrictUndefined``; every string that reaches the page is
-escaped unless it is a :class:`Tex` fragment built here, and every number is
-formatted here in Python, so the template holds no arithmetic.
+escaped unless it is a :class:`~repro.study.texfmt.Tex` fragment, and every
+number is formatted in Python (:mod:`repro.study.texfmt`), so the template holds
+no arithmetic. The summary is read only through :mod:`repro.study.results`; the
+ablation section's context comes from :mod:`repro.study.report_ablations`.
 """
 
 from __future__ import annotations
@@ -12,55 +14,41 @@ import dataclasses
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from repro.config import CONFIGS, SCALES, EvalConfig, RunConfig
+from repro.config import CONFIGS, REGIMES, SCALES, EvalConfig, RunConfig
+from repro.core.data import DATASETS
+from repro.core.heuristics import BASELINES
+from repro.core.planning import MODES
 from repro.errors import StageFailed
+from repro.io import atomic_write_bytes
 from repro.paths import figures_dir, paper_dir, report_build_dir, report_pdf
+from repro.study.report_ablations import ablation_context
+from repro.study.results import (
+    SHORT_METHODS,
+    Entry,
+    Finding,
+    Summary,
+    as_summary,
+    config_name,
+)
+from repro.study.texfmt import LABELS, NO_VALUE, Tex, mean_sd, num, pct, tex_escape
 
 TEMPLATE = "report.tex.j2"
 SOURCE_DATE_EPOCH = "1750377600"  # 2025-06-20, the paper's date: fixed so the PDF is reproducible
 INSTALL_HINT = (
     "apt-get install texlive-latex-base texlive-latex-recommended texlive-fonts-recommended latexmk"
 )
-LABELS = {
-    "supervised-normal": "Supervised, normal",
-    "supervised-stitching": "Supervised, stitching",
-    "contrastive-normal": "Contrastive, normal",
-    "contrastive-stitching": "Contrastive, stitching",
-    "oracle": "Oracle (BFS)",
-    "manhattan": "Manhattan",
-    "constant": "Constant",
-}
+REGIME_KEYS = {"fixed": "fixed", "procedural": "proc"}  # regime -> its prefix in the template's w
+NO_RUNS = Finding("no runs", NO_VALUE)  # a claim's cell in a regime where it was not checked
 
 
 class TexMissing(RuntimeError):
     """latexmk is not installed; the message gives the install command."""
-
-
-class Tex(str):
-    """A string that is already LaTeX and must not be escaped."""
-
-
-_ESCAPES = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
-
-
-def tex_escape(text: str) -> str:
-    return "".join(_ESCAPES.get(ch, ch) for ch in text)
 
 
 def _finalize(value: Any) -> Any:
@@ -93,145 +81,125 @@ def make_env(template_dir: Path) -> jinja2.Environment:
     )
 
 
-# ---------------------------------------------------------------------------- number formats
-
-
-def num(x: float | None, digits: int = 3) -> Tex:
-    return Tex("--") if x is None else Tex(f"{x:.{digits}f}")
-
-
-def pct(x: float | None) -> Tex:
-    return Tex("--") if x is None else Tex(f"{100 * x:.1f}\\%")
-
-
-def mean_sd(agg: dict | None, digits: int = 3, percent: bool = False) -> Tex:
-    """'mean' or 'mean ± sd' (sd over seeds, shown when there are several seeds)."""
-    if agg is None or agg["mean"] is None:
-        return Tex("--")
-    scale = 100 if percent else 1
-    text = f"{scale * agg['mean']:.{digits}f}"
-    if len([v for v in agg["values"] if v is not None]) > 1:
-        text += f"\\,$\\pm$\\,{scale * agg['std']:.{digits}f}"
-    return Tex(text + ("\\%" if percent else ""))
-
-
-def _metric(summary: dict, regime: str, name: str, metric: str) -> dict | None:
-    entry = summary["runs"].get(regime, {}).get(name)
-    if entry is None:
-        entry = summary["baselines"].get(regime, {}).get(name)
-    return None if entry is None else entry["metrics"][metric]
-
-
-def _ci(summary: dict, regime: str, name: str) -> Tex:
-    m = _metric(summary, regime, name, "spearman_full")
-    if m is None or m["mean"] is None:
-        return Tex("--")
-    lo = _metric(summary, regime, name, "spearman_full_low")["mean"]
-    hi = _metric(summary, regime, name, "spearman_full_high")["mean"]
-    return Tex(f"{m['mean']:.3f} [{lo:.2f}, {hi:.2f}]")
-
-
 # ---------------------------------------------------------------------------- tables
 
 
-def hyper_rows(summary: dict) -> list[dict[str, Any]]:
-    """Table 1, read from the configuration objects of this scale (not typed in)."""
-    ours = RunConfig(**SCALES[summary["scale"]].overrides)
-    ev = EvalConfig(**SCALES[summary["scale"]].eval_overrides)
-    hp = summary["paper"]["hyperparameters"]
-    paper = {
-        "steps": f"{hp['steps']['chosen']:,} (tried "
-        + ", ".join(f"{s // 1000}k" for s in hp["steps"]["tested"])
-        + ")",
+def _ci(entry: Entry | None) -> Tex:
+    """'mean [low, high]': the full-test Spearman and its bootstrap CI over trajectories."""
+    agg = None if entry is None else entry.metric("spearman_full")
+    ci = None if entry is None else entry.bootstrap_ci()
+    if agg is None or agg.mean is None or ci is None:
+        return Tex(NO_VALUE)
+    return Tex(f"{agg.mean:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]")
+
+
+def _setting(value: Any) -> str:
+    """A configuration value as Table 1 prints it (thousands separated, floats short)."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _paper_settings(hp: Mapping[str, Any]) -> dict[str, str]:
+    """The paper's stated hyperparameters, keyed by RunConfig field name."""
+    steps = ", ".join(f"{s // 1000}k" for s in hp["steps"]["tested"])
+    gammas = ", ".join(str(g) for g in hp["gamma"]["tested"])
+    return {
+        "steps": f"{hp['steps']['chosen']:,} (tried {steps})",
         "batch_size": str(hp["batch_size"]),
         "lr": f"{hp['lr']:g}",
         "n_trajectories": f"{hp['n_trajectories']:,}",
-        "gamma": f"{hp['gamma']['chosen']} (tried "
-        + ", ".join(str(g) for g in hp["gamma"]["tested"])
-        + ")",
+        "gamma": f"{hp['gamma']['chosen']} (tried {gammas})",
     }
-    rows = []
-    for f in dataclasses.fields(RunConfig):
-        if f.name in ("method", "dataset", "regime", "seed"):
-            continue
-        value = getattr(ours, f.name)
-        rows.append(
-            {
-                "name": f.name,
-                "ours": f"{value:,}"
-                if isinstance(value, int)
-                else f"{value:g}"
-                if isinstance(value, float)
-                else str(value),
-                "paper": paper.get(f.name, "not stated"),
-            }
-        )
-    rows.append({"name": "precision", "ours": "float32", "paper": hp["precision"]})
-    rows.append({"name": "seeds", "ours": str(len(summary["seeds"])), "paper": "1 (not stated)"})
-    rows.append(
+
+
+def hyper_rows(summary: Summary) -> list[dict[str, Any]]:
+    """Table 1, read from the configuration objects of this scale (not typed in)."""
+    ours = RunConfig(**SCALES[summary.scale].overrides)
+    ev = EvalConfig(**SCALES[summary.scale].eval_overrides)
+    hp = summary.paper_hyperparameters
+    paper = _paper_settings(hp)
+    rows = [
+        {
+            "name": f.name,
+            "ours": _setting(getattr(ours, f.name)),
+            "paper": paper.get(f.name, "not stated"),
+        }
+        for f in dataclasses.fields(RunConfig)
+        if f.name not in ("method", "dataset", "regime", "seed")  # a run's identity, not a setting
+    ]
+    return rows + [
+        {"name": "precision", "ours": "float32", "paper": hp["precision"]},
+        {"name": "seeds", "ours": str(len(summary.seeds)), "paper": "1 (not stated)"},
         {
             "name": "test trajectories",
             "ours": f"{ev.n_test:,} (and {ev.n_paper})",
-            "paper": f"{summary['paper']['n_spearman_trajectories']}",
-        }
-    )
-    rows.append(
+            "paper": f"{summary.paper_n_trajectories}",
+        },
         {
             "name": "planning instances / budget",
             "ours": f"{ev.n_plan} / {ev.budget}",
             "paper": "N (not stated) / not stated",
-        }
-    )
-    return rows
+        },
+    ]
 
 
-def spearman_rows(summary: dict) -> list[dict[str, Any]]:
+def spearman_rows(summary: Summary) -> list[dict[str, Any]]:
     """Table 2: Spearman, paper vs ours, both protocols, both regimes."""
     rows = []
-    for name in [*CONFIGS, "manhattan"]:
-        paper = summary["paper"]["results"].get(name, {}).get("spearman")
-        row = {"label": LABELS[name], "paper": num(paper)}
-        for regime in ("fixed", "procedural"):
+    for name in [*CONFIGS, "manhattan"]:  # the one baseline whose Spearman is not trivial
+        row = {"label": LABELS[name], "paper": num(summary.paper_value(name, "spearman"))}
+        for regime in REGIMES:
+            entry = summary.run(regime, name)
             row[regime] = {
-                "paper": mean_sd(_metric(summary, regime, name, "spearman_paper")),
-                "full": _ci(summary, regime, name),
-                "allpairs": mean_sd(_metric(summary, regime, name, "all_pairs")),
+                "paper": mean_sd(summary.metric(regime, name, "spearman_paper")),
+                "full": _ci(entry),
+                "allpairs": mean_sd(summary.metric(regime, name, "all_pairs")),
             }
         rows.append(row)
     return rows
 
 
-def planning_rows(summary: dict) -> list[dict[str, Any]]:
+def _planning_cells(summary: Summary, regime: str, name: str, mode: str) -> dict[str, Tex]:
+    """Solved rate, mean expanded states and path ratio of one entry in one mode."""
+    return {
+        "solved": mean_sd(summary.metric(regime, name, f"{mode}_solved"), 1, True),
+        "expanded": mean_sd(summary.metric(regime, name, f"{mode}_expanded"), 1),
+        "ratio": mean_sd(summary.metric(regime, name, f"{mode}_path_ratio"), 2),
+    }
+
+
+def planning_rows(summary: Summary) -> list[dict[str, Any]]:
     """Table 3: planning, paper vs ours, both regimes, baselines included."""
     rows = []
-    for mode in ("search", "greedy"):
-        for name in [*CONFIGS, "oracle", "manhattan", "constant"]:
-            paper = summary["paper"]["results"].get(name, {})
+    for mode in MODES:
+        for name in (*CONFIGS, *BASELINES):
             row = {
                 "label": LABELS[name],
                 "mode": mode,
-                "paper_solved": pct(paper.get(f"{mode}_solved")),
-                "paper_expanded": num(paper.get(f"{mode}_expanded"), 1),
+                "paper_solved": pct(summary.paper_value(name, f"{mode}_solved")),
+                "paper_expanded": num(summary.paper_value(name, f"{mode}_expanded"), 1),
             }
-            for regime in ("fixed", "procedural"):
-                row[regime] = {
-                    "solved": mean_sd(_metric(summary, regime, name, f"{mode}_solved"), 1, True),
-                    "expanded": mean_sd(_metric(summary, regime, name, f"{mode}_expanded"), 1),
-                    "ratio": mean_sd(_metric(summary, regime, name, f"{mode}_path_ratio"), 2),
-                }
+            for regime in REGIMES:
+                row[regime] = _planning_cells(summary, regime, name, mode)
             rows.append(row)
     return rows
 
 
-def claim_rows(summary: dict) -> list[dict[str, Any]]:
-    rows = []
-    for c in summary["claims"]:
-        row = {k: c[k] for k in ("id", "claim", "paper", "rule")}
-        for regime in ("fixed", "procedural"):
-            r = c["regimes"].get(regime)
-            row[regime] = r or {"ours": "no runs", "verdict": "--"}
-        rows.append(row)
-    return rows
+def claim_rows(summary: Summary) -> list[dict[str, Any]]:
+    """Table 4: each claim, its rule, the paper's evidence and our finding per regime."""
+    return [
+        {
+            "id": c.id,
+            "claim": c.claim,
+            "paper": c.paper,
+            "rule": c.rule,
+            **{regime: c.regimes.get(regime, NO_RUNS) for regime in REGIMES},
+        }
+        for c in summary.claims
+    ]
 
 
 TEXT_METRICS = {  # metric -> formatter, for the numbers the prose cites
@@ -247,15 +215,15 @@ TEXT_METRICS = {  # metric -> formatter, for the numbers the prose cites
 }
 
 
-def text_numbers(summary: dict) -> dict[str, Any]:
+def text_numbers(summary: Summary) -> dict[str, Any]:
     """Numbers the prose cites, keyed '<regime>_<config>_<metric>' (and '..._raw' for tests)."""
     out: dict[str, Any] = {}
-    for regime in ("fixed", "procedural"):
-        for name in [*CONFIGS, "oracle", "manhattan", "constant"]:
+    for regime in REGIMES:
+        for name in (*CONFIGS, *BASELINES):
+            entry = summary.run(regime, name)
             key = name.replace("-", "_")
             for metric, fmt in TEXT_METRICS.items():
-                agg = _metric(summary, regime, name, metric)
-                value = None if agg is None else agg["mean"]
+                value = None if entry is None else entry.mean(metric)
                 out[f"{regime}_{key}_{metric}"] = fmt(value)
                 out[f"{regime}_{key}_{metric}_raw"] = value
     return out
@@ -279,71 +247,83 @@ PAPER_METRICS = (
 )
 
 
-def closeness_rows(summary: dict) -> list[dict[str, Any]]:
-    """Mean |paper - ours| over the four configurations, per metric and regime."""
+def _paper_gap(summary: Summary, regime: str, ours_key: str, paper_key: str) -> float | None:
+    """Mean |paper - ours| over the four configurations (None unless all four ran)."""
+    diffs = []
+    for name in CONFIGS:
+        agg = summary.metric(regime, name, ours_key)
+        if agg is not None and agg.mean is not None:
+            diffs.append(abs(summary.paper_value(name, paper_key) - agg.mean))
+    return sum(diffs) / len(diffs) if len(diffs) == len(CONFIGS) else None
+
+
+def closeness_rows(summary: Summary) -> list[dict[str, Any]]:
+    """Mean |paper - ours| over the four configurations, per metric and regime, and the
+    regime closer to the paper."""
     rows = []
     for ours_key, paper_key, label, digits in PAPER_METRICS:
-        row: dict[str, Any] = {"label": label}
-        gaps = {}
-        for regime in ("fixed", "procedural"):
-            diffs = []
-            for name in CONFIGS:
-                agg = _metric(summary, regime, name, ours_key)
-                if agg is not None and agg["mean"] is not None:
-                    diffs.append(abs(summary["paper"]["results"][name][paper_key] - agg["mean"]))
-            gaps[regime] = sum(diffs) / len(diffs) if len(diffs) == len(CONFIGS) else None
-            row[regime] = num(gaps[regime], digits)
+        gaps = {r: _paper_gap(summary, r, ours_key, paper_key) for r in REGIMES}
+        row: dict[str, Any] = {"label": label, **{r: num(g, digits) for r, g in gaps.items()}}
         known = {r: g for r, g in gaps.items() if g is not None}
-        row["closer"] = min(known, key=known.get) if len(known) == 2 else "--"
+        row["closer"] = min(known, key=known.get) if len(known) == 2 else NO_VALUE
         rows.append(row)
     return rows
 
 
-def words(summary: dict) -> dict[str, Any]:
-    """Data-dependent words and facts the prose uses (so the text stays true at any scale)."""
+def words(summary: Summary) -> dict[str, Any]:
+    """Data-dependent words and facts the prose uses (so the text stays true at any scale),
+    keyed '<fixed|proc>_<sup|con>_<dataset>' and '<fixed|proc>_<sup|con>_final_loss'."""
     out: dict[str, Any] = {}
-    for regime, short in (("fixed", "fixed"), ("procedural", "proc")):
-        for method, m in (("supervised", "sup"), ("contrastive", "con")):
-            for data in ("normal", "stitching"):
-                agg = _metric(summary, regime, f"{method}-{data}", "spearman_full")
-                out[f"{short}_{m}_{data}"] = level(None if agg is None else agg["mean"])
-            entry = summary["runs"].get(regime, {}).get(f"{method}-normal")
-            out[f"{short}_{m}_final_loss"] = num(entry["loss"]["mean"][-1] if entry else None, 3)
+    for regime in REGIMES:
+        for method, m in SHORT_METHODS.items():
+            prefix = f"{REGIME_KEYS[regime]}_{m}"
+            for data in DATASETS:
+                agg = summary.metric(regime, config_name(method, data), "spearman_full")
+                out[f"{prefix}_{data}"] = level(None if agg is None else agg.mean)
+            entry = summary.run(regime, config_name(method, DATASETS[0]))  # the normal data
+            loss = None if entry is None else entry.loss
+            out[f"{prefix}_final_loss"] = num(None if loss is None else loss.final, 3)
     return out
 
 
-def build_context(summary: dict) -> dict[str, Any]:
-    from repro.study.report_ablations import ablation_context  # it imports this module's helpers
-
-    ev = EvalConfig(**SCALES[summary["scale"]].eval_overrides)
-    verdicts = {
-        c["id"]: {r: v["verdict"] for r, v in c["regimes"].items()} for c in summary["claims"]
-    }
+def build_context(summary: Summary | Mapping[str, Any]) -> dict[str, Any]:
+    """Every variable the template prints, from the summary."""
+    view = as_summary(summary)
+    ev = EvalConfig(**SCALES[view.scale].eval_overrides)
+    hyper = hyper_rows(view)
     return {
-        "scale": summary["scale"],
-        "n_seeds": str(len(summary["seeds"])),
-        "seeds": ", ".join(str(s) for s in summary["seeds"]),
-        "hyper": hyper_rows(summary),
-        "cfg": {r["name"]: r["ours"] for r in hyper_rows(summary)},
-        "spearman": spearman_rows(summary),
-        "planning": planning_rows(summary),
-        "claims": claim_rows(summary),
-        "verdicts": verdicts,
-        "n": text_numbers(summary),
-        "w": words(summary),
-        "closeness": closeness_rows(summary),
+        "scale": view.scale,
+        "n_seeds": str(len(view.seeds)),
+        "seeds": ", ".join(str(s) for s in view.seeds),
+        "hyper": hyper,
+        "cfg": {r["name"]: r["ours"] for r in hyper},
+        "spearman": spearman_rows(view),
+        "planning": planning_rows(view),
+        "claims": claim_rows(view),
+        "verdicts": {c.id: {r: f.verdict for r, f in c.regimes.items()} for c in view.claims},
+        "n": text_numbers(view),
+        "w": words(view),
+        "closeness": closeness_rows(view),
         "ev": {k: str(v) if k.endswith("seed") else f"{v:,}" for k, v in ev.to_dict().items()},
         "figdir": Tex(str(figures_dir()).replace("\\", "/")),
-        "ab": ablation_context(summary),
+        "ab": ablation_context(view),
     }
 
 
 # ---------------------------------------------------------------------------- build
 
 
-def render(summary: dict, template_dir: Path | None = None) -> str:
+def render(summary: Summary | Mapping[str, Any], template_dir: Path | None = None) -> str:
+    """The report's LaTeX source, rendered from the summary (a dict or a Summary)."""
     env = make_env(template_dir or paper_dir())
     return env.get_template(TEMPLATE).render(**build_context(summary))
+
+
+def _latex_log_tail(build: Path, stdout: str) -> str:
+    """The last 25 lines of latexmk's log (or of its output if it wrote no log)."""
+    log_file = build / "report.log"
+    log = log_file.read_text(errors="replace") if log_file.exists() else ""
+    return "\n".join((log or stdout).splitlines()[-25:])
 
 
 def build_pdf(tex_source: str, out_pdf: Path | None = None) -> Path:
@@ -361,20 +341,13 @@ def build_pdf(tex_source: str, out_pdf: Path | None = None) -> Path:
     cmd = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-g", "report.tex"]
     proc = subprocess.run(cmd, cwd=build, env=env, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
-        log = (
-            (build / "report.log").read_text(errors="replace")
-            if (build / "report.log").exists()
-            else ""
-        )
-        tail = "\n".join((log or proc.stdout).splitlines()[-25:])
+        tail = _latex_log_tail(build, proc.stdout)
         raise StageFailed(f"latexmk failed (see {build / 'report.log'}):\n{tail}")
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
-    from repro.io import atomic_write_bytes
-
     atomic_write_bytes(out_pdf, (build / "report.pdf").read_bytes())
     return out_pdf
 
 
-def main(summary: dict) -> Path:
+def main(summary: Summary | Mapping[str, Any]) -> Path:
     """Render the report from the summary and build the PDF; return its path."""
     return build_pdf(render(summary))

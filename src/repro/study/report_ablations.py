@@ -1,21 +1,23 @@
 """The report's ablation section (issue 8): tables and data-dependent sentences.
 
-Built from ``summary.json`` alone, like the rest of the report. Each ablation
-variant ran with the seeds in ``summary["ablation_seeds"]`` (one at paper
-scale); it is compared with its paper-setting configuration on the *same*
-seeds, and a difference counts as real only when it exceeds the spread of
-that configuration over all its seeds (``noise``), so the sentences never
-read a seed-to-seed wobble as an effect.
+Built from the summary alone (read through :mod:`repro.study.results`), like the
+rest of the report. Each ablation variant ran with the seeds in
+``Summary.ablation_seeds`` (one at paper scale); it is compared with its
+paper-setting configuration on the *same* seeds, and a difference counts as
+real only when it exceeds the spread of that configuration over all its seeds
+(:func:`noise`), so the sentences never read a seed-to-seed wobble as an effect.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from repro.config import RunConfig
-from repro.study.report import CONFIGS, LABELS, Tex, num, pct
+from repro.config import CONFIGS, REGIMES, RunConfig
+from repro.core.heuristics import BASELINES
+from repro.core.maze import HALVES
+from repro.study.results import Entry, Summary, Variant
+from repro.study.texfmt import LABELS, NO_VALUE, Tex, num, pct
 
-REGIMES = ("fixed", "procedural")
 REGIME_WORDS = {"fixed": "fixed maze", "procedural": "procedural mazes"}
 TABLE_METRICS = (  # (metric, formatter) of the ablation tables
     ("spearman_paper", num),
@@ -24,36 +26,20 @@ TABLE_METRICS = (  # (metric, formatter) of the ablation tables
     ("search_expanded", lambda v: num(v, 1)),
     ("greedy_solved", pct),
 )
+BASE_DIRECTION = "contrastive-normal"  # the paper-setting run the direction study varies
+BASE_LABEL = "backward, repeat 1"  # its InfoNCE direction and repeat, as the table names them
+RANKING = ("spearman_full", "all_pairs")  # the two rank correlations the sentences compare
 
 
-def _entry(summary: dict, regime: str, run: str) -> dict | None:
-    """A paper configuration's or an ablation variant's aggregate entry (None if not run)."""
-    entry = summary["runs"].get(regime, {}).get(run)
-    if entry is None:
-        entry = summary["ablations"]["runs"].get(regime, {}).get(run)
-    return entry
-
-
-def on_seeds(entry: dict | None, metric: str, seeds: list[int]) -> float | None:
+def on_seeds(entry: Entry | None, metric: str, seeds: Any) -> float | None:
     """Mean of ``metric`` over the entry's runs with seeds in ``seeds`` (None if none)."""
-    if entry is None:
-        return None
-    agg = entry["metrics"][metric]
-    vals = [
-        v
-        for s, v in zip(entry["seeds"], agg["values"], strict=True)
-        if s in seeds and v is not None
-    ]
-    return sum(vals) / len(vals) if vals else None
+    return None if entry is None else entry.on_seeds(metric, seeds)
 
 
-def noise(summary: dict, regime: str, config: str, metric: str) -> float:
+def noise(summary: Summary, regime: str, config: str, metric: str) -> float:
     """The spread (max - min) of ``metric`` over the configuration's seeds; 0 for one seed."""
-    entry = summary["runs"].get(regime, {}).get(config)
-    if entry is None or entry["metrics"][metric]["mean"] is None:
-        return 0.0
-    agg = entry["metrics"][metric]
-    return float(agg["max"] - agg["min"])
+    agg = summary.metric(regime, config, metric)
+    return 0.0 if agg is None else agg.spread()
 
 
 def change(new: float | None, old: float | None, spread: float, what: str) -> str:
@@ -66,30 +52,37 @@ def change(new: float | None, old: float | None, spread: float, what: str) -> st
     return f"{what} {verb} from {old:.3f} to {new:.3f}"
 
 
-def _row(summary: dict, regime: str, run: str, seeds: list[int], label: str) -> dict:
-    entry = _entry(summary, regime, run)
+def _row(summary: Summary, regime: str, run: str, label: str) -> dict:
+    """One table row: the run's table metrics on the ablation seeds."""
+    entry = summary.run(regime, run)
     row: dict[str, Any] = {"label": label, "regime": REGIME_WORDS[regime]}
     for metric, fmt in TABLE_METRICS:
-        row[metric] = fmt(on_seeds(entry, metric, seeds))
+        row[metric] = fmt(on_seeds(entry, metric, summary.ablation_seeds))
     return row
 
 
-def gamma_rows(summary: dict) -> tuple[list[dict], list[str]]:
+def _ranking_change(summary: Summary, regime: str, config: str, run: str) -> str:
+    """How the full-test Spearman of ``run`` differs from its configuration's, in words."""
+    seeds = summary.ablation_seeds
+    old = on_seeds(summary.run(regime, config), "spearman_full", seeds)
+    new = on_seeds(summary.run(regime, run), "spearman_full", seeds)
+    spread = noise(summary, regime, config, "spearman_full")
+    return change(new, old, spread, "the full-test Spearman")
+
+
+def gamma_rows(summary: Summary) -> tuple[list[dict], list[str]]:
     """Table rows (gamma 0.90 and 0.98 per regime and dataset) and one sentence per pair."""
-    seeds = summary["ablation_seeds"]
     rows, sentences = [], []
-    for study in summary["ablations"]["studies"].get("gamma", []):
-        config, run, gamma = study["config"], study["run"], study["sets"]["gamma"]
+    for study in summary.studies("gamma"):
+        config, gamma = study.config, study.sets["gamma"]
         for regime in REGIMES:
-            base = _row(summary, regime, config, seeds, f"{LABELS[config]}, $\\gamma$ 0.90")
-            var = _row(summary, regime, run, seeds, f"{LABELS[config]}, $\\gamma$ {gamma:.2f}")
-            rows += [base, var]
-            old = on_seeds(_entry(summary, regime, config), "spearman_full", seeds)
-            new = on_seeds(_entry(summary, regime, run), "spearman_full", seeds)
-            spread = noise(summary, regime, config, "spearman_full")
+            rows.append(_row(summary, regime, config, f"{LABELS[config]}, $\\gamma$ 0.90"))
+            rows.append(
+                _row(summary, regime, study.run, f"{LABELS[config]}, $\\gamma$ {gamma:.2f}")
+            )
             sentences.append(
                 f"{LABELS[config]} ({REGIME_WORDS[regime]}): "
-                + change(new, old, spread, "the full-test Spearman")
+                + _ranking_change(summary, regime, config, study.run)
                 + "."
             )
     for r in rows:
@@ -102,7 +95,11 @@ def _direction_label(sets: dict) -> str:
 
 
 def direction_sentence(regime: str, sets: dict, base: dict, var: dict, spread: dict) -> str:
-    """What one direction/repeat variant shows against backward InfoNCE with repeat 1."""
+    """What one direction/repeat variant shows against backward InfoNCE with repeat 1.
+
+    ``base``, ``var`` and ``spread`` map 'spearman_full' and 'all_pairs' to the paper
+    setting's value, the variant's value (None if not measured) and the seed spread.
+    """
     direction, repeat = sets.get("direction", "backward"), sets.get("repeat", 1)
     parts = [
         change(var["spearman_full"], base["spearman_full"], spread["spearman_full"], "Spearman"),
@@ -131,83 +128,95 @@ def direction_sentence(regime: str, sets: dict, base: dict, var: dict, spread: d
     return text
 
 
-def direction_rows(summary: dict) -> list[dict]:
+def _direction_base_row(summary: Summary, regime: str, spread: dict) -> dict:
+    """The paper-setting row that heads a regime's direction rows, with its seed spread."""
+    entry = summary.run(regime, BASE_DIRECTION)
+    row = _row(summary, regime, BASE_DIRECTION, BASE_LABEL)
+    row["sentence"] = (
+        "The paper-setting model (backward InfoNCE, one pair per trajectory), for comparison; "
+        f"its full-test Spearman spreads by {spread['spearman_full']:.3f} over "
+        f"{len(entry.seeds) if entry else 0} seeds."
+    )
+    return row
+
+
+def _direction_variant_row(
+    summary: Summary, regime: str, study: Variant, base: dict, spread: dict
+) -> dict:
+    """A variant's row, with the sentence comparing it with the paper setting."""
+    entry = summary.run(regime, study.run)
+    var = {m: on_seeds(entry, m, summary.ablation_seeds) for m in RANKING}
+    row = _row(summary, regime, study.run, _direction_label(study.sets))
+    row["sentence"] = (
+        direction_sentence(regime, study.sets, base, var, spread) if entry else "Not run."
+    )
+    return row
+
+
+def direction_rows(summary: Summary) -> list[dict]:
     """Rows of the direction x repeat table, the baseline first in each regime."""
-    seeds = summary["ablation_seeds"]
-    studies = summary["ablations"]["studies"].get("direction", [])
     rows = []
     for regime in REGIMES:
-        base_entry = _entry(summary, regime, "contrastive-normal")
-        base = {m: on_seeds(base_entry, m, seeds) for m in ("spearman_full", "all_pairs")}
-        spread = {m: noise(summary, regime, "contrastive-normal", m) for m in base}
-        row = _row(summary, regime, "contrastive-normal", seeds, "backward, repeat 1")
-        row["sentence"] = (
-            "The paper-setting model (backward InfoNCE, one pair per trajectory), for comparison; "
-            f"its full-test Spearman spreads by {spread['spearman_full']:.3f} over "
-            f"{len((base_entry or {}).get('seeds', []))} seeds."
-        )
-        rows.append(row)
-        for study in studies:
-            entry = _entry(summary, regime, study["run"])
-            var = {m: on_seeds(entry, m, seeds) for m in base}
-            row = _row(summary, regime, study["run"], seeds, _direction_label(study["sets"]))
-            row["sentence"] = (
-                direction_sentence(regime, study["sets"], base, var, spread)
-                if entry is not None
-                else "Not run."
-            )
-            rows.append(row)
+        base_entry = summary.run(regime, BASE_DIRECTION)
+        base = {m: on_seeds(base_entry, m, summary.ablation_seeds) for m in RANKING}
+        spread = {m: noise(summary, regime, BASE_DIRECTION, m) for m in RANKING}
+        rows.append(_direction_base_row(summary, regime, spread))
+        for study in summary.studies("direction"):
+            rows.append(_direction_variant_row(summary, regime, study, base, spread))
     return rows
 
 
-def best_variants(summary: dict) -> dict[str, dict[str, str]]:
+def best_variants(summary: Summary) -> dict[str, dict[str, Any]]:
     """Per regime, the direction/repeat row with the highest full-test Spearman and the one
     with the highest all-pairs correlation (paper setting included), for the text."""
-    seeds = summary["ablation_seeds"]
-    studies = summary["ablations"]["studies"].get("direction", [])
+    rows = [(BASE_LABEL, BASE_DIRECTION)]
+    rows += [(_direction_label(s.sets), s.run) for s in summary.studies("direction")]
     out = {}
     for regime in REGIMES:
-        rows = [("backward, repeat 1", "contrastive-normal")]
-        rows += [(_direction_label(s["sets"]), s["run"]) for s in studies]
         values = {
-            m: [(on_seeds(_entry(summary, regime, run), m, seeds), label) for label, run in rows]
-            for m in ("spearman_full", "all_pairs")
+            m: [
+                (on_seeds(summary.run(regime, run), m, summary.ablation_seeds), label)
+                for label, run in rows
+            ]
+            for m in RANKING
         }
         out[regime] = {}
         for m, pairs in values.items():
             known = [(v, label) for v, label in pairs if v is not None]
             v, label = max(known) if known else (None, "none")
             out[regime][m] = {"label": label, "value": num(v)}
-        base = values["spearman_full"][0][0]
-        out[regime]["base_spearman"] = num(base)
+        out[regime]["base_spearman"] = num(values["spearman_full"][0][0])
         out[regime]["base_all_pairs"] = num(values["all_pairs"][0][0])
     return out
 
 
-def head_rows(summary: dict) -> tuple[list[dict], dict[str, Any]]:
-    """Regression vs classification rows, and whether classification discretizes the maps."""
-    seeds = summary["ablation_seeds"]
+def _head_table(summary: Summary) -> tuple[list[dict], dict[tuple[str, str], float | None]]:
+    """Regression and classification rows with their integer gap and roughness, and the gap
+    per (regime, head)."""
+    seeds = summary.ablation_seeds
     rows, gaps = [], {}
-    for study in summary["ablations"]["studies"].get("head", []):
+    for study in summary.studies("head"):
         for regime in REGIMES:
-            for run, label in ((study["config"], "regression"), (study["run"], "classification")):
-                entry = _entry(summary, regime, run)
-                row = _row(summary, regime, run, seeds, label)
-                gap = on_seeds(entry, "integer_gap", seeds)
+            for run, label in ((study.config, "regression"), (study.run, "classification")):
+                entry = summary.run(regime, run)
+                row = _row(summary, regime, run, label)
+                gaps[(regime, label)] = gap = on_seeds(entry, "integer_gap", seeds)
                 row["integer_gap"] = num(gap)
                 row["roughness"] = num(on_seeds(entry, "roughness", seeds))
-                gaps[(regime, label)] = gap
                 rows.append(row)
+    return rows, gaps
+
+
+def head_rows(summary: Summary) -> tuple[list[dict], dict[str, Any]]:
+    """Regression vs classification rows, and whether classification discretizes the maps."""
+    rows, gaps = _head_table(summary)
+    studies = summary.studies("head")
     facts: dict[str, Any] = {}
-    runs = [(s["config"], s["run"]) for s in summary["ablations"]["studies"].get("head", [])]
     for regime in REGIMES:
         r, c = gaps.get((regime, "regression")), gaps.get((regime, "classification"))
         ranking = "the full-test Spearman was not measured"
-        if runs:
-            old = on_seeds(_entry(summary, regime, runs[0][0]), "spearman_full", seeds)
-            new = on_seeds(_entry(summary, regime, runs[0][1]), "spearman_full", seeds)
-            spread = noise(summary, regime, runs[0][0], "spearman_full")
-            ranking = change(new, old, spread, "the full-test Spearman")
+        if studies:
+            ranking = _ranking_change(summary, regime, studies[0].config, studies[0].run)
         facts[regime] = {
             "ranking": ranking,
             "regression": num(r),
@@ -219,23 +228,33 @@ def head_rows(summary: dict) -> tuple[list[dict], dict[str, Any]]:
     return rows, facts
 
 
-def length_table(summary: dict) -> dict[str, Any]:
-    """Spearman and greedy solved rate of every paper configuration at each snapshot."""
-    rows, steps = [], None
+def _step_label(step: int) -> str:
+    """20000 -> '20k'; a step count that is not whole thousands stays as it is."""
+    return f"{step // 1000}k" if step >= 1000 and step % 1000 == 0 else str(step)
+
+
+def _length_rows(summary: Summary) -> tuple[list[dict], tuple[int, ...], tuple[float, str, str]]:
+    """Per paper configuration and regime, the Spearman and greedy rate at each snapshot; the
+    snapshot steps; and the largest change of the Spearman over the last interval, where."""
+    rows, steps = [], ()
     biggest = (0.0, "", "")
     for regime in REGIMES:
         for config in CONFIGS:
-            entry = summary["runs"].get(regime, {}).get(config)
-            if entry is None or "training_length" not in entry:
+            entry = summary.run(regime, config)
+            tl = None if entry is None else entry.training_length
+            sp, gr = (
+                (None, None)
+                if tl is None
+                else (tl.means("spearman_full"), tl.means("greedy_solved"))
+            )
+            if sp is None or gr is None:
                 continue
-            tl = entry["training_length"]
-            steps = steps or tl["steps"]
-            sp = [a["mean"] for a in tl["metrics"]["spearman_full"]]
-            gr = [a["mean"] for a in tl["metrics"]["greedy_solved"]]
+            steps = steps or tl.steps
+            label, where = LABELS[config], REGIME_WORDS[regime]
             rows.append(
                 {
-                    "label": LABELS[config],
-                    "regime": REGIME_WORDS[regime],
+                    "label": label,
+                    "regime": where,
                     "spearman": [num(v) for v in sp],
                     "greedy": [pct(v) for v in gr],
                 }
@@ -243,75 +262,67 @@ def length_table(summary: dict) -> dict[str, Any]:
             if len(sp) >= 2 and sp[-1] is not None and sp[-2] is not None:
                 d = sp[-1] - sp[-2]
                 if abs(d) >= abs(biggest[0]):
-                    biggest = (d, LABELS[config], REGIME_WORDS[regime])
-    steps = steps or []
+                    biggest = (d, label, where)
+    return rows, steps, biggest
+
+
+def length_table(summary: Summary) -> dict[str, Any]:
+    """Spearman and greedy solved rate of every paper configuration at each snapshot."""
+    rows, steps, (change_, label, where) = _length_rows(summary)
     return {
         "rows": rows,
-        "steps": [f"{s // 1000}k" if s >= 1000 and s % 1000 == 0 else str(s) for s in steps],
+        "steps": [_step_label(s) for s in steps],
         "n_steps": len(steps),
-        "last_change": num(biggest[0]),
-        "last_change_abs": num(abs(biggest[0])),
-        "last_change_where": f"{biggest[1]}, {biggest[2]}" if biggest[1] else "none",
+        "last_change": num(change_),
+        "last_change_abs": num(abs(change_)),
+        "last_change_where": f"{label}, {where}" if label else "none",
         "last_two": [f"{s:,}" for s in steps[-2:]],
-        "settled": abs(biggest[0]) <= 0.02,
+        "settled": abs(change_) <= 0.02,
     }
 
 
-def quadrant_rows(summary: dict) -> list[dict]:
+def quadrant_rows(summary: Summary) -> list[dict]:
     """Every model and baseline on same-quadrant and on cross-quadrant pairs."""
     rows = []
     for regime in REGIMES:
-        names = [*CONFIGS, "oracle", "manhattan", "constant"]
-        for name in names:
-            entry = summary["runs"].get(regime, {}).get(name) or summary["baselines"].get(
-                regime, {}
-            ).get(name)
+        for name in (*CONFIGS, *BASELINES):
+            entry = summary.run(regime, name)
             if entry is None:
                 continue
-            m = entry["metrics"]
             row = {"label": LABELS[name], "regime": REGIME_WORDS[regime]}
-            for half in ("same", "cross"):
+            for half in HALVES:
                 row[half] = {
-                    "spearman": num(m[f"spearman_full_{half}"]["mean"]),
-                    "greedy": pct(m[f"greedy_solved_{half}"]["mean"]),
-                    "expanded": num(m[f"search_expanded_{half}"]["mean"], 1),
+                    "spearman": num(entry.mean(f"spearman_full_{half}")),
+                    "greedy": pct(entry.mean(f"greedy_solved_{half}")),
+                    "expanded": num(entry.mean(f"search_expanded_{half}"), 1),
                 }
             rows.append(row)
     return rows
 
 
-def quadrant_counts(summary: dict) -> dict[str, dict[str, str]]:
+def quadrant_counts(summary: Summary) -> dict[str, dict[str, str]]:
     """How many test trajectories and planning instances fall in each half, per regime."""
     out = {}
+    keys = [f"{kind}_{half}" for kind in ("test", "plan") for half in HALVES]
     for regime in REGIMES:
-        entry = summary["baselines"].get(regime, {}).get("oracle")
-        if entry is None:
-            out[regime] = {k: "--" for k in ("test_same", "test_cross", "plan_same", "plan_cross")}
-            continue
-        m = entry["metrics"]
+        oracle = summary.run(regime, "oracle")  # any baseline: they all see the same pairs
         out[regime] = {
-            f"{kind}_{half}": f"{m[f'n_{kind}_{half}']['mean']:.0f}"
-            for kind in ("test", "plan")
-            for half in ("same", "cross")
+            k: NO_VALUE if oracle is None else f"{oracle.mean(f'n_{k}'):.0f}" for k in keys
         }
     return out
 
 
-def ablation_context(summary: dict) -> dict[str, Any]:
+def ablation_context(summary: Summary) -> dict[str, Any]:
     """Everything the template's ablation section prints."""
     gamma, gamma_text = gamma_rows(summary)
-    gammas = sorted(
-        {RunConfig().gamma}
-        | {s["sets"]["gamma"] for s in summary["ablations"]["studies"].get("gamma", [])}
-    )
+    gammas = sorted({RunConfig().gamma} | {s.sets["gamma"] for s in summary.studies("gamma")})
     head, head_facts = head_rows(summary)
-    seeds = summary.get("ablation_seeds", [])
+    seeds = summary.ablation_seeds
+    n_entries = summary.n_ablation_entries()
     return {
-        "ran": bool(summary["ablations"]["runs"]),
+        "ran": n_entries > 0,
         "n_seeds": str(len(seeds)),
-        "n_runs": str(
-            sum(len(r) for r in summary["ablations"]["runs"].values()) * max(1, len(seeds))
-        ),
+        "n_runs": str(n_entries * max(1, len(seeds))),
         "seeds": ", ".join(str(s) for s in seeds),
         "gamma": gamma,
         "gamma_text": gamma_text,

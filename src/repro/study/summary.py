@@ -4,7 +4,8 @@
 and per-seed values of every metric, the seed-0 figure data, the loss curves,
 the baselines, the paper's numbers (from ``paper/paper_numbers.json``) and the
 claim verdicts. ``results/summary.csv`` is the same table flat. Figures and the
-report are rendered from this file alone.
+report are rendered from this file alone, read through the typed view of
+:mod:`repro.study.results` (this module writes the layout; that one reads it).
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from typing import Any
 import numpy as np
 
 from repro.config import ABLATIONS, CONFIGS, REGIMES, make_config
+from repro.core.heuristics import BASELINES
+from repro.core.maze import HALVES
+from repro.core.planning import MODES
 from repro.errors import BadInput
 from repro.io import atomic_write_text, read_json, write_json
 from repro.paths import baselines_file, paper_numbers_file, runs_dir, summary_file
 from repro.study.claims import check_claims
-
-MODES = ("search", "greedy")
+from repro.study.results import Aggregate, Summary, as_summary
 
 
 def flat_metrics(m: dict[str, Any]) -> dict[str, float | None]:
@@ -43,7 +46,7 @@ def flat_metrics(m: dict[str, Any]) -> dict[str, float | None]:
         out[f"{mode}_expanded"] = p["mean_expanded"]
         out[f"{mode}_expanded_solved"] = p["mean_expanded_solved"]
         out[f"{mode}_path_ratio"] = p["path_ratio"]
-    for half in ("same", "cross"):  # start and goal in one quadrant, or not
+    for half in HALVES:  # start and goal in one quadrant, or not
         q = m["by_quadrant"][half]
         out[f"spearman_full_{half}"] = q["spearman_full"]
         out[f"n_test_{half}"] = float(q["n_test"])
@@ -140,7 +143,7 @@ def collect_baselines(seeds: list[int]) -> dict[str, Any]:
         if not entries:
             continue
         out[regime] = {}
-        for kind in ("oracle", "manhattan", "constant"):
+        for kind in BASELINES:
             flats = [flat_metrics(e[kind]) for e in entries]
             out[regime][kind] = {
                 "metrics": {k: aggregate([f[k] for f in flats]) for k in flats[0]},
@@ -203,33 +206,28 @@ PAPER_KEYS = {
 }
 
 
-def summary_csv(summary: dict[str, Any]) -> str:
-    """One row per (regime, configuration or baseline, metric), with the paper's value if any."""
+def _csv_cell(x: float | None) -> str:
+    return "" if x is None else repr(x)  # repr: every digit of the float, not a rounding
+
+
+def _csv_row(regime: str, name: str, metric: str, agg: Aggregate, paper: float | None) -> list:
+    stats = [_csv_cell(x) for x in (agg.mean, agg.std, agg.min, agg.max)]
+    values = ";".join(_csv_cell(v) for v in agg.values)
+    return [regime, name, metric, *stats, values, _csv_cell(paper)]
+
+
+def summary_csv(summary: Summary | dict[str, Any]) -> str:
+    """One row per (regime, configuration, baseline or variant, metric), with the paper's value
+    if any; the entries in the summary's order."""
+    view = as_summary(summary)
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
-    fmt = lambda x: "" if x is None else repr(x)  # noqa: E731
-    for regime, configs in summary["runs"].items():
-        rows = list(configs.items()) + list(summary["baselines"].get(regime, {}).items())
-        rows += list(summary["ablations"]["runs"].get(regime, {}).items())
-        for name, entry in rows:
-            paper = summary["paper"]["results"].get(name, {})
-            for metric, agg in entry["metrics"].items():
-                values = ";".join(fmt(v) for v in agg["values"])
-                pv = paper.get(PAPER_KEYS.get(metric, ""), None)
-                w.writerow(
-                    [
-                        regime,
-                        name,
-                        metric,
-                        fmt(agg["mean"]),
-                        fmt(agg["std"]),
-                        fmt(agg["min"]),
-                        fmt(agg["max"]),
-                        values,
-                        fmt(pv),
-                    ]
-                )
+    for regime in view.regimes:
+        for entry in view.entries(regime):
+            for metric in entry.metric_keys():
+                paper = view.paper_value(entry.name, PAPER_KEYS.get(metric, ""))
+                w.writerow(_csv_row(regime, entry.name, metric, entry.metric(metric), paper))
     return buf.getvalue()
 
 

@@ -1,0 +1,67 @@
+"""LaTeX-safe text and the report's number formats, shared by every part of the report.
+
+A :class:`Tex` string is already LaTeX and is printed as it is; any other string
+is escaped by :func:`tex_escape` when the template prints it. Numbers reach the
+template only through :func:`num`, :func:`pct` and :func:`mean_sd`, as ``Tex``.
+"""
+
+from __future__ import annotations
+
+from repro.study.results import Aggregate
+
+# Display names of the paper's configurations (repro.config.CONFIGS) and of the
+# baselines (repro.core.heuristics.BASELINES), as the tables print them.
+LABELS = {
+    "supervised-normal": "Supervised, normal",
+    "supervised-stitching": "Supervised, stitching",
+    "contrastive-normal": "Contrastive, normal",
+    "contrastive-stitching": "Contrastive, stitching",
+    "oracle": "Oracle (BFS)",
+    "manhattan": "Manhattan",
+    "constant": "Constant",
+}
+NO_VALUE = "--"  # what a table cell shows for a number that was not measured
+
+
+class Tex(str):
+    """A string that is already LaTeX and must not be escaped."""
+
+
+_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def tex_escape(text: str) -> str:
+    """``text`` with LaTeX's special characters escaped (printed literally)."""
+    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+
+
+def num(x: float | None, digits: int = 3) -> Tex:
+    """``x`` with ``digits`` decimals, or '--'."""
+    return Tex(NO_VALUE) if x is None else Tex(f"{x:.{digits}f}")
+
+
+def pct(x: float | None) -> Tex:
+    """A rate in [0, 1] as a percentage with one decimal, or '--'."""
+    return Tex(NO_VALUE) if x is None else Tex(f"{100 * x:.1f}\\%")
+
+
+def mean_sd(agg: Aggregate | None, digits: int = 3, percent: bool = False) -> Tex:
+    """'mean' or 'mean ± sd' (sd over seeds, shown when there are several seeds)."""
+    if agg is None or agg.mean is None:
+        return Tex(NO_VALUE)
+    scale = 100 if percent else 1
+    text = f"{scale * agg.mean:.{digits}f}"
+    if agg.n_seeds > 1:
+        text += f"\\,$\\pm$\\,{scale * agg.std:.{digits}f}"
+    return Tex(text + ("\\%" if percent else ""))
