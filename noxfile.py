@@ -13,6 +13,10 @@ CONSTRAINTS = str(ROOT / "constraints.txt")
 nox.options.sessions = ["lint"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.default_venv_backend = "venv"
+# pytest-xdist: one worker per core ("auto"); an idle worker takes tests queued for a busy
+# one (worksteal). Options after `--` come last, so they can narrow the run
+# (`-m "not slow"`) or override these (`-n 0`).
+PYTEST_ARGS = ("-n", "auto", "--dist", "worksteal")
 
 
 def _install(session: nox.Session, extras: str = "") -> None:
@@ -22,9 +26,12 @@ def _install(session: nox.Session, extras: str = "") -> None:
 
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
-    """Run the test suite (pytest + hypothesis, derandomized CI profile)."""
-    _install(session, "[test]")
-    session.run("pytest", *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
+    """Run the test suite (pytest + hypothesis, derandomized CI profile), on every core.
+
+    The quick subset for editing work: `nox -s tests -- -m "not slow"`.
+    """
+    _install(session, "[test,slurm]")
+    session.run("pytest", *PYTEST_ARGS, *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
 
 
 @nox.session(python="3.11")
@@ -39,9 +46,10 @@ def lint(session: nox.Session) -> None:
 def reproduce(session: nox.Session) -> None:
     """The whole study: data, 24 trainings, evaluation, figures, paper/report.pdf.
 
-    Options after `--`: --scale paper|smoke, --seeds N, --force, --jobs N.
+    Options after `--`: --scale paper|smoke, --seeds N, --force, --jobs N, --ablation-seeds N,
+    --executor local|slurm and the --slurm-* options (see README, "Running on your cluster").
     """
-    _install(session)
+    _install(session, "[slurm]")
     session.run("python", "-m", "repro", "reproduce", *session.posargs)
 
 
@@ -56,4 +64,6 @@ def bench(session: nox.Session) -> None:
 def faults(session: nox.Session) -> None:
     """The fault suite: kills, damaged files, concurrency, bad input, stale caches (smoke scale)."""
     _install(session, "[test]")
-    session.run("pytest", "-m", "faults", *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
+    session.run(
+        "pytest", *PYTEST_ARGS, "-m", "faults", *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"}
+    )

@@ -57,7 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
     r.add_argument("--seeds", type=int, default=None, help="seeds per run (default: the scale's)")
     r.add_argument("--force", action="store_true", help="redo every stage")
-    r.add_argument("--jobs", type=int, default=2, help="parallel training processes (default 2)")
+    r.add_argument("--jobs", type=int, default=2, help="local: processes at a time (default 2)")
+    r.add_argument("--executor", default="local", help="where units run: local (default) | slurm")
+    r.add_argument(
+        "--slurm-partition", default=None, help="slurm: partition (default: the default)"
+    )
+    r.add_argument("--slurm-time", type=int, default=60, help="slurm: minutes per job (default 60)")
+    r.add_argument("--slurm-cpus", type=int, default=1, help="slurm: CPUs (= threads) per job")
+    r.add_argument("--slurm-mem", default=None, help="slurm: memory per job, e.g. 4G")
+    r.add_argument("--slurm-folder", default=None, help="slurm: job logs (default <results>/slurm)")
+    r.add_argument("--slurm-max-jobs", type=int, default=8, help="slurm: jobs queued at once")
     r.add_argument(
         "--ablation-seeds",
         type=int,
@@ -73,8 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from repro.study.reproduce import main as reproduce
+    from repro.study.units import ExecutorConfig
 
-    return reproduce(args.scale, args.seeds, args.force, args.jobs, args.ablation_seeds)
+    ex = ExecutorConfig(
+        kind=args.executor,
+        jobs=args.jobs,
+        slurm_partition=args.slurm_partition,
+        slurm_time=args.slurm_time,
+        slurm_cpus=args.slurm_cpus,
+        slurm_mem=args.slurm_mem,
+        slurm_folder=args.slurm_folder,
+        slurm_max_jobs=args.slurm_max_jobs,
+    )
+    return reproduce(args.scale, args.seeds, args.force, args.ablation_seeds, ex)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from repro.config import RunConfig
+from repro.learn.trunk import walls_input
 
 
 class ModelScorer:
@@ -28,9 +29,7 @@ class ModelScorer:
         s = torch.from_numpy(states[:, 0] * size + states[:, 1]).to(dev)
         g = torch.from_numpy(goals[:, 0] * size + goals[:, 1]).to(dev)
         idx = torch.from_numpy(np.asarray(maze_index, dtype=np.int64)).to(dev)
-        w = None
-        if self.config.regime == "procedural":
-            w = torch.from_numpy(mazes.reshape(len(mazes), -1).astype(np.float32)).to(dev)
+        w = walls_input(self.config, mazes, dev)  # (M, cells), or None in the fixed regime
         out = np.empty(len(s), dtype=np.float64)
         for a in range(0, len(s), self.chunk):
             b = slice(a, a + self.chunk)

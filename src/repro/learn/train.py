@@ -11,6 +11,7 @@ checkpoint and ends with exactly the weights of an uninterrupted run.
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -245,5 +246,7 @@ def run_record(
         "git_commit": git_commit(),
         "threads": threads,
         "device": device,
+        # Where it ran; outside every hashed file, so the results' bytes do not depend on it.
+        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
         "final_loss": state.rows[-1]["loss"] if state.rows else state.last_loss,
     }

@@ -32,13 +32,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from repro.config import make_config, make_eval_config
+from repro.config import REGIMES, make_config, make_eval_config
 from repro.core.data import make_dataset
 from repro.core.heuristics import BaselineScorer
 from repro.errors import BadInput
 from repro.io import read_json, write_json
 from repro.learn.batches import TrajectoryTensors
-from repro.learn.methods import build_model, method_of
+from repro.learn.methods import METHODS, build_model, method_of
 from repro.learn.optim import FusedAdam
 from repro.learn.runfiles import resolve_device
 from repro.learn.scorer import ModelScorer
@@ -308,8 +308,8 @@ def main(device: str = "auto") -> dict[str, Any]:
         f"{'method':<12}{'regime':<12}{'ours/s':>10}{'ref/s':>10}{'x ref':>8}"
         f"{'dense ms':>10}{'step ms':>9}{'x dense':>9}"
     )
-    for method in ("supervised", "contrastive"):
-        for regime in ("fixed", "procedural"):
+    for method in METHODS:
+        for regime in REGIMES:
             ours, ds, config = our_step(method, regime, dev)
             ref = reference_step(method, regime, ds, config, dev)
             dense = dense_matmul_step(method, regime, config, dev)

@@ -18,7 +18,7 @@ import numpy as np
 from repro.config import EvalConfig, RunConfig, config_hash
 from repro.core.data import Dataset, load_dataset, make_dataset, save_dataset
 from repro.core.heuristics import BASELINES, BaselineScorer, heuristic_maps
-from repro.core.maze import quadrant_map
+from repro.core.maze import HALVES, quadrant_map
 from repro.core.metrics import (
     all_pairs_spearman,
     bootstrap_mean_ci,
@@ -185,7 +185,7 @@ def quadrant_metrics(
     same_t, same_p = same_quadrant(test), same_quadrant(plan)
     bfs = plan.lengths.astype(np.float64)
     out: dict[str, Any] = {}
-    for half, tmask, pmask in (("same", same_t, same_p), ("cross", ~same_t, ~same_p)):
+    for half, tmask, pmask in zip(HALVES, (same_t, ~same_t), (same_p, ~same_p), strict=True):
         out[half] = {
             "n_test": int(tmask.sum()),
             "n_plan": int(pmask.sum()),

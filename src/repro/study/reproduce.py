@@ -20,13 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,7 +36,7 @@ from repro.config import (
     make_config,
     make_eval_config,
 )
-from repro.errors import Busy, ConfigError, StageFailed
+from repro.errors import Busy, ConfigError
 from repro.fingerprint import code_hash
 from repro.io import read_json, write_json
 from repro.learn.methods import run_cost
@@ -60,8 +56,10 @@ from repro.paths import (
 )
 from repro.study import figures, readme, report, summary
 from repro.study.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
+from repro.study.executor import check_reachable, make_executor
 from repro.study.figures import FIGURES
 from repro.study.report import TexMissing
+from repro.study.units import ExecutorConfig, Unit
 
 
 def log(msg: str) -> None:
@@ -123,73 +121,6 @@ def all_configs(scale: str, n_seeds: int) -> list[RunConfig]:
     ]
 
 
-def _die_with_parent() -> None:
-    """In a child: ask Linux to send SIGTERM when the parent dies (even by SIGKILL)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # not Linux: children may outlive a killed parent; their writes stay atomic
-
-
-def _run_parallel(cmds: list[tuple[str, list[str]]], jobs: int, what: str) -> None:
-    """Run ``(label, argv)`` commands, ``jobs`` at a time; stop at the first failure.
-
-    If this process is interrupted or killed, its children are stopped too, so
-    no orphan keeps writing into the results folder behind a restarted run.
-    """
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    live: set[subprocess.Popen] = set()
-    lock = threading.Lock()
-    stopping = threading.Event()
-    done = 0
-    futures: list = []
-
-    def run(label_cmd):
-        label, cmd = label_cmd
-        t = time.perf_counter()
-        with lock:
-            if stopping.is_set():
-                return label, -1, "", "cancelled", 0.0
-            proc = subprocess.Popen(
-                cmd,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-                cwd=PROJECT,
-                preexec_fn=_die_with_parent,
-            )
-            live.add(proc)
-        out, err = proc.communicate()
-        with lock:
-            live.discard(proc)
-        return label, proc.returncode, out, err, time.perf_counter() - t
-
-    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-    try:
-        futures = [pool.submit(run, c) for c in cmds]
-        for fut in as_completed(futures):
-            label, code, out, err, seconds = fut.result()
-            done += 1
-            if code != 0:
-                msg = (err or out).strip().splitlines()
-                raise StageFailed(f"{what} {label} failed: {msg[-1] if msg else code}")
-            line = out.strip().splitlines()
-            log(f"  [{done}/{len(cmds)}] {line[-1] if line else label} ({seconds:.1f} s)")
-    except BaseException:
-        for f in futures:
-            f.cancel()
-        with lock:
-            stopping.set()
-            for proc in live:
-                proc.terminate()
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 def variant_sets(c: RunConfig) -> list[str]:
     """``--set`` arguments that rebuild ``c``'s variant fields from its configuration name."""
     base = RunConfig()
@@ -201,42 +132,29 @@ def variant_sets(c: RunConfig) -> list[str]:
 
 
 def stage_train(
-    configs: list[RunConfig], scale: str, force: bool, jobs: int, what: str = "train"
+    configs: list[RunConfig], scale: str, force: bool, ex: ExecutorConfig, what: str = "train"
 ) -> bool:
     todo = [c for c in configs if force or not is_complete(run_dir(c.run_id), c)]
     if not todo:
         log(f"{what}: all {len(configs)} runs up to date (skipped)")
         return False
     todo.sort(key=run_cost, reverse=True)  # stable: ties keep the declared order
-    log(f"{what}: {len(todo)} of {len(configs)} runs to train, {jobs} at a time")
-    py = [sys.executable, "-m", "repro", "train"]
-    cmds = [
-        (
-            c.run_id,
-            py
-            + [
-                "--config",
-                c.name,
-                "--regime",
-                c.regime,
-                "--seed",
-                str(c.seed),
-                "--scale",
-                scale,
-                "--threads",
-                "1",
-            ]
-            + variant_sets(c)
-            + (["--force"] if force else []),
-        )
-        for c in todo
-    ]
-    _run_parallel(cmds, jobs, "training")
+    where = f"{ex.jobs} at a time" if ex.kind == "local" else "as SLURM jobs"
+    log(f"{what}: {len(todo)} of {len(configs)} runs to train, {where}")
+    units = [train_unit(c, scale, force, ex.threads) for c in todo]
+    make_executor(ex).run(units, "training")
     return True
 
 
+def train_unit(c: RunConfig, scale: str, force: bool, threads: int) -> Unit:
+    """The command that trains run ``c``: ``python -m repro train ...``."""
+    argv = ["train", "--config", c.name, "--regime", c.regime, "--seed", str(c.seed)]
+    argv += ["--scale", scale, "--threads", str(threads), *variant_sets(c)]
+    return Unit(c.run_id, tuple(argv + (["--force"] if force else [])))
+
+
 def stage_evaluate(
-    configs: list[RunConfig], scale: str, force: bool, jobs: int, what: str = "evaluate"
+    configs: list[RunConfig], scale: str, force: bool, ex: ExecutorConfig, what: str = "evaluate"
 ) -> bool:
     ev = make_eval_config(scale)
     # Freeze the instances first, so parallel evaluations only read them.
@@ -247,11 +165,9 @@ def stage_evaluate(
     todo = [c for c in configs if force or not metrics_up_to_date(run_dir(c.run_id), ev)]
     if todo:
         log(f"{what}: {len(todo)} of {len(configs)} runs to evaluate")
-        py = [sys.executable, "-m", "repro", "evaluate", "--scale", scale, "--no-baselines"]
-        force_flag = ["--force"] if force else []
-        _run_parallel(
-            [(c.run_id, py + ["--run", c.run_id] + force_flag) for c in todo], jobs, "evaluation"
-        )
+        argv = ("evaluate", "--scale", scale, "--no-baselines", *(["--force"] if force else []))
+        units = [Unit(c.run_id, (*argv, "--run", c.run_id)) for c in todo]
+        make_executor(ex).run(units, "evaluation")
     else:
         log(f"{what}: all {len(configs)} runs up to date (skipped)")
     for c in contexts.values():
@@ -260,10 +176,10 @@ def stage_evaluate(
     return bool(todo)
 
 
-def stage_ablations(configs: list[RunConfig], scale: str, force: bool, jobs: int) -> bool:
+def stage_ablations(configs: list[RunConfig], scale: str, force: bool, ex: ExecutorConfig) -> bool:
     """Train and evaluate the ablation variants (issue 8), cached like the main runs."""
-    trained = stage_train(configs, scale, force, jobs, "ablations")
-    evaluated = stage_evaluate(configs, scale, force, jobs, "ablations")
+    trained = stage_train(configs, scale, force, ex, "ablations")
+    evaluated = stage_evaluate(configs, scale, force, ex, "ablations")
     return trained or evaluated
 
 
@@ -386,15 +302,13 @@ def _timings_record(scale: str, n_seeds: int, timings: dict, worked: dict) -> di
     return record
 
 
-def _counts(scale: str, n_seeds: int | None, jobs: int, n_ablation: int | None) -> tuple:
+def _counts(scale: str, n_seeds: int | None, n_ablation: int | None) -> tuple[int, int]:
     """(seeds, ablation seeds) of the run, the scale's defaults filled in; ConfigError if bad."""
     if scale not in SCALES:
         raise ConfigError(f"unknown scale {scale!r}; choose from: {', '.join(SCALES)}")
     n_seeds = SCALES[scale].seeds if n_seeds is None else n_seeds
     if n_seeds < 1:
         raise ConfigError(f"--seeds must be >= 1; got {n_seeds}")
-    if jobs < 1:
-        raise ConfigError(f"--jobs must be >= 1; got {jobs}")
     n_ablation = SCALES[scale].ablation_seeds if n_ablation is None else n_ablation
     if n_ablation < 0:
         raise ConfigError(f"--ablation-seeds must be >= 0; got {n_ablation}")
@@ -402,7 +316,7 @@ def _counts(scale: str, n_seeds: int | None, jobs: int, n_ablation: int | None) 
 
 
 def _stages(
-    scale: str, n_seeds: int, n_ablation: int, force: bool, jobs: int
+    scale: str, n_seeds: int, n_ablation: int, force: bool, ex: ExecutorConfig
 ) -> list[tuple[str, Callable[[], bool]]]:
     """The pipeline's stages in order, each a (name, run) pair; run() says whether it did work."""
     configs = all_configs(scale, n_seeds)
@@ -413,9 +327,9 @@ def _stages(
         f"{len(ablations)} ablation runs -> {results_dir()}"
     )
     stages = [
-        ("train", lambda: stage_train(configs, scale, force, jobs)),
-        ("evaluate", lambda: stage_evaluate(configs, scale, force, jobs)),
-        ("ablations", lambda: stage_ablations(ablations, scale, force, jobs)),
+        ("train", lambda: stage_train(configs, scale, force, ex)),
+        ("evaluate", lambda: stage_evaluate(configs, scale, force, ex)),
+        ("ablations", lambda: stage_ablations(ablations, scale, force, ex)),
         (
             "summary",
             lambda: stage_summary(configs + ablations, scale, seeds, force, ablation_seeds),
@@ -454,14 +368,17 @@ def main(
     scale: str = "paper",
     n_seeds: int | None = None,
     force: bool = False,
-    jobs: int = 2,
     n_ablation_seeds: int | None = None,
+    executor: ExecutorConfig | None = None,
 ) -> int:
-    """Run the whole study at ``scale``; return 0, or 2 if TeX is missing (all else written)."""
-    n_seeds, n_ablation = _counts(scale, n_seeds, jobs, n_ablation_seeds)
+    """Run the whole study at ``scale`` with ``executor`` (default: local, 2 processes);
+    return 0, or 2 if TeX is missing (all else written)."""
+    ex = executor or ExecutorConfig()
+    n_seeds, n_ablation = _counts(scale, n_seeds, n_ablation_seeds)
+    check_reachable(ex)  # before anything is written
     if scale != "paper" and "REPRO_RESULTS" not in os.environ:
         os.environ["REPRO_RESULTS"] = str(PROJECT / "results" / scale)
-    tex_missing = _run_stages(_stages(scale, n_seeds, n_ablation, force, jobs), scale, n_seeds)
+    tex_missing = _run_stages(_stages(scale, n_seeds, n_ablation, force, ex), scale, n_seeds)
     if scale == "paper" and "REPRO_RESULTS" not in os.environ and summary_file().exists():
         readme.update(
             "headline", readme.headline(read_json(summary_file()), read_json(timings_file()))

@@ -1,0 +1,56 @@
+"""What the executors share: a unit of work, and where and how units run.
+
+A *unit* is one command of our CLI (``python -m repro train ...`` or
+``python -m repro evaluate --run ...``) with a label (the run id);
+:class:`ExecutorConfig` holds the ``reproduce`` options that choose and shape
+the executor (:mod:`repro.study.executor`, :mod:`repro.study.slurm`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from repro.errors import BadInput
+from repro.paths import results_dir
+
+EXECUTORS = ("local", "slurm")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One unit of work: a label (the run id) and the arguments of ``python -m repro``."""
+
+    label: str
+    argv: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExecutorConfig:
+    """Where and how units run (the ``reproduce`` options of the same names)."""
+
+    kind: str = "local"  # 'local' (processes on this machine) or 'slurm' (jobs via submitit)
+    jobs: int = 2  # local: processes at a time
+    slurm_partition: str | None = None  # slurm: partition (None: the cluster's default)
+    slurm_time: int = 60  # slurm: time limit per job, minutes
+    slurm_cpus: int = 1  # slurm: CPUs per job; also the torch threads of a training job
+    slurm_mem: str | None = None  # slurm: memory per job, e.g. '4G' (None: the default)
+    slurm_folder: str | None = None  # slurm: job logs (None: <results>/slurm)
+    slurm_max_jobs: int = 8  # slurm: jobs in the queue at once
+
+    def __post_init__(self) -> None:
+        if self.kind not in EXECUTORS:
+            raise BadInput(f"--executor must be one of {', '.join(EXECUTORS)}; got {self.kind!r}")
+        for name in ("jobs", "slurm_time", "slurm_cpus", "slurm_max_jobs"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                option = "--" + name.replace("_", "-")
+                raise BadInput(f"{option} must be an integer >= 1; got {value!r}")
+
+    @property
+    def threads(self) -> int:
+        """Torch threads of each training unit."""
+        return self.slurm_cpus if self.kind == "slurm" else 1
+
+    def log_folder(self) -> Path:
+        return Path(self.slurm_folder) if self.slurm_folder else results_dir() / "slurm"

@@ -1,0 +1,90 @@
+"""The executor seam without a cluster: options, the local executor, failure reports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from repro.errors import BadInput, StageFailed
+from repro.study.executor import LocalExecutor, check_reachable, make_executor
+from repro.study.units import ExecutorConfig, Unit
+
+
+@pytest.mark.parametrize(
+    "fields, option",
+    [
+        ({"kind": "cloud"}, "--executor"),
+        ({"jobs": 0}, "--jobs"),
+        ({"slurm_cpus": 0}, "--slurm-cpus"),
+        ({"slurm_time": -5}, "--slurm-time"),
+        ({"slurm_max_jobs": 0}, "--slurm-max-jobs"),
+    ],
+)
+def test_bad_executor_options_name_the_option(fields, option):
+    with pytest.raises(BadInput, match=option):
+        ExecutorConfig(**fields)
+
+
+def test_threads_follow_the_executor():
+    assert ExecutorConfig().threads == 1
+    assert ExecutorConfig(kind="slurm", slurm_cpus=4).threads == 4
+    assert ExecutorConfig(kind="local", slurm_cpus=4).threads == 1  # local: one thread a run
+
+
+def test_default_log_folder_is_under_the_results(tmp_path, monkeypatch):
+    monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
+    assert ExecutorConfig(kind="slurm").log_folder() == tmp_path / "slurm"
+    assert ExecutorConfig(kind="slurm", slurm_folder="/x").log_folder() == Path("/x")
+
+
+def test_local_executor_runs_units_and_names_a_failure(capsys):
+    ex = make_executor(ExecutorConfig(jobs=2))
+    assert isinstance(ex, LocalExecutor)
+    ok = Unit("fixed/ok", ("train", "--help"))
+    bad = Unit("fixed/bad", ("train", "--config", "nope"))
+    ex.run([ok], "training")
+    assert "[1/1]" in capsys.readouterr().out
+    with pytest.raises(
+        StageFailed, match=r"training fixed/bad failed: error: unknown configuration"
+    ):
+        ex.run([ok, bad], "training")
+
+
+def test_no_sbatch_is_bad_input_before_anything_runs(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    check_reachable(ExecutorConfig())  # local: nothing to check
+    with pytest.raises(BadInput, match="sbatch/squeue not found"):
+        check_reachable(ExecutorConfig(kind="slurm"))
+
+
+def test_cli_refuses_a_bad_executor_with_exit_2(tmp_path):
+    cmd = [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", "--executor", "cloud"]
+    out = subprocess.run(cmd, capture_output=True, text=True, env={"REPRO_RESULTS": str(tmp_path)})
+    assert out.returncode == 2 and out.stderr.startswith("error: --executor must be one of")
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_failure_message_shows_the_units_own_error_lines(tmp_path):
+    submitit = pytest.importorskip("submitit")
+    del submitit
+    from repro.study.slurm import Tracked, failure_message
+
+    err = tmp_path / "7_0_log.err"
+    err.write_text(
+        "warning: something earlier\nerror: model.pt does not match the hash recorded\n"
+        "submitit ERROR (time) - Submitted job triggered an exception\nTraceback ...\n"
+        '  File "submission.py", line 55\nrepro.errors.StageFailed: exited with code 2\n'
+    )
+    job = SimpleNamespace(job_id="7", paths=SimpleNamespace(stderr=err))
+    t = Tracked(Unit("fixed/a__s0", ()), job, state="FAILED")
+    msg = failure_message("evaluation", t)
+    first, *rest = msg.splitlines()
+    assert first == f"evaluation fixed/a__s0 failed in SLURM job 7 (FAILED); log: {err}"
+    assert rest == [
+        "warning: something earlier",
+        "error: model.pt does not match the hash recorded",
+    ]

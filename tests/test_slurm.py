@@ -1,0 +1,290 @@
+"""Reproduce through a real one-node SLURM cluster (tests/slurm/cluster.sh), not a mock.
+
+The cluster is started once per test session (root needed) and stopped at the end.
+Where the machine cannot run the daemons the tests skip with the reason; in CI
+(``CI`` set) they fail instead, so CI can never pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from repro.config import make_config
+from repro.errors import StageFailed
+from repro.learn.train import train
+from repro.paths import PROJECT
+from repro.study.reproduce import train_unit
+from repro.study.units import ExecutorConfig, Unit
+
+pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.xdist_group("slurm")]
+CLUSTER = PROJECT / "tests" / "slurm" / "cluster.sh"
+NO_ABLATIONS = ("--ablation-seeds", "0")
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"the SLURM tests must run in CI: {reason}")
+    pytest.skip(reason)
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    with open(path, "a+") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _shared_dir(tmp_path_factory) -> Path:
+    """A folder shared by the xdist workers of this test session (the base folder without)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def slurm(tmp_path_factory):
+    """The one-node SLURM cluster: yields the environment that reaches it.
+
+    Started by the first xdist worker that needs it and stopped by the last one done with
+    it (a count under a file lock), so the workers never start two clusters on one port.
+    """
+    if os.geteuid() != 0:
+        _unavailable("the one-node SLURM cluster needs root (munged, slurmctld, slurmd)")
+    shared = _shared_dir(tmp_path_factory)
+    folder, users = shared / "slurm-cluster", shared / "slurm-cluster.users"
+    with _locked(shared / "slurm-cluster.lock"):
+        count = int(users.read_text()) if users.exists() else 0
+        if count == 0:
+            folder.mkdir(exist_ok=True)
+            cmd = ["bash", str(CLUSTER), "up", str(folder)]
+            up = subprocess.run(cmd, capture_output=True, text=True)
+            if up.returncode != 0:
+                _unavailable(f"cluster.sh up failed: {up.stderr.strip()}")
+        users.write_text(str(count + 1))
+    env = {**os.environ, "SLURM_CONF": str(folder / "slurm.conf")}
+    previous = os.environ.get("SLURM_CONF")
+    os.environ["SLURM_CONF"] = env["SLURM_CONF"]  # for the in-process executor tests
+    yield env
+    if previous is None:
+        del os.environ["SLURM_CONF"]
+    else:
+        os.environ["SLURM_CONF"] = previous
+    with _locked(shared / "slurm-cluster.lock"):
+        count = int(users.read_text()) - 1
+        users.write_text(str(count))
+        if count == 0:
+            down = ["bash", str(CLUSTER), "down", str(folder)]
+            subprocess.run(down, capture_output=True, timeout=60)
+
+
+def reproduce(results: Path, *args: str, env: dict, timeout: int = 600):
+    env = {**env, "REPRO_RESULTS": str(results)}
+    cmd = [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *NO_ABLATIONS, *args]
+    return subprocess.run(
+        cmd, capture_output=True, text=True, env=env, cwd=PROJECT, timeout=timeout
+    )
+
+
+def submitted(results: Path) -> list[str]:
+    """Ids of the jobs submitted for the results folder ``results`` (their log folders)."""
+    folder = results / "slurm"
+    return sorted(p.name for p in folder.glob("*") if p.is_dir() and p.name.isdigit())
+
+
+@pytest.fixture(scope="module")
+def through_slurm(slurm, tmp_path_factory):
+    """One smoke reproduce through SLURM and one through the local executor."""
+    local, remote = tmp_path_factory.mktemp("local"), tmp_path_factory.mktemp("slurm")
+    out_local = reproduce(local, env=slurm)
+    out_slurm = reproduce(remote, "--executor", "slurm", env=slurm)
+    assert out_local.returncode == 0, out_local.stderr
+    assert out_slurm.returncode == 0, out_slurm.stdout + out_slurm.stderr
+    return local, remote, out_slurm
+
+
+def test_smoke_reproduce_through_slurm_is_byte_identical(through_slurm):
+    local, remote, out = through_slurm
+    for name in ("summary.json", "summary.csv", "baselines.json", "report/report.pdf"):
+        assert (local / name).read_bytes() == (remote / name).read_bytes(), name
+    assert "training [slurm]:" in out.stdout and "0 failed" in out.stdout  # progress lines
+    for run in sorted((remote / "runs").glob("*/*/run.json")):
+        job = json.loads(run.read_text())["slurm_job_id"]
+        assert job is not None and job.isdigit()
+        local_meta = json.loads((local / run.relative_to(remote)).read_text())
+        assert local_meta["slurm_job_id"] is None
+        assert local_meta["model_sha256"] == json.loads(run.read_text())["model_sha256"]
+    assert list((remote / "slurm").glob("*/*_log.err"))  # the job logs, under the results
+
+
+def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm):
+    _, remote, _ = through_slurm
+    runs = sorted((remote / "runs").glob("*/*/run.json"))
+    broken, fine = runs[0].parent, runs[1].parent
+    for run in (broken, fine):
+        (run / "metrics.json").unlink()
+    good = (broken / "model.pt").read_bytes()
+    (broken / "model.pt").write_bytes(good[:-7] + b"damaged")
+    out = reproduce(remote, "--executor", "slurm", env=slurm)
+    assert out.returncode == 1, out.stdout + out.stderr
+    first = out.stderr.splitlines()[0]
+    label = broken.relative_to(remote / "runs").as_posix()
+    assert first.startswith(f"error: evaluation {label} failed in SLURM job ")
+    assert "log: " in first and first.rstrip().endswith("_log.err")
+    log = Path(first.split("log: ")[1].strip())
+    assert log.is_file()
+    assert "does not match the hash recorded in run.json" in out.stderr  # the log's tail
+    assert (fine / "metrics.json").exists()  # the other unit finished and is kept
+    (broken / "model.pt").write_bytes(good)
+    again = reproduce(remote, "--executor", "slurm", env=slurm)
+    assert again.returncode == 0, again.stderr
+    assert "evaluate: 1 of 8 runs to evaluate" in again.stdout  # nothing finished is redone
+    assert "train: all 8 runs up to date (skipped)" in again.stdout
+
+
+def _long_run(tmp_path: Path):
+    """A smoke run long enough to interrupt, with frequent checkpoints."""
+    config = dataclasses.replace(
+        make_config("supervised-normal", "fixed", 0, "smoke"), steps=12000, checkpoint_every=200
+    )
+    unit = train_unit(config, "smoke", False, 1)
+    sets = ("--set", "steps=12000", "--set", "checkpoint_every=200")
+    return config, Unit(unit.label, unit.argv + sets), tmp_path / "runs" / config.run_id
+
+
+def _run_in_thread(executor, unit: Unit) -> tuple[threading.Thread, list]:
+    errors: list = []
+
+    def target():
+        try:
+            executor.run([unit], "training")
+        except BaseException as e:  # noqa: BLE001 (handed to the test)
+            errors.append(e)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, errors
+
+
+def _wait_for(path: Path, errors: list, seconds: float = 180) -> None:
+    end = time.monotonic() + seconds
+    while not path.exists():
+        assert not errors, errors
+        assert time.monotonic() < end, f"{path} did not appear"
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def reference_sha(tmp_path_factory) -> str:
+    """The weights of the long run trained without interruption, in this process."""
+    config, _, _ = _long_run(tmp_path_factory.mktemp("reference"))
+    out = tmp_path_factory.mktemp("reference-run")
+    return train(config, out=out, progress=False)["model_sha256"]
+
+
+def test_cancelled_job_resumes_exactly_on_the_next_run(slurm, tmp_path, monkeypatch, reference_sha):
+    from repro.study.slurm import SlurmExecutor
+
+    monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
+    config, unit, run = _long_run(tmp_path)
+    ex = SlurmExecutor(ExecutorConfig(kind="slurm"))
+    thread, errors = _run_in_thread(ex, unit)
+    _wait_for(run / "checkpoints" / "last.pt", errors)
+    job = submitted(tmp_path)
+    subprocess.run(["scancel", *job], check=True, env=slurm)
+    thread.join(180)
+    assert len(errors) == 1 and isinstance(errors[0], StageFailed)
+    assert f"failed in SLURM job {job[0]} (CANCELLED" in str(errors[0])
+    assert not (run / "run.json").exists()
+    SlurmExecutor(ExecutorConfig(kind="slurm")).run([unit], "training")
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["resumed_from_step"] > 0 and meta["slurm_job_id"] != job[0]
+    assert meta["model_sha256"] == reference_sha
+
+
+def test_preempted_job_is_requeued_and_ends_identical(slurm, tmp_path, monkeypatch, reference_sha):
+    from repro.study.slurm import SlurmExecutor
+
+    monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
+    config, unit, run = _long_run(tmp_path)
+    ex = SlurmExecutor(ExecutorConfig(kind="slurm"))
+    thread, errors = _run_in_thread(ex, unit)
+    _wait_for(run / "checkpoints" / "last.pt", errors)
+    job = submitted(tmp_path)[0]
+    # The signal submitit requeues on (SLURM sends it before a time limit or a preemption;
+    # the SIGTERM that may come with a preemption is ignored by submitit's handler).
+    subprocess.run(["scancel", job, "--signal", "USR2"], check=True, env=slurm)
+    # SLURM holds a requeued job back for a while (its begin time); let it start now.
+    end = time.monotonic() + 120
+    while _states([job], slurm)[job] != "PENDING":
+        assert time.monotonic() < end and not errors, errors
+        time.sleep(0.2)
+    subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], env=slurm)
+    thread.join(300)
+    assert not errors, errors
+    meta = json.loads((run / "run.json").read_text())
+    assert meta["slurm_job_id"] == job and meta["resumed_from_step"] > 0  # same job, requeued
+    assert meta["model_sha256"] == reference_sha
+
+
+def _states(job_ids: list[str], env: dict) -> dict[str, str]:
+    cmd = ["squeue", "-h", "--states=all", "-o", "%i|%T"]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60).stdout
+    states = dict(line.split("|") for line in out.split())
+    return {j: states.get(j, "GONE") for j in job_ids}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_cancels_the_submitted_jobs(slurm, tmp_path, sig):
+    env = {**slurm, "REPRO_RESULTS": str(tmp_path)}
+    cmd = [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *NO_ABLATIONS]
+    proc = subprocess.Popen([*cmd, "--executor", "slurm"], env=env, cwd=PROJECT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    for line in proc.stdout:  # wait until this reproduce has jobs in the queue
+        if line.startswith("  training [slurm]:"):
+            break
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    jobs = submitted(tmp_path)
+    assert jobs
+    states = _states(jobs, slurm)
+    assert not [j for j, s in states.items() if s in ("PENDING", "RUNNING", "CONFIGURING")], states
+
+
+def test_no_controller_is_exit_2_and_writes_nothing(slurm, tmp_path):
+    conf = Path(slurm["SLURM_CONF"]).read_text()
+    dead = tmp_path / "dead.conf"
+    dead.write_text(conf.replace("SlurmctldHost=", "SlurmctldPort=6999\nSlurmctldHost=", 1))
+    results = tmp_path / "results"
+    out = reproduce(results, "--executor", "slurm", env={**slurm, "SLURM_CONF": str(dead)})
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.startswith("error: --executor slurm: the SLURM controller is not reachable")
+    assert len(out.stderr.strip().splitlines()) == 1
+    no_sbatch = {**slurm, "PATH": "/nonexistent"}
+    out = subprocess.run(
+        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", "--executor", "slurm"],
+        capture_output=True, text=True, env={**no_sbatch, "REPRO_RESULTS": str(results)},
+    )  # fmt: skip
+    assert out.returncode == 2 and "sbatch/squeue not found" in out.stderr
+    assert not results.exists()  # nothing written
+
+
+def test_results_lock_holds_across_executors(slurm, tmp_path):
+    (tmp_path / ".reproduce.lock").write_text(f"{os.getpid()}\n")  # a live local reproduce
+    out = reproduce(tmp_path, "--executor", "slurm", env=slurm)
+    assert out.returncode == 2 and f"another reproduce (pid {os.getpid()})" in out.stderr
+    assert submitted(tmp_path) == [] and not (tmp_path / "runs").exists()
