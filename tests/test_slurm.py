@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -49,6 +50,22 @@ def _locked(path: Path):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def _free_port_pair() -> int:
+    """A port p with p and p + 1 free on this machine (for slurmctld and slurmd)."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port < 65535:
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port + 1))
+                    return port
+                except OSError:
+                    continue
+    raise RuntimeError("no two free consecutive ports")
+
+
 def _shared_dir(tmp_path_factory) -> Path:
     """A folder shared by the xdist workers of this test session (the base folder without)."""
     base = tmp_path_factory.getbasetemp()
@@ -71,7 +88,8 @@ def slurm(tmp_path_factory):
         if count == 0:
             folder.mkdir(exist_ok=True)
             cmd = ["bash", str(CLUSTER), "up", str(folder)]
-            up = subprocess.run(cmd, capture_output=True, text=True)
+            port = {"REPRO_SLURM_PORT": str(_free_port_pair())}  # beside any other cluster
+            up = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **port})
             if up.returncode != 0:
                 _unavailable(f"cluster.sh up failed: {up.stderr.strip()}")
         users.write_text(str(count + 1))
@@ -268,7 +286,8 @@ def test_ctrl_c_cancels_the_submitted_jobs(slurm, tmp_path, sig):
 def test_no_controller_is_exit_2_and_writes_nothing(slurm, tmp_path):
     conf = Path(slurm["SLURM_CONF"]).read_text()
     dead = tmp_path / "dead.conf"
-    dead.write_text(conf.replace("SlurmctldHost=", "SlurmctldPort=6999\nSlurmctldHost=", 1))
+    port = int(conf.split("SlurmctldPort=")[1].split()[0])
+    dead.write_text(conf.replace(f"SlurmctldPort={port}", f"SlurmctldPort={_free_port_pair()}"))
     results = tmp_path / "results"
     out = reproduce(results, "--executor", "slurm", env={**slurm, "SLURM_CONF": str(dead)})
     assert out.returncode == 2 and "Traceback" not in out.stderr

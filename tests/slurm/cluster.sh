@@ -6,13 +6,15 @@
 #   tests/slurm/cluster.sh down [DIR]   stop exactly the daemons that `up` started (pid files)
 #
 # Everything (slurm.conf, state, spool, logs, pid files) lives in DIR (default
-# ${REPRO_SLURM_DIR:-/tmp/repro-slurm}). Accounting is off: `sacct` fails here, and
+# ${REPRO_SLURM_DIR:-/tmp/repro-slurm}). The controller listens on ${REPRO_SLURM_PORT:-6817}
+# and slurmd on the port after it, so two such clusters can run side by side. Accounting is off: `sacct` fails here, and
 # submitit falls back to squeue/scontrol for job states.
 # Debian packages: slurmctld slurmd slurm-client munge (.ci/run installs them).
 set -euo pipefail
 cmd=${1:-}
 dir=${2:-${REPRO_SLURM_DIR:-/tmp/repro-slurm}}
 conf="$dir/slurm.conf"
+port=${REPRO_SLURM_PORT:-6817}
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
@@ -30,6 +32,8 @@ up() {
   cat > "$conf" <<CONF
 ClusterName=repro
 SlurmctldHost=$host
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
 AuthType=auth/munge
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
