@@ -13,10 +13,10 @@ CONSTRAINTS = str(ROOT / "constraints.txt")
 nox.options.sessions = ["lint"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.default_venv_backend = "venv"
-# pytest-xdist: one worker per core ("auto"); an idle worker takes tests queued for a busy
-# one (worksteal). Options after `--` come last, so they can narrow the run
-# (`-m "not slow"`) or override these (`-n 0`).
-PYTEST_ARGS = ("-n", "auto", "--dist", "worksteal")
+# pytest-xdist: one worker per core ("auto"), each handed one test at a time, slow ones
+# first (see pytest_collection_modifyitems in tests/conftest.py). Options after `--` come
+# last, so they can narrow the run (`-m "not slow"`) or override these (`-n 0`).
+PYTEST_ARGS = ("-n", "auto", "--dist", "load", "--maxschedchunk", "1")
 
 
 def _install(session: nox.Session, extras: str = "") -> None:

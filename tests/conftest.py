@@ -1,8 +1,29 @@
-"""Hypothesis profiles: 'ci' is derandomized so CI is repeatable; 'dev' explores."""
+"""Shared test set-up.
 
+- Hypothesis profiles: 'ci' is derandomized so CI is repeatable; 'dev' explores.
+- Every test runs with ``REPRO_RESULTS`` pointing at a fresh temporary folder, so no test
+  (nor any subprocess it starts, which inherits the variable) can write into the
+  committed ``results/``; a test that sets its own ``REPRO_RESULTS`` overrides it.
+- ``shared_folder``: an expensive folder (a trained smoke pipeline) built once per test
+  session and read by several tests, also across pytest-xdist workers.
+- The fault suite's table of cases checked, summed over xdist workers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
 import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+PROJECT = Path(__file__).resolve().parents[1]
 
 settings.register_profile(
     "ci",
@@ -16,10 +37,140 @@ settings.register_profile("dev", max_examples=40, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# ---------------------------------------------------------------- isolated results folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_results(tmp_path_factory):
+    """For module- and session-scoped fixtures, which run before the per-test fixture."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REPRO_RESULTS", str(tmp_path_factory.mktemp("session_results")))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_results(_session_results, tmp_path_factory, monkeypatch):
+    """Every test gets its own empty results folder (not its tmp_path, which stays the test's)."""
+    folder = tmp_path_factory.mktemp("results")
+    monkeypatch.setenv("REPRO_RESULTS", str(folder))
+    return folder
+
+
+# ---------------------------------------------------------------- shared expensive folders
+
+
+def _shared_root(tmp_path_factory) -> Path:
+    """The session's temporary root, common to every xdist worker (each has a subfolder)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def shared_folder(tmp_path_factory) -> Callable[[str, Callable[[Path], None]], Path]:
+    """``shared_folder(name, build)``: the folder ``name``, made by ``build(path)`` once.
+
+    The first worker to ask builds it under a file lock; the others wait and reuse it.
+    A failed build leaves nothing behind (the next test to ask builds it again).
+    Readers must not change it: tests that modify it work on a copy.
+    """
+    root = _shared_root(tmp_path_factory)
+
+    def get(name: str, build: Callable[[Path], None]) -> Path:
+        path = root / f"shared-{name}"
+        with exclusive(path):
+            if not (root / f"shared-{name}.done").exists():
+                shutil.rmtree(path, ignore_errors=True)
+                path.mkdir()
+                build(path)
+                (root / f"shared-{name}.done").touch()
+        return path
+
+    return get
+
+
+def copy_results(src: Path, dst: Path) -> Path:
+    """Copy the results folder ``src`` to ``dst`` as if it had been made there.
+
+    Runs, metrics and baselines carry their own hashes and are reused wherever the folder
+    lies, but the summary and figures stages record their outputs by absolute path (in
+    cache/stages.json), so a plain copy would redo them on its first reproduce, damaged
+    file or not; the paths are rewritten here. (The report stage's key hashes the PDF's
+    absolute path itself: in a copy it is always redone once.)
+    """
+    shutil.copytree(src, dst)
+    stages = dst / "cache" / "stages.json"
+    if stages.exists():
+        stages.write_text(stages.read_text().replace(f'"{src}{os.sep}', f'"{dst}{os.sep}'))
+    return dst
+
+
+@contextlib.contextmanager
+def exclusive(path: Path):
+    """Hold an exclusive lock on ``path`` (any test process, any xdist worker)."""
+    with open(f"{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def smoke_reference(shared_folder) -> Path:
+    """``reproduce --scale smoke --ablation-seeds 0`` from an empty folder, built once per
+    session; read-only (copy it to change it)."""
+
+    def build(path: Path) -> None:
+        out = subprocess.run(
+            [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke"]
+            + ["--ablation-seeds", "0"],
+            env={**os.environ, "REPRO_RESULTS": str(path)},
+            capture_output=True,
+            text=True,
+            cwd=PROJECT,
+        )
+        assert out.returncode == 0, out.stdout + out.stderr
+
+    return shared_folder("smoke-no-ablations", build)
+
+
+# ---------------------------------------------------------------- order under pytest-xdist
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist, the tests marked ``early`` (they build what other tests wait for),
+    then the other slow tests, then the rest: the controller hands tests out one at a time
+    in this order (--dist load --maxschedchunk 1), so the long ones start at once and the
+    short ones fill in around them. A run without xdist keeps the files' order."""
+    if not hasattr(config, "workerinput"):
+        return
+
+    def rank(item) -> int:
+        if item.get_closest_marker("early") is not None:
+            return 0
+        return 1 if item.get_closest_marker("slow") is not None else 2
+
+    items.sort(key=rank)  # stable: the files' order within each rank
+
+
 # ---------------------------------------------------------------- fault-suite counts
 # Each fault test adds the number of cases it checked to FAULT_COUNTS[category];
-# the table is printed at the end of the run (nox -s faults).
+# the table is printed at the end of the run (nox -s faults). Under pytest-xdist each
+# worker sends its counts to the controller when it finishes, which sums them.
 FAULT_COUNTS: dict[str, int] = {}
+
+
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: hand the counts to the controller
+        workeroutput["fault_counts"] = dict(FAULT_COUNTS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """On the xdist controller: add a finished worker's counts."""
+    for category, n in getattr(node, "workeroutput", {}).get("fault_counts", {}).items():
+        FAULT_COUNTS[category] = FAULT_COUNTS.get(category, 0) + n
 
 
 def pytest_terminal_summary(terminalreporter):

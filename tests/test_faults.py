@@ -30,7 +30,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import FAULT_COUNTS
+from conftest import FAULT_COUNTS, copy_results
 from repro.cli import main as cli_main
 from repro.config import RunConfig
 
@@ -127,18 +127,29 @@ def _check_run(results: Path) -> None:
         json.loads(m.read_text())
 
 
+@pytest.fixture(scope="session")
+def reference_training(shared_folder):
+    """An uninterrupted TRAIN_ARGS run, shared by the SIGINT and SIGKILL tests, and its
+    wall time (the kills land at random points of that span)."""
+
+    def build(path: Path) -> None:
+        t = time.perf_counter()
+        out = repro(path, *TRAIN_ARGS)
+        assert out.returncode == 0, out.stderr
+        (path / "seconds").write_text(f"{time.perf_counter() - t:.3f}")
+
+    return shared_folder("train-600", build)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
-def test_training_killed_at_random_points_ends_identical(tmp_path, sig):
-    ref = tmp_path / "ref"
-    subprocess.run(
-        [sys.executable, "-m", "repro", *TRAIN_ARGS],
-        env=env_for(ref),
-        check=True,
-        capture_output=True,
-        cwd=PROJECT,
-    )
+def test_training_killed_at_random_points_ends_identical(tmp_path, sig, reference_training):
+    ref = reference_training
+    # Kill points uniform over the life of an uninterrupted run (interpreter start, data,
+    # training, checkpoints, final write), but never later than 4 s (a run timed on a busy
+    # machine would leave most starts to finish on their own; each is then wiped and redone).
+    hi = min(4.0, max(1.0, float((ref / "seconds").read_text())))
     cut = tmp_path / "cut"
-    kills = _kill_chain(TRAIN_ARGS, cut, sig, random.Random(int(sig)), 4.0, _check_run)
+    kills = _kill_chain(TRAIN_ARGS, cut, sig, random.Random(int(sig)), hi, _check_run)
     out = repro(cut, *TRAIN_ARGS)
     assert out.returncode == 0, out.stderr
     run = "runs/procedural/contrastive-normal__s0"
@@ -158,12 +169,10 @@ def _check_pipeline(results: Path) -> None:
         assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
 
 
-@pytest.fixture(scope="module")
-def reference_smoke(tmp_path_factory):
-    ref = tmp_path_factory.mktemp("ref")
-    out = repro(ref, "reproduce", "--scale", "smoke", *NO_ABLATIONS)
-    assert out.returncode == 0, out.stderr
-    return ref
+@pytest.fixture
+def reference_smoke(smoke_reference):
+    """A smoke reproduce without ablations, built once per session (tests/conftest.py)."""
+    return smoke_reference
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
@@ -179,14 +188,16 @@ def test_reproduce_killed_at_random_points_ends_identical(tmp_path, sig, referen
     count(f"a. reproduce killed by {signal.Signals(sig).name}, resumed identical", kills)
 
 
-def test_reproduce_twice_from_scratch_is_byte_identical(tmp_path, reference_smoke):
-    out = repro(tmp_path, "reproduce", "--scale", "smoke", *NO_ABLATIONS)
-    assert out.returncode == 0, out.stderr
-    assert (tmp_path / "summary.json").read_bytes() == (
+def test_reproduce_twice_from_scratch_is_byte_identical(concurrent_pair, reference_smoke):
+    """The first of the two concurrent reproduces (section c) ran from an empty folder: a
+    second from-scratch run, to compare with the reference (the second process, refused,
+    must have left no trace either)."""
+    results, _ = concurrent_pair
+    assert (results / "summary.json").read_bytes() == (
         reference_smoke / "summary.json"
     ).read_bytes()
     if shutil.which("latexmk"):
-        assert sha(tmp_path / "report/report.pdf") == sha(reference_smoke / "report/report.pdf")
+        assert sha(results / "report/report.pdf") == sha(reference_smoke / "report/report.pdf")
     count("determinism: smoke reproduce twice from scratch, identical", 1)
 
 
@@ -199,23 +210,24 @@ def _reproduce(results: Path, *args: str, env: dict | None = None):
 
 @pytest.fixture
 def smoke_copy(tmp_path, reference_smoke):
-    dst = tmp_path / "results"
-    shutil.copytree(reference_smoke, dst)
-    return dst
+    return copy_results(reference_smoke, tmp_path / "results")
 
 
-@pytest.mark.parametrize(
-    ("rel", "how"),
-    [
-        ("runs/fixed/supervised-normal__s0/metrics.json", "edit"),
-        ("runs/fixed/supervised-normal__s0/metrics.json", "truncate"),
-        ("summary.json", "edit"),
-        ("summary.json", "truncate"),
-        ("baselines.json", "edit"),
-        ("figures/fig2_heatmaps.pdf", "truncate"),
-    ],
-)
-def test_damaged_result_files_are_rebuilt(smoke_copy, reference_smoke, rel, how):
+# The damaged file, how, and the stages the next reproduce must redo (report aside: in a
+# copied folder it is always redone once, see copy_results).
+DAMAGES = {
+    "metrics-edit": ("runs/fixed/supervised-normal__s0/metrics.json", "edit", "evaluate"),
+    "metrics-truncate": ("runs/fixed/supervised-normal__s0/metrics.json", "truncate", "evaluate"),
+    "summary-edit": ("summary.json", "edit", "summary"),
+    "summary-truncate": ("summary.json", "truncate", "summary"),
+    "baselines-edit": ("baselines.json", "edit", "baselines"),
+    "figure-truncate": ("figures/fig2_heatmaps.pdf", "truncate", "figures"),
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGES))
+def test_damaged_result_files_are_rebuilt(smoke_copy, reference_smoke, case):
+    rel, how, stage = DAMAGES[case]
     path = smoke_copy / rel
     data = path.read_bytes()
     if how == "truncate":
@@ -227,6 +239,15 @@ def test_damaged_result_files_are_rebuilt(smoke_copy, reference_smoke, rel, how)
     out = _reproduce(smoke_copy)
     assert out.returncode == 0, out.stderr
     assert path.read_bytes() == (reference_smoke / rel).read_bytes()
+    # Exactly the damaged file's stage is redone; it writes the same bytes, so the stages
+    # after it are not.
+    stages = _stages(out.stdout)
+    expected = dict.fromkeys(["train", "evaluate", "summary", "figures"], "skipped")
+    if stage in expected:
+        expected[stage] = "redone"
+    assert {k: stages[k] for k in expected} == expected, out.stdout
+    if stage == "evaluate":  # only the damaged run
+        assert "evaluate: 1 of 8 runs to evaluate" in out.stdout
     count("b. damaged result file detected and rebuilt", 1)
 
 
@@ -255,27 +276,50 @@ def test_damaged_dataset_and_weights_are_refused(smoke_copy):
 # ------------------------------------------------------------------ c. concurrency
 
 
-def test_second_reproduce_on_same_folder_stops_with_owner_pid(tmp_path):
-    first = subprocess.Popen(
-        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *NO_ABLATIONS],
-        env=env_for(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=PROJECT,
-    )
-    lock = tmp_path / ".reproduce.lock"
-    for _ in range(200):
-        if lock.exists():
-            break
-        time.sleep(0.05)
-    second = _reproduce(tmp_path)
-    assert second.returncode == 2
-    assert f"pid {first.pid}" in second.stderr and "Traceback" not in second.stderr
-    out, err = first.communicate(timeout=600)
-    assert first.returncode == 0, err
-    assert not lock.exists()
-    _check_pipeline(tmp_path)
+@pytest.fixture(scope="session")
+def concurrent_pair(shared_folder):
+    """A smoke reproduce from an empty folder, and a second one started on the same folder
+    while the first holds the lock. Returns the folder and what both processes did."""
+
+    def build(path: Path) -> None:
+        results = path / "results"
+        first = subprocess.Popen(
+            [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *NO_ABLATIONS],
+            env=env_for(results),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=PROJECT,
+        )
+        lock = results / ".reproduce.lock"
+        for _ in range(200):
+            if lock.exists():
+                break
+            time.sleep(0.05)
+        second = _reproduce(results)
+        _, err = first.communicate(timeout=600)
+        record = {
+            "first_pid": first.pid,
+            "first_returncode": first.returncode,
+            "first_stderr": err,
+            "second_returncode": second.returncode,
+            "second_stderr": second.stderr,
+            "lock_left": lock.exists(),
+        }
+        (path / "record.json").write_text(json.dumps(record))
+
+    path = shared_folder("concurrent-pair", build)
+    return path / "results", json.loads((path / "record.json").read_text())
+
+
+def test_second_reproduce_on_same_folder_stops_with_owner_pid(concurrent_pair):
+    results, r = concurrent_pair
+    assert r["second_returncode"] == 2
+    assert f"pid {r['first_pid']}" in r["second_stderr"]
+    assert "Traceback" not in r["second_stderr"]
+    assert r["first_returncode"] == 0, r["first_stderr"]
+    assert not r["lock_left"]
+    _check_pipeline(results)
     count("c. concurrent reproduce refused, first unharmed", 1)
 
 
@@ -468,11 +512,22 @@ def _stages(out: str) -> dict[str, str]:
     }
 
 
-def test_changes_redo_exactly_the_dependent_stages(tmp_path, project_copy):
-    results = tmp_path / "results"
+SKIPPED = dict.fromkeys(["train", "evaluate", "summary", "figures", "report"], "skipped")
+
+
+@pytest.fixture
+def stale_setup(tmp_path, project_copy, reference_smoke):
+    """The reference smoke results (copied) and a copy of the code that made them.
+
+    Returns ``run()`` (a reproduce with the copied code: the stages it redid) and
+    ``edit(module, old, new)`` (appends a comment, or replaces ``old`` by ``new``).
+    The copied code is the same code, so the copied runs and metrics are reused as they
+    are; only a change made by the test can make them stale.
+    """
+    results = copy_results(reference_smoke, tmp_path / "results")
     env = env_for(results, PYTHONPATH=str(project_copy / "src"))
 
-    def run():
+    def run(env=env):
         out = _reproduce(results, env=env)
         assert out.returncode == 0, out.stderr
         return _stages(out.stdout)
@@ -480,27 +535,55 @@ def test_changes_redo_exactly_the_dependent_stages(tmp_path, project_copy):
     def edit(module: str, old: str = "", new: str = ""):
         path = project_copy / "src/repro" / f"{module}.py"
         text = path.read_text()
+        assert not old or text.count(old) == 1, (module, old)
         path.write_text(text.replace(old, new) if old else text + "\n# edited\n")
 
-    run()
-    skipped = dict.fromkeys(["train", "evaluate", "summary", "figures", "report"], "skipped")
-    assert run() == skipped
+    return run, edit, env
+
+
+def test_unchanged_code_and_a_late_stage_change_redo_only_that_stage(stale_setup):
+    run, edit, _ = stale_setup
+    assert run() == {**SKIPPED, "report": "redone"}  # a copied folder: see copy_results
+    assert run() == SKIPPED
+    count("g. stale cache: change redid exactly the dependent stages", 1)
     edit("study/figures")  # code of a late stage: only it reruns; same figures, report kept
-    assert run() == {**skipped, "figures": "redone"}
-    edit("core/planning")  # evaluation code: every run re-evaluated, nothing retrained
-    assert run()["train"] == "skipped"
-    edit("learn/trunk")  # training code: everything retrains
-    assert run()["train"] == "redone"
-    edit("config", '"n_plan": 40', '"n_plan": 41')  # an evaluation setting
-    stages = run()
-    assert stages["train"] == "skipped" and stages["evaluate"] == "redone"
-    edit("config", '"steps": 60', '"steps": 61')  # a training setting
-    assert run()["train"] == "redone"
-    # A library version: a dist-info that shadows jinja2's with another version.
-    fake = tmp_path / "fake"
-    (fake / "jinja2-0.0.1.dist-info").mkdir(parents=True)
-    (fake / "jinja2-0.0.1.dist-info/METADATA").write_text("Name: jinja2\nVersion: 0.0.1\n")
-    env["PYTHONPATH"] = f"{fake}{os.pathsep}{project_copy / 'src'}"
-    stages = run()
-    assert stages["train"] == "redone" and stages["evaluate"] == "redone"
-    count("g. stale cache: change redid exactly the dependent stages", 7)
+    assert run() == {**SKIPPED, "figures": "redone"}
+    count("g. stale cache: change redid exactly the dependent stages", 1)
+
+
+# Each change, made alone to the reference's code (or, None, a library version): the
+# stages that must be redone, and those that must not.
+STALE_CHANGES = {
+    # evaluation code: every run re-evaluated, nothing retrained
+    "evaluation code": (("core/planning",), {"train": "skipped", "evaluate": "redone"}),
+    # training code: everything retrains (and so is evaluated again)
+    "training code": (("learn/trunk",), {"train": "redone", "evaluate": "redone"}),
+    # an evaluation setting
+    "evaluation setting": (
+        ("config", '"n_plan": 40', '"n_plan": 41'),
+        {"train": "skipped", "evaluate": "redone"},
+    ),
+    # a training setting
+    "training setting": (
+        ("config", '"steps": 60', '"steps": 61'),
+        {"train": "redone", "evaluate": "redone"},
+    ),
+    # a library version: a dist-info that shadows jinja2's with another version
+    "library version": (None, {"train": "redone", "evaluate": "redone"}),
+}
+
+
+@pytest.mark.parametrize("change", list(STALE_CHANGES))
+def test_changes_redo_exactly_the_dependent_stages(tmp_path, stale_setup, change):
+    run, edit, env = stale_setup
+    where, expected = STALE_CHANGES[change]
+    if where is None:
+        fake = tmp_path / "fake"
+        (fake / "jinja2-0.0.1.dist-info").mkdir(parents=True)
+        (fake / "jinja2-0.0.1.dist-info/METADATA").write_text("Name: jinja2\nVersion: 0.0.1\n")
+        env = {**env, "PYTHONPATH": f"{fake}{os.pathsep}{env['PYTHONPATH']}"}
+    else:
+        edit(*where)
+    stages = run(env)
+    assert {k: stages[k] for k in expected} == expected
+    count("g. stale cache: change redid exactly the dependent stages", 1)

@@ -2,11 +2,15 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+from conftest import copy_results, exclusive
 
 pytestmark = pytest.mark.slow
 
@@ -24,16 +28,61 @@ def reproduce(results, *args, path=None):
     )
 
 
-@pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    results = tmp_path_factory.mktemp("smoke")
-    out = reproduce(results)
-    assert out.returncode == 0, out.stdout + out.stderr
-    return results, out
+@pytest.fixture
+def smoke_built(shared_folder, smoke_reference):
+    """One ``reproduce --scale smoke`` (ablations included), run once per session, and what
+    it printed and wrote.
+
+    It starts from the trained and evaluated paper-setting runs of the session's smoke
+    reference (``reproduce --ablation-seeds 0`` from an empty folder, tests/conftest.py,
+    compared byte for byte with a second one in tests/test_faults.py) and nothing else, so
+    this one command trains and evaluates the 16 ablation runs and writes the baselines,
+    summary, figures, report and timings itself.
+
+    Returns the results folder and the record; use it through ``smoke`` (or copy it under
+    its lock, see test_added_seed_trains_only_new_runs).
+    """
+
+    def build(path: Path) -> None:
+        results = path / "results"
+        for part in ("runs", "instances"):
+            shutil.copytree(smoke_reference / part, results / part)
+        out = reproduce(results)
+        record = {
+            "returncode": out.returncode,
+            "stdout": out.stdout,
+            "output": out.stdout + out.stderr,
+            # What the command wrote, as it was right after it (later tests rerun it).
+            "files": sorted(str(p.relative_to(results)) for p in results.rglob("*")),
+            "timings": json.loads((results / "timings.json").read_text())
+            if out.returncode == 0
+            else None,
+        }
+        (path / "build.json").write_text(json.dumps(record))
+
+    path = shared_folder("smoke-with-ablations", build)
+    record = json.loads((path / "build.json").read_text())
+    assert record["returncode"] == 0, record["output"]
+    return path / "results", record
 
 
+@pytest.fixture
+def smoke(smoke_built):
+    """The shared smoke pipeline, for this test alone: the tests that use it run on any
+    pytest-xdist worker, in any order, one at a time (each holds its lock); one that
+    changes it (a lost metrics file) leaves it as it found it, a cached one-seed pipeline."""
+    with exclusive(smoke_built[0]):
+        yield smoke_built
+
+
+@pytest.mark.early  # under xdist, started first: the other tests here wait for its folder
 def test_smoke_builds_everything(smoke):
-    results, out = smoke
+    _, built = smoke
+    # The paper-setting runs came trained and evaluated; everything else is this command's.
+    assert "train: all 8 runs up to date (skipped)" in built["stdout"]
+    assert "ablations: 16 of 16 runs to train" in built["stdout"]
+    assert "ablations: 16 of 16 runs to evaluate" in built["stdout"]
+    files = set(built["files"])
     for rel in (
         "summary.json",
         "summary.csv",
@@ -42,9 +91,10 @@ def test_smoke_builds_everything(smoke):
         "report/report.pdf",
         "figures/fig2_heatmaps.png",
     ):
-        assert (results / rel).exists(), rel
-    assert len(list((results / "runs").glob("*/*__s0/metrics.json"))) == 8 + 16  # 16 ablations
-    timings = json.loads((results / "timings.json").read_text())["stages_s"]
+        assert rel in files, rel
+    metrics = [f for f in files if re.fullmatch(r"runs/[^/]+/[^/]+__s0/metrics\.json", f)]
+    assert len(metrics) == 8 + 16  # 16 ablations
+    timings = built["timings"]["stages_s"]
     assert set(timings) == {
         "train",
         "evaluate",
@@ -121,8 +171,9 @@ def test_lost_metrics_redo_only_that_run(smoke):
     assert (results / "summary.json").read_bytes() == before
 
 
-def test_added_seed_trains_only_new_runs(smoke, tmp_path):
-    results, _ = smoke
+def test_added_seed_trains_only_new_runs(smoke_built, tmp_path):
+    with exclusive(smoke_built[0]):  # changed in a copy, not in the shared folder
+        results = copy_results(smoke_built[0], tmp_path / "results")
     out = reproduce(results, "--seeds", "2")
     assert out.returncode == 0, out.stderr
     assert "train: 8 of 16 runs to train" in out.stdout
@@ -132,13 +183,26 @@ def test_added_seed_trains_only_new_runs(smoke, tmp_path):
     assert "train: all 8 runs up to date (skipped)" in out.stdout
 
 
-def test_without_tex_everything_else_is_written(tmp_path):
+def test_without_tex_everything_else_is_written(tmp_path, smoke_reference):
+    results = tmp_path / "results"
+    # The trained and evaluated runs of a smoke pipeline (tests/conftest.py); all that
+    # comes after them, which this run must write itself, left out.
+    shutil.copytree(
+        smoke_reference,
+        results,
+        ignore=shutil.ignore_patterns("summary.*", "baselines.json", "figures", "report", "cache"),
+    )
+    for rel in ("summary.json", "figures", "cache", "report", "baselines.json"):
+        assert not (results / rel).exists()
     bare = tmp_path / "bin"
     bare.mkdir()
-    out = reproduce(tmp_path / "results", "--ablation-seeds", "0", path=str(bare))
+    out = reproduce(results, "--ablation-seeds", "0", path=str(bare))
     assert out.returncode == 2
     assert "apt-get install" in out.stderr and "latexmk" in out.stderr
     assert "Traceback" not in out.stderr
-    assert (tmp_path / "results/summary.json").exists()
-    assert (tmp_path / "results/figures/fig1_trajectories.pdf").exists()
-    assert (tmp_path / "results/cache/report-build/report.tex").exists()
+    assert "train: all 8 runs up to date (skipped)" in out.stdout
+    assert (results / "summary.json").exists()
+    assert (results / "baselines.json").exists()
+    assert (results / "figures/fig1_trajectories.pdf").exists()
+    assert (results / "cache/report-build/report.tex").exists()
+    assert not (results / "report/report.pdf").exists()
