@@ -184,13 +184,15 @@ def stage_ablations(configs: list[RunConfig], scale: str, force: bool, ex: Execu
 
 
 def _files_hash(paths: list[Path], extra: str) -> str:
+    """sha256 of ``extra`` and each file's name and bytes, in the order of the names (a name
+    is relative to the results folder, so the key does not depend on where it lies)."""
+    root = results_dir()
+    named = sorted(
+        (str(p.relative_to(root) if p.is_relative_to(root) else p.name), p) for p in paths
+    )
     h = hashlib.sha256(extra.encode())
-    for p in sorted(paths):
-        h.update(
-            str(
-                p.relative_to(results_dir()) if p.is_relative_to(results_dir()) else p.name
-            ).encode()
-        )
+    for name, p in named:
+        h.update(name.encode())
         h.update(p.read_bytes())
     return h.hexdigest()[:16]
 
