@@ -125,8 +125,8 @@ def test_quadrant_halves_partition_the_metrics():
     solved = rng.random(len(ds)) < 0.5
     expanded = rng.integers(1, 30, len(ds))
     stats = {
-        "search": PlanStats(solved, expanded, np.where(solved, ds.lengths, -1)),
-        "greedy": PlanStats(~solved, expanded, np.where(~solved, ds.lengths, -1)),
+        "search": PlanStats(solved, expanded, np.where(solved, ds.lengths, -1), expanded + 2),
+        "greedy": PlanStats(~solved, expanded, np.where(~solved, ds.lengths, -1), expanded),
     }
     q = quadrant_metrics(rho, ds, stats, ds)
     n_same, n_cross = q["same"]["n_test"], q["cross"]["n_test"]

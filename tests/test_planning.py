@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 from repro.core.heuristics import BaselineScorer, baseline_map, heuristic_maps
 from repro.core.maze import bfs_distances, free_cells, generate_maze
 from repro.core.planning import (
+    RULES,
     PlanResult,
     best_first_search,
     check_heuristic,
@@ -19,7 +22,18 @@ from repro.core.planning import (
 )
 from strategies import maze_and_cells, seeds
 
-PLANNERS = {"search": best_first_search, "greedy": greedy}
+PLANNERS = {
+    "search": best_first_search,
+    "greedy": greedy,
+    "greedy_descent": partial(greedy, rule="descent"),
+    "greedy_revisit": partial(greedy, rule="revisit"),
+}
+MODE_RULE = {  # plan_many's (mode, rule) of each planner above
+    "search": ("search", "unvisited"),
+    "greedy": ("greedy", "unvisited"),
+    "greedy_descent": ("greedy", "descent"),
+    "greedy_revisit": ("greedy", "revisit"),
+}
 
 # The hand-checked maze ('#' = wall). The right column is a dead-end corridor:
 # from (0, 4) it runs down to (4, 4), and (4, 3) is a wall. The goal G = (2, 2)
@@ -79,6 +93,27 @@ def test_greedy_lured_into_dead_end():
     assert res.expanded == 9
     assert cells(res) == [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
     assert res.path.dtype == np.int64
+    # Weighed: the start, (1,0), (0,1), then one new cell per step up to (4,4).
+    assert res.generated == 10
+
+
+def test_descent_stops_at_the_lure_minimum():
+    # The same walk as above (every step lowers h), then at (4,4) the only free
+    # neighbour (3,4) has h .3, not below .2: a local minimum after 9 states.
+    res = greedy(WALLS, START, GOAL, LURE, budget=400, rule="descent")
+    assert not res.solved and res.expanded == 9 and res.generated == 10
+    assert cells(res)[-1] == (4, 4)
+
+
+def test_revisit_oscillates_until_the_budget():
+    # As above to (4,4), then back to (3,4) (its smallest neighbour, visited or not),
+    # whose smallest neighbour is (4,4) again: (3,4), (4,4), ... until the budget.
+    res = greedy(WALLS, START, GOAL, LURE, budget=400, rule="revisit")
+    assert not res.solved and res.expanded == 400 and len(res.path) == 400
+    assert cells(res)[9:13] == [(3, 4), (4, 4), (3, 4), (4, 4)]
+    assert res.generated == 10  # no cell is weighed that the walk had not seen
+    res = greedy(WALLS, START, GOAL, LURE, budget=12, rule="revisit")
+    assert not res.solved and res.expanded == 12
 
 
 def test_best_first_recovers_from_lure():
@@ -92,10 +127,13 @@ def test_best_first_recovers_from_lure():
     res = best_first_search(WALLS, START, GOAL, LURE, budget=400)
     assert res.solved
     assert res.expanded == 17
+    assert res.generated == 17  # every free cell was put on the frontier
     assert cells(res) == SHORTEST  # parents: (2,2)<-(3,2)<-(4,2)<-(4,1)<-(4,0)<-...<-(0,0)
-    # One expansion short of the goal: unsolved, empty path.
+    # One expansion short of the goal: unsolved, empty path; the goal was never pushed
+    # (the 16th expansion spends the budget before its neighbours are pushed).
     res = best_first_search(WALLS, START, GOAL, LURE, budget=16)
     assert (res.solved, res.expanded, res.path.shape) == (False, 16, (0, 2))
+    assert res.generated == 16
 
 
 def test_manhattan_by_hand():
@@ -114,6 +152,23 @@ def test_manhattan_by_hand():
     # 9 (4,1) [(4,2) h2]; 10 (4,2) [(3,2) h1]; 11 (3,2) [(2,2) h0]; 12 (2,2) goal.
     res = best_first_search(WALLS, START, GOAL, h, budget=400)
     assert res.solved and res.expanded == 12 and cells(res) == SHORTEST
+    # Pushed: the start, (1,0) (0,1) (2,0) (3,0) (0,2) (0,3) (4,0) (0,4) (4,1) (4,2)
+    # (3,2) (2,2): 13 cells.
+    assert res.generated == 13
+
+
+def test_manhattan_descent_and_revisit_by_hand():
+    # Descent: (0,0) h4 -> (1,0) h3 (ties with (0,1); down first) -> (2,0) h2, whose
+    # neighbours (1,0) and (3,0) both have h3: a local minimum after 3 states.
+    h = baseline_map("manhattan", WALLS, GOAL)
+    res = greedy(WALLS, START, GOAL, h, budget=400, rule="descent")
+    assert not res.solved and res.expanded == 3 and cells(res) == SHORTEST[:3]
+    assert res.generated == 5  # (0,0), (1,0), (0,1), (2,0), and (3,0) weighed at (2,0)
+    # Revisit: at (2,0) the tie (1,0) / (3,0) goes up; from (1,0) back down to (2,0).
+    res = greedy(WALLS, START, GOAL, h, budget=400, rule="revisit")
+    assert not res.solved and res.expanded == 400
+    assert cells(res)[:6] == [(0, 0), (1, 0), (2, 0), (1, 0), (2, 0), (1, 0)]
+    assert res.generated == 5  # the same cells: the oscillation weighs nothing new
 
 
 def test_constant_by_hand():
@@ -127,6 +182,9 @@ def test_constant_by_hand():
     # left, right: down the left column, right along the bottom, up to the goal.
     res = greedy(WALLS, START, GOAL, h, budget=400)
     assert res.solved and res.expanded == 9 and cells(res) == SHORTEST
+    # Descent: no neighbour is strictly lower than the start: stuck at once.
+    res = greedy(WALLS, START, GOAL, h, budget=400, rule="descent")
+    assert not res.solved and res.expanded == 1 and res.generated == 3
 
 
 def test_oracle_by_hand():
@@ -225,6 +283,55 @@ def test_greedy_paths_are_simple_walks(mc, seed, ties, budget):
 
 
 @given(maze_and_cells(), seeds, st.booleans(), st.integers(1, 60))
+def test_descent_only_goes_down(mc, seed, ties, budget):
+    walls, (start, goal) = mc
+    h = random_heuristic(walls, seed, ties)
+    res = greedy(walls, start, goal, h, budget=budget, rule="descent")
+    along = h[res.path[:, 0], res.path[:, 1]]
+    assert (np.diff(along) < 0).all()  # h strictly falls at every step
+    below = np.unique(h[~walls][h[~walls] < h[tuple(start)]])
+    assert res.expanded <= 1 + len(below)
+    end = goal if res.solved else tuple(res.path[-1])
+    assert_valid_path(walls, res.path, start, end)
+
+
+@given(maze_and_cells(), seeds, st.booleans(), st.integers(1, 60))
+def test_revisit_fails_only_at_the_budget(mc, seed, ties, budget):
+    walls, (start, goal) = mc
+    h = random_heuristic(walls, seed, ties)
+    res = greedy(walls, start, goal, h, budget=budget, rule="revisit")
+    assert res.solved or res.expanded == budget
+    assert len(res.path) == res.expanded
+    end = goal if res.solved else tuple(res.path[-1])
+    assert_valid_path(walls, res.path, start, end)
+
+
+@given(maze_and_cells(), st.integers(1, 80))
+def test_revisit_with_the_oracle_is_unvisited(mc, budget):
+    walls, (start, goal) = mc
+    h = baseline_map("oracle", walls, goal)
+    a = greedy(walls, start, goal, h, budget=budget, rule="revisit")
+    b = greedy(walls, start, goal, h, budget=budget, rule="unvisited")
+    c = greedy(walls, start, goal, h, budget=budget, rule="descent")
+    for other in (b, c):
+        assert (a.solved, a.expanded, a.generated) == (other.solved, other.expanded, other.generated)
+        np.testing.assert_array_equal(a.path, other.path)
+
+
+@given(maze_and_cells(), seeds, st.booleans(), st.integers(1, 60), st.sampled_from(RULES))
+def test_generated_counts_the_cells_weighed(mc, seed, ties, budget, rule):
+    walls, (start, goal) = mc
+    h = random_heuristic(walls, seed, ties)
+    n_free = len(free_cells(walls))
+    g = greedy(walls, start, goal, h, budget=budget, rule=rule)
+    stood = {tuple(c) for c in g.path.tolist()}
+    assert len(stood) <= g.generated <= n_free
+    s = best_first_search(walls, start, goal, h, budget=budget)
+    # Each expansion pops a distinct generated cell; a solved search expanded the goal.
+    assert s.expanded <= s.generated <= n_free
+
+
+@given(maze_and_cells(), seeds, st.booleans(), st.integers(1, 60))
 def test_search_respects_budget(mc, seed, ties, budget):
     walls, (start, goal) = mc
     h = random_heuristic(walls, seed, ties)
@@ -239,8 +346,9 @@ def test_search_respects_budget(mc, seed, ties, budget):
 
 
 @settings(max_examples=10)
-@given(seeds, st.sampled_from(["search", "greedy"]), st.booleans())
-def test_solved_rate_curve_matches_rerunning(seed, mode, ties):
+@given(seeds, st.sampled_from(list(MODE_RULE)), st.booleans())
+def test_solved_rate_curve_matches_rerunning(seed, planner, ties):
+    mode, rule = MODE_RULE[planner]
     rng = np.random.default_rng(seed)
     n, max_budget = 5, 30
     walls = np.stack([generate_maze(7, rng) for _ in range(n)])
@@ -248,9 +356,11 @@ def test_solved_rate_curve_matches_rerunning(seed, mode, ties):
     starts = np.array([p[0] for p in pairs])
     goals = np.array([p[1] for p in pairs])
     h = np.stack([random_heuristic(w, rng.integers(2**32), ties) for w in walls])
-    full = plan_many(walls, starts, goals, h, max_budget, mode)
+    full = plan_many(walls, starts, goals, h, max_budget, mode, rule)
     curve = solved_rate_curve(full.expanded, full.solved, max_budget)
-    reference = [plan_many(walls, starts, goals, h, b, mode).solved.mean() for b in range(1, 31)]
+    reference = [
+        plan_many(walls, starts, goals, h, b, mode, rule).solved.mean() for b in range(1, 31)
+    ]
     np.testing.assert_array_equal(curve, reference)
     assert curve.shape == (max_budget,) and curve.dtype == np.float64
 
@@ -262,11 +372,14 @@ def test_plan_many_matches_single_runs():
     idx = rng.choice(len(fc), (8, 2))
     starts, goals = fc[idx[:, 0]], fc[idx[:, 1]]
     h = heuristic_maps(BaselineScorer("manhattan"), walls[None], np.zeros(8, np.int64), goals)
-    for mode, planner in PLANNERS.items():
-        solved, expanded, path_len = plan_many(walls, starts, goals, h, 40, mode)
+    for name, planner in PLANNERS.items():
+        solved, expanded, path_len, generated = plan_many(
+            walls, starts, goals, h, 40, *MODE_RULE[name]
+        )
         for i in range(8):
             res = planner(walls, starts[i], goals[i], h[i], 40)
             assert solved[i] == res.solved and expanded[i] == res.expanded
+            assert generated[i] == res.generated
             assert path_len[i] == (len(res.path) - 1 if res.solved else -1)
         assert solved.dtype == np.bool_ and expanded.dtype == path_len.dtype == np.int64
 
@@ -328,6 +441,10 @@ def test_bad_walls_and_mode():
         greedy(WALLS.astype(int), START, GOAL, LURE, budget=10)
     with pytest.raises(ValueError, match="mode"):
         plan_many(WALLS[None], [START], [GOAL], LURE[None], 10, "astar")
+    with pytest.raises(ValueError, match="rule must be one of"):
+        plan_many(WALLS[None], [START], [GOAL], LURE[None], 10, "greedy", "backtrack")
+    with pytest.raises(ValueError, match="rule must be one of"):
+        greedy(WALLS, START, GOAL, LURE, budget=10, rule="Descent")
     with pytest.raises(ValueError, match="one entry per instance"):
         plan_many(WALLS[None], [START, START], [GOAL], LURE[None], 10, "greedy")
     with pytest.raises(ValueError, match="budget"):

@@ -147,11 +147,14 @@ class EvalConfig:
     bootstrap_seed: int = 7  # seed of the bootstrap's generator
     n_allpairs: int = 5  # test mazes whose every (cell, goal) pair is scored against BFS
     heatmap_index: int = 0  # test trajectory whose maze and goal the heatmap figure shows
+    n_draws: int = 10_000  # protocol noise: random draws of n_paper test trajectories
+    draws_seed: int = 11  # seed of the protocol-noise draws' generator
 
     def __post_init__(self) -> None:
-        for name in ("n_test", "n_paper", "n_plan", "budget", "n_bootstrap", "n_allpairs"):
+        names = ("n_test", "n_paper", "n_plan", "budget", "n_bootstrap", "n_allpairs", "n_draws")
+        for name in names:
             _int(name, getattr(self, name), 1, 10_000_000)
-        for name in ("protocol_seed", "eval_seed", "bootstrap_seed", "heatmap_index"):
+        for name in ("protocol_seed", "eval_seed", "bootstrap_seed", "heatmap_index", "draws_seed"):
             _int(name, getattr(self, name), 0)
         if self.n_paper > self.n_test:
             raise ConfigError(f"n_paper={self.n_paper} must be <= n_test={self.n_test}")

@@ -109,6 +109,74 @@ def paper_protocol_indices(
     return rng.choice(int(n_trajectories), size=int(k), replace=False).astype(np.int64)
 
 
+QUANTILE_PROBS = np.linspace(0.0, 1.0, 101)  # the levels of a quantile table: 0%, 1%, ..., 100%
+
+
+def protocol_draws(values, k: int, n_draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Means of ``k`` distinct entries of ``values``, over ``n_draws`` random draws.
+
+    How much a protocol that averages ``k`` of ``n`` per-trajectory scores moves by
+    the choice of trajectories alone (the paper's: ``k = 10``). Each draw is a
+    uniform random ``k``-subset: the ``k`` smallest of ``n`` iid uniforms.
+    values: float (n,), finite; returns float64 (n_draws,).
+    """
+    v = _check_vector(values, "values")
+    for name, x in (("k", k), ("n_draws", n_draws)):
+        if isinstance(x, bool) or not isinstance(x, int | np.integer) or x < 1:
+            raise BadInput(f"{name} must be an integer >= 1, got {x!r}")
+    if k > v.size:
+        raise BadInput(f"k = {k} exceeds the {v.size} values")
+    out = np.empty(int(n_draws), dtype=np.float64)
+    chunk = max(1, 2_000_000 // v.size)  # bound the (chunk, n) uniforms' memory
+    for lo in range(0, int(n_draws), chunk):
+        m = min(chunk, int(n_draws) - lo)
+        picks = np.argpartition(rng.random((m, v.size)), k - 1, axis=1)[:, :k]  # (m, k)
+        out[lo : lo + m] = v[picks].mean(axis=1)
+    return out
+
+
+def quantile_table(x) -> np.ndarray:
+    """Quantiles of ``x`` (1D finite floats) at :data:`QUANTILE_PROBS`: float64 (101,)."""
+    v = _check_vector(x, "x")
+    if v.size == 0:
+        raise BadInput("x must not be empty")
+    return np.quantile(v, QUANTILE_PROBS)
+
+
+def mixture_cdf(tables, value: float) -> float:
+    """P(X <= value) for X drawn from an equal mixture of distributions given by quantile
+    tables (float (m, 101), rows non-decreasing), each read as piecewise linear."""
+    t = np.atleast_2d(np.asarray(tables, dtype=np.float64))
+    per = [_table_cdf(row, float(value)) for row in t]
+    return float(np.mean(per))
+
+
+def _table_cdf(row: np.ndarray, value: float) -> float:
+    if value < row[0]:
+        return 0.0
+    if value >= row[-1]:
+        return 1.0
+    # Highest level whose quantile is <= value, interpolated to the next level.
+    i = int(np.searchsorted(row, value, side="right")) - 1
+    lo, hi = row[i], row[i + 1]
+    frac = 0.0 if hi == lo else (value - lo) / (hi - lo)
+    return float(QUANTILE_PROBS[i] + frac * (QUANTILE_PROBS[i + 1] - QUANTILE_PROBS[i]))
+
+
+def mixture_quantile(tables, prob: float) -> float:
+    """The ``prob`` quantile of the equal mixture of :func:`mixture_cdf` (a bisection on its
+    CDF; exact to 1e-9 of the tables' range)."""
+    t = np.atleast_2d(np.asarray(tables, dtype=np.float64))
+    lo, hi = float(t[:, 0].min()), float(t[:, -1].max())
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        if mixture_cdf(t, mid) < prob:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
 def bootstrap_mean_ci(
     values,
     rng: np.random.Generator,

@@ -4,7 +4,12 @@ Pure numpy + heapq. A heuristic ``h`` is a float ``(size, size)`` map with
 ``h[cell] = d(cell, goal)`` (predicted steps to the goal); only its values on
 free cells are read, so walls may hold NaN or inf.
 
-Both planners are deterministic: ties in ``h`` are broken by insertion order
+The paper's greedy mode ("at each step, only the single best neighbor is
+expanded") has three readings, :data:`RULES`; ``"unvisited"`` is ours (DESIGN),
+the other two are measured beside it. :data:`PLANNERS` names every planner the
+evaluation runs: search and greedy under each rule.
+
+Every planner is deterministic: ties in ``h`` are broken by insertion order
 (search) or by the fixed neighbour order ``MOVES`` = up, down, left, right
 (greedy), never at random. This is what makes :func:`solved_rate_curve` exact
 from one run per instance.
@@ -15,6 +20,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -23,6 +29,16 @@ from repro.core.maze import MOVES, check_cell, check_walls
 from repro.errors import BadInput
 
 MODES = ("search", "greedy")
+# The readings of greedy (see :func:`greedy`); the first is the default.
+RULES = ("unvisited", "descent", "revisit")
+# Every planner the evaluation runs: name -> (mode, greedy rule or None). The names of the
+# paper's two modes keep their meaning (greedy = the 'unvisited' rule).
+PLANNERS: dict[str, tuple[str, str | None]] = {
+    "search": ("search", None),
+    "greedy": ("greedy", "unvisited"),
+    "greedy_descent": ("greedy", "descent"),
+    "greedy_revisit": ("greedy", "revisit"),
+}
 
 # MOVES as plain Python tuples: the planners' inner loops run on Python scalars,
 # which is several times faster than indexing numpy arrays cell by cell.
@@ -33,17 +49,23 @@ _MOVES = [(int(dr), int(dc)) for dr, dc in MOVES]
 class PlanResult:
     """Outcome of one planning run.
 
-    solved:   whether the goal was reached (search: taken off the frontier).
-    expanded: number of expanded states (search: taken off the frontier;
-              greedy: stood on), start and goal included, ``<= budget``.
-    path:     int64 ``(L + 1, 2)``. Solved: cells from start to goal, ``L`` steps.
-              Unsolved greedy: the cells stood on, in order (``expanded`` rows).
-              Unsolved search: empty ``(0, 2)``.
+    solved:    whether the goal was reached (search: taken off the frontier).
+    expanded:  number of expanded states (search: taken off the frontier;
+               greedy: stood on, repeats included), start and goal included,
+               ``<= budget``.
+    path:      int64 ``(L + 1, 2)``. Solved: cells from start to goal, ``L`` steps.
+               Unsolved greedy: the cells stood on, in order (``expanded`` rows).
+               Unsolved search: empty ``(0, 2)``.
+    generated: distinct cells whose ``h`` was looked at, start included (search:
+               every cell ever put on the frontier; greedy: the start and each
+               neighbour weighed at a cell stood on; the neighbours of the goal
+               and of the cell where the budget ran out are not weighed).
     """
 
     solved: bool
     expanded: int
     path: np.ndarray
+    generated: int
 
 
 def check_heuristic(walls: np.ndarray, h, name: str = "h") -> np.ndarray:
@@ -110,7 +132,7 @@ def best_first_search(walls: np.ndarray, start, goal, h, budget: int) -> PlanRes
             path = [cell]
             while (p := parent[path[-1]]) is not None:
                 path.append(p)
-            return PlanResult(True, expanded, np.array(path[::-1], dtype=np.int64))
+            return PlanResult(True, expanded, np.array(path[::-1], dtype=np.int64), len(parent))
         if expanded >= budget:
             break
         r, c = cell
@@ -120,42 +142,58 @@ def best_first_search(walls: np.ndarray, start, goal, h, budget: int) -> PlanRes
                 parent[(rr, cc)] = cell
                 counter += 1
                 heapq.heappush(frontier, (hl[rr][cc], counter, (rr, cc)))
-    return PlanResult(False, expanded, np.zeros((0, 2), dtype=np.int64))
+    return PlanResult(False, expanded, np.zeros((0, 2), dtype=np.int64), len(parent))
 
 
-def greedy(walls: np.ndarray, start, goal, h, budget: int) -> PlanResult:
+def greedy(
+    walls: np.ndarray, start, goal, h, budget: int, rule: str = "unvisited"
+) -> PlanResult:
     """Greedy descent on ``h``: best-first search that keeps only one child.
 
-    From ``start``, repeatedly step to the not-yet-visited free neighbour of
-    smallest ``h`` (ties: the first in the order up, down, left, right). Every
-    state stood on is expanded, start and goal included, so ``start == goal``
-    is solved with 1 expansion. Fails at a dead end (every neighbour visited;
-    there is no backtracking) or when ``budget`` states were expanded without
-    reaching the goal. Never visits a cell twice.
+    From ``start``, repeatedly step to one free neighbour, chosen by ``rule``:
 
-    Arguments as for :func:`best_first_search`.
+    - ``"unvisited"`` (default): the not-yet-visited neighbour of smallest ``h``;
+      fails at a dead end (every neighbour visited; there is no backtracking).
+    - ``"descent"``: the neighbour of smallest ``h``, only if its ``h`` is strictly
+      below the current cell's; otherwise fails (a local minimum).
+    - ``"revisit"``: the neighbour of smallest ``h``, visited or not; fails only
+      at the budget.
+
+    Ties go to the first neighbour in the order up, down, left, right. Every
+    state stood on is expanded, start and goal included, repeats included, so
+    ``start == goal`` is solved with 1 expansion; the run fails once ``budget``
+    states were expanded without reaching the goal.
+
+    Other arguments as for :func:`best_first_search`.
     """
+    if rule not in RULES:
+        raise BadInput(f"rule must be one of {RULES}, got {rule!r}")
     wl, s, g, hl, budget, size = _prepare(walls, start, goal, h, budget)
     path = [s]
-    visited = {s}
+    visited = {s}  # cells stood on
+    seen = {s}  # cells whose h was looked at
     cell = s
     while cell != g:
         if len(path) >= budget:
-            return PlanResult(False, len(path), np.array(path, dtype=np.int64))
+            break
         r, c = cell
         best, best_h = None, 0.0
         for dr, dc in _MOVES:
             rr, cc = r + dr, c + dc
-            if 0 <= rr < size and 0 <= cc < size and not wl[rr][cc] and (rr, cc) not in visited:
-                # Strict '<' keeps the first neighbour in MOVES order on ties.
-                if best is None or hl[rr][cc] < best_h:
-                    best, best_h = (rr, cc), hl[rr][cc]
-        if best is None:  # dead end
-            return PlanResult(False, len(path), np.array(path, dtype=np.int64))
+            if not (0 <= rr < size and 0 <= cc < size) or wl[rr][cc]:
+                continue
+            if rule == "unvisited" and (rr, cc) in visited:
+                continue
+            seen.add((rr, cc))
+            # Strict '<' keeps the first neighbour in MOVES order on ties.
+            if best is None or hl[rr][cc] < best_h:
+                best, best_h = (rr, cc), hl[rr][cc]
+        if best is None or (rule == "descent" and not best_h < hl[r][c]):
+            break  # a dead end (unvisited) or a local minimum (descent)
         cell = best
         visited.add(cell)
         path.append(cell)
-    return PlanResult(True, len(path), np.array(path, dtype=np.int64))
+    return PlanResult(cell == g, len(path), np.array(path, dtype=np.int64), len(seen))
 
 
 # --------------------------------------------------------------------------- many instances
@@ -165,12 +203,13 @@ class PlanStats(NamedTuple):
     """Per-instance outcomes of :func:`plan_many`.
 
     solved: bool (n,); expanded: int64 (n,); path_len: int64 (n,) steps of the
-    returned path (-1 if unsolved).
+    returned path (-1 if unsolved); generated: int64 (n,) (see :class:`PlanResult`).
     """
 
     solved: np.ndarray
     expanded: np.ndarray
     path_len: np.ndarray
+    generated: np.ndarray
 
 
 def plan_many(
@@ -180,18 +219,26 @@ def plan_many(
     heuristics,
     budget: int,
     mode: str,
+    rule: str = "unvisited",
 ) -> PlanStats:
     """Run one planner over ``n`` instances.
 
     walls: bool ``(n, size, size)`` (or a list of ``(size, size)``), or one
     ``(size, size)`` maze shared by all instances; starts, goals: int ``(n, 2)``;
     heuristics: float ``(n, size, size)``; budget: int >= 1;
-    mode: "search" (:func:`best_first_search`) or "greedy" (:func:`greedy`).
-    Returns :class:`PlanStats` (solved, expanded, path_len), unpackable as a tuple.
+    mode: "search" (:func:`best_first_search`) or "greedy" (:func:`greedy` with
+    ``rule``; search ignores ``rule``).
+    Returns :class:`PlanStats` (solved, expanded, path_len, generated), unpackable
+    as a tuple.
     """
     if mode not in MODES:
         raise BadInput(f"mode must be one of {MODES}, got {mode!r}")
-    planner = best_first_search if mode == "search" else greedy
+    if rule not in RULES:
+        raise BadInput(f"rule must be one of {RULES}, got {rule!r}")
+    if mode == "search":
+        planner = best_first_search
+    else:
+        planner = partial(greedy, rule=rule)
     budget = _check_budget(budget)
     starts = np.asarray(starts)
     goals = np.asarray(goals)
@@ -207,13 +254,15 @@ def plan_many(
     solved = np.zeros(n, dtype=bool)
     expanded = np.zeros(n, dtype=np.int64)
     path_len = np.full(n, -1, dtype=np.int64)
+    generated = np.zeros(n, dtype=np.int64)
     for i in range(n):
         res = planner(w[i], starts[i], goals[i], heuristics[i], budget)
         solved[i] = res.solved
         expanded[i] = res.expanded
+        generated[i] = res.generated
         if res.solved:
             path_len[i] = len(res.path) - 1
-    return PlanStats(solved, expanded, path_len)
+    return PlanStats(solved, expanded, path_len, generated)
 
 
 def solved_rate_curve(

@@ -25,9 +25,11 @@ from repro.core.metrics import (
     field_roughness,
     integer_gap,
     paper_protocol_indices,
+    protocol_draws,
+    quantile_table,
     trajectory_spearman,
 )
-from repro.core.planning import MODES, PlanStats, plan_many, solved_rate_curve
+from repro.core.planning import MODES, PLANNERS, PlanStats, plan_many, solved_rate_curve
 from repro.fingerprint import code_hash
 from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
 from repro.learn.runfiles import load_model
@@ -84,6 +86,8 @@ def spearman_metrics(
     mean, low, high = bootstrap_mean_ci(
         rho, np.random.default_rng(ev.bootstrap_seed), n_resamples=ev.n_bootstrap
     )
+    # How far the paper's protocol (the mean over n_paper trajectories) moves by chance alone.
+    draws = protocol_draws(rho, ev.n_paper, ev.n_draws, np.random.default_rng(ev.draws_seed))
     out = {
         "paper": {
             "mean": float(rho[picks].mean()),
@@ -97,6 +101,11 @@ def spearman_metrics(
             "ci_high": high,
             "n": len(rho),
             "n_constant": int(n_constant),
+        },
+        "protocol_draws": {
+            "k": ev.n_paper,
+            "n_draws": ev.n_draws,
+            "quantiles": quantile_table(draws).tolist(),  # at 0%, 1%, ..., 100%
         },
     }
     return out, rho
@@ -132,32 +141,41 @@ def same_quadrant(ds: Dataset) -> np.ndarray:
     return q[starts[:, 0], starts[:, 1]] == q[goals[:, 0], goals[:, 1]]
 
 
-def plan_all(scorer, plan: Dataset, ev: EvalConfig) -> tuple[np.ndarray, dict[str, PlanStats]]:
-    """Heuristic maps (n, S, S) of every planning instance and its PlanStats in each mode."""
+def plan_all(
+    scorer, plan: Dataset, ev: EvalConfig, planners: tuple[str, ...] = tuple(PLANNERS)
+) -> tuple[np.ndarray, dict[str, PlanStats]]:
+    """Heuristic maps (n, S, S) of every planning instance and its PlanStats under each
+    planner (names of ``PLANNERS``: search, and greedy under each rule)."""
     starts, goals = endpoints(plan)
     h = heuristic_maps(scorer, plan.mazes, plan.maze_of, goals)
     walls = plan.mazes[plan.maze_of]
-    return h, {mode: plan_many(walls, starts, goals, h, ev.budget, mode) for mode in MODES}
+    return h, {
+        name: plan_many(walls, starts, goals, h, ev.budget, *PLANNERS[name]) for name in planners
+    }
 
 
 def plan_summary(stats: PlanStats, bfs: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
-    """Solved rate, mean expansions (all and solved) and path / BFS ratio over ``mask``."""
+    """Solved rate, mean expansions and generated cells (all and solved) and path / BFS ratio
+    over ``mask``."""
     solved = stats.solved[mask]
     expanded = stats.expanded[mask]
+    generated = stats.generated[mask]
     ratio = stats.path_len[mask][solved] / bfs[mask][solved]
-    any_solved = bool(solved.any())
+    some, any_solved = bool(mask.any()), bool(solved.any())
     return {
-        "solved_rate": float(solved.mean()) if mask.any() else None,
-        "mean_expanded": float(expanded.mean()) if mask.any() else None,
+        "solved_rate": float(solved.mean()) if some else None,
+        "mean_expanded": float(expanded.mean()) if some else None,
         "mean_expanded_solved": float(expanded[solved].mean()) if any_solved else None,
+        "mean_generated": float(generated.mean()) if some else None,
+        "mean_generated_solved": float(generated[solved].mean()) if any_solved else None,
         "path_ratio": float(ratio.mean()) if any_solved else None,
         "n": int(mask.sum()),
     }
 
 
 def planning_metrics(stats: dict[str, PlanStats], plan: Dataset, ev: EvalConfig) -> dict:
-    """Both planning modes' summaries on the frozen instances, with solved-rate-vs-budget
-    curves. stats: the per-instance PlanStats of each mode (from :func:`plan_all`)."""
+    """Every planner's summary on the frozen instances, with solved-rate-vs-budget curves.
+    stats: the per-instance PlanStats of each planner (from :func:`plan_all`)."""
     out: dict[str, Any] = {}
     everything = np.ones(len(plan), dtype=bool)
     for mode, st in stats.items():
@@ -180,7 +198,8 @@ def quadrant_metrics(
 ) -> dict[str, Any]:
     """Full-test Spearman and planning on same-quadrant and on cross-quadrant pairs.
 
-    rho: float (n_test,) per-trajectory Spearman; stats: PlanStats per mode.
+    rho: float (n_test,) per-trajectory Spearman; stats: PlanStats per planner (the
+    paper's two modes are split; the other greedy rules are not).
     """
     same_t, same_p = same_quadrant(test), same_quadrant(plan)
     bfs = plan.lengths.astype(np.float64)
@@ -190,7 +209,7 @@ def quadrant_metrics(
             "n_test": int(tmask.sum()),
             "n_plan": int(pmask.sum()),
             "spearman_full": float(rho[tmask].mean()) if tmask.any() else None,
-            **{mode: plan_summary(st, bfs, pmask) for mode, st in stats.items()},
+            **{mode: plan_summary(stats[mode], bfs, pmask) for mode in MODES},
         }
     return out
 
@@ -199,7 +218,7 @@ def snapshot_metrics(scorer, test: Dataset, plan: Dataset, ev: EvalConfig) -> di
     """The training-length study's metrics of one set of weights (no bootstrap, no maps kept)."""
     rho, _ = trajectory_spearman(trajectory_predictions(scorer, test), test.lengths)
     picks = paper_protocol_indices(len(test), np.random.default_rng(ev.protocol_seed), ev.n_paper)
-    _, stats = plan_all(scorer, plan, ev)
+    _, stats = plan_all(scorer, plan, ev, MODES)
     out = {"spearman_paper": float(rho[picks].mean()), "spearman_full": float(rho.mean())}
     for mode, st in stats.items():
         out[f"{mode}_solved"] = float(st.solved.mean())
