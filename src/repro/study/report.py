@@ -27,6 +27,7 @@ from repro.core.planning import MODES
 from repro.errors import StageFailed
 from repro.io import atomic_write_bytes
 from repro.paths import figures_dir, paper_dir, report_build_dir, report_pdf
+from repro.study.claims import SEED_RULE
 from repro.study.report_ablations import ablation_context
 from repro.study.results import (
     SHORT_METHODS,
@@ -300,6 +301,7 @@ def build_context(summary: Summary | Mapping[str, Any]) -> dict[str, Any]:
         "spearman": spearman_rows(view),
         "planning": planning_rows(view),
         "claims": claim_rows(view),
+        "seed_rule": SEED_RULE,
         "verdicts": {c.id: {r: f.verdict for r, f in c.regimes.items()} for c in view.claims},
         "n": text_numbers(view),
         "w": words(view),
