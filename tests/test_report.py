@@ -273,6 +273,6 @@ def test_rendered_report_states_the_seed_rule_and_prints_undecided():
             c["regimes"]["fixed"] = split
     flat = " ".join(render(d).split())
     assert "(seeds: holds, holds, partly): \\verdict{undecided}" in flat  # Table 4
-    assert "C5 \\verdict{undecided} (fixed)" in flat  # the prose
+    assert "C5 \\verdict{is undecided} (fixed)" in flat  # the prose: a verb
     assert flat.count(SEED_RULE) == 2  # Table 4's caption and the Decisions section
     assert "\\textbf{Verdicts over seeds}" in flat
