@@ -1,15 +1,36 @@
-"""Claim verdicts and the numbers quoted beside them follow their stated rules
-(hand-built summaries)."""
+"""Claim verdicts and the numbers quoted beside them follow their stated rules, applied
+to each seed (hand-built summaries)."""
 
+import math
+
+import numpy as np
 import pytest
 
 from repro.config import CONFIGS
-from repro.study.claims import CLAIMS, check_claims, loss_improvement
-from repro.study.results import LossCurve, Summary
+from repro.core.metrics import loss_improvement
+from repro.errors import BadInput
+from repro.study.claims import CLAIMS, SEED_RULE, check_claims
+from repro.study.results import Summary
 
 
 def agg(v):
+    """One seed's value as an aggregate."""
     return {"mean": v, "std": 0.0, "min": v, "max": v, "values": [v]}
+
+
+def aggs(*values):
+    """An aggregate over several seeds (None = that seed did not measure it)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return {"mean": None, "std": None, "min": None, "max": None, "values": list(values)}
+    std = float(np.std(known, ddof=1)) if len(known) > 1 else 0.0
+    return {
+        "mean": float(np.mean(known)),
+        "std": std,
+        "min": min(known),
+        "max": max(known),
+        "values": list(values),
+    }
 
 
 def entry(
@@ -25,6 +46,7 @@ def entry(
     steps = [100.0 * i for i in range(1, 21)]
     curve = [loss[0]] * 15 + [loss[1]] * 5
     return {
+        "seeds": [0],
         "metrics": {
             "spearman_full": agg(spearman),
             "spearman_full_cross": agg(spearman if cross is None else cross),
@@ -33,14 +55,22 @@ def entry(
             "search_expanded": agg(exp_s),
             "greedy_expanded": agg(exp_g),
             "roughness": agg(rough),
+            "loss_improvement": agg(loss_improvement(steps, curve)),
         },
         "loss": {"step": steps, "mean": curve, "min": curve, "max": curve},
     }
 
 
+def claims_of(runs, regime="fixed"):
+    """claim id -> the full finding of the one regime."""
+    return {c["id"]: c["regimes"][regime] for c in check_claims({"runs": {regime: runs}})}
+
+
 def findings(runs, regime="fixed"):
     """claim id -> {'ours', 'verdict'} of the one regime."""
-    return {c["id"]: c["regimes"][regime] for c in check_claims({"runs": {regime: runs}})}
+    return {
+        cid: {k: f[k] for k in ("ours", "verdict")} for cid, f in claims_of(runs, regime).items()
+    }
 
 
 def verdicts(runs):
@@ -181,16 +211,24 @@ def test_an_unmeasured_metric_fails_its_rule():
 
 
 def test_loss_improvement_windows():
-    steps = [float(s) for s in range(100, 20001, 100)]
-    flat = LossCurve(tuple(steps), (1.0,) * len(steps), (), ())
-    assert loss_improvement(flat) == 0.0
-    falling = LossCurve(tuple(steps), tuple(2.0 - s / 20000 for s in steps), (), ())
-    # the windows are the last 10 rows before 15000 (1.2775 on average) and the last 10
-    before = sum(2.0 - s / 20000 for s in steps[140:150]) / 10
-    end = sum(2.0 - s / 20000 for s in steps[-10:]) / 10
-    assert loss_improvement(falling) == pytest.approx((before - end) / before)
-    rising = LossCurve(tuple(steps), tuple(1.0 + s / 20000 for s in steps), (), ())
-    assert loss_improvement(rising) < 0
+    steps = np.arange(100.0, 20001.0, 100.0)  # 200 rows: windows of 10
+    assert loss_improvement(steps, np.ones_like(steps)) == 0.0
+    falling = 2.0 - steps / 20000
+    # the windows are the last 10 rows up to 15000 and the last 10 rows
+    before, end = falling[140:150].mean(), falling[-10:].mean()
+    assert loss_improvement(steps, falling) == pytest.approx((before - end) / before)
+    assert loss_improvement(steps, 1.0 + steps / 20000) < 0
+    assert loss_improvement(steps, np.zeros_like(steps)) == 0.0
+    assert loss_improvement([10.0], [3.0]) == 0.0  # one row: both windows are that row
+
+
+@pytest.mark.parametrize(
+    ("steps", "losses"),
+    [([], []), ([1.0, 2.0], [1.0]), ([1.0, 2.0], [1.0, math.nan]), ([[1.0]], [[1.0]])],
+)
+def test_loss_improvement_refuses_bad_input(steps, losses):
+    with pytest.raises(BadInput):
+        loss_improvement(steps, losses)
 
 
 def test_only_regimes_with_all_four_configurations_get_a_verdict():
@@ -211,4 +249,113 @@ def test_check_claims_takes_the_view_or_the_dict():
 def test_every_claim_states_its_rule(cid):
     c = next(c for c in check_claims({"runs": {"fixed": paperlike()}}) if c["id"] == cid)
     assert c["rule"] and c["paper"] and c["claim"]
-    assert c["regimes"]["fixed"]["verdict"] in ("holds", "partly", "fails")
+    assert c["regimes"]["fixed"]["verdict"] in ("holds", "partly", "fails", "undecided")
+
+
+# ---------------------------------------------------------------------------- seeds
+
+
+def seeded(n_seeds=3):
+    """The paper-like runs with ``n_seeds`` seeds, every seed giving the same numbers."""
+    runs = paperlike()
+    for e in runs.values():
+        e["seeds"] = list(range(n_seeds))
+        e["metrics"] = {k: aggs(*[a["mean"]] * n_seeds) for k, a in e["metrics"].items()}
+    return runs
+
+
+def test_seeds_that_disagree_leave_the_verdict_undecided_and_name_the_split():
+    runs = seeded(3)
+    # contrastive-stitching is smoother than supervised-stitching (0.9) on seeds 0 and 1 only;
+    # its mean (0.6) is still lower, so a verdict from means would say 'holds'
+    runs["contrastive-stitching"]["metrics"]["roughness"] = aggs(0.3, 0.3, 1.2)
+    f = claims_of(runs)["C5"]
+    assert f["verdict"] == "undecided"
+    assert f["by_seed"] == ["holds", "holds", "partly"] and f["seeds"] == [0, 1, 2]
+    assert f["ours"] == (
+        "roughness sup/con: normal 0.90/0.30, stitching 0.90/0.60 (seeds: holds, holds, partly)"
+    )
+    assert claims_of(runs)["C1"]["verdict"] == "holds"  # the other claims are untouched
+
+
+def test_seeds_that_agree_give_their_verdict():
+    runs = seeded(3)
+    runs["contrastive-stitching"]["metrics"]["roughness"] = aggs(0.3, 0.5, 0.8)  # all < 0.9
+    runs["supervised-normal"]["metrics"]["search_solved"] = aggs(0.96, 0.99, 0.97)
+    f = claims_of(runs)
+    assert f["C5"]["verdict"] == "holds" and f["C5"]["by_seed"] == ["holds"] * 3
+    assert "seeds" not in f["C5"]["ours"]  # no split to name
+    assert f["C1"] == {
+        "ours": "lowest search solved rate 97.3%",  # the lowest mean over seeds
+        "verdict": "partly",
+        "seeds": [0, 1, 2],
+        "by_seed": ["partly"] * 3,
+    }
+
+
+def test_one_seed_gives_its_own_verdict():
+    f = claims_of(paperlike())  # every entry ran seed 0 only
+    assert all(x["seeds"] == [0] and x["by_seed"] == [x["verdict"]] for x in f.values())
+    assert f["C7"]["verdict"] == "partly"
+
+
+def test_only_the_seeds_common_to_the_four_configurations_vote():
+    runs = seeded(2)
+    runs["contrastive-stitching"]["seeds"] = [0, 1, 2]  # seed 2 ran for this one only
+    runs["contrastive-stitching"]["metrics"]["roughness"] = aggs(0.3, 0.3, 5.0)
+    f = claims_of(runs)["C5"]
+    assert f["seeds"] == [0, 1] and f["verdict"] == "holds"
+    # the words still quote the mean over all three of its seeds
+    assert "stitching 0.90/1.87" in f["ours"]
+
+
+def test_no_common_seed_is_undecided():
+    runs = seeded(1)
+    runs["supervised-normal"]["seeds"] = [7]
+    f = claims_of(runs)["C1"]
+    assert f["verdict"] == "undecided" and f["by_seed"] == [] and f["seeds"] == []
+    assert f["ours"].endswith("(seeds: none common to the four configurations)")
+
+
+def test_a_seed_that_did_not_measure_fails_its_rule():
+    runs = seeded(3)
+    runs["supervised-normal"]["metrics"]["search_solved"] = aggs(1.0, None, 1.0)
+    f = claims_of(runs)["C1"]
+    assert f["by_seed"] == ["holds", "fails", "holds"] and f["verdict"] == "undecided"
+
+
+def test_c6_reads_each_runs_loss_improvement_not_the_mean_curve():
+    runs = seeded(3)  # every curve halves: a mean-curve rule would say 'holds'
+    runs["contrastive-normal"]["metrics"]["loss_improvement"] = aggs(0.1, -0.05, 0.2)
+    f = claims_of(runs)["C6"]
+    assert f["by_seed"] == ["holds", "partly", "holds"] and f["verdict"] == "undecided"
+    assert "con-normal -8.3%" in f["ours"]  # minus the mean improvement, 0.25 / 3
+    runs["contrastive-normal"]["metrics"]["loss_improvement"] = aggs(-0.1, -0.05, -0.2)
+    assert claims_of(runs)["C6"]["verdict"] == "partly"
+    del runs["contrastive-normal"]["metrics"]["loss_improvement"]  # an older summary
+    assert claims_of(runs)["C6"]["verdict"] == "partly"  # unmeasured: that model fails
+
+
+@pytest.mark.parametrize("where", list(CONFIGS))
+def test_a_nan_never_passes_c1_c2_or_c3(where):
+    """Python's min and max skip a NaN that is not first; the rules must not."""
+    runs = paperlike()
+    runs[where]["metrics"]["search_solved"] = agg(None)
+    runs[where]["metrics"]["greedy_solved"] = agg(None)
+    runs[where]["metrics"]["search_expanded"] = agg(None)
+    f = findings(runs)
+    assert f["C1"] == {"ours": "lowest search solved rate nan%", "verdict": "fails"}
+    assert f["C2"] == {"ours": "greedy solves nan% to nan%", "verdict": "fails"}
+    assert f["C3"]["verdict"] == "partly"  # the greedy counts are still within 10x
+    assert f["C3"]["ours"].startswith("max/min mean expanded: search nanx")
+
+
+def test_c3_with_a_zero_count_fails_without_dividing_by_zero():
+    runs = paperlike()
+    runs["contrastive-normal"]["metrics"]["greedy_expanded"] = agg(0.0)
+    f = findings(runs)["C3"]
+    assert f["verdict"] == "partly" and "greedy infx" in f["ours"]
+
+
+def test_the_seed_rule_is_stated():
+    assert SEED_RULE == "a verdict stands only when every seed gives it; otherwise undecided"

@@ -85,6 +85,7 @@ def test_headline_rows_show_each_regimes_numbers():
 def test_headline_lists_every_verdict_and_the_figure():
     text = headline(Summary.from_dict(headline_summary()), {"stages_s": {"total": 1.0}})
     assert "Claims (report, Table 4): C1 fixed holds; C2 fixed partly, procedural fails." in text
+    assert "Each rule is applied to every seed: a verdict stands only when every seed" in text
     assert "results/figures/fig2_heatmaps.png" in text
     assert "Mean ± sd over 1 seeds" in text
     assert "empty cache" not in text  # a cached run is no timing

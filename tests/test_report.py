@@ -11,6 +11,7 @@ from repro.core.heuristics import BASELINES
 from repro.core.planning import MODES
 from repro.io import read_json
 from repro.paths import PROJECT
+from repro.study.claims import SEED_RULE
 from repro.study.report import (
     _finalize,
     claim_rows,
@@ -256,3 +257,22 @@ def test_rendered_report_prints_the_summarys_numbers():
     lo, hi = e.bootstrap_ci()
     assert f"{e.mean('spearman_full'):.3f} [{lo:.2f}, {hi:.2f}]" in tex
     assert mean_sd(e.metric("spearman_paper")) in tex
+
+
+@pytest.mark.skipif(not COMMITTED.exists(), reason="no committed paper-scale summary")
+def test_rendered_report_states_the_seed_rule_and_prints_undecided():
+    d = read_json(COMMITTED)
+    split = {
+        "ours": "roughness sup/con: normal 0.90/0.30 (seeds: holds, holds, partly)",
+        "verdict": "undecided",
+        "seeds": [0, 1, 2],
+        "by_seed": ["holds", "holds", "partly"],
+    }
+    for c in d["claims"]:
+        if c["id"] == "C5":
+            c["regimes"]["fixed"] = split
+    flat = " ".join(render(d).split())
+    assert "(seeds: holds, holds, partly): \\verdict{undecided}" in flat  # Table 4
+    assert "C5 \\verdict{is undecided} (fixed)" in flat  # the prose: a verb
+    assert flat.count(SEED_RULE) == 2  # Table 4's caption and the Decisions section
+    assert "\\textbf{Verdicts over seeds}" in flat

@@ -210,7 +210,27 @@ def test_claims_round_trip():
     assert isinstance(c1, Claim) and c1.rule == d["claims"][0]["rule"]
     # only the fixed regime ran all four configurations
     assert list(c1.regimes) == ["fixed"]
-    assert c1.regimes["fixed"] == Finding(**d["claims"][0]["regimes"]["fixed"])
+    raw = d["claims"][0]["regimes"]["fixed"]
+    assert c1.regimes["fixed"] == Finding(
+        raw["ours"], raw["verdict"], tuple(raw["seeds"]), tuple(raw["by_seed"])
+    )
+    # no seed measured the solved rates, so each seed fails C1
+    assert c1.regimes["fixed"].seeds == (0, 1, 2)
+    assert c1.regimes["fixed"].by_seed == ("fails",) * 3 and c1.regimes["fixed"].verdict == "fails"
+
+
+def test_a_finding_written_before_per_seed_verdicts_reads_back():
+    f = Finding.from_dict({"ours": "x", "verdict": "holds"})
+    assert f == Finding("x", "holds") and f.seeds == () and f.by_seed == ()
+
+
+def test_at_seed_follows_the_entry_seed_order():
+    e = Summary.from_dict(summary_dict()).run("procedural", "contrastive-normal")
+    assert e.seeds == (1,) and e.at_seed("spearman_full", 1) == 0.2
+    assert e.at_seed("spearman_full", 0) is None  # seed 0 did not run
+    assert e.at_seed("missing", 1) is None
+    f = Summary.from_dict(summary_dict()).run("fixed", next(iter(CONFIGS)))
+    assert [f.at_seed("spearman_full", s) for s in (0, 1, 2)] == [0.5, 0.6, None]
 
 
 def test_as_summary_and_load_summary(tmp_path):

@@ -5,7 +5,8 @@ missing or damaged file; a path that cannot be used) prints one line
 ``error: ...`` naming what is wrong and exits with code 2, without a traceback;
 so does a results folder held by another reproduce. A failed unit of work (a
 training or evaluation process) exits with code 1 naming it; a diverged
-training run with code 3. Anything else is a bug: its traceback is shown and
+training run with code 3; ``compare`` exits with code 1 when the rerun did not
+reproduce the committed results. Anything else is a bug: its traceback is shown and
 the exit code is 1.
 """
 
@@ -72,6 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="seeds per ablation variant (default: the scale's; 0 skips the ablations)",
+    )
+
+    c = sub.add_parser(
+        "compare",
+        help="did a rerun reproduce the committed results? (exit 0 yes, 1 no)",
+        description="Compare the results folder's summary.json with the committed one: is "
+        "every fresh mean within the committed seed spread, and did any claim's verdict "
+        "change?",
+    )
+    c.add_argument(
+        "--against",
+        default=None,
+        metavar="FOLDER-OR-GIT-REF",
+        help="a results folder (its summary.json) or a git ref (its results/summary.json); "
+        "default HEAD",
     )
     return parser
 
@@ -141,7 +157,18 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "reproduce": cmd_reproduce}
+def cmd_compare(args: argparse.Namespace) -> int:
+    from repro.study.compare import main as compare
+
+    return compare(args.against)
+
+
+COMMANDS = {
+    "train": cmd_train,
+    "evaluate": cmd_evaluate,
+    "reproduce": cmd_reproduce,
+    "compare": cmd_compare,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

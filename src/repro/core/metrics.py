@@ -299,3 +299,26 @@ def integer_gap(maps, walls) -> float:
     if x.size == 0 or not np.isfinite(x).all():
         raise BadInput("integer_gap needs finite predictions on at least one free cell")
     return float(np.abs(x - np.round(x)).mean())
+
+
+def loss_improvement(steps, losses) -> float:
+    """Relative drop of the loss from the window ending at 75% of training to the end.
+
+    steps: real (k,), the logged training steps in increasing order; losses: real (k,),
+    the loss logged at each (one run's). Each window is the last 5% of the rows (at least
+    one): those up to 75% of the last step (the first row if none is), and those up to
+    the end (15k and 20k steps at paper scale). Returns ``(before - end) / |before|``, a
+    float: positive = the loss still falls; 0.0 when ``before`` is 0. BadInput for
+    non-1D, empty, unequal-length or non-finite input.
+    """
+    s = _check_vector(steps, "steps")
+    x = _check_vector(losses, "losses")
+    if s.shape != x.shape or s.size == 0:
+        raise BadInput(
+            f"steps and losses must be non-empty and of equal length, got {s.size} and {x.size}"
+        )
+    w = max(1, int(round(0.05 * s.size)))
+    at = max(1, int(np.searchsorted(s, 0.75 * s[-1], side="right")))
+    before = float(x[max(0, at - w) : at].mean())
+    end = float(x[-w:].mean())
+    return (before - end) / abs(before) if before != 0 else 0.0

@@ -1,14 +1,20 @@
 """The paper's claims C1-C7, each checked against our numbers by a stated rule.
 
-Every verdict ('holds', 'partly', 'fails') is computed here from the summary;
-none is typed in. Each rule is kept beside its claim so the report can print it.
-Spearman verdicts use the full test set (mean over seeds), which is far less
-noisy than the paper's 10 trajectories; both are shown in the tables.
+Every verdict ('holds', 'partly', 'fails', 'undecided') is computed here from the
+summary; none is typed in. Each rule is kept beside its claim so the report can
+print it. A rule is applied to each seed on its own (the seeds common to the four
+configurations of the regime, each seed's value from ``Aggregate.values``), and a
+verdict stands only when every seed gives it (``SEED_RULE``): a verdict that the
+seed spread can flip is not a finding. The words of a finding (``ours``) quote
+the means over seeds. Spearman verdicts use the full test set, which is far less
+noisy than the paper's 10 trajectories; both are shown in the tables. A number
+that was not measured reads as NaN, and no rule holds on a NaN.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -16,48 +22,62 @@ import numpy as np
 from repro.config import CONFIGS
 from repro.core.data import DATASETS
 from repro.core.planning import MODES
-from repro.study.results import Entry, LossCurve, Summary, as_summary, config_name, short_name
+from repro.study.results import VERDICTS, Entry, Summary, as_summary, config_name, short_name
 
 SUP = {d: config_name("supervised", d) for d in DATASETS}  # dataset -> configuration name
 CON = {d: config_name("contrastive", d) for d in DATASETS}
 NORMAL, STITCHING = DATASETS  # the paper's two training sets
+HOLDS, PARTLY, FAILS, UNDECIDED = VERDICTS
+SEED_RULE = "a verdict stands only when every seed gives it; otherwise undecided"
 Runs = Mapping[str, Entry]  # the four paper configurations of one regime, by name
-
-
-def _m(entry: Entry, metric: str) -> float:
-    """The metric's mean over seeds; NaN if not measured (so every rule comparing it fails)."""
-    return float(entry.mean(metric, float("nan")))
+Value = Callable[[str, str], float]  # (configuration, metric) -> its number; NaN if unmeasured
+Rule = Callable[[Value], dict]  # a claim's rule: numbers -> {'ours': words, 'verdict': ...}
 
 
 def _verdict(holds: bool, partly: bool) -> str:
-    return "holds" if holds else ("partly" if partly else "fails")
+    return HOLDS if holds else (PARTLY if partly else FAILS)
 
 
-def c1(runs: Runs) -> dict:
-    solved = {n: _m(runs[n], "search_solved") for n in CONFIGS}
-    lo = min(solved.values())
+def _lowest(xs: list[float]) -> float:
+    """min of ``xs``; NaN if any is NaN (Python's min would skip a NaN after the first)."""
+    return float(np.min(xs))
+
+
+def _highest(xs: list[float]) -> float:
+    """max of ``xs``; NaN if any is NaN."""
+    return float(np.max(xs))
+
+
+def _ratio(xs: list[float]) -> float:
+    """max / min of ``xs``: NaN if any is NaN, inf if the smallest is not positive."""
+    lo, hi = _lowest(xs), _highest(xs)
+    if math.isnan(lo) or math.isnan(hi):
+        return math.nan
+    return hi / lo if lo > 0 else math.inf
+
+
+def c1(v: Value) -> dict:
+    lo = _lowest([v(n, "search_solved") for n in CONFIGS])
     return {
         "ours": f"lowest search solved rate {lo:.1%}",
         "verdict": _verdict(lo == 1.0, lo >= 0.95),
     }
 
 
-def c2(runs: Runs) -> dict:
-    g = {n: _m(runs[n], "greedy_solved") for n in CONFIGS}
-    s = {n: _m(runs[n], "search_solved") for n in CONFIGS}
+def c2(v: Value) -> dict:
+    g = {n: v(n, "greedy_solved") for n in CONFIGS}
+    s = {n: v(n, "search_solved") for n in CONFIGS}
     far = all(g[n] <= 0.5 and g[n] <= s[n] - 0.2 for n in CONFIGS)
     fewer = all(g[n] < s[n] for n in CONFIGS)
+    rates = list(g.values())
     return {
-        "ours": f"greedy solves {min(g.values()):.1%} to {max(g.values()):.1%}",
+        "ours": f"greedy solves {_lowest(rates):.1%} to {_highest(rates):.1%}",
         "verdict": _verdict(far, fewer),
     }
 
 
-def c3(runs: Runs) -> dict:
-    ratios = {}
-    for mode in MODES:
-        e = [_m(runs[n], f"{mode}_expanded") for n in CONFIGS]
-        ratios[mode] = max(e) / min(e)
+def c3(v: Value) -> dict:
+    ratios = {mode: _ratio([v(n, f"{mode}_expanded") for n in CONFIGS]) for mode in MODES}
     small = [r < 10 for r in ratios.values()]
     return {
         "ours": "max/min mean expanded: "
@@ -66,9 +86,9 @@ def c3(runs: Runs) -> dict:
     }
 
 
-def _c4_rule(runs: Runs, metric: str) -> dict:
-    c_drop = _m(runs[CON[NORMAL]], metric) - _m(runs[CON[STITCHING]], metric)
-    s_drop = _m(runs[SUP[NORMAL]], metric) - _m(runs[SUP[STITCHING]], metric)
+def _c4_rule(v: Value, metric: str) -> dict:
+    c_drop = v(CON[NORMAL], metric) - v(CON[STITCHING], metric)
+    s_drop = v(SUP[NORMAL], metric) - v(SUP[STITCHING], metric)
     return {
         "ours": f"drop normal to stitching: contrastive {c_drop:+.3f}, supervised {s_drop:+.3f}",
         "verdict": _verdict(
@@ -77,16 +97,16 @@ def _c4_rule(runs: Runs, metric: str) -> dict:
     }
 
 
-def c4(runs: Runs) -> dict:
-    return _c4_rule(runs, "spearman_full")
+def c4(v: Value) -> dict:
+    return _c4_rule(v, "spearman_full")
 
 
-def c4x(runs: Runs) -> dict:
-    return _c4_rule(runs, "spearman_full_cross")
+def c4x(v: Value) -> dict:
+    return _c4_rule(v, "spearman_full_cross")
 
 
-def c5(runs: Runs) -> dict:
-    r = {n: _m(runs[n], "roughness") for n in CONFIGS}
+def c5(v: Value) -> dict:
+    r = {n: v(n, "roughness") for n in CONFIGS}
     wins = [r[CON[d]] < r[SUP[d]] for d in DATASETS]
     return {
         "ours": "roughness sup/con: "
@@ -95,24 +115,10 @@ def c5(runs: Runs) -> dict:
     }
 
 
-def loss_improvement(loss: LossCurve) -> float:
-    """Relative drop of the mean loss from the window ending at 75% of training to the end.
-
-    The windows are the last 5% of the log rows before 75% and before 100% of
-    the steps (15k and 20k at paper scale). Positive = still improving.
-    """
-    steps = np.asarray(loss.step)
-    mean = np.asarray(loss.mean)
-    total = steps[-1]
-    w = max(1, int(round(0.05 * len(steps))))
-    at = int(np.searchsorted(steps, 0.75 * total, side="right"))
-    before = mean[max(0, at - w) : at].mean()
-    end = mean[-w:].mean()
-    return float((before - end) / abs(before)) if before != 0 else 0.0
-
-
-def c6(runs: Runs) -> dict:
-    gains = {n: loss_improvement(runs[n].loss) for n in CONFIGS}
+def c6(v: Value) -> dict:
+    """Per run, ``loss_improvement`` (:func:`repro.core.metrics.loss_improvement` of its
+    loss.csv); the words quote its change (minus the improvement) averaged over seeds."""
+    gains = {n: v(n, "loss_improvement") for n in CONFIGS}
     improving = [g > 0 for g in gains.values()]
     return {
         "ours": "loss change 75% to 100% of steps: "
@@ -121,14 +127,47 @@ def c6(runs: Runs) -> dict:
     }
 
 
-def c7(runs: Runs) -> dict:
-    wins = [_m(runs[SUP[d]], "spearman_full") > _m(runs[CON[d]], "spearman_full") for d in DATASETS]
+def c7(v: Value) -> dict:
+    wins = [v(SUP[d], "spearman_full") > v(CON[d], "spearman_full") for d in DATASETS]
     return {
         "ours": "supervised higher on normal: {}, on stitching: {}".format(
             *("yes" if w else "no" for w in wins)
         ),
         "verdict": _verdict(all(wins), any(wins)),
     }
+
+
+def _or_nan(x: float | None) -> float:
+    return math.nan if x is None else float(x)
+
+
+def means(runs: Runs) -> Value:
+    """Each configuration's metric as its mean over seeds (NaN if not measured)."""
+    return lambda name, metric: _or_nan(runs[name].mean(metric))
+
+
+def at_seed(runs: Runs, seed: int) -> Value:
+    """Each configuration's metric in its run with ``seed`` (NaN if not measured)."""
+    return lambda name, metric: _or_nan(runs[name].at_seed(metric, seed))
+
+
+def common_seeds(runs: Runs) -> list[int]:
+    """The seeds every configuration of ``runs`` finished, in the first one's order."""
+    entries = list(runs.values())
+    return [s for s in entries[0].seeds if all(s in e.seeds for e in entries[1:])]
+
+
+def finding(rule: Rule, runs: Runs) -> dict[str, Any]:
+    """The claim's finding in one regime: the words from the means over seeds; the verdict
+    every common seed gives on its own, or 'undecided' (the words then name the split)."""
+    seeds = common_seeds(runs)
+    by_seed = [rule(at_seed(runs, s))["verdict"] for s in seeds]
+    verdict = by_seed[0] if by_seed and len(set(by_seed)) == 1 else UNDECIDED
+    ours = rule(means(runs))["ours"]
+    if verdict == UNDECIDED:
+        split = ", ".join(by_seed) if by_seed else "none common to the four configurations"
+        ours = f"{ours} (seeds: {split})"
+    return {"ours": ours, "verdict": verdict, "seeds": seeds, "by_seed": by_seed}
 
 
 CLAIMS = [
@@ -151,7 +190,8 @@ CLAIMS = [
         "C3",
         "Both models expand a similar number of states",
         "44 to 67 (search), 9 to 11 (greedy)",
-        "holds if the largest mean is under 10x the smallest in both modes; partly in one",
+        "holds if the largest mean expanded count is under 10x the smallest in both modes; "
+        "partly in one",
         c3,
     ),
     (
@@ -181,8 +221,8 @@ CLAIMS = [
         "C6",
         "The loss still improves from 15k to 20k steps",
         "slightly lower at 20k, both models",
-        "holds if the mean loss near the end is below that near 75% of training for all four; "
-        "partly for some",
+        "holds if the loss averaged over the last 5% of logged steps is below its average "
+        "over the 5% before 75% of training, for all four; partly for some",
         c6,
     ),
     (
@@ -196,9 +236,9 @@ CLAIMS = [
 
 
 def check_claims(summary: Summary | Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every claim with its paper figure, rule, and per-regime finding and verdict, as the
-    summary's ``claims`` list holds them (a regime counts only where all four configurations
-    ran; read them back with ``Summary.claims``)."""
+    """Every claim with its paper figure, rule, and per-regime finding (see :func:`finding`),
+    as the summary's ``claims`` list holds them (a regime counts only where all four
+    configurations ran; read them back with ``Summary.claims``)."""
     view = as_summary(summary)
     complete = {r: runs for r in view.regimes if len(runs := view.configs(r)) == len(CONFIGS)}
     return [
@@ -207,7 +247,7 @@ def check_claims(summary: Summary | Mapping[str, Any]) -> list[dict[str, Any]]:
             "claim": text,
             "paper": paper,
             "rule": rule,
-            "regimes": {regime: fn(runs) for regime, runs in complete.items()},
+            "regimes": {regime: finding(fn, runs) for regime, runs in complete.items()},
         }
         for cid, text, paper, rule, fn in CLAIMS
     ]

@@ -27,6 +27,7 @@ from repro.core.planning import MODES
 from repro.errors import StageFailed
 from repro.io import atomic_write_bytes
 from repro.paths import figures_dir, paper_dir, report_build_dir, report_pdf
+from repro.study.claims import SEED_RULE, UNDECIDED
 from repro.study.report_ablations import ablation_context
 from repro.study.results import (
     SHORT_METHODS,
@@ -202,6 +203,11 @@ def claim_rows(summary: Summary) -> list[dict[str, Any]]:
     ]
 
 
+def said(verdict: str) -> str:
+    """A verdict as the prose's verb: 'C1 holds', 'C1 fails', 'C1 is undecided'."""
+    return f"is {verdict}" if verdict == UNDECIDED else verdict
+
+
 TEXT_METRICS = {  # metric -> formatter, for the numbers the prose cites
     "spearman_full": num,
     "spearman_full_cross": num,
@@ -300,7 +306,8 @@ def build_context(summary: Summary | Mapping[str, Any]) -> dict[str, Any]:
         "spearman": spearman_rows(view),
         "planning": planning_rows(view),
         "claims": claim_rows(view),
-        "verdicts": {c.id: {r: f.verdict for r, f in c.regimes.items()} for c in view.claims},
+        "seed_rule": SEED_RULE,
+        "verdicts": {c.id: {r: said(f.verdict) for r, f in c.regimes.items()} for c in view.claims},
         "n": text_numbers(view),
         "w": words(view),
         "closeness": closeness_rows(view),

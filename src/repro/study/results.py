@@ -34,6 +34,7 @@ from repro.io import read_json
 
 INTERVALS = ("sd", "range")  # the kinds of seed interval Aggregate.interval gives
 KINDS = ("config", "baseline", "ablation")  # what an Entry is; its section in the summary
+VERDICTS = ("holds", "partly", "fails", "undecided")  # a claim's verdicts (see claims.py)
 SHORT_METHODS = {"supervised": "sup", "contrastive": "con"}  # the short names the prose uses
 _SECTIONS = (
     ("config", ("runs",)),
@@ -198,6 +199,15 @@ class Entry:
         ]
         return sum(vals) / len(vals) if vals else None
 
+    def at_seed(self, key: str, seed: int) -> float | None:
+        """The metric of the run with ``seed`` (None if that run did not finish or did not
+        measure it): ``metric(key).values`` is aligned with :attr:`seeds`."""
+        agg = self.metric(key)
+        if agg is None or seed not in self.seeds:
+            return None
+        i = self.seeds.index(seed)
+        return agg.values[i] if i < len(agg.values) else None
+
     def bootstrap_ci(self) -> tuple[float, float] | None:
         """The full-test Spearman's 95% bootstrap CI over test trajectories, (low, high),
         averaged over seeds; None if it was not measured."""
@@ -253,10 +263,21 @@ class Variant:
 
 @dataclass(frozen=True)
 class Finding:
-    """A claim's finding in one regime: our numbers in words, and the verdict."""
+    """A claim's finding in one regime: our numbers in words (means over seeds), the
+    verdict ('holds', 'partly', 'fails', or 'undecided' when the seeds disagree), and the
+    verdict of each seed the rule was applied to (``by_seed`` aligned with ``seeds``)."""
 
     ours: str
     verdict: str
+    seeds: tuple[int, ...] = ()
+    by_seed: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Finding:
+        """From the summary's ``{"ours", "verdict", "seeds", "by_seed"}`` (the last two may
+        be missing in a summary written before verdicts were checked per seed)."""
+        seeds, by_seed = tuple(d.get("seeds", ())), tuple(d.get("by_seed", ()))
+        return cls(d.get("ours", ""), d["verdict"], seeds, by_seed)
 
 
 @dataclass(frozen=True)
@@ -272,9 +293,7 @@ class Claim:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Claim:
-        regimes = {
-            r: Finding(f.get("ours", ""), f["verdict"]) for r, f in d.get("regimes", {}).items()
-        }
+        regimes = {r: Finding.from_dict(f) for r, f in d.get("regimes", {}).items()}
         return cls(d["id"], d.get("claim", ""), d.get("paper", ""), d.get("rule", ""), regimes)
 
 

@@ -1,7 +1,8 @@
 """Collect every run's ``metrics.json`` and the baselines into one summary.
 
 ``results/summary.json`` holds, per regime and configuration, the mean, spread
-and per-seed values of every metric, the seed-0 figure data, the loss curves,
+and per-seed values of every metric (those of metrics.json, and each run's
+``loss_improvement`` from its loss.csv), the seed-0 figure data, the loss curves,
 the baselines, the paper's numbers (from ``paper/paper_numbers.json``) and the
 claim verdicts. ``results/summary.csv`` is the same table flat. Figures and the
 report are rendered from this file alone, read through the typed view of
@@ -20,6 +21,7 @@ import numpy as np
 from repro.config import ABLATIONS, CONFIGS, REGIMES, make_config
 from repro.core.heuristics import BASELINES
 from repro.core.maze import HALVES
+from repro.core.metrics import loss_improvement
 from repro.core.planning import MODES
 from repro.errors import BadInput
 from repro.io import atomic_write_text, read_json, write_json
@@ -94,9 +96,9 @@ def read_loss_csv(path: Path) -> dict[str, list[float]]:
     return {"step": [float(r["step"]) for r in rows], "loss": [float(r["loss"]) for r in rows]}
 
 
-def loss_curves(runs: list[Path]) -> dict[str, list[float]]:
-    """Loss log rows of several seeds: step, mean, min and max over seeds."""
-    curves = [read_loss_csv(r / "loss.csv") for r in runs]
+def loss_curves(curves: list[dict[str, list[float]]]) -> dict[str, list[float]]:
+    """Loss log rows of several seeds (each as :func:`read_loss_csv` gives it): step, mean,
+    min and max over seeds."""
     n = min(len(c["loss"]) for c in curves)
     losses = np.array([c["loss"][:n] for c in curves])  # (seeds, rows)
     return {
@@ -115,7 +117,11 @@ def collect_config(regime: str, name: str, seeds: list[int]) -> dict[str, Any] |
     if not found:
         return None
     metrics = [read_json(r / "metrics.json") for _, r in found]
-    flats = [flat_metrics(m) for m in metrics]
+    losses = [read_loss_csv(r / "loss.csv") for _, r in found]
+    flats = [
+        {**flat_metrics(m), "loss_improvement": loss_improvement(c["step"], c["loss"])}
+        for m, c in zip(metrics, losses, strict=True)
+    ]
     keys = list(flats[0])
     first = metrics[0]
     return {
@@ -125,7 +131,7 @@ def collect_config(regime: str, name: str, seeds: list[int]) -> dict[str, Any] |
             mode: np.mean([m["planning"][mode]["curve"] for m in metrics], axis=0).tolist()
             for mode in MODES
         },
-        "loss": loss_curves([r for _, r in found]),
+        "loss": loss_curves(losses),
         "training_length": training_length(metrics),
         "examples": {"seed": found[0][0], **first["figures"]},
         "config": first["config"],
