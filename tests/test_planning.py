@@ -314,7 +314,11 @@ def test_revisit_with_the_oracle_is_unvisited(mc, budget):
     b = greedy(walls, start, goal, h, budget=budget, rule="unvisited")
     c = greedy(walls, start, goal, h, budget=budget, rule="descent")
     for other in (b, c):
-        assert (a.solved, a.expanded, a.generated) == (other.solved, other.expanded, other.generated)
+        assert (a.solved, a.expanded, a.generated) == (
+            other.solved,
+            other.expanded,
+            other.generated,
+        )
         np.testing.assert_array_equal(a.path, other.path)
 
 

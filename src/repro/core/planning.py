@@ -145,9 +145,7 @@ def best_first_search(walls: np.ndarray, start, goal, h, budget: int) -> PlanRes
     return PlanResult(False, expanded, np.zeros((0, 2), dtype=np.int64), len(parent))
 
 
-def greedy(
-    walls: np.ndarray, start, goal, h, budget: int, rule: str = "unvisited"
-) -> PlanResult:
+def greedy(walls: np.ndarray, start, goal, h, budget: int, rule: str = "unvisited") -> PlanResult:
     """Greedy descent on ``h``: best-first search that keeps only one child.
 
     From ``start``, repeatedly step to one free neighbour, chosen by ``rule``:
