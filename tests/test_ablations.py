@@ -73,8 +73,12 @@ def test_ablation_list_covers_the_issue():
 
 
 def test_variant_sets_rebuild_the_config():
-    for c in ablation_configs("smoke"):
-        sets = variant_sets(c)
+    from repro.study.family import cells, trained_configs
+
+    family = [c for cell in cells("smoke") for c in trained_configs("smoke", cell)]
+    assert {c.size for c in family} == {6, 8}  # the family's sizes reach the command line
+    for c in ablation_configs("smoke") + family:
+        sets = variant_sets(c, "smoke")
         pairs = [sets[i + 1] for i in range(0, len(sets), 2)]
         again = make_config(c.name, c.regime, c.seed, "smoke", parse_sets(pairs))
         assert again == c

@@ -13,6 +13,7 @@ the exit code is 1.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from repro.config import CONFIGS, REGIMES, SCALES, make_config, make_eval_config, parse_sets
@@ -27,6 +28,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m repro", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--results", default=None, help="results folder (default: $REPRO_RESULTS or results/)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train one configuration in one regime with one seed")
@@ -68,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--slurm-mem", default=None, help="slurm: memory per job, e.g. 4G")
     r.add_argument("--slurm-folder", default=None, help="slurm: job logs (default <results>/slurm)")
     r.add_argument("--slurm-max-jobs", type=int, default=8, help="slurm: jobs queued at once")
+    r.add_argument("--no-family", action="store_true", help="skip the maze-family study (issue 14)")
     r.add_argument(
         "--ablation-seeds",
         type=int,
@@ -110,7 +115,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         slurm_folder=args.slurm_folder,
         slurm_max_jobs=args.slurm_max_jobs,
     )
-    return reproduce(args.scale, args.seeds, args.force, args.ablation_seeds, ex)
+    return reproduce(
+        args.scale, args.seeds, args.force, args.ablation_seeds, ex, not args.no_family
+    )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -173,6 +180,8 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.results is not None:  # every command reads its folder through repro.paths
+        os.environ["REPRO_RESULTS"] = args.results
     try:
         return COMMANDS[args.command](args)
     except (BadInput, Busy) as e:  # the user's input, or a folder in use: one line

@@ -182,18 +182,42 @@ CONFIGS: dict[str, dict[str, Any]] = {
 
 
 @dataclass(frozen=True)
+class Family:
+    """The maze-family study (issue 14): how planning moves with the maze size and loops.
+
+    Every (size, loop_prob) cell scores the baselines in both regimes; the four
+    configurations are trained in the fixed regime at ``trained_sizes`` with the
+    scale's loop_prob (one seed each). The cell of the scale's own size and
+    loop_prob is the main study itself, never rerun.
+    """
+
+    sizes: tuple[int, ...]  # maze side lengths (even: rooms sit at even coordinates)
+    loop_probs: tuple[float, ...]  # loop_prob values
+    trained_sizes: tuple[int, ...]  # sizes at which the four configurations are trained
+    seeds: int = 1  # seeds per trained configuration and cell (fixed regime)
+
+
+@dataclass(frozen=True)
 class Scale:
     """A size preset: field overrides for every run, and how many seeds to run."""
 
     overrides: dict[str, Any]  # RunConfig fields set by this scale
     seeds: int  # seeds per configuration and regime
     eval_overrides: dict[str, Any]  # EvalConfig fields set by this scale
+    family: Family  # the maze-family study at this scale
     ablation_seeds: int = 1  # seeds per ablation variant and regime (see ABLATIONS)
 
 
 SCALES: dict[str, Scale] = {
     # The paper's numbers (RunConfig defaults), three seeds.
-    "paper": Scale(overrides={}, seeds=3, eval_overrides={}),
+    "paper": Scale(
+        overrides={},
+        seeds=3,
+        eval_overrides={},
+        family=Family(
+            sizes=(10, 14, 20, 30), loop_probs=(0.0, 0.1, 0.3), trained_sizes=(10, 20, 30)
+        ),
+    ),
     # The whole pipeline in well under two minutes on two cores.
     "smoke": Scale(
         overrides={
@@ -209,6 +233,7 @@ SCALES: dict[str, Scale] = {
         },
         seeds=1,
         eval_overrides={"n_test": 100, "n_plan": 40, "budget": 100},
+        family=Family(sizes=(6, 8), loop_probs=(0.0, 0.1), trained_sizes=(6, 8)),
     ),
 }
 

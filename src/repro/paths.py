@@ -7,6 +7,8 @@ The results root is ``results/`` under the project, or ``$REPRO_RESULTS`` when s
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -14,6 +16,26 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 def results_dir() -> Path:
     return Path(os.environ.get("REPRO_RESULTS", PROJECT / "results"))
+
+
+@contextmanager
+def results_root(path: Path) -> Iterator[Path]:
+    """Within the block, :func:`results_dir` is ``path`` (a study folder of its own, e.g.
+    one maze-family cell); the previous root is restored after it."""
+    old = os.environ.get("REPRO_RESULTS")
+    os.environ["REPRO_RESULTS"] = str(path)
+    try:
+        yield Path(path)
+    finally:
+        if old is None:
+            os.environ.pop("REPRO_RESULTS", None)
+        else:
+            os.environ["REPRO_RESULTS"] = old
+
+
+def family_dir(size: int, loop_prob: float) -> Path:
+    """``results/family/size<N>-lp<p>``: the results folder of one maze-family cell."""
+    return results_dir() / "family" / f"size{size}-lp{loop_prob:g}"
 
 
 def runs_dir() -> Path:

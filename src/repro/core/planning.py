@@ -217,7 +217,7 @@ def plan_many(
     heuristics,
     budget: int,
     mode: str,
-    rule: str = "unvisited",
+    rule: str | None = "unvisited",
 ) -> PlanStats:
     """Run one planner over ``n`` instances.
 
@@ -231,12 +231,12 @@ def plan_many(
     """
     if mode not in MODES:
         raise BadInput(f"mode must be one of {MODES}, got {mode!r}")
-    if rule not in RULES:
-        raise BadInput(f"rule must be one of {RULES}, got {rule!r}")
     if mode == "search":
         planner = best_first_search
-    else:
+    elif rule in RULES:
         planner = partial(greedy, rule=rule)
+    else:
+        raise BadInput(f"rule must be one of {RULES}, got {rule!r}")
     budget = _check_budget(budget)
     starts = np.asarray(starts)
     goals = np.asarray(goals)

@@ -37,7 +37,7 @@ from repro.study.results import (
     as_summary,
     config_name,
 )
-from repro.study.texfmt import LABELS, NO_VALUE, Tex, mean_sd, num, pct, tex_escape
+from repro.study.texfmt import LABELS, NO_VALUE, Tex, mean_sd, num, pct, printed, tex_escape
 
 TEMPLATE = "report.tex.j2"
 SOURCE_DATE_EPOCH = "1750377600"  # 2025-06-20, the paper's date: fixed so the PDF is reproducible
@@ -151,7 +151,7 @@ def spearman_rows(summary: Summary) -> list[dict[str, Any]]:
     """Table 2: Spearman, paper vs ours, both protocols, both regimes."""
     rows = []
     for name in [*CONFIGS, "manhattan"]:  # the one baseline whose Spearman is not trivial
-        row = {"label": LABELS[name], "paper": num(summary.paper_value(name, "spearman"))}
+        row = {"label": LABELS[name], "paper": printed(summary.paper_printed(name, "spearman"))}
         for regime in REGIMES:
             entry = summary.run(regime, name)
             row[regime] = {
@@ -180,8 +180,8 @@ def planning_rows(summary: Summary) -> list[dict[str, Any]]:
             row = {
                 "label": LABELS[name],
                 "mode": mode,
-                "paper_solved": pct(summary.paper_value(name, f"{mode}_solved")),
-                "paper_expanded": num(summary.paper_value(name, f"{mode}_expanded"), 1),
+                "paper_solved": printed(summary.paper_printed(name, f"{mode}_solved")),
+                "paper_expanded": printed(summary.paper_printed(name, f"{mode}_expanded")),
             }
             for regime in REGIMES:
                 row[regime] = _planning_cells(summary, regime, name, mode)

@@ -24,13 +24,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 
 from repro.config import (
     CONFIGS,
     REGIMES,
     SCALES,
-    VARIANT_FIELDS,
     RunConfig,
     ablation_configs,
     make_config,
@@ -44,17 +44,19 @@ from repro.learn.runfiles import is_complete
 from repro.paths import (
     PROJECT,
     baselines_file,
+    family_dir,
     figures_dir,
     lock_file,
     paper_dir,
     report_pdf,
     results_dir,
+    results_root,
     run_dir,
     stages_file,
     summary_file,
     timings_file,
 )
-from repro.study import figures, readme, report, summary
+from repro.study import family, figures, readme, report, summary
 from repro.study.compare import reproduce_line
 from repro.study.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
 from repro.study.executor import check_reachable, make_executor
@@ -122,13 +124,14 @@ def all_configs(scale: str, n_seeds: int) -> list[RunConfig]:
     ]
 
 
-def variant_sets(c: RunConfig) -> list[str]:
-    """``--set`` arguments that rebuild ``c``'s variant fields from its configuration name."""
-    base = RunConfig()
+def variant_sets(c: RunConfig, scale: str) -> list[str]:
+    """``--set`` arguments that rebuild ``c`` from its configuration name at ``scale``: every
+    field that differs from the scale's configuration (variant fields, maze family)."""
+    base = make_config(c.name, c.regime, c.seed, scale)
     out = []
-    for name in VARIANT_FIELDS:
-        if getattr(c, name) != getattr(base, name):
-            out += ["--set", f"{name}={getattr(c, name)}"]
+    for f in fields(RunConfig):
+        if getattr(c, f.name) != getattr(base, f.name):
+            out += ["--set", f"{f.name}={getattr(c, f.name)}"]
     return out
 
 
@@ -148,9 +151,11 @@ def stage_train(
 
 
 def train_unit(c: RunConfig, scale: str, force: bool, threads: int) -> Unit:
-    """The command that trains run ``c``: ``python -m repro train ...``."""
-    argv = ["train", "--config", c.name, "--regime", c.regime, "--seed", str(c.seed)]
-    argv += ["--scale", scale, "--threads", str(threads), *variant_sets(c)]
+    """The command that trains run ``c`` into the current results folder:
+    ``python -m repro --results <folder> train ...``."""
+    argv = ["--results", str(results_dir()), "train", "--config", c.name, "--regime", c.regime]
+    argv += ["--seed", str(c.seed)]
+    argv += ["--scale", scale, "--threads", str(threads), *variant_sets(c, scale)]
     return Unit(c.run_id, tuple(argv + (["--force"] if force else [])))
 
 
@@ -166,7 +171,8 @@ def stage_evaluate(
     todo = [c for c in configs if force or not metrics_up_to_date(run_dir(c.run_id), ev)]
     if todo:
         log(f"{what}: {len(todo)} of {len(configs)} runs to evaluate")
-        argv = ("evaluate", "--scale", scale, "--no-baselines", *(["--force"] if force else []))
+        argv = ("--results", str(results_dir()), "evaluate", "--scale", scale, "--no-baselines")
+        argv += ("--force",) if force else ()
         units = [Unit(c.run_id, (*argv, "--run", c.run_id)) for c in todo]
         make_executor(ex).run(units, "evaluation")
     else:
@@ -182,6 +188,46 @@ def stage_ablations(configs: list[RunConfig], scale: str, force: bool, ex: Execu
     trained = stage_train(configs, scale, force, ex, "ablations")
     evaluated = stage_evaluate(configs, scale, force, ex, "ablations")
     return trained or evaluated
+
+
+def stage_family(scale: str, force: bool, ex: ExecutorConfig) -> bool:
+    """The maze-family study (issue 14): in each cell's own results folder, the baselines of
+    both regimes, and where the cell is trained the four configurations (fixed regime),
+    trained and evaluated like the main runs. The main cell is the main study: skipped."""
+    ev = make_eval_config(scale)
+    worked = False
+    for cell in family.cells(scale):
+        if cell.main:
+            continue
+        with results_root(cell.folder()):
+            configs = family.trained_configs(scale, cell)
+            if configs:
+                worked |= stage_train(configs, scale, force, ex, f"family {cell.name}: train")
+                worked |= stage_evaluate(configs, scale, force, ex, f"family {cell.name}: evaluate")
+            for c in family.contexts(scale, cell).values():
+                worked |= _baselines_changed(c, ev, force)
+    log(f"family: {len(family.cells(scale))} maze families under {family_dir(0, 0).parent}")
+    return worked
+
+
+def _baselines_changed(c: RunConfig, ev, force: bool) -> bool:
+    """Score the baselines of ``c``'s context (cached in baselines.json); whether any work."""
+    before = _sha(baselines_file()) if baselines_file().exists() else None
+    evaluate_baselines(c, ev, force)
+    return _sha(baselines_file()) != before
+
+
+def family_inputs(scale: str) -> list[Path]:
+    """Every file of the family study the summary reads (the non-main cells)."""
+    out = []
+    for cell in family.cells(scale):
+        if cell.main:
+            continue
+        with results_root(cell.folder()):
+            out.append(baselines_file())
+            for c in family.trained_configs(scale, cell):
+                out += [run_dir(c.run_id) / n for n in ("metrics.json", "loss.csv")]
+    return [p for p in out if p.exists()]
 
 
 def _files_hash(paths: list[Path], extra: str) -> str:
@@ -241,18 +287,24 @@ def cached_stage(
 
 
 def stage_summary(
-    configs: list[RunConfig], scale: str, seeds: list[int], force: bool, ablation_seeds: list[int]
+    configs: list[RunConfig],
+    scale: str,
+    seeds: list[int],
+    force: bool,
+    ablation_seeds: list[int],
+    with_family: bool = True,
 ) -> bool:
     runs = [run_dir(c.run_id) for c in configs]
     inputs = [r / n for r in runs for n in ("metrics.json", "loss.csv")]
     inputs += [baselines_file(), paper_dir() / "paper_numbers.json"]
+    inputs += family_inputs(scale) if with_family else []
     out = summary_file()
     return cached_stage(
         "summary",
         inputs,
         [out, out.with_suffix(".csv")],
-        f"{scale}|{seeds}|{ablation_seeds}",
-        lambda: summary.main(scale, seeds, ablation_seeds),
+        f"{scale}|{seeds}|{ablation_seeds}|family={with_family}",
+        lambda: summary.main(scale, seeds, ablation_seeds, with_family),
         force,
     )
 
@@ -319,7 +371,7 @@ def _counts(scale: str, n_seeds: int | None, n_ablation: int | None) -> tuple[in
 
 
 def _stages(
-    scale: str, n_seeds: int, n_ablation: int, force: bool, ex: ExecutorConfig
+    scale: str, n_seeds: int, n_ablation: int, force: bool, ex: ExecutorConfig, with_family: bool
 ) -> list[tuple[str, Callable[[], bool]]]:
     """The pipeline's stages in order, each a (name, run) pair; run() says whether it did work."""
     configs = all_configs(scale, n_seeds)
@@ -333,14 +385,18 @@ def _stages(
         ("train", lambda: stage_train(configs, scale, force, ex)),
         ("evaluate", lambda: stage_evaluate(configs, scale, force, ex)),
         ("ablations", lambda: stage_ablations(ablations, scale, force, ex)),
+        ("family", lambda: stage_family(scale, force, ex)),
         (
             "summary",
-            lambda: stage_summary(configs + ablations, scale, seeds, force, ablation_seeds),
+            lambda: stage_summary(
+                configs + ablations, scale, seeds, force, ablation_seeds, with_family
+            ),
         ),
         ("figures", lambda: stage_figures(force)),
         ("report", lambda: stage_report(force)),
     ]
-    return [(name, fn) for name, fn in stages if name != "ablations" or ablations]
+    skip = {"ablations": not ablations, "family": not with_family}
+    return [(name, fn) for name, fn in stages if not skip.get(name)]
 
 
 def _run_stages(
@@ -373,16 +429,19 @@ def main(
     force: bool = False,
     n_ablation_seeds: int | None = None,
     executor: ExecutorConfig | None = None,
+    with_family: bool = True,
 ) -> int:
-    """Run the whole study at ``scale`` with ``executor`` (default: local, 2 processes);
-    return 0, or 2 if TeX is missing (all else written). At paper scale the last line
-    compares the summary with the committed one (``python -m repro compare``)."""
+    """Run the whole study at ``scale`` with ``executor`` (default: local, 2 processes),
+    the maze-family stage unless ``with_family`` is False; return 0, or 2 if TeX is
+    missing (all else written). At paper scale the last line compares the summary with
+    the committed one (``python -m repro compare``)."""
     ex = executor or ExecutorConfig()
     n_seeds, n_ablation = _counts(scale, n_seeds, n_ablation_seeds)
     check_reachable(ex)  # before anything is written
     if scale != "paper" and "REPRO_RESULTS" not in os.environ:
         os.environ["REPRO_RESULTS"] = str(PROJECT / "results" / scale)
-    tex_missing = _run_stages(_stages(scale, n_seeds, n_ablation, force, ex), scale, n_seeds)
+    stages = _stages(scale, n_seeds, n_ablation, force, ex, with_family)
+    tex_missing = _run_stages(stages, scale, n_seeds)
     if scale == "paper" and "REPRO_RESULTS" not in os.environ and summary_file().exists():
         readme.update(
             "headline", readme.headline(read_json(summary_file()), read_json(timings_file()))

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from repro.config import CONFIGS
+from repro.core.metrics import mixture_cdf, mixture_quantile
 from repro.io import read_json
 
 INTERVALS = ("sd", "range")  # the kinds of seed interval Aggregate.interval gives
@@ -214,9 +215,29 @@ class Entry:
         low, high = self.mean("spearman_full_low"), self.mean("spearman_full_high")
         return None if low is None or high is None else (low, high)
 
-    def curve(self, mode: str) -> list[float | None] | None:
-        """Solved rate vs expansion budget 1..B in planning mode ``mode`` (mean over seeds)."""
-        return _get(self.data, "curves", mode) or None
+    def curve(self, planner: str) -> list[float | None] | None:
+        """Solved rate vs expansion budget 1..B of ``planner`` (a PLANNERS name: 'search',
+        'greedy', 'greedy_descent', ...; mean over seeds)."""
+        return _get(self.data, "curves", planner) or None
+
+    @property
+    def protocol_quantiles(self) -> tuple[tuple[float, ...], ...]:
+        """Per seed, the quantiles (0%, 1%, ..., 100%) of the paper protocol's Spearman (the
+        mean over 10 random test trajectories) over many random draws; () if not measured."""
+        return tuple(tuple(q) for q in self.data.get("protocol_quantiles") or ())
+
+    def protocol_range(self, low: float = 0.05, high: float = 0.95) -> tuple[float, float] | None:
+        """The ``low``-``high`` quantile range of the paper protocol's Spearman, pooled over
+        seeds (what one run and one draw of 10 trajectories could give); None if absent."""
+        tables = self.protocol_quantiles
+        if not tables:
+            return None
+        return mixture_quantile(tables, low), mixture_quantile(tables, high)
+
+    def protocol_percentile(self, value: float) -> float | None:
+        """Where ``value`` falls in the pooled protocol distribution, in [0, 1] (None if absent)."""
+        tables = self.protocol_quantiles
+        return mixture_cdf(tables, value) if tables else None
 
     @property
     def loss(self) -> LossCurve | None:
@@ -366,6 +387,12 @@ class Summary:
     def paper_value(self, name: str, key: str) -> float | None:
         """The paper's number ``key`` ('spearman', 'search_solved', ...) for ``name``."""
         return _get(self.data, "paper", "results", name, key)
+
+    def paper_printed(self, name: str, key: str) -> str | None:
+        """The paper's number ``key`` for ``name`` with exactly the digits the paper prints
+        ('0.3025', '1', '0.470'), for tables that quote it; None if the paper has none."""
+        printed = _get(self.data, "paper", "printed", name, key)
+        return None if printed is None else str(printed)
 
     @property
     def paper_hyperparameters(self) -> Mapping[str, Any]:

@@ -18,14 +18,22 @@ from typing import Any
 
 import numpy as np
 
-from repro.config import ABLATIONS, CONFIGS, REGIMES, make_config
+from repro.config import ABLATIONS, CONFIGS, REGIMES, SCALES, make_config
 from repro.core.heuristics import BASELINES
 from repro.core.maze import HALVES
 from repro.core.metrics import loss_improvement
-from repro.core.planning import MODES
+from repro.core.planning import MODES, PLANNERS
 from repro.errors import BadInput
 from repro.io import atomic_write_text, read_json, write_json
-from repro.paths import baselines_file, paper_numbers_file, runs_dir, summary_file
+from repro.paths import (
+    baselines_file,
+    paper_numbers_file,
+    results_root,
+    run_dir,
+    runs_dir,
+    summary_file,
+)
+from repro.study import family
 from repro.study.claims import check_claims
 from repro.study.results import Aggregate, Summary, as_summary
 
@@ -42,12 +50,16 @@ def flat_metrics(m: dict[str, Any]) -> dict[str, float | None]:
         "roughness": m["roughness"],
         "integer_gap": m["integer_gap"],
     }
-    for mode in MODES:
-        p = m["planning"][mode]
-        out[f"{mode}_solved"] = p["solved_rate"]
-        out[f"{mode}_expanded"] = p["mean_expanded"]
-        out[f"{mode}_expanded_solved"] = p["mean_expanded_solved"]
-        out[f"{mode}_path_ratio"] = p["path_ratio"]
+    q = m["spearman"]["protocol_draws"]["quantiles"]  # at 0%, 1%, ..., 100%
+    out["spearman_paper_p5"], out["spearman_paper_p95"] = q[5], q[95]
+    for name in PLANNERS:  # search, and greedy under each rule
+        p = m["planning"][name]
+        out[f"{name}_solved"] = p["solved_rate"]
+        out[f"{name}_expanded"] = p["mean_expanded"]
+        out[f"{name}_expanded_solved"] = p["mean_expanded_solved"]
+        out[f"{name}_generated"] = p["mean_generated"]
+        out[f"{name}_generated_solved"] = p["mean_generated_solved"]
+        out[f"{name}_path_ratio"] = p["path_ratio"]
     for half in HALVES:  # start and goal in one quadrant, or not
         q = m["by_quadrant"][half]
         out[f"spearman_full_{half}"] = q["spearman_full"]
@@ -128,9 +140,10 @@ def collect_config(regime: str, name: str, seeds: list[int]) -> dict[str, Any] |
         "seeds": [s for s, _ in found],
         "metrics": {k: aggregate([f[k] for f in flats]) for k in keys},
         "curves": {
-            mode: np.mean([m["planning"][mode]["curve"] for m in metrics], axis=0).tolist()
-            for mode in MODES
+            name: np.mean([m["planning"][name]["curve"] for m in metrics], axis=0).tolist()
+            for name in PLANNERS
         },
+        "protocol_quantiles": [m["spearman"]["protocol_draws"]["quantiles"] for m in metrics],
         "loss": loss_curves(losses),
         "training_length": training_length(metrics),
         "examples": {"seed": found[0][0], **first["figures"]},
@@ -154,9 +167,12 @@ def collect_baselines(seeds: list[int]) -> dict[str, Any]:
             out[regime][kind] = {
                 "metrics": {k: aggregate([f[k] for f in flats]) for k in flats[0]},
                 "curves": {
-                    mode: np.mean([e[kind]["planning"][mode]["curve"] for e in entries], 0).tolist()
-                    for mode in MODES
+                    name: np.mean([e[kind]["planning"][name]["curve"] for e in entries], 0).tolist()
+                    for name in PLANNERS
                 },
+                "protocol_quantiles": [
+                    e[kind]["spearman"]["protocol_draws"]["quantiles"] for e in entries
+                ],
             }
     return out
 
@@ -178,7 +194,60 @@ def collect_ablations(ablation_seeds: list[int]) -> tuple[dict[str, Any], dict[s
     return studies, runs
 
 
-def build_summary(scale: str, seeds: list[int], ablation_seeds: list[int] = ()) -> dict[str, Any]:
+# The metrics the maze-family study keeps per cell and entry (the summary stays small).
+FAMILY_METRICS = ("spearman_full", "all_pairs") + tuple(
+    f"{name}_{k}"
+    for name in PLANNERS
+    for k in ("solved", "expanded", "expanded_solved", "generated")
+)
+
+
+def _family_metrics(flats: list[dict[str, float | None]]) -> dict[str, Any]:
+    return {k: aggregate([f[k] for f in flats]) for k in FAMILY_METRICS}
+
+
+def collect_family_cell(scale: str, cell: family.Cell) -> dict[str, Any]:
+    """One maze-family cell: its baselines per regime, and its trained configurations (fixed
+    regime), each metric of FAMILY_METRICS aggregated over the family's seeds."""
+    n = SCALES[scale].family.seeds
+    out: dict[str, Any] = {
+        "size": cell.size,
+        "loop_prob": cell.loop_prob,
+        "trained": cell.trained,
+        "main": cell.main,
+        "baselines": {},
+        "runs": {},
+    }
+    with results_root(cell.folder()):
+        data = read_json(baselines_file()) if baselines_file().exists() else {}
+        for key, c in family.contexts(scale, cell).items():
+            if key in data:
+                regime = out["baselines"].setdefault(c.regime, {})
+                for kind in BASELINES:
+                    regime.setdefault(kind, []).append(flat_metrics(data[key][kind]))
+        out["baselines"] = {
+            r: {kind: _family_metrics(fl) for kind, fl in kinds.items()}
+            for r, kinds in out["baselines"].items()
+        }
+        for name in CONFIGS if cell.trained else ():
+            runs = [
+                run_dir(make_config(name, "fixed", s, scale, cell.sets()).run_id) for s in range(n)
+            ]
+            done = [r for r in runs if (r / "metrics.json").exists()]
+            if done:
+                flats = [flat_metrics(read_json(r / "metrics.json")) for r in done]
+                out["runs"][name] = {"n": len(done), "metrics": _family_metrics(flats)}
+    return out
+
+
+def collect_family(scale: str) -> list[dict[str, Any]]:
+    """Every maze-family cell (see :mod:`repro.study.family`), in declaration order."""
+    return [collect_family_cell(scale, cell) for cell in family.cells(scale)]
+
+
+def build_summary(
+    scale: str, seeds: list[int], ablation_seeds: list[int] = (), with_family: bool = False
+) -> dict[str, Any]:
     runs: dict[str, Any] = {}
     for regime in REGIMES:
         for name in CONFIGS:
@@ -198,6 +267,8 @@ def build_summary(scale: str, seeds: list[int], ablation_seeds: list[int] = ()) 
         "baselines": collect_baselines(seeds),
         "ablations": {"studies": studies, "runs": ablation_runs},
     }
+    if with_family:
+        summary["family"] = collect_family(scale)
     summary["claims"] = check_claims(summary)
     return summary
 
@@ -237,9 +308,11 @@ def summary_csv(summary: Summary | dict[str, Any]) -> str:
     return buf.getvalue()
 
 
-def main(scale: str, seeds: list[int], ablation_seeds: list[int] = ()) -> dict[str, Any]:
+def main(
+    scale: str, seeds: list[int], ablation_seeds: list[int] = (), with_family: bool = False
+) -> dict[str, Any]:
     """Write results/summary.json and results/summary.csv; return the summary."""
-    summary = build_summary(scale, seeds, ablation_seeds)
+    summary = build_summary(scale, seeds, ablation_seeds, with_family)
     write_json(summary_file(), summary)
     atomic_write_text(summary_file().with_suffix(".csv"), summary_csv(summary))
     return summary

@@ -65,3 +65,8 @@ def mean_sd(agg: Aggregate | None, digits: int = 3, percent: bool = False) -> Te
     if agg.n_seeds > 1:
         text += f"\\,$\\pm$\\,{scale * agg.std:.{digits}f}"
     return Tex(text + ("\\%" if percent else ""))
+
+
+def printed(text: str | None) -> Tex:
+    """A number quoted from the paper exactly as it prints it (a string), or '--'."""
+    return Tex(NO_VALUE) if text is None else Tex(text)
