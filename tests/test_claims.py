@@ -97,6 +97,8 @@ def test_the_papers_own_numbers_support_its_claims():
         "C5": "holds",
         "C6": "holds",
         "C7": "partly",
+        "C8": "fails",  # no paper numbers in this summary: nothing to be close to
+        "C9": "fails",
     }  # C7: its Table 2 contradicts its text
 
 
@@ -359,3 +361,78 @@ def test_c3_with_a_zero_count_fails_without_dividing_by_zero():
 
 def test_the_seed_rule_is_stated():
     assert SEED_RULE == "a verdict stands only when every seed gives it; otherwise undecided"
+
+
+# --------------------------------------------------------------------------- C8, C9: the paper
+
+
+PAPER = {  # the paper's Table 2 and 3 numbers that C8 and C9 read
+    "supervised-normal": {"spearman": 0.807, "greedy_solved": 0.3025, "greedy_expanded": 10.9275},
+    "supervised-stitching": {"spearman": 0.939, "greedy_solved": 0.14, "greedy_expanded": 9.2775},
+    "contrastive-normal": {"spearman": 0.848, "greedy_solved": 0.1475, "greedy_expanded": 9.4275},
+    "contrastive-stitching": {"spearman": 0.47, "greedy_solved": 0.18, "greedy_expanded": 11.485},
+}
+
+
+def with_rules(runs, shift):
+    """Each run gets greedy numbers under the three rules: 'descent' = the paper's plus
+    ``shift`` (solved +shift, expanded +20 * shift), the others far off."""
+    for name, e in runs.items():
+        p = PAPER[name]
+        m = e["metrics"]
+        m["greedy_solved"], m["greedy_expanded"] = agg(0.9), agg(40.0)
+        m["greedy_revisit_solved"], m["greedy_revisit_expanded"] = agg(0.5), agg(300.0)
+        m["greedy_descent_solved"] = agg(p["greedy_solved"] + shift)
+        m["greedy_descent_expanded"] = agg(p["greedy_expanded"] + 20 * shift)
+    return runs
+
+
+def paper_claims(runs):
+    summary = {"paper": {"results": PAPER}, "runs": {"fixed": runs}}
+    return {c["id"]: c["regimes"]["fixed"] for c in check_claims(summary)}
+
+
+@pytest.mark.parametrize(
+    ("shift", "verdict"),
+    [(0.0, "holds"), (0.05, "holds"), (0.06, "partly"), (0.1, "partly"), (0.11, "fails")],
+)
+def test_c8_names_the_closest_rule_and_judges_it_by_the_tolerances(shift, verdict):
+    # descent's gaps are shift (solved) and 20 * shift (expanded): within reach up to 0.05
+    # (0.05 and 1.0 <= 2), near up to 0.10 (0.1 and 2.0 <= 4).
+    f = paper_claims(with_rules(paperlike(), shift))["C8"]
+    assert f["verdict"] == verdict
+    assert f["ours"].startswith("closest: descent (mean gaps ")
+    assert f"{shift:.2f} solved" in f["ours"]
+
+
+def test_c8_and_c9_follow_the_seed_rule():
+    runs = with_rules(paperlike(), 0.0)
+    for e in runs.values():  # two seeds: the first right on the paper, the second 0.3 off
+        e["seeds"] = [0, 1]
+        for key in ("greedy_descent_solved", "greedy_descent_expanded"):
+            v = e["metrics"][key]["mean"]
+            e["metrics"][key] = aggs(v, v + 0.3)
+        for key in list(e["metrics"]):
+            if len(e["metrics"][key]["values"]) == 1:
+                v = e["metrics"][key]["values"][0]
+                e["metrics"][key] = aggs(v, v)
+    f = paper_claims(runs)["C8"]
+    assert f["by_seed"] == ["holds", "fails"] and f["verdict"] == "undecided"
+
+
+def test_c9_counts_the_paper_values_inside_our_protocol_range():
+    runs = paperlike()
+    inside = {"supervised-normal": True, "supervised-stitching": True}
+    for name, e in runs.items():
+        p = PAPER[name]["spearman"]
+        lo, hi = (p - 0.1, p + 0.1) if inside.get(name) else (p + 0.01, p + 0.2)
+        e["metrics"]["spearman_paper_p5"], e["metrics"]["spearman_paper_p95"] = agg(lo), agg(hi)
+    f = paper_claims(runs)["C9"]
+    assert (f["verdict"], f["ours"]) == (
+        "partly",
+        "2 of 4 paper values inside our 5-95% protocol range",
+    )
+    for e in runs.values():
+        e["metrics"]["spearman_paper_p5"] = agg(0.0)
+        e["metrics"]["spearman_paper_p95"] = agg(1.0)
+    assert paper_claims(runs)["C9"]["verdict"] == "holds"

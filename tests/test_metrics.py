@@ -10,10 +10,15 @@ from scipy import stats
 
 from repro.core.maze import bfs_distances_batch, free_cells
 from repro.core.metrics import (
+    QUANTILE_PROBS,
     all_pairs_spearman,
     bootstrap_mean_ci,
     is_constant,
+    mixture_cdf,
+    mixture_quantile,
     paper_protocol_indices,
+    protocol_draws,
+    quantile_table,
     spearman,
     trajectory_spearman,
 )
@@ -209,3 +214,53 @@ def test_field_roughness_reference_points():
     # Blocky: distances rounded to multiples of 4 are rougher than the truth.
     blocky = np.where(walls, np.inf, np.floor(np.where(walls, 0, bfs) / 4) * 4)
     assert field_roughness(blocky[None], bfs[None], w) > 0.3
+
+
+# --------------------------------------------------------------------------- protocol noise
+
+
+def test_protocol_draws_pick_k_distinct_values():
+    # Powers of two: a draw's sum names its subset, so its popcount counts distinct picks.
+    values = 2.0 ** np.arange(12)
+    draws = protocol_draws(values, 4, 500, np.random.default_rng(0))
+    sums = np.rint(draws * 4).astype(np.int64)
+    assert draws.shape == (500,) and draws.dtype == np.float64
+    assert all(bin(int(s)).count("1") == 4 for s in sums)
+    # Every value is picked about k / n of the time (uniform subsets).
+    picked = np.array([[(int(s) >> i) & 1 for i in range(12)] for s in sums])
+    assert np.allclose(picked.mean(axis=0), 4 / 12, atol=0.08)
+
+
+def test_protocol_draws_edge_cases():
+    v = np.array([0.2, 0.4, 0.9])
+    np.testing.assert_allclose(protocol_draws(v, 3, 5, np.random.default_rng(1)), v.mean())
+    a = protocol_draws(v, 1, 50, np.random.default_rng(2))
+    b = protocol_draws(v, 1, 50, np.random.default_rng(2))
+    np.testing.assert_array_equal(a, b)  # the generator is the only randomness
+    assert set(np.round(a, 6)) <= {0.2, 0.4, 0.9}
+    with pytest.raises(ValueError, match="exceeds"):
+        protocol_draws(v, 4, 10, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="n_draws"):
+        protocol_draws(v, 1, 0, np.random.default_rng(0))
+
+
+def test_quantile_table_and_mixture_by_hand():
+    a = quantile_table(np.linspace(0.0, 1.0, 1001))  # uniform on [0, 1]
+    b = quantile_table(np.linspace(1.0, 2.0, 1001))  # uniform on [1, 2]
+    assert a.shape == (101,) and a[0] == 0.0 and a[-1] == 1.0
+    np.testing.assert_allclose(a, QUANTILE_PROBS, atol=1e-12)
+    assert mixture_cdf(a, 0.25) == pytest.approx(0.25)
+    assert mixture_cdf(a, -1.0) == 0.0 and mixture_cdf(a, 5.0) == 1.0
+    # The even mixture is uniform on [0, 2]: F(1) = 1/2, F(1.5) = 3/4.
+    assert mixture_cdf([a, b], 1.0) == pytest.approx(0.5, abs=1e-9)
+    assert mixture_cdf([a, b], 1.5) == pytest.approx(0.75)
+    assert mixture_quantile([a, b], 0.75) == pytest.approx(1.5, abs=1e-6)
+    assert mixture_quantile([a, b], 0.05) == pytest.approx(0.1, abs=1e-6)
+
+
+@given(st.lists(st.floats(-1, 1), min_size=2, max_size=40), st.floats(0.01, 0.99))
+def test_mixture_quantile_inverts_the_cdf(xs, p):
+    t = quantile_table(np.array(xs))
+    q = mixture_quantile(t, p)
+    assert mixture_cdf(t, q) >= p - 1e-9
+    assert mixture_cdf(t, q - 1e-6) <= p + 1e-9 or q - 1e-6 < t[0]

@@ -42,7 +42,11 @@ def headline_summary():
         "paper": {
             "results": {
                 n: {"spearman": 0.5, "greedy_solved": 0.2, "search_expanded": 40.0} for n in runs
-            }
+            },
+            "printed": {  # the paper's digits, quoted as they are
+                n: {"spearman": "0.500", "greedy_solved": "0.20", "search_expanded": "40"}
+                for n in runs
+            },
         },
         "runs": {"fixed": runs, "procedural": procedural},
         "claims": [
@@ -68,13 +72,13 @@ def test_headline_rows_show_each_regimes_numbers():
     assert cells == [
         "supervised",
         "normal",
-        "0.500",  # the paper
+        "0.500",  # the paper, as printed
         "0.807 / 0.807",  # fixed: one seed, no spread
         "0.500 ± 0.100 / 0.250",  # procedural: protocol over two seeds / full test set
-        "20.0%",
+        "0.20",  # the paper's rate, as printed
         "30.0%",
         "50.0 ± 10.0%",  # the rate as a percentage, and its sd too
-        "40.0",
+        "40",
         "46.7",
         "50.0 ± 2.5",
     ]

@@ -100,7 +100,17 @@ def report_summary():
                     "search_solved": 1.0,
                 }
                 for n, (s, g, e) in paper.items()
-            }
+            },
+            "printed": {  # the paper's digits as it prints them
+                n: {
+                    "spearman": f"{s:.3f}",
+                    "greedy_solved": f"{g}",
+                    "search_expanded": f"{e}",
+                    "greedy_expanded": "10.0",
+                    "search_solved": "1",
+                }
+                for n, (s, g, e) in paper.items()
+            },
         },
         "runs": runs,
         "baselines": {"fixed": {b: baseline for b in BASELINES}},
@@ -190,11 +200,12 @@ def test_planning_rows_cover_every_mode_model_and_baseline():
     names = (*CONFIGS, *BASELINES)
     assert [(r["mode"], r["label"]) for r in rows] == [(m, LABELS[n]) for m in MODES for n in names]
     greedy_sup = rows[len(names)]  # greedy, supervised-normal
-    assert greedy_sup["paper_solved"] == r"30.0\%"
+    assert greedy_sup["paper_solved"] == "0.3"  # quoted as printed
     assert greedy_sup["fixed"]["solved"] == r"30.0\,$\pm$\,14.1\%"  # 0.2 and 0.4
     assert greedy_sup["fixed"]["ratio"] == r"1.50\,$\pm$\,0.00"
     search_oracle = rows[len(CONFIGS)]
-    assert search_oracle["paper_solved"] == "--" and search_oracle["fixed"]["expanded"] == "20.0"
+    assert search_oracle["paper_solved"] == "--"
+    assert search_oracle["fixed"]["expanded"] == "20.0 / --"  # expanded / generated
     assert search_oracle["procedural"]["solved"] == "--"
 
 
@@ -276,3 +287,15 @@ def test_rendered_report_states_the_seed_rule_and_prints_undecided():
     assert "C5 \\verdict{is undecided} (fixed)" in flat  # the prose: a verb
     assert flat.count(SEED_RULE) == 2  # Table 4's caption and the Decisions section
     assert "\\textbf{Verdicts over seeds}" in flat
+
+
+def test_the_papers_numbers_are_quoted_with_its_own_digits():
+    paper = read_json(PROJECT / "paper" / "paper_numbers.json")
+    for name, values in paper["printed"].items():
+        for key, text in values.items():
+            assert float(text) == paper["results"][name][key], (name, key)
+    d = report_summary()
+    d["paper"] = paper
+    tex = render(d)
+    for digits in ("0.3025", "46.735", "66.56", "9.2775", "0.470", "44.7025", "11.485"):
+        assert f" {digits} " in tex, digits  # as printed, not rounded

@@ -38,6 +38,7 @@ from matplotlib.ticker import FuncFormatter, LogFormatter
 from repro.config import CONFIGS, REGIMES
 from repro.core.heuristics import BASELINES
 from repro.core.planning import MODES
+from repro.study.paper_gap import RULE_PLANNERS
 from repro.study.results import Entry, Summary, as_summary
 
 MODE_TITLES = {"search": "best-first search", "greedy": "greedy descent"}
@@ -610,6 +611,73 @@ def fig6_head_heatmaps(summary: Summary | Mapping[str, Any], out_dir: Path) -> l
     return _write("fig6_head_heatmaps", summary, out_dir)
 
 
+RULE_COLORS = {"unvisited": "C0", "descent": "C3", "revisit": "C2"}
+# fig7 panels: (metric suffix, paper key, y label); greedy panels draw one line per rule
+FAMILY_PANELS = (
+    ("solved", "greedy_solved", "greedy: solved rate"),
+    ("expanded", "greedy_expanded", "greedy: mean expanded"),
+    ("search", "search_expanded", "search: mean expanded"),
+)
+
+
+def family_series(summary: Summary, planner: str, key: str) -> dict[str, list[tuple[int, float]]]:
+    """Over the family cells with the loop_prob of the trained ones, in size order: the
+    trained models' mean over the four configurations ('trained') and the Manhattan
+    heuristic on unseen mazes ('manhattan') of metric ``<planner>_<key>``, as (size, value)
+    points."""
+    cells = summary.family
+    # The loop_prob of the scale's own family (where the models were trained).
+    base = next((c.loop_prob for c in cells if c.main or c.trained), None)
+    out: dict[str, list[tuple[int, float]]] = {"trained": [], "manhattan": []}
+    for cell in sorted(cells, key=lambda c: c.size):
+        if cell.loop_prob != base:
+            continue
+        metric = f"{planner}_{key}"
+        values = [cell.run(n, metric) for n in CONFIGS] if cell.trained else []
+        if values and all(v is not None and v.mean is not None for v in values):
+            out["trained"].append((cell.size, float(np.mean([v.mean for v in values]))))
+        m = cell.baseline("procedural", "manhattan", metric)
+        if m is not None and m.mean is not None:
+            out["manhattan"].append((cell.size, m.mean))
+    return out
+
+
+@_styled
+def draw_fig7_family(summary: Summary) -> Figure:
+    """Planning against maze size: greedy solved rate and mean expanded under each rule, and
+    search's mean expanded, for the trained models (mean of the four, fixed regime) and the
+    Manhattan heuristic (unseen mazes, dashed); the paper's four values as a grey band."""
+    fig, axes = _figure(1, len(FAMILY_PANELS), 2.0)
+    for ax, (key, paper_key, title) in zip(axes[0], FAMILY_PANELS, strict=True):
+        ax.set_title(title)
+        ax.set_xlabel("maze size")
+        paper = [summary.paper_value(n, paper_key) for n in CONFIGS]
+        if all(p is not None for p in paper):
+            ax.axhspan(min(paper), max(paper), color="0.85", zorder=0, label="paper")
+        lines = RULE_COLORS if key != "search" else {"search": "C4"}
+        for rule, color in lines.items():
+            planner = "search" if key == "search" else RULE_PLANNERS[rule]
+            metric = "expanded" if key == "search" else key
+            series = family_series(summary, planner, metric)
+            for kind, style in (("trained", "-"), ("manhattan", "--")):
+                pts = series[kind]
+                if pts:
+                    x, y = zip(*pts, strict=True)
+                    label = f"{rule}, {kind}" if kind == "trained" or key == "search" else None
+                    ax.plot(x, y, style, color=color, marker="o", markersize=2.5, label=label)
+        if ax.lines:
+            ax.set_xticks(sorted({c.size for c in summary.family}))
+            ax.legend(frameon=False, fontsize=5)
+        else:
+            _no_run(ax, "no family study")
+    return fig
+
+
+def fig7_family(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write fig7 (see :func:`draw_fig7_family`); return [pdf, png]."""
+    return _write("fig7_family", summary, out_dir)
+
+
 # ---------------------------------------------------------------------------- entry point
 
 DRAW: dict[str, Callable[[Summary | Mapping[str, Any]], Figure]] = {
@@ -619,6 +687,7 @@ DRAW: dict[str, Callable[[Summary | Mapping[str, Any]], Figure]] = {
     "fig4_loss": draw_fig4_loss,
     "fig5_training_length": draw_fig5_training_length,
     "fig6_head_heatmaps": draw_fig6_head_heatmaps,
+    "fig7_family": draw_fig7_family,
 }
 FIGURES: dict[str, Callable[[Summary | Mapping[str, Any], Path], list[Path]]] = {
     "fig1_trajectories": fig1_trajectories,
@@ -627,6 +696,7 @@ FIGURES: dict[str, Callable[[Summary | Mapping[str, Any], Path], list[Path]]] = 
     "fig4_loss": fig4_loss,
     "fig5_training_length": fig5_training_length,
     "fig6_head_heatmaps": fig6_head_heatmaps,
+    "fig7_family": fig7_family,
 }
 PAPER_FIGURES = ("fig1_trajectories", "fig2_heatmaps", "fig3_budget", "fig4_loss")
 

@@ -20,15 +20,16 @@ from typing import Any
 
 import jinja2
 
-from repro.config import CONFIGS, REGIMES, SCALES, EvalConfig, RunConfig
+from repro.config import CONFIGS, REGIMES, SCALES, EvalConfig, Family, RunConfig
 from repro.core.data import DATASETS
 from repro.core.heuristics import BASELINES
 from repro.core.planning import MODES
 from repro.errors import StageFailed
 from repro.io import atomic_write_bytes
 from repro.paths import figures_dir, paper_dir, report_build_dir, report_pdf
-from repro.study.claims import SEED_RULE, UNDECIDED
+from repro.study.claims import CLAIMS, SEED_RULE, UNDECIDED
 from repro.study.report_ablations import ablation_context
+from repro.study.report_planning import planning_context
 from repro.study.results import (
     SHORT_METHODS,
     Entry,
@@ -164,10 +165,15 @@ def spearman_rows(summary: Summary) -> list[dict[str, Any]]:
 
 
 def _planning_cells(summary: Summary, regime: str, name: str, mode: str) -> dict[str, Tex]:
-    """Solved rate, mean expanded states and path ratio of one entry in one mode."""
+    """Solved rate, mean expanded states (search: / generated cells) and path ratio of one
+    entry in one mode."""
+    expanded = mean_sd(summary.metric(regime, name, f"{mode}_expanded"), 1)
+    if mode == "search":
+        generated = summary.metric(regime, name, "search_generated")
+        expanded = Tex(f"{expanded} / {num(None if generated is None else generated.mean, 1)}")
     return {
         "solved": mean_sd(summary.metric(regime, name, f"{mode}_solved"), 1, True),
-        "expanded": mean_sd(summary.metric(regime, name, f"{mode}_expanded"), 1),
+        "expanded": expanded,
         "ratio": mean_sd(summary.metric(regime, name, f"{mode}_path_ratio"), 2),
     }
 
@@ -201,6 +207,16 @@ def claim_rows(summary: Summary) -> list[dict[str, Any]]:
         }
         for c in summary.claims
     ]
+
+
+def verdict_words(summary: Summary) -> dict[str, dict[str, str]]:
+    """claim id -> regime -> the verdict as the prose says it; '--' where not checked (every
+    claim of CLAIMS and every regime is present, so the template can name any of them)."""
+    out = {cid: dict.fromkeys(REGIMES, NO_VALUE) for cid, *_ in CLAIMS}
+    for c in summary.claims:
+        out.setdefault(c.id, dict.fromkeys(REGIMES, NO_VALUE))
+        out[c.id].update({r: said(f.verdict) for r, f in c.regimes.items()})
+    return out
 
 
 def said(verdict: str) -> str:
@@ -307,13 +323,25 @@ def build_context(summary: Summary | Mapping[str, Any]) -> dict[str, Any]:
         "planning": planning_rows(view),
         "claims": claim_rows(view),
         "seed_rule": SEED_RULE,
-        "verdicts": {c.id: {r: said(f.verdict) for r, f in c.regimes.items()} for c in view.claims},
+        "verdicts": verdict_words(view),
         "n": text_numbers(view),
         "w": words(view),
         "closeness": closeness_rows(view),
         "ev": {k: str(v) if k.endswith("seed") else f"{v:,}" for k, v in ev.to_dict().items()},
         "figdir": Tex(str(figures_dir()).replace("\\", "/")),
         "ab": ablation_context(view),
+        "planning14": planning_context(view),
+        **_family_settings(view.scale),
+    }
+
+
+def _family_settings(scale: str) -> dict[str, str]:
+    """The maze-family study's declared sizes and loop probabilities, as the prose lists them."""
+    fam = SCALES[scale].family if scale in SCALES else Family((), (), ())
+    return {
+        "family_sizes": ", ".join(str(x) for x in fam.sizes),
+        "family_loops": ", ".join(f"{x:g}" for x in fam.loop_probs),
+        "family_trained": ", ".join(str(x) for x in fam.trained_sizes),
     }
 
 

@@ -319,6 +319,32 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class FamilyCell:
+    """One maze family of the family study: its size and loop_prob, the baselines per regime
+    and the four configurations trained in the fixed regime (where ``trained``)."""
+
+    size: int
+    loop_prob: float
+    trained: bool
+    main: bool  # the paper-scale family itself (its numbers are the main study's seed 0)
+    data: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> FamilyCell:
+        return cls(d["size"], d["loop_prob"], d["trained"], d.get("main", False), d)
+
+    def baseline(self, regime: str, kind: str, key: str) -> Aggregate | None:
+        """A baseline's metric in ``regime`` (None if not measured)."""
+        d = _get(self.data, "baselines", regime, kind, key)
+        return None if d is None else Aggregate.from_dict(d)
+
+    def run(self, name: str, key: str) -> Aggregate | None:
+        """A trained configuration's metric (fixed regime; None if not trained)."""
+        d = _get(self.data, "runs", name, "metrics", key)
+        return None if d is None else Aggregate.from_dict(d)
+
+
+@dataclass(frozen=True)
 class Summary:
     """The whole summary. Build with :meth:`from_dict`, :func:`as_summary` or
     :func:`load_summary`; ``data`` is the dict as written, never modified."""
@@ -402,6 +428,11 @@ class Summary:
     def paper_n_trajectories(self) -> int | None:
         """How many trajectories the paper's Spearman averages over."""
         return _get(self.data, "paper", "n_spearman_trajectories")
+
+    @property
+    def family(self) -> tuple[FamilyCell, ...]:
+        """The maze-family study's cells, in size then loop_prob order (() if not run)."""
+        return tuple(FamilyCell.from_dict(c) for c in self.data.get("family") or ())
 
     @property
     def claims(self) -> tuple[Claim, ...]:
