@@ -667,7 +667,10 @@ def draw_fig7_family(summary: Summary) -> Figure:
                     ax.plot(x, y, style, color=color, marker="o", markersize=2.5, label=label)
         if ax.lines:
             ax.set_xticks(sorted({c.size for c in summary.family}))
-            ax.legend(frameon=False, fontsize=5)
+            handles, _ = ax.get_legend_handles_labels()
+            if key != "search":  # one key for the dashed Manhattan lines of every rule
+                handles.append(Line2D([], [], color="0.3", linestyle="--", label="Manhattan"))
+            ax.legend(handles=handles, frameon=False, fontsize=5)
         else:
             _no_run(ax, "no family study")
     return fig
