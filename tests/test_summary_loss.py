@@ -8,7 +8,7 @@ import pytest
 
 from repro.core.maze import HALVES
 from repro.core.metrics import loss_improvement
-from repro.core.planning import MODES
+from repro.core.planning import MODES, PLANNERS
 from repro.io import write_json
 from repro.paths import runs_dir
 from repro.study.results import Entry
@@ -20,6 +20,8 @@ def planning():
         "solved_rate": 1.0,
         "mean_expanded": 10.0,
         "mean_expanded_solved": 10.0,
+        "mean_generated": 12.0,
+        "mean_generated_solved": 12.0,
         "path_ratio": 1.0,
         "curve": [0.5, 1.0],
     }
@@ -33,11 +35,12 @@ def metrics_json():
         "spearman": {
             "paper": {"mean": 0.5},
             "full": {"mean": 0.5, "ci_low": 0.4, "ci_high": 0.6, "n_constant": 0},
+            "protocol_draws": {"k": 10, "n_draws": 5, "quantiles": list(np.linspace(0, 1, 101))},
         },
         "all_pairs_spearman": 0.5,
         "roughness": 0.5,
         "integer_gap": 0.1,
-        "planning": {mode: planning() for mode in MODES},
+        "planning": {name: planning() for name in PLANNERS},
         "by_quadrant": {half: quadrant for half in HALVES},
         "training_length": [{"step": 10, "spearman_full": 0.5}],
         "figures": {},
