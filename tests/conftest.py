@@ -115,15 +115,34 @@ def exclusive(path: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-@pytest.fixture(scope="session")
-def smoke_reference(shared_folder) -> Path:
-    """``reproduce --scale smoke --ablation-seeds 0`` from an empty folder, built once per
-    session; read-only (copy it to change it)."""
+# ---------------------------------------------------------------- the smoke reproduce command
+# Every smoke ``reproduce`` the tests start is written with smoke_argv, so that an option
+# is added in one place. Two kinds:
+# - the whole pipeline (the default): test_smoke_builds_everything, the determinism test
+#   (two from-scratch runs compared), the SLURM byte-identity test, and smoke_reference;
+# - ``quick=True``: the tests of the pipeline's machinery (kills, damaged files, stale
+#   caches, added seeds, no TeX, locks), which may leave out the stages that QUICK names
+#   (none yet); they compare with and copy quick_reference, built with the same options.
+SMOKE = (sys.executable, "-m", "repro", "reproduce", "--scale", "smoke")
+QUICK: tuple[str, ...] = ()  # e.g. ("--no-family",): the stages a machinery test skips
+# The smoke pipeline without the ablations (8 runs, not 8 + 16): for every test that is not
+# about the ablations.
+NO_ABLATIONS = ("--ablation-seeds", "0")
+
+
+def smoke_argv(*extra: str, quick: bool = False) -> list[str]:
+    """``python -m repro reproduce --scale smoke [QUICK] EXTRA`` (see above)."""
+    return [*SMOKE, *(QUICK if quick else ()), *extra]
+
+
+def _reference(shared_folder, quick: bool) -> Path:
+    """``smoke_argv(*NO_ABLATIONS, quick=quick)`` run from an empty folder, once per session.
+    While QUICK is empty both kinds are one folder, built once."""
+    argv = smoke_argv(*NO_ABLATIONS, quick=quick)
 
     def build(path: Path) -> None:
         out = subprocess.run(
-            [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke"]
-            + ["--ablation-seeds", "0"],
+            argv,
             env={**os.environ, "REPRO_RESULTS": str(path)},
             capture_output=True,
             text=True,
@@ -131,7 +150,22 @@ def smoke_reference(shared_folder) -> Path:
         )
         assert out.returncode == 0, out.stdout + out.stderr
 
-    return shared_folder("smoke-no-ablations", build)
+    name = "smoke-" + "".join(argv[len(SMOKE) :]).replace("-", "")
+    return shared_folder(name, build)
+
+
+@pytest.fixture(scope="session")
+def smoke_reference(shared_folder) -> Path:
+    """The whole smoke pipeline without ablations from an empty folder, built once per
+    session; read-only (copy it to change it)."""
+    return _reference(shared_folder, quick=False)
+
+
+@pytest.fixture(scope="session")
+def quick_reference(shared_folder) -> Path:
+    """``smoke_argv(*NO_ABLATIONS, quick=True)`` from an empty folder, built once per session
+    (the same folder as smoke_reference while QUICK is empty); read-only."""
+    return _reference(shared_folder, quick=True)
 
 
 # ---------------------------------------------------------------- order under pytest-xdist
