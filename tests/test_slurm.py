@@ -15,13 +15,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from conftest import NO_ABLATIONS, copy_results, smoke_argv
 from repro.config import make_config
 from repro.errors import StageFailed
 from repro.learn.train import train
@@ -31,7 +31,6 @@ from repro.study.units import ExecutorConfig, Unit
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 CLUSTER = PROJECT / "tests" / "slurm" / "cluster.sh"
-NO_ABLATIONS = ("--ablation-seeds", "0")
 
 
 def _unavailable(reason: str):
@@ -109,9 +108,10 @@ def slurm(tmp_path_factory):
             subprocess.run(down, capture_output=True, timeout=60)
 
 
-def reproduce(results: Path, *args: str, env: dict, timeout: int = 600):
+def reproduce(results: Path, *args: str, env: dict, quick: bool = True, timeout: int = 600):
+    """A smoke reproduce without ablations (conftest.smoke_argv) on ``results``."""
     env = {**env, "REPRO_RESULTS": str(results)}
-    cmd = [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *NO_ABLATIONS, *args]
+    cmd = smoke_argv(*NO_ABLATIONS, *args, quick=quick)
     return subprocess.run(
         cmd, capture_output=True, text=True, env=env, cwd=PROJECT, timeout=timeout
     )
@@ -123,22 +123,32 @@ def submitted(results: Path) -> list[str]:
     return sorted(p.name for p in folder.glob("*") if p.is_dir() and p.name.isdigit())
 
 
-@pytest.fixture(scope="module")
-def through_slurm(slurm, tmp_path_factory):
-    """One smoke reproduce through SLURM and one through the local executor."""
-    local, remote = tmp_path_factory.mktemp("local"), tmp_path_factory.mktemp("slurm")
-    out_local = reproduce(local, env=slurm)
-    out_slurm = reproduce(remote, "--executor", "slurm", env=slurm)
-    assert out_local.returncode == 0, out_local.stderr
-    assert out_slurm.returncode == 0, out_slurm.stdout + out_slurm.stderr
-    return local, remote, out_slurm
+@pytest.fixture(scope="session")
+def through_slurm(slurm, shared_folder):
+    """The whole smoke pipeline (no ablations) reproduced through SLURM from an empty
+    folder, once per session (also across xdist workers), and what it printed; read-only.
+
+    Its local twin is the session's smoke_reference (tests/conftest.py): the same command
+    from an empty folder, with the local executor.
+    """
+
+    def build(path: Path) -> None:
+        out = reproduce(path / "results", "--executor", "slurm", env=slurm, quick=False)
+        assert out.returncode == 0, out.stdout + out.stderr
+        (path / "stdout").write_text(out.stdout)
+
+    path = shared_folder("through-slurm", build)
+    return path / "results", (path / "stdout").read_text()
 
 
-def test_smoke_reproduce_through_slurm_is_byte_identical(through_slurm):
-    local, remote, out = through_slurm
+# The SLURM reproduce first, the local reference after (argument order): while one
+# worker builds the reference, another can already be building this.
+def test_smoke_reproduce_through_slurm_is_byte_identical(through_slurm, smoke_reference):
+    remote, stdout = through_slurm
+    local = smoke_reference
     for name in ("summary.json", "summary.csv", "baselines.json", "report/report.pdf"):
         assert (local / name).read_bytes() == (remote / name).read_bytes(), name
-    assert "training [slurm]:" in out.stdout and "0 failed" in out.stdout  # progress lines
+    assert "training [slurm]:" in stdout and "0 failed" in stdout  # progress lines
     for run in sorted((remote / "runs").glob("*/*/run.json")):
         job = json.loads(run.read_text())["slurm_job_id"]
         assert job is not None and job.isdigit()
@@ -148,8 +158,10 @@ def test_smoke_reproduce_through_slurm_is_byte_identical(through_slurm):
     assert list((remote / "slurm").glob("*/*_log.err"))  # the job logs, under the results
 
 
-def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm):
-    _, remote, _ = through_slurm
+def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm, tmp_path):
+    # A copy of the session's SLURM-built folder (trained and evaluated through SLURM),
+    # which this test damages.
+    remote = copy_results(through_slurm[0], tmp_path / "results")
     runs = sorted((remote / "runs").glob("*/*/run.json"))
     broken, fine = runs[0].parent, runs[1].parent
     for run in (broken, fine):
@@ -268,8 +280,8 @@ def _states(job_ids: list[str], env: dict) -> dict[str, str]:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_cancels_the_submitted_jobs(slurm, tmp_path, sig):
     env = {**slurm, "REPRO_RESULTS": str(tmp_path)}
-    cmd = [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *NO_ABLATIONS]
-    proc = subprocess.Popen([*cmd, "--executor", "slurm"], env=env, cwd=PROJECT, text=True,
+    cmd = smoke_argv(*NO_ABLATIONS, "--executor", "slurm", quick=True)
+    proc = subprocess.Popen(cmd, env=env, cwd=PROJECT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     for line in proc.stdout:  # wait until this reproduce has jobs in the queue
         if line.startswith("  training [slurm]:"):
@@ -295,7 +307,7 @@ def test_no_controller_is_exit_2_and_writes_nothing(slurm, tmp_path):
     assert len(out.stderr.strip().splitlines()) == 1
     no_sbatch = {**slurm, "PATH": "/nonexistent"}
     out = subprocess.run(
-        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", "--executor", "slurm"],
+        smoke_argv("--executor", "slurm", quick=True),
         capture_output=True, text=True, env={**no_sbatch, "REPRO_RESULTS": str(results)},
     )  # fmt: skip
     assert out.returncode == 2 and "sbatch/squeue not found" in out.stderr
