@@ -171,20 +171,48 @@ def quick_reference(shared_folder) -> Path:
 # ---------------------------------------------------------------- order under pytest-xdist
 
 
+# Seconds a test takes under ``-n 2`` (its usual share of shared fixtures included), for the
+# tests that take more than a few: file::function -> seconds. Only their order matters.
+COST = {
+    "test_reproduce.py::test_smoke_builds_everything": 165,  # smoke_reference, ablations
+    "test_faults.py::test_reproduce_killed_at_random_points_ends_identical": 140,
+    "test_reproduce.py::test_added_seed_trains_only_new_runs": 66,
+    "test_slurm.py::test_smoke_reproduce_through_slurm_is_byte_identical": 60,
+    "test_faults.py::test_reproduce_twice_from_scratch_is_byte_identical": 58,
+    "test_faults.py::test_training_killed_at_random_points_ends_identical": 55,
+    "test_faults.py::test_changes_redo_exactly_the_dependent_stages": 45,
+    "test_faults.py::test_unchanged_code_and_a_late_stage_change_redo_only_that_stage": 34,
+    "test_slurm.py::test_cancelled_job_resumes_exactly_on_the_next_run": 30,
+    "test_slurm.py::test_a_failing_unit_is_named_with_its_job_and_log": 25,
+    "test_reproduce.py::test_without_tex_everything_else_is_written": 20,
+    "test_slurm.py::test_preempted_job_is_requeued_and_ends_identical": 16,
+    "test_faults.py::test_damaged_result_files_are_rebuilt": 12,
+    "test_faults.py::test_damaged_dataset_and_weights_are_refused": 12,
+    "test_figures.py::test_tolerates_empty_and_partial_summaries": 12,
+    "test_figures.py::test_rendering_is_deterministic": 10,
+    "test_figures.py::test_main_writes_every_figure": 10,
+    "test_slurm.py::test_no_controller_is_exit_2_and_writes_nothing": 10,
+    "test_evaluate.py::test_cli_evaluate_bad_input": 8,
+    "test_faults.py::test_bad_set_values_exit_2_one_line_naming_the_field": 8,
+}
+
+
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist, the tests marked ``early`` (they build what other tests wait for),
-    then the other slow tests, then the rest: the controller hands tests out one at a time
-    in this order (--dist load --maxschedchunk 1), so the long ones start at once and the
-    short ones fill in around them. A run without xdist keeps the files' order."""
+    then the others longest first (COST; other slow tests next, the rest last): the
+    controller hands tests out one at a time in this order (--dist load --maxschedchunk 1),
+    so the long ones start at once, the short ones fill in around them and the workers
+    finish together. A run without xdist keeps the files' order."""
     if not hasattr(config, "workerinput"):
         return
 
-    def rank(item) -> int:
-        if item.get_closest_marker("early") is not None:
-            return 0
-        return 1 if item.get_closest_marker("slow") is not None else 2
+    def key(item) -> tuple[int, float]:
+        early = item.get_closest_marker("early") is not None
+        slow = item.get_closest_marker("slow") is not None
+        cost = COST.get(f"{item.path.name}::{item.originalname}", 5 if slow else 0)
+        return (0 if early else 1, -cost)
 
-    items.sort(key=rank)  # stable: the files' order within each rank
+    items.sort(key=key)  # stable: the files' order among equals
 
 
 # ---------------------------------------------------------------- fault-suite counts
