@@ -217,12 +217,18 @@ def _wait_for(path: Path, errors: list, seconds: float = 180) -> None:
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="module")
-def reference_sha(tmp_path_factory) -> str:
-    """The weights of the long run trained without interruption, in this process."""
-    config, _, _ = _long_run(tmp_path_factory.mktemp("reference"))
-    out = tmp_path_factory.mktemp("reference-run")
-    return train(config, out=out, progress=False)["model_sha256"]
+@pytest.fixture(scope="session")
+def reference_sha(shared_folder) -> str:
+    """The weights of the long run trained without interruption, in the process of the first
+    test to ask (once per session, also across xdist workers)."""
+
+    def build(path: Path) -> None:
+        config, _, _ = _long_run(path)
+        (path / "run").mkdir()
+        sha = train(config, out=path / "run", progress=False)["model_sha256"]
+        (path / "sha256").write_text(sha)
+
+    return (shared_folder("slurm-long-run", build) / "sha256").read_text()
 
 
 def test_cancelled_job_resumes_exactly_on_the_next_run(slurm, tmp_path, monkeypatch, reference_sha):
