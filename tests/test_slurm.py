@@ -160,7 +160,7 @@ def test_smoke_reproduce_through_slurm_is_byte_identical(through_slurm, smoke_re
 
 def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm, tmp_path):
     # A copy of the session's SLURM-built folder (trained and evaluated through SLURM),
-    # which this test damages.
+    # which this test damages; rerun with the options it was built with (quick=False).
     remote = copy_results(through_slurm[0], tmp_path / "results")
     runs = sorted((remote / "runs").glob("*/*/run.json"))
     broken, fine = runs[0].parent, runs[1].parent
@@ -168,7 +168,7 @@ def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm, tmp_
         (run / "metrics.json").unlink()
     good = (broken / "model.pt").read_bytes()
     (broken / "model.pt").write_bytes(good[:-7] + b"damaged")
-    out = reproduce(remote, "--executor", "slurm", env=slurm)
+    out = reproduce(remote, "--executor", "slurm", env=slurm, quick=False)
     assert out.returncode == 1, out.stdout + out.stderr
     first = out.stderr.splitlines()[0]
     label = broken.relative_to(remote / "runs").as_posix()
@@ -179,7 +179,7 @@ def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm, tmp_
     assert "does not match the hash recorded in run.json" in out.stderr  # the log's tail
     assert (fine / "metrics.json").exists()  # the other unit finished and is kept
     (broken / "model.pt").write_bytes(good)
-    again = reproduce(remote, "--executor", "slurm", env=slurm)
+    again = reproduce(remote, "--executor", "slurm", env=slurm, quick=False)
     assert again.returncode == 0, again.stderr
     assert "evaluate: 1 of 8 runs to evaluate" in again.stdout  # nothing finished is redone
     assert "train: all 8 runs up to date (skipped)" in again.stdout
