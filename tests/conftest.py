@@ -115,15 +115,34 @@ def exclusive(path: Path):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-@pytest.fixture(scope="session")
-def smoke_reference(shared_folder) -> Path:
-    """``reproduce --scale smoke --ablation-seeds 0`` from an empty folder, built once per
-    session; read-only (copy it to change it)."""
+# ---------------------------------------------------------------- the smoke reproduce command
+# Every smoke ``reproduce`` the tests start is written with smoke_argv, so that an option
+# is added in one place. Two kinds:
+# - the whole pipeline (the default): test_smoke_builds_everything, the determinism test
+#   (two from-scratch runs compared), the SLURM byte-identity test, and smoke_reference;
+# - ``quick=True``: the tests of the pipeline's machinery (kills, damaged files, stale
+#   caches, added seeds, no TeX, locks), which may leave out the stages that QUICK names
+#   (none yet); they compare with and copy quick_reference, built with the same options.
+SMOKE = (sys.executable, "-m", "repro", "reproduce", "--scale", "smoke")
+QUICK: tuple[str, ...] = ()  # e.g. ("--no-family",): the stages a machinery test skips
+# The smoke pipeline without the ablations (8 runs, not 8 + 16): for every test that is not
+# about the ablations.
+NO_ABLATIONS = ("--ablation-seeds", "0")
+
+
+def smoke_argv(*extra: str, quick: bool = False) -> list[str]:
+    """``python -m repro reproduce --scale smoke [QUICK] EXTRA`` (see above)."""
+    return [*SMOKE, *(QUICK if quick else ()), *extra]
+
+
+def _reference(shared_folder, quick: bool) -> Path:
+    """``smoke_argv(*NO_ABLATIONS, quick=quick)`` run from an empty folder, once per session.
+    While QUICK is empty both kinds are one folder, built once."""
+    argv = smoke_argv(*NO_ABLATIONS, quick=quick)
 
     def build(path: Path) -> None:
         out = subprocess.run(
-            [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke"]
-            + ["--ablation-seeds", "0"],
+            argv,
             env={**os.environ, "REPRO_RESULTS": str(path)},
             capture_output=True,
             text=True,
@@ -131,26 +150,69 @@ def smoke_reference(shared_folder) -> Path:
         )
         assert out.returncode == 0, out.stdout + out.stderr
 
-    return shared_folder("smoke-no-ablations", build)
+    name = "smoke-" + "".join(argv[len(SMOKE) :]).replace("-", "")
+    return shared_folder(name, build)
+
+
+@pytest.fixture(scope="session")
+def smoke_reference(shared_folder) -> Path:
+    """The whole smoke pipeline without ablations from an empty folder, built once per
+    session; read-only (copy it to change it)."""
+    return _reference(shared_folder, quick=False)
+
+
+@pytest.fixture(scope="session")
+def quick_reference(shared_folder) -> Path:
+    """``smoke_argv(*NO_ABLATIONS, quick=True)`` from an empty folder, built once per session
+    (the same folder as smoke_reference while QUICK is empty); read-only."""
+    return _reference(shared_folder, quick=True)
 
 
 # ---------------------------------------------------------------- order under pytest-xdist
 
 
+# Seconds a test takes under ``-n 2`` (its usual share of shared fixtures included), for the
+# tests that take more than a few: file::function -> seconds. Only their order matters.
+COST = {
+    "test_reproduce.py::test_smoke_builds_everything": 165,  # smoke_reference, ablations
+    "test_faults.py::test_reproduce_killed_at_random_points_ends_identical": 140,
+    "test_reproduce.py::test_added_seed_trains_only_new_runs": 66,
+    "test_slurm.py::test_smoke_reproduce_through_slurm_is_byte_identical": 60,
+    "test_faults.py::test_reproduce_twice_from_scratch_is_byte_identical": 58,
+    "test_faults.py::test_training_killed_at_random_points_ends_identical": 55,
+    "test_faults.py::test_changes_redo_exactly_the_dependent_stages": 45,
+    "test_faults.py::test_unchanged_code_and_a_late_stage_change_redo_only_that_stage": 34,
+    "test_slurm.py::test_cancelled_job_resumes_exactly_on_the_next_run": 30,
+    "test_slurm.py::test_a_failing_unit_is_named_with_its_job_and_log": 25,
+    "test_reproduce.py::test_without_tex_everything_else_is_written": 20,
+    "test_slurm.py::test_preempted_job_is_requeued_and_ends_identical": 16,
+    "test_faults.py::test_damaged_result_files_are_rebuilt": 12,
+    "test_faults.py::test_damaged_dataset_and_weights_are_refused": 12,
+    "test_figures.py::test_tolerates_empty_and_partial_summaries": 12,
+    "test_figures.py::test_rendering_is_deterministic": 10,
+    "test_figures.py::test_main_writes_every_figure": 10,
+    "test_slurm.py::test_no_controller_is_exit_2_and_writes_nothing": 10,
+    "test_evaluate.py::test_cli_evaluate_bad_input": 8,
+    "test_faults.py::test_bad_set_values_exit_2_one_line_naming_the_field": 8,
+}
+
+
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist, the tests marked ``early`` (they build what other tests wait for),
-    then the other slow tests, then the rest: the controller hands tests out one at a time
-    in this order (--dist load --maxschedchunk 1), so the long ones start at once and the
-    short ones fill in around them. A run without xdist keeps the files' order."""
+    then the others longest first (COST; other slow tests next, the rest last): the
+    controller hands tests out one at a time in this order (--dist load --maxschedchunk 1),
+    so the long ones start at once, the short ones fill in around them and the workers
+    finish together. A run without xdist keeps the files' order."""
     if not hasattr(config, "workerinput"):
         return
 
-    def rank(item) -> int:
-        if item.get_closest_marker("early") is not None:
-            return 0
-        return 1 if item.get_closest_marker("slow") is not None else 2
+    def key(item) -> tuple[int, float]:
+        early = item.get_closest_marker("early") is not None
+        slow = item.get_closest_marker("slow") is not None
+        cost = COST.get(f"{item.path.name}::{item.originalname}", 5 if slow else 0)
+        return (0 if early else 1, -cost)
 
-    items.sort(key=rank)  # stable: the files' order within each rank
+    items.sort(key=key)  # stable: the files' order among equals
 
 
 # ---------------------------------------------------------------- fault-suite counts

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
+from conftest import smoke_argv
 from repro.errors import BadInput, StageFailed
 from repro.study.executor import LocalExecutor, check_reachable, make_executor
 from repro.study.units import ExecutorConfig, Unit
@@ -62,7 +62,7 @@ def test_no_sbatch_is_bad_input_before_anything_runs(monkeypatch):
 
 
 def test_cli_refuses_a_bad_executor_with_exit_2(tmp_path):
-    cmd = [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", "--executor", "cloud"]
+    cmd = smoke_argv("--executor", "cloud")
     out = subprocess.run(cmd, capture_output=True, text=True, env={"REPRO_RESULTS": str(tmp_path)})
     assert out.returncode == 2 and out.stderr.startswith("error: --executor must be one of")
     assert not any(tmp_path.iterdir())  # nothing written

@@ -30,7 +30,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import FAULT_COUNTS, copy_results
+from conftest import FAULT_COUNTS, NO_ABLATIONS, copy_results, smoke_argv
 from repro.cli import main as cli_main
 from repro.config import RunConfig
 
@@ -38,9 +38,10 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 PROJECT = Path(__file__).resolve().parents[1]
 KILLS = 20
 # The fault suite exercises the pipeline's machinery (shared by every stage) without the
-# ablation runs, which would double each from-scratch smoke reproduce; test_reproduce.py
-# runs the smoke pipeline with them.
-NO_ABLATIONS = ("--ablation-seeds", "0")
+# ablation runs (NO_ABLATIONS), which would double each from-scratch smoke reproduce, and
+# without the stages conftest.QUICK leaves out; test_reproduce.py runs the whole smoke
+# pipeline with them.
+QUICK_REPRODUCE = smoke_argv(*NO_ABLATIONS, quick=True)
 
 
 def count(category: str, n: int = 1) -> None:
@@ -55,21 +56,25 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def call(argv: list[str], results: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The command ``argv`` on the results folder ``results``, output captured."""
+    return subprocess.run(
+        argv, env=env or env_for(results), capture_output=True, text=True, cwd=PROJECT
+    )
+
+
 def repro(results: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """``python -m repro ARGS`` on the results folder ``results``, output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "repro", *args],
-        env=env or env_for(results),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-    )
+    return call([sys.executable, "-m", "repro", *args], results, env)
 
 
 # ------------------------------------------------------------------ a. interruption
 
 
 TRAIN_ARGS = [
+    sys.executable,
+    "-m",
+    "repro",
     "train",
     "--config",
     "contrastive-normal",
@@ -83,9 +88,9 @@ TRAIN_ARGS = [
 
 
 def _kill_chain(
-    args: list[str], results: Path, sig: int, rng: random.Random, hi: float, check
+    argv: list[str], results: Path, sig: int, rng: random.Random, hi: float, check
 ) -> int:
-    """Start ``python -m repro ARGS`` and kill it with ``sig`` at a random moment, KILLS times.
+    """Start the command ``argv`` and kill it with ``sig`` at a random moment, KILLS times.
 
     After every kill the files left behind are checked. A process that finishes
     before its kill is let be, and its results are wiped so the next start has
@@ -96,7 +101,7 @@ def _kill_chain(
         if kills == KILLS:
             break
         proc = subprocess.Popen(
-            [sys.executable, "-m", "repro", *args],
+            argv,
             env=env_for(results),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -134,7 +139,7 @@ def reference_training(shared_folder):
 
     def build(path: Path) -> None:
         t = time.perf_counter()
-        out = repro(path, *TRAIN_ARGS)
+        out = call(TRAIN_ARGS, path)
         assert out.returncode == 0, out.stderr
         (path / "seconds").write_text(f"{time.perf_counter() - t:.3f}")
 
@@ -150,7 +155,7 @@ def test_training_killed_at_random_points_ends_identical(tmp_path, sig, referenc
     hi = min(4.0, max(1.0, float((ref / "seconds").read_text())))
     cut = tmp_path / "cut"
     kills = _kill_chain(TRAIN_ARGS, cut, sig, random.Random(int(sig)), hi, _check_run)
-    out = repro(cut, *TRAIN_ARGS)
+    out = call(TRAIN_ARGS, cut)
     assert out.returncode == 0, out.stderr
     run = "runs/procedural/contrastive-normal__s0"
     assert sha(ref / run / "model.pt") == sha(cut / run / "model.pt")
@@ -169,35 +174,32 @@ def _check_pipeline(results: Path) -> None:
         assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF")
 
 
-@pytest.fixture
-def reference_smoke(smoke_reference):
-    """A smoke reproduce without ablations, built once per session (tests/conftest.py)."""
-    return smoke_reference
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["SIGINT", "SIGKILL"])
-def test_reproduce_killed_at_random_points_ends_identical(tmp_path, sig, reference_smoke):
-    args = ["reproduce", "--scale", "smoke", *NO_ABLATIONS]
-    kills = _kill_chain(args, tmp_path, sig, random.Random(100 + int(sig)), 8.0, _check_pipeline)
-    out = repro(tmp_path, *args)
+def test_reproduce_killed_at_random_points_ends_identical(tmp_path, sig, request):
+    rng = random.Random(100 + int(sig))
+    kills = _kill_chain(QUICK_REPRODUCE, tmp_path, sig, rng, 8.0, _check_pipeline)
+    out = call(QUICK_REPRODUCE, tmp_path)
     assert out.returncode == 0, out.stderr
+    # Asked for only now: the kills need no reference, so they never wait for the worker
+    # that builds it, and are under way while it does.
+    reference = request.getfixturevalue("quick_reference")
     for rel in ("summary.json", "summary.csv", "baselines.json"):
-        assert (tmp_path / rel).read_bytes() == (reference_smoke / rel).read_bytes(), rel
+        assert (tmp_path / rel).read_bytes() == (reference / rel).read_bytes(), rel
     if shutil.which("latexmk"):
-        assert sha(tmp_path / "report/report.pdf") == sha(reference_smoke / "report/report.pdf")
+        assert sha(tmp_path / "report/report.pdf") == sha(reference / "report/report.pdf")
     count(f"a. reproduce killed by {signal.Signals(sig).name}, resumed identical", kills)
 
 
-def test_reproduce_twice_from_scratch_is_byte_identical(concurrent_pair, reference_smoke):
+def test_reproduce_twice_from_scratch_is_byte_identical(concurrent_pair, smoke_reference):
     """The first of the two concurrent reproduces (section c) ran from an empty folder: a
-    second from-scratch run, to compare with the reference (the second process, refused,
-    must have left no trace either)."""
+    second from-scratch run of the whole smoke pipeline, to compare with the reference
+    (the second process, refused, must have left no trace either)."""
     results, _ = concurrent_pair
     assert (results / "summary.json").read_bytes() == (
-        reference_smoke / "summary.json"
+        smoke_reference / "summary.json"
     ).read_bytes()
     if shutil.which("latexmk"):
-        assert sha(results / "report/report.pdf") == sha(reference_smoke / "report/report.pdf")
+        assert sha(results / "report/report.pdf") == sha(smoke_reference / "report/report.pdf")
     count("determinism: smoke reproduce twice from scratch, identical", 1)
 
 
@@ -205,12 +207,12 @@ def test_reproduce_twice_from_scratch_is_byte_identical(concurrent_pair, referen
 
 
 def _reproduce(results: Path, *args: str, env: dict | None = None):
-    return repro(results, "reproduce", "--scale", "smoke", *NO_ABLATIONS, *args, env=env)
+    return call([*QUICK_REPRODUCE, *args], results, env)
 
 
 @pytest.fixture
-def smoke_copy(tmp_path, reference_smoke):
-    return copy_results(reference_smoke, tmp_path / "results")
+def smoke_copy(tmp_path, quick_reference):
+    return copy_results(quick_reference, tmp_path / "results")
 
 
 # The damaged file, how, and the stages the next reproduce must redo (report aside: in a
@@ -226,7 +228,7 @@ DAMAGES = {
 
 
 @pytest.mark.parametrize("case", list(DAMAGES))
-def test_damaged_result_files_are_rebuilt(smoke_copy, reference_smoke, case):
+def test_damaged_result_files_are_rebuilt(smoke_copy, quick_reference, case):
     rel, how, stage = DAMAGES[case]
     path = smoke_copy / rel
     data = path.read_bytes()
@@ -238,7 +240,7 @@ def test_damaged_result_files_are_rebuilt(smoke_copy, reference_smoke, case):
         path.write_text(text[:i] + "9." + text[i + 2 :])  # one number changed, still valid JSON
     out = _reproduce(smoke_copy)
     assert out.returncode == 0, out.stderr
-    assert path.read_bytes() == (reference_smoke / rel).read_bytes()
+    assert path.read_bytes() == (quick_reference / rel).read_bytes()
     # Exactly the damaged file's stage is redone; it writes the same bytes, so the stages
     # after it are not.
     stages = _stages(out.stdout)
@@ -278,13 +280,15 @@ def test_damaged_dataset_and_weights_are_refused(smoke_copy):
 
 @pytest.fixture(scope="session")
 def concurrent_pair(shared_folder):
-    """A smoke reproduce from an empty folder, and a second one started on the same folder
-    while the first holds the lock. Returns the folder and what both processes did."""
+    """A smoke reproduce (the whole pipeline, no ablations) from an empty folder, and a second
+    one started on the same folder while the first holds the lock. Returns the folder and
+    what both processes did."""
+    argv = smoke_argv(*NO_ABLATIONS)
 
     def build(path: Path) -> None:
         results = path / "results"
         first = subprocess.Popen(
-            [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *NO_ABLATIONS],
+            argv,
             env=env_for(results),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -296,7 +300,7 @@ def concurrent_pair(shared_folder):
             if lock.exists():
                 break
             time.sleep(0.05)
-        second = _reproduce(results)
+        second = call(argv, results)
         _, err = first.communicate(timeout=600)
         record = {
             "first_pid": first.pid,
@@ -479,7 +483,7 @@ def test_bad_command_lines_exit_2(tmp_path, argv):
 def test_unreadable_results_path_exit_2(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    out = repro(blocker / "results", "reproduce", "--scale", "smoke", *NO_ABLATIONS)
+    out = _reproduce(blocker / "results")
     assert out.returncode == 2 and "Traceback" not in out.stderr
     count("e. bad command line: exit 2 with a message")
 
@@ -516,7 +520,7 @@ SKIPPED = dict.fromkeys(["train", "evaluate", "summary", "figures", "report"], "
 
 
 @pytest.fixture
-def stale_setup(tmp_path, project_copy, reference_smoke):
+def stale_setup(tmp_path, project_copy, quick_reference):
     """The reference smoke results (copied) and a copy of the code that made them.
 
     Returns ``run()`` (a reproduce with the copied code: the stages it redid) and
@@ -524,7 +528,7 @@ def stale_setup(tmp_path, project_copy, reference_smoke):
     The copied code is the same code, so the copied runs and metrics are reused as they
     are; only a change made by the test can make them stale.
     """
-    results = copy_results(reference_smoke, tmp_path / "results")
+    results = copy_results(quick_reference, tmp_path / "results")
     env = env_for(results, PYTHONPATH=str(project_copy / "src"))
 
     def run(env=env):

@@ -5,22 +5,22 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import copy_results, exclusive
+from conftest import NO_ABLATIONS, copy_results, exclusive, smoke_argv
 
 pytestmark = pytest.mark.slow
 
 
-def reproduce(results, *args, path=None):
+def reproduce(results, *args, path=None, quick=False):
+    """A smoke reproduce (conftest.smoke_argv) on the results folder ``results``."""
     env = {**os.environ, "REPRO_RESULTS": str(results)}
     if path is not None:
         env["PATH"] = path
     return subprocess.run(
-        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *args],
+        smoke_argv(*args, quick=quick),
         capture_output=True,
         text=True,
         env=env,
@@ -170,25 +170,25 @@ def test_lost_metrics_redo_only_that_run(smoke):
     assert (results / "summary.json").read_bytes() == before
 
 
-def test_added_seed_trains_only_new_runs(smoke_reference, tmp_path):
+def test_added_seed_trains_only_new_runs(quick_reference, tmp_path):
     # The ablations play no part here: a copy of the session's pipeline without them.
-    results = copy_results(smoke_reference, tmp_path / "results")
-    out = reproduce(results, "--seeds", "2", "--ablation-seeds", "0")
+    results = copy_results(quick_reference, tmp_path / "results")
+    out = reproduce(results, "--seeds", "2", *NO_ABLATIONS, quick=True)
     assert out.returncode == 0, out.stderr
     assert "train: 8 of 16 runs to train" in out.stdout
     summary = json.loads((results / "summary.json").read_text())
     assert summary["seeds"] == [0, 1]
-    out = reproduce(results, "--ablation-seeds", "0")  # back to one seed: nothing to train
+    out = reproduce(results, *NO_ABLATIONS, quick=True)  # back to one seed: nothing to train
     assert out.returncode == 0, out.stderr
     assert "train: all 8 runs up to date (skipped)" in out.stdout
 
 
-def test_without_tex_everything_else_is_written(tmp_path, smoke_reference):
+def test_without_tex_everything_else_is_written(tmp_path, quick_reference):
     results = tmp_path / "results"
     # The trained and evaluated runs of a smoke pipeline (tests/conftest.py); all that
     # comes after them, which this run must write itself, left out.
     shutil.copytree(
-        smoke_reference,
+        quick_reference,
         results,
         ignore=shutil.ignore_patterns("summary.*", "baselines.json", "figures", "report", "cache"),
     )
@@ -196,7 +196,7 @@ def test_without_tex_everything_else_is_written(tmp_path, smoke_reference):
         assert not (results / rel).exists()
     bare = tmp_path / "bin"
     bare.mkdir()
-    out = reproduce(results, "--ablation-seeds", "0", path=str(bare))
+    out = reproduce(results, *NO_ABLATIONS, path=str(bare), quick=True)
     assert out.returncode == 2
     assert "apt-get install" in out.stderr and "latexmk" in out.stderr
     assert "Traceback" not in out.stderr

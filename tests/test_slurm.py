@@ -15,13 +15,13 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from conftest import NO_ABLATIONS, copy_results, smoke_argv
 from repro.config import make_config
 from repro.errors import StageFailed
 from repro.learn.train import train
@@ -31,7 +31,6 @@ from repro.study.units import ExecutorConfig, Unit
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 CLUSTER = PROJECT / "tests" / "slurm" / "cluster.sh"
-NO_ABLATIONS = ("--ablation-seeds", "0")
 
 
 def _unavailable(reason: str):
@@ -109,9 +108,10 @@ def slurm(tmp_path_factory):
             subprocess.run(down, capture_output=True, timeout=60)
 
 
-def reproduce(results: Path, *args: str, env: dict, timeout: int = 600):
+def reproduce(results: Path, *args: str, env: dict, quick: bool = True, timeout: int = 600):
+    """A smoke reproduce without ablations (conftest.smoke_argv) on ``results``."""
     env = {**env, "REPRO_RESULTS": str(results)}
-    cmd = [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *NO_ABLATIONS, *args]
+    cmd = smoke_argv(*NO_ABLATIONS, *args, quick=quick)
     return subprocess.run(
         cmd, capture_output=True, text=True, env=env, cwd=PROJECT, timeout=timeout
     )
@@ -123,22 +123,32 @@ def submitted(results: Path) -> list[str]:
     return sorted(p.name for p in folder.glob("*") if p.is_dir() and p.name.isdigit())
 
 
-@pytest.fixture(scope="module")
-def through_slurm(slurm, tmp_path_factory):
-    """One smoke reproduce through SLURM and one through the local executor."""
-    local, remote = tmp_path_factory.mktemp("local"), tmp_path_factory.mktemp("slurm")
-    out_local = reproduce(local, env=slurm)
-    out_slurm = reproduce(remote, "--executor", "slurm", env=slurm)
-    assert out_local.returncode == 0, out_local.stderr
-    assert out_slurm.returncode == 0, out_slurm.stdout + out_slurm.stderr
-    return local, remote, out_slurm
+@pytest.fixture(scope="session")
+def through_slurm(slurm, shared_folder):
+    """The whole smoke pipeline (no ablations) reproduced through SLURM from an empty
+    folder, once per session (also across xdist workers), and what it printed; read-only.
+
+    Its local twin is the session's smoke_reference (tests/conftest.py): the same command
+    from an empty folder, with the local executor.
+    """
+
+    def build(path: Path) -> None:
+        out = reproduce(path / "results", "--executor", "slurm", env=slurm, quick=False)
+        assert out.returncode == 0, out.stdout + out.stderr
+        (path / "stdout").write_text(out.stdout)
+
+    path = shared_folder("through-slurm", build)
+    return path / "results", (path / "stdout").read_text()
 
 
-def test_smoke_reproduce_through_slurm_is_byte_identical(through_slurm):
-    local, remote, out = through_slurm
+# The SLURM reproduce first, the local reference after (argument order): while one
+# worker builds the reference, another can already be building this.
+def test_smoke_reproduce_through_slurm_is_byte_identical(through_slurm, smoke_reference):
+    remote, stdout = through_slurm
+    local = smoke_reference
     for name in ("summary.json", "summary.csv", "baselines.json", "report/report.pdf"):
         assert (local / name).read_bytes() == (remote / name).read_bytes(), name
-    assert "training [slurm]:" in out.stdout and "0 failed" in out.stdout  # progress lines
+    assert "training [slurm]:" in stdout and "0 failed" in stdout  # progress lines
     for run in sorted((remote / "runs").glob("*/*/run.json")):
         job = json.loads(run.read_text())["slurm_job_id"]
         assert job is not None and job.isdigit()
@@ -148,15 +158,17 @@ def test_smoke_reproduce_through_slurm_is_byte_identical(through_slurm):
     assert list((remote / "slurm").glob("*/*_log.err"))  # the job logs, under the results
 
 
-def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm):
-    _, remote, _ = through_slurm
+def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm, tmp_path):
+    # A copy of the session's SLURM-built folder (trained and evaluated through SLURM),
+    # which this test damages; rerun with the options it was built with (quick=False).
+    remote = copy_results(through_slurm[0], tmp_path / "results")
     runs = sorted((remote / "runs").glob("*/*/run.json"))
     broken, fine = runs[0].parent, runs[1].parent
     for run in (broken, fine):
         (run / "metrics.json").unlink()
     good = (broken / "model.pt").read_bytes()
     (broken / "model.pt").write_bytes(good[:-7] + b"damaged")
-    out = reproduce(remote, "--executor", "slurm", env=slurm)
+    out = reproduce(remote, "--executor", "slurm", env=slurm, quick=False)
     assert out.returncode == 1, out.stdout + out.stderr
     first = out.stderr.splitlines()[0]
     label = broken.relative_to(remote / "runs").as_posix()
@@ -167,7 +179,7 @@ def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm):
     assert "does not match the hash recorded in run.json" in out.stderr  # the log's tail
     assert (fine / "metrics.json").exists()  # the other unit finished and is kept
     (broken / "model.pt").write_bytes(good)
-    again = reproduce(remote, "--executor", "slurm", env=slurm)
+    again = reproduce(remote, "--executor", "slurm", env=slurm, quick=False)
     assert again.returncode == 0, again.stderr
     assert "evaluate: 1 of 8 runs to evaluate" in again.stdout  # nothing finished is redone
     assert "train: all 8 runs up to date (skipped)" in again.stdout
@@ -205,12 +217,18 @@ def _wait_for(path: Path, errors: list, seconds: float = 180) -> None:
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="module")
-def reference_sha(tmp_path_factory) -> str:
-    """The weights of the long run trained without interruption, in this process."""
-    config, _, _ = _long_run(tmp_path_factory.mktemp("reference"))
-    out = tmp_path_factory.mktemp("reference-run")
-    return train(config, out=out, progress=False)["model_sha256"]
+@pytest.fixture(scope="session")
+def reference_sha(shared_folder) -> str:
+    """The weights of the long run trained without interruption, in the process of the first
+    test to ask (once per session, also across xdist workers)."""
+
+    def build(path: Path) -> None:
+        config, _, _ = _long_run(path)
+        (path / "run").mkdir()
+        sha = train(config, out=path / "run", progress=False)["model_sha256"]
+        (path / "sha256").write_text(sha)
+
+    return (shared_folder("slurm-long-run", build) / "sha256").read_text()
 
 
 def test_cancelled_job_resumes_exactly_on_the_next_run(slurm, tmp_path, monkeypatch, reference_sha):
@@ -268,8 +286,8 @@ def _states(job_ids: list[str], env: dict) -> dict[str, str]:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_cancels_the_submitted_jobs(slurm, tmp_path, sig):
     env = {**slurm, "REPRO_RESULTS": str(tmp_path)}
-    cmd = [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", *NO_ABLATIONS]
-    proc = subprocess.Popen([*cmd, "--executor", "slurm"], env=env, cwd=PROJECT, text=True,
+    cmd = smoke_argv(*NO_ABLATIONS, "--executor", "slurm", quick=True)
+    proc = subprocess.Popen(cmd, env=env, cwd=PROJECT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     for line in proc.stdout:  # wait until this reproduce has jobs in the queue
         if line.startswith("  training [slurm]:"):
@@ -295,7 +313,7 @@ def test_no_controller_is_exit_2_and_writes_nothing(slurm, tmp_path):
     assert len(out.stderr.strip().splitlines()) == 1
     no_sbatch = {**slurm, "PATH": "/nonexistent"}
     out = subprocess.run(
-        [sys.executable, "-m", "repro", "reproduce", "--scale", "smoke", "--executor", "slurm"],
+        smoke_argv("--executor", "slurm", quick=True),
         capture_output=True, text=True, env={**no_sbatch, "REPRO_RESULTS": str(results)},
     )  # fmt: skip
     assert out.returncode == 2 and "sbatch/squeue not found" in out.stderr

@@ -6,7 +6,6 @@ importing torch: it is the numpy core.
 
 from repro.core.data import Dataset, make_dataset
 from repro.core.maze import bfs_distances, generate_maze, quadrant, shortest_path
-from repro.core.metrics import spearman
 from repro.core.planning import PlanResult, best_first_search, greedy
 
 __version__ = "0.1.0"
@@ -22,3 +21,13 @@ __all__ = [
     "shortest_path",
     "spearman",
 ]
+
+
+def __getattr__(name: str):
+    """``spearman`` is imported on first use: it needs scipy.stats (about a second to import),
+    which no ``python -m repro train`` process (a unit of every reproduce) uses."""
+    if name == "spearman":
+        from repro.core.metrics import spearman
+
+        return spearman
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
