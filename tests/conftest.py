@@ -124,7 +124,7 @@ def exclusive(path: Path):
 #   caches, added seeds, no TeX, locks), which may leave out the stages that QUICK names
 #   (none yet); they compare with and copy quick_reference, built with the same options.
 SMOKE = (sys.executable, "-m", "repro", "reproduce", "--scale", "smoke")
-QUICK: tuple[str, ...] = ()  # e.g. ("--no-family",): the stages a machinery test skips
+QUICK: tuple[str, ...] = ("--no-family",)  # the stages a machinery test skips
 # The smoke pipeline without the ablations (8 runs, not 8 + 16): for every test that is not
 # about the ablations.
 NO_ABLATIONS = ("--ablation-seeds", "0")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import NO_ABLATIONS, copy_results, exclusive, smoke_argv
+from repro.config import CONFIGS
 
 pytestmark = pytest.mark.slow
 
@@ -37,14 +38,15 @@ def smoke_built(shared_folder, smoke_reference):
     reference (``reproduce --ablation-seeds 0`` from an empty folder, tests/conftest.py,
     compared byte for byte with a second one in tests/test_faults.py) and nothing else, so
     this one command trains and evaluates the 16 ablation runs and writes the baselines,
-    summary, figures, report and timings itself.
+    summary, figures, report and timings itself (the maze-family study comes from the
+    reference too).
 
     Returns the results folder and the record; tests use it through ``smoke``.
     """
 
     def build(path: Path) -> None:
         results = path / "results"
-        for part in ("runs", "instances"):
+        for part in ("runs", "instances", "family"):
             shutil.copytree(smoke_reference / part, results / part)
         out = reproduce(results)
         record = {
@@ -98,11 +100,33 @@ def test_smoke_builds_everything(smoke):
         "train",
         "evaluate",
         "ablations",
+        "family",
         "summary",
         "figures",
         "report",
         "total",
     }
+
+
+def test_smoke_has_the_family_study_and_every_planner(smoke):
+    results, _ = smoke
+    summary = json.loads((results / "summary.json").read_text())
+    cells = {(c["size"], c["loop_prob"]): c for c in summary["family"]}
+    assert sorted(cells) == [(6, 0.0), (6, 0.1), (8, 0.0), (8, 0.1)]
+    assert cells[(8, 0.1)]["main"] and not cells[(6, 0.1)]["main"]
+    for key in ((6, 0.1), (8, 0.1)):  # trained: the four configurations, in the fixed regime
+        assert sorted(cells[key]["runs"]) == sorted(CONFIGS), key
+    for key, c in cells.items():  # every family's baselines, both regimes
+        assert sorted(c["baselines"]) == ["fixed", "procedural"], key
+    # The size-6 family really trained at size 6, in a folder of its own.
+    run = results / "family/size6-lp0.1/runs/fixed/supervised-normal__s0"
+    assert json.loads((run / "config.json").read_text())["size"] == 6
+    entry = summary["runs"]["fixed"]["supervised-normal"]["metrics"]
+    for planner in ("search", "greedy", "greedy_descent", "greedy_revisit"):
+        assert entry[f"{planner}_solved"]["mean"] is not None, planner
+    assert entry["search_generated"]["mean"] >= entry["search_expanded"]["mean"]
+    assert entry["spearman_paper_p5"]["mean"] <= entry["spearman_paper_p95"]["mean"]
+    assert {c["id"] for c in summary["claims"]} >= {"C8", "C9"}
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
