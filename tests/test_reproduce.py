@@ -120,7 +120,7 @@ def test_smoke_has_the_family_study_and_every_planner(smoke):
         assert sorted(c["baselines"]) == ["fixed", "procedural"], key
     # The size-6 family really trained at size 6, in a folder of its own.
     run = results / "family/size6-lp0.1/runs/fixed/supervised-normal__s0"
-    assert json.loads((run / "config.json").read_text())["size"] == 6
+    assert json.loads((run / "config.json").read_text())["config"]["size"] == 6
     entry = summary["runs"]["fixed"]["supervised-normal"]["metrics"]
     for planner in ("search", "greedy", "greedy_descent", "greedy_revisit"):
         assert entry[f"{planner}_solved"]["mean"] is not None, planner
@@ -145,22 +145,27 @@ def test_pdf_has_the_four_tables_with_paper_and_our_numbers(smoke):
         "Table 4: The paper",
     ):
         assert caption in text
-    for paper_value in ("0.807", "0.939", "0.848", "0.470", "46.7", "66.6", "30.2%", "14.0%"):
-        assert paper_value in text
+    for paper_value in ("0.807", "0.939", "0.848", "0.470", "46.735", "66.56", "0.3025", "0.14"):
+        assert paper_value in text  # as the paper prints them
     summary = json.loads((results / "summary.json").read_text())
     ours = summary["runs"]["fixed"]["supervised-normal"]["metrics"]["spearman_full"]["mean"]
     assert f"{ours:.3f}" in text
-    for claim in ("C1", "C2", "C3", "C4", "C4x", "C5", "C6", "C7"):
+    for claim in ("C1", "C2", "C3", "C4", "C4x", "C5", "C6", "C7", "C8", "C9"):
         assert claim in text
-    # The ablations (issue 8): their tables, figures and numbers from the summary.
+    # Where the paper's numbers come from (issue 14), then the ablations (issue 8): their
+    # tables, figures and numbers from the summary.
     for caption in (
-        "Table 6: Training length",
-        "Table 7: Contrastive discount",
-        "Table 8: Contrastive InfoNCE direction",
-        "Table 9: Supervised head",
-        "Table 10: Every model and baseline",
-        "Figure 5: Training length",
-        "Figure 6: Supervised model, regression against classification",
+        "Table 6: Greedy descent under the three rules",
+        "Table 7: The maze family",
+        "Figure 5: Planning against maze size",
+        "Table 8: The paper",  # ... Spearman protocol, re-drawn (a typographic apostrophe)
+        "Table 9: Training length",
+        "Table 10: Contrastive discount",
+        "Table 11: Contrastive InfoNCE direction",
+        "Table 12: Supervised head",
+        "Table 13: Every model and baseline",
+        "Figure 6: Training length",
+        "Figure 7: Supervised model, regression against classification",
     ):
         assert caption in " ".join(text.split()), caption
     forward = summary["ablations"]["runs"]["procedural"]["contrastive-normal+forward"]
@@ -168,7 +173,7 @@ def test_pdf_has_the_four_tables_with_paper_and_our_numbers(smoke):
     cross = summary["runs"]["fixed"]["contrastive-stitching"]["metrics"]["spearman_full_cross"]
     assert f"{cross['mean']:.3f}" in text
     verdicts = {r["verdict"] for c in summary["claims"] for r in c["regimes"].values()}
-    assert verdicts <= {"holds", "partly", "fails"} and verdicts
+    assert verdicts <= {"holds", "partly", "fails"} and verdicts  # one seed: never undecided
 
 
 def test_second_run_redoes_nothing(smoke):
