@@ -342,15 +342,18 @@ def _remove_stale_temporaries() -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _timings_record(scale: str, n_seeds: int, timings: dict, worked: dict) -> dict:
-    """This run's stage times. A run in which every stage did work is kept as 'full_run'
-    (the time from an empty cache) and carried over by later, cached runs."""
+def _timings_record(
+    scale: str, n_seeds: int, timings: dict, worked: dict, force: bool = False
+) -> dict:
+    """This run's stage times. A ``--force`` run (every stage redone from scratch) is kept as
+    'full_run' and carried over by later runs. A run in which every stage merely did some
+    work (a resumed run, new evaluation code) is not a from-scratch time."""
     try:
         previous = read_json(timings_file()) if timings_file().exists() else {}
     except ValueError:
         previous = {}
     record = {"scale": scale, "seeds": n_seeds, "stages_s": timings, "did_work": worked}
-    if all(worked.values()):
+    if force and all(worked.values()):
         record["full_run"] = {"stages_s": timings, "seeds": n_seeds}
     elif isinstance(previous, dict) and previous.get("scale") == scale and "full_run" in previous:
         record["full_run"] = previous["full_run"]
@@ -400,7 +403,7 @@ def _stages(
 
 
 def _run_stages(
-    stages: list[tuple[str, Callable[[], bool]]], scale: str, n_seeds: int
+    stages: list[tuple[str, Callable[[], bool]]], scale: str, n_seeds: int, force: bool = False
 ) -> TexMissing | None:
     """Run the stages under the results lock, timing each; the TeX error if TeX is missing."""
     timings: dict[str, float] = {}
@@ -418,7 +421,7 @@ def _run_stages(
             timings[name] = round(time.perf_counter() - t, 3)
             log(f"{name}: {timings[name]:.1f} s")
         timings["total"] = round(time.perf_counter() - t0, 3)
-        write_json(timings_file(), _timings_record(scale, n_seeds, timings, worked))
+        write_json(timings_file(), _timings_record(scale, n_seeds, timings, worked, force))
     log(f"reproduce: done in {timings['total']:.1f} s; stage times in {timings_file()}")
     return tex_missing
 
@@ -441,7 +444,7 @@ def main(
     if scale != "paper" and "REPRO_RESULTS" not in os.environ:
         os.environ["REPRO_RESULTS"] = str(PROJECT / "results" / scale)
     stages = _stages(scale, n_seeds, n_ablation, force, ex, with_family)
-    tex_missing = _run_stages(stages, scale, n_seeds)
+    tex_missing = _run_stages(stages, scale, n_seeds, force)
     if scale == "paper" and "REPRO_RESULTS" not in os.environ and summary_file().exists():
         readme.update(
             "headline", readme.headline(read_json(summary_file()), read_json(timings_file()))
