@@ -88,3 +88,22 @@ def test_failure_message_shows_the_units_own_error_lines(tmp_path):
         "warning: something earlier",
         "error: model.pt does not match the hash recorded",
     ]
+
+
+def test_a_failed_state_must_last_before_a_slurm_job_counts_as_failed(monkeypatch, tmp_path):
+    # A job that submitit requeues can show FAILED for a moment before it is PENDING again.
+    pytest.importorskip("submitit")
+    from types import SimpleNamespace
+
+    from repro.study import slurm
+
+    clock = [100.0]
+    monkeypatch.setattr(slurm.time, "monotonic", lambda: clock[0])
+    job = SimpleNamespace(paths=SimpleNamespace(result_pickle=tmp_path / "none.pkl"))
+    t = slurm.Tracked(unit=None, job=job)
+    assert slurm.job_outcome(t, "FAILED") is None  # first sight: look again
+    clock[0] += 5.0
+    assert slurm.job_outcome(t, "PENDING") is None and t.state == "PENDING"  # requeued
+    assert slurm.job_outcome(t, "FAILED") is None  # a new failure starts a new wait
+    clock[0] += slurm.FAILED_GRACE_S + 0.1
+    assert slurm.job_outcome(t, "FAILED") == "failed" and t.state == "FAILED"

@@ -41,6 +41,9 @@ ACTIVE = {
 }
 POLL_S = 1.0  # seconds between two looks at the queue
 GONE_GRACE_S = 30.0  # a job out of the queue without a result file is failed after this long
+# A failed state must last this long: a job that submitit requeues (preemption, time limit)
+# can show FAILED for a moment while its first run ends, before it is PENDING again.
+FAILED_GRACE_S = 10.0
 
 
 def run_unit(argv: tuple[str, ...]) -> int:
@@ -74,6 +77,7 @@ class Tracked:
     submitted: float = field(default_factory=time.monotonic)
     state: str = "PENDING"
     gone_since: float | None = None  # when it was first missing from the queue
+    failed_since: float | None = None  # when the queue first showed it in a failed state
 
 
 class SlurmExecutor:
@@ -181,8 +185,12 @@ def job_outcome(t: Tracked, state: str | None) -> str | None:
     if t.state == "CANCELLED-BY-US":
         return "cancelled-by-us" if state not in ACTIVE else None
     if state is not None and state not in ACTIVE and state != "COMPLETED":
+        t.failed_since = t.failed_since or time.monotonic()
+        if time.monotonic() - t.failed_since < FAILED_GRACE_S:
+            return None  # perhaps a requeue in passing: look again
         t.state = state  # CANCELLED, FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, ...
         return "failed"
+    t.failed_since = None
     if t.job.paths.result_pickle.exists():  # the command returned (or raised) in the job
         if t.job.exception() is None:
             return "done"
