@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -243,3 +244,11 @@ def pytest_terminal_summary(terminalreporter):
     for category, n in sorted(FAULT_COUNTS.items()):
         tr.write_line(f"  {category:<58}{n:>6}")
     tr.write_line(f"  {'total':<58}{sum(FAULT_COUNTS.values()):>6}")
+
+
+def pytest_configure(config):
+    """A shell that starts the suite in the background (no job control) leaves SIGINT ignored,
+    and every process the tests start would inherit that: Ctrl-C tests would then test
+    nothing. Give SIGINT its default meaning back, so children start with it."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
