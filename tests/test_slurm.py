@@ -34,9 +34,21 @@ CLUSTER = PROJECT / "tests" / "slurm" / "cluster.sh"
 
 
 def _unavailable(reason: str):
-    if os.environ.get("CI"):
+    """Skip where the machine cannot run the daemons; fail instead where the SLURM tests are
+    required (CI: .ci/run sets REPRO_REQUIRE_SLURM=1)."""
+    if os.environ.get("CI") or os.environ.get("REPRO_REQUIRE_SLURM"):
         pytest.fail(f"the SLURM tests must run in CI: {reason}")
     pytest.skip(reason)
+
+
+def test_a_missing_cluster_fails_where_slurm_is_required(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("REPRO_REQUIRE_SLURM", "1")
+    with pytest.raises(pytest.fail.Exception, match="must run in CI: no root"):
+        _unavailable("no root")
+    monkeypatch.delenv("REPRO_REQUIRE_SLURM")
+    with pytest.raises(pytest.skip.Exception, match="no root"):
+        _unavailable("no root")
 
 
 @contextlib.contextmanager

@@ -167,6 +167,7 @@ def greedy(walls: np.ndarray, start, goal, h, budget: int, rule: str = "unvisite
     if rule not in RULES:
         raise BadInput(f"rule must be one of {RULES}, got {rule!r}")
     wl, s, g, hl, budget, size = _prepare(walls, start, goal, h, budget)
+    skip_visited, only_down = rule == "unvisited", rule == "descent"  # once, not per step
     path = [s]
     visited = {s}  # cells stood on
     seen = {s}  # cells whose h was looked at
@@ -180,13 +181,13 @@ def greedy(walls: np.ndarray, start, goal, h, budget: int, rule: str = "unvisite
             rr, cc = r + dr, c + dc
             if not (0 <= rr < size and 0 <= cc < size) or wl[rr][cc]:
                 continue
-            if rule == "unvisited" and (rr, cc) in visited:
+            if skip_visited and (rr, cc) in visited:
                 continue
             seen.add((rr, cc))
             # Strict '<' keeps the first neighbour in MOVES order on ties.
             if best is None or hl[rr][cc] < best_h:
                 best, best_h = (rr, cc), hl[rr][cc]
-        if best is None or (rule == "descent" and not best_h < hl[r][c]):
+        if best is None or (only_down and not best_h < hl[r][c]):
             break  # a dead end (unvisited) or a local minimum (descent)
         cell = best
         visited.add(cell)
