@@ -16,7 +16,15 @@ import argparse
 import os
 import sys
 
-from repro.config import CONFIGS, REGIMES, SCALES, make_config, make_eval_config, parse_sets
+from repro.config import (
+    CONFIGS,
+    REGIMES,
+    SCALES,
+    STUDIES,
+    make_config,
+    make_eval_config,
+    parse_sets,
+)
 from repro.errors import BadInput, Busy, ConfigError, StageFailed, TrainingDiverged
 from repro.paths import run_dir, runs_dir
 
@@ -58,27 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--force", action="store_true", help="recompute even if up to date")
     e.add_argument("--no-baselines", action="store_true", help="skip results/baselines.json")
 
-    r = sub.add_parser("reproduce", help="the whole study: data, training, evaluation, report")
-    r.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
-    r.add_argument("--seeds", type=int, default=None, help="seeds per run (default: the scale's)")
-    r.add_argument("--force", action="store_true", help="redo every stage")
-    r.add_argument("--jobs", type=int, default=2, help="local: processes at a time (default 2)")
-    r.add_argument("--executor", default="local", help="where units run: local (default) | slurm")
-    r.add_argument(
-        "--slurm-partition", default=None, help="slurm: partition (default: the default)"
+    _add_reproduce(sub)
+
+    g = sub.add_parser(
+        "evaluate-generalization",
+        help="score a generalization-study run's snapshots on training and unseen mazes",
     )
-    r.add_argument("--slurm-time", type=int, default=60, help="slurm: minutes per job (default 60)")
-    r.add_argument("--slurm-cpus", type=int, default=1, help="slurm: CPUs (= threads) per job")
-    r.add_argument("--slurm-mem", default=None, help="slurm: memory per job, e.g. 4G")
-    r.add_argument("--slurm-folder", default=None, help="slurm: job logs (default <results>/slurm)")
-    r.add_argument("--slurm-max-jobs", type=int, default=8, help="slurm: jobs queued at once")
-    r.add_argument("--no-family", action="store_true", help="skip the maze-family study (issue 14)")
-    r.add_argument(
-        "--ablation-seeds",
-        type=int,
-        default=None,
-        help="seeds per ablation variant (default: the scale's; 0 skips the ablations)",
-    )
+    g.add_argument("--run", required=True, help="a run id under the results folder's runs/")
+    g.add_argument("--scale", default="paper", help=f"study preset: {', '.join(SCALES)}")
+    g.add_argument("--device", default="cpu", help="cpu (default), auto, cuda[:N]")
+    g.add_argument("--force", action="store_true", help="recompute even if up to date")
 
     c = sub.add_parser(
         "compare",
@@ -95,6 +92,42 @@ def build_parser() -> argparse.ArgumentParser:
         "default HEAD",
     )
     return parser
+
+
+def _add_reproduce(sub) -> None:
+    """The ``reproduce`` command's options."""
+    r = sub.add_parser("reproduce", help="the whole study: data, training, evaluation, report")
+    r.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
+    r.add_argument("--seeds", type=int, default=None, help="seeds per run (default: the scale's)")
+    r.add_argument("--force", action="store_true", help="redo every stage")
+    r.add_argument("--jobs", type=int, default=2, help="local: processes at a time (default 2)")
+    r.add_argument("--executor", default="local", help="where units run: local (default) | slurm")
+    r.add_argument(
+        "--slurm-partition", default=None, help="slurm: partition (default: the default)"
+    )
+    r.add_argument("--slurm-time", type=int, default=60, help="slurm: minutes per job (default 60)")
+    r.add_argument("--slurm-cpus", type=int, default=1, help="slurm: CPUs (= threads) per job")
+    r.add_argument("--slurm-mem", default=None, help="slurm: memory per job, e.g. 4G")
+    r.add_argument("--slurm-folder", default=None, help="slurm: job logs (default <results>/slurm)")
+    r.add_argument("--slurm-max-jobs", type=int, default=8, help="slurm: jobs queued at once")
+    r.add_argument("--no-family", action="store_true", help="skip the maze-family study (issue 14)")
+    r.add_argument(
+        "--studies",
+        nargs="+",
+        default=[],
+        metavar="STUDY",
+        help=f"also run these studies: {', '.join(STUDIES)} (default: none; their results, "
+        "once they exist, stay in the summary and report)",
+    )
+    r.add_argument(
+        "--study-seeds", type=int, default=None, help="seeds per study run (default: the scale's)"
+    )
+    r.add_argument(
+        "--ablation-seeds",
+        type=int,
+        default=None,
+        help="seeds per ablation variant (default: the scale's; 0 skips the ablations)",
+    )
 
 
 # Each command imports its implementation when it runs (deferred on purpose): a training
@@ -116,7 +149,14 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         slurm_max_jobs=args.slurm_max_jobs,
     )
     return reproduce(
-        args.scale, args.seeds, args.force, args.ablation_seeds, ex, not args.no_family
+        args.scale,
+        args.seeds,
+        args.force,
+        args.ablation_seeds,
+        ex,
+        not args.no_family,
+        tuple(args.studies),
+        args.study_seeds,
     )
 
 
@@ -150,6 +190,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate_generalization(args: argparse.Namespace) -> int:
+    import torch
+
+    from repro.study.evaluate_generalization import evaluate_study_run
+
+    torch.set_num_threads(1)
+    ev = make_eval_config(args.scale)
+    run = run_dir(args.run)
+    if not run.is_dir():
+        raise BadInput(f"run folder {run} does not exist")
+    out = evaluate_study_run(run, ev, SCALES[args.scale].generalization, args.device, args.force)
+    last = out["snapshots"][-1]
+    print(
+        f"{out['run_id']}: step {last['step']}: full-test Spearman "
+        f"{last['unseen_mazes']['spearman_full']:.3f} on unseen mazes, "
+        f"{last['train_mazes']['spearman_full']:.3f} on training mazes"
+    )
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from repro.learn.train import train
 
@@ -175,6 +235,7 @@ COMMANDS = {
     "evaluate": cmd_evaluate,
     "reproduce": cmd_reproduce,
     "compare": cmd_compare,
+    "evaluate-generalization": cmd_evaluate_generalization,
 }
 
 

@@ -32,6 +32,7 @@ LAYERS = ("core", "learn", "study")  # the subpackages whose code a stage's resu
 STAGE_ENTRIES: dict[str, str] = {
     "train": "repro.learn.train",
     "evaluate": "repro.study.evaluate",
+    "generalization": "repro.study.evaluate_generalization",
     "summary": "repro.study.summary",
     "figures": "repro.study.figures",
     "report": "repro.study.report",

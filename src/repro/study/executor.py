@@ -126,6 +126,8 @@ class LocalExecutor:
                     msg = (err or out).strip().splitlines()
                     raise StageFailed(f"{what} {unit.label} failed: {msg[-1] if msg else code}")
                 last = (out.strip().splitlines() or [unit.label])[-1]
+                if not last.startswith(unit.label):  # a study run: its label names more
+                    last = f"{unit.label}: {last.partition(': ')[2] or last}"
                 print(f"  [{done}/{len(units)}] {last} ({seconds:.1f} s)", flush=True)
         except BaseException:
             for f in futures:
