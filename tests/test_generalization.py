@@ -19,6 +19,7 @@ from repro.cli import main as cli_main
 from repro.config import (
     GENERALIZATION,
     SCALES,
+    STUDY_FIELDS,
     RunConfig,
     make_config,
     make_eval_config,
@@ -56,6 +57,7 @@ from repro.study.results import Summary
 from repro.study.summary import collect_generalization
 
 COMMITTED = PROJECT / "results" / "summary.json"
+GENERALIZATION_SETS = {k for arm in GENERALIZATION.values() for _, sets in arm for k in sets}
 
 # ---------------------------------------------------------------------------- declaration
 
@@ -86,6 +88,7 @@ def test_only_the_declared_fields_change_and_the_ids_name_them():
             base = make_config(r.config.name, "procedural", r.config.seed, scale)
             changed = {k for k, v in r.config.to_dict().items() if v != getattr(base, k)}
             assert changed == set(r.sets)  # lr and every other setting stay the scale's
+            assert set(r.sets) - set(GENERALIZATION_SETS) <= set(STUDY_FIELDS)
             for name, value in r.sets.items():
                 assert f"{value}" in r.id and (name in r.id or isinstance(value, str))
             assert r.folder().parent == generalization_dir()

@@ -332,6 +332,8 @@ GENERALIZATION: dict[str, list[tuple[str, dict[str, Any]]]] = {
     ],
 }
 STUDIES = ("generalization",)  # the studies ``reproduce --studies`` runs on request
+# The fields the generalization study sets on its runs beyond each entry's own overrides.
+STUDY_FIELDS = ("steps", "n_trajectories")
 
 
 def ablation_configs(scale: str, n_seeds: int | None = None) -> list[RunConfig]:

@@ -84,7 +84,8 @@ def changed_fields(c: RunConfig, scale: str) -> str:
 
 
 def study_sets(arm: str, g: Generalization) -> dict[str, int]:
-    """The fields the study sets on every run of ``arm`` (beyond the run's own overrides)."""
+    """The fields (of STUDY_FIELDS) the study sets on every run of ``arm``, beyond the run's
+    own overrides."""
     return {"steps": g.steps, **({"n_trajectories": g.more_trajectories} if arm == "data" else {})}
 
 

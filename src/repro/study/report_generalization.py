@@ -289,6 +289,11 @@ def table_rows(study: GeneralizationStudy) -> list[dict[str, Any]]:
     return rows
 
 
+def _listed(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _settings(scale: str) -> dict[str, str]:
     """The study's declared settings at ``scale``, as the prose states them."""
     if scale not in SCALES:
@@ -321,6 +326,8 @@ def generalization_context(summary: Summary) -> dict[str, Any]:
         "factor": more_factor(study),
         "steps": [steps_label(s) for s in study.table_steps],
         "n_steps": len(study.table_steps),
+        "steps_text": _listed([f"{s:,}" for s in study.table_steps]),
+        "n_data": len(study.arm("data")),
         "rows": table_rows(study),
         "reach": [cap(reach_sentence(r)) for r in study.runs],
         "fit": [cap(fit_sentence(r, ref)) for r in study.runs],

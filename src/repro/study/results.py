@@ -18,6 +18,10 @@ kept apart, as in rliable's ``get_interval_estimates``: across seeds
 (:meth:`Aggregate.interval`) and across test trajectories within a run
 (:meth:`Entry.bootstrap_ci`, the bootstrap CI that evaluation stored).
 
+The generalization study (issue 15), where it has results, is
+``Summary.generalization``: a :class:`GeneralizationStudy` whose runs are
+:class:`StudyCurves` (each metric per snapshot step, on training and on unseen mazes).
+
 Missing sections, runs, metrics or figure data read as None (or empty), never as
 an error, so partial summaries (one regime run, no ablations) render.
 """
@@ -29,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repro.config import CONFIGS
+from repro.config import CONFIGS, STUDY_FIELDS
 from repro.core.metrics import mixture_cdf, mixture_quantile
 from repro.io import read_json
 
@@ -342,9 +346,6 @@ class FamilyCell:
         """A trained configuration's metric (fixed regime; None if not trained)."""
         d = _get(self.data, "runs", name, "metrics", key)
         return None if d is None else Aggregate.from_dict(d)
-
-
-STUDY_FIELDS = ("steps", "n_trajectories")  # what the generalization study changes on every run
 
 
 @dataclass(frozen=True)
