@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="seeds per ablation variant (default: the scale's; 0 skips the ablations)",
     )
 
+    f = sub.add_parser("figures", help="draw the figures of results/summary.json")
+    f.add_argument("--only", action="append", default=[], metavar="NAME", help="one figure")
+
     c = sub.add_parser(
         "compare",
         help="did a rerun reproduce the committed results? (exit 0 yes, 1 no)",
@@ -164,6 +167,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_figures(args: argparse.Namespace) -> int:
+    from repro.io import read_json
+    from repro.paths import figures_dir, summary_file
+    from repro.study.figures import FIGURES
+    from repro.study.results import as_summary
+
+    unknown = [n for n in args.only if n not in FIGURES]
+    if unknown:
+        raise BadInput(f"unknown figure {unknown[0]!r}; figures are: {', '.join(FIGURES)}")
+    summary = as_summary(read_json(summary_file()))
+    for name in args.only or list(FIGURES):
+        paths = FIGURES[name](summary, figures_dir())
+        print(f"{name}: {', '.join(p.name for p in paths)}")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from repro.study.compare import main as compare
 
@@ -174,6 +193,7 @@ COMMANDS = {
     "train": cmd_train,
     "evaluate": cmd_evaluate,
     "reproduce": cmd_reproduce,
+    "figures": cmd_figures,
     "compare": cmd_compare,
 }
 

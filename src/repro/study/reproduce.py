@@ -56,10 +56,10 @@ from repro.paths import (
     summary_file,
     timings_file,
 )
-from repro.study import family, figures, readme, report, summary
+from repro.study import family, readme, report, summary
 from repro.study.compare import reproduce_line
 from repro.study.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
-from repro.study.executor import check_reachable, make_executor
+from repro.study.executor import LocalExecutor, check_reachable, fork_server, make_executor
 from repro.study.figures import FIGURES
 from repro.study.report import TexMissing
 from repro.study.units import ExecutorConfig, Unit
@@ -313,14 +313,17 @@ def figure_files() -> list[Path]:
     return [figures_dir() / f"{name}.{ext}" for name in FIGURES for ext in ("pdf", "png")]
 
 
-def stage_figures(force: bool) -> bool:
+def draw_figures(jobs: int) -> None:
+    """Every figure of FIGURES, each in a local process of its own (``python -m repro
+    figures --only NAME``), ``jobs`` at a time: they are independent, and matplotlib takes
+    about a second a figure. Local even for a SLURM run: a figure is not worth a job."""
+    argv = ("--results", str(results_dir()), "figures", "--only")
+    LocalExecutor(jobs).run([Unit(name, (*argv, name)) for name in FIGURES], "figure")
+
+
+def stage_figures(force: bool, jobs: int = 2) -> bool:
     return cached_stage(
-        "figures",
-        [summary_file()],
-        figure_files(),
-        "",
-        lambda: figures.main(read_json(summary_file()), figures_dir()),
-        force,
+        "figures", [summary_file()], figure_files(), "", lambda: draw_figures(jobs), force
     )
 
 
@@ -395,7 +398,7 @@ def _stages(
                 configs + ablations, scale, seeds, force, ablation_seeds, with_family
             ),
         ),
-        ("figures", lambda: stage_figures(force)),
+        ("figures", lambda: stage_figures(force, ex.jobs)),
         ("report", lambda: stage_report(force)),
     ]
     skip = {"ablations": not ablations, "family": not with_family}
@@ -411,6 +414,7 @@ def _run_stages(
     tex_missing = None
     t0 = time.perf_counter()
     with results_lock():
+        fork_server()  # its imports (about 2 s) overlap with the first stage's checks
         _remove_stale_temporaries()
         for name, fn in stages:
             t = time.perf_counter()
