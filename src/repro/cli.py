@@ -26,6 +26,25 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see --help)\n")
 
 
+def _add_train_group(sub) -> None:
+    """The ``train-group`` command: several runs of one architecture as one stacked model."""
+    g = sub.add_parser(
+        "train-group",
+        help="train several runs of one architecture as one stacked model (fast on a GPU)",
+    )
+    g.add_argument(
+        "--member",
+        action="append",
+        required=True,
+        metavar="CONFIG/REGIME/SEED[,FIELD=VALUE...]",
+        help="a run of the group (repeatable), e.g. contrastive-normal/fixed/0,gamma=0.98",
+    )
+    g.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
+    g.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda[:N]")
+    g.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    g.add_argument("--force", action="store_true", help="retrain even if the runs are complete")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m repro", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -49,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     t.add_argument("--force", action="store_true", help="retrain even if the run is complete")
 
+    _add_train_group(sub)
+
     e = sub.add_parser("evaluate", help="write metrics.json for trained runs, and the baselines")
     which = e.add_mutually_exclusive_group(required=True)
     which.add_argument("--run", help="a run id, <regime>/<config>__s<seed>")
@@ -64,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="redo every stage")
     r.add_argument("--jobs", type=int, default=2, help="local: processes at a time (default 2)")
     r.add_argument("--executor", default="local", help="where units run: local (default) | slurm")
+    r.add_argument(
+        "--trainer",
+        default="auto",
+        help="auto (default: groups of runs on CUDA, one run a process on the CPU), single, group",
+    )
     r.add_argument(
         "--slurm-partition", default=None, help="slurm: partition (default: the default)"
     )
@@ -114,6 +140,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         slurm_mem=args.slurm_mem,
         slurm_folder=args.slurm_folder,
         slurm_max_jobs=args.slurm_max_jobs,
+        trainer=args.trainer,
     )
     return reproduce(
         args.scale, args.seeds, args.force, args.ablation_seeds, ex, not args.no_family
@@ -164,6 +191,34 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def member_config(spec: str, scale: str):
+    """The RunConfig of ``CONFIG/REGIME/SEED[,FIELD=VALUE...]`` at ``scale``; ConfigError."""
+    head, *sets = spec.split(",")
+    parts = head.split("/")
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise ConfigError(f"--member expects CONFIG/REGIME/SEED[,FIELD=VALUE...]; got {spec!r}")
+    name, regime, seed = parts
+    if regime not in REGIMES:
+        raise ConfigError(f"regime must be one of {', '.join(REGIMES)}; got {regime!r}")
+    return make_config(name, regime, int(seed), scale, parse_sets(sets))
+
+
+def cmd_train_group(args: argparse.Namespace) -> int:
+    from repro.learn.group import train_group
+
+    if args.threads < 1:
+        raise ConfigError(f"--threads must be >= 1; got {args.threads}")
+    configs = [member_config(spec, args.scale) for spec in args.member]
+    metas = train_group(configs, device=args.device, threads=args.threads, force=args.force)
+    for config, meta in zip(configs, metas, strict=True):
+        state = (
+            "already complete" if meta.get("cached") else f"trained in {meta['wall_time_s']:.1f} s"
+        )
+        print(f"{config.run_id}: {state}; final loss {meta['final_loss']:.4g}")
+    print(f"group of {len(configs)}: done")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from repro.study.compare import main as compare
 
@@ -172,6 +227,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "train": cmd_train,
+    "train-group": cmd_train_group,
     "evaluate": cmd_evaluate,
     "reproduce": cmd_reproduce,
     "compare": cmd_compare,
