@@ -7,7 +7,7 @@ What is checked, at smoke scale on the CPU:
   a batched matrix product need not round like a single one); the largest differences
   are printed (``pytest -s``);
 - the same for a group whose members differ in dataset, n_trajectories, gamma, repeat,
-  direction and steps;
+  direction and steps; and the evaluated metrics agree within the spread over seeds;
 - a group killed at any step, or in the middle of a round of checkpoints, resumes and ends
   with the bits of an uninterrupted group;
 - the operators of a group's update (loss, backward, Adam) are the same for R = 1, 4, 16;
@@ -157,6 +157,36 @@ def _variant(c) -> dict:
 def test_a_member_of_a_group_of_four_matches_its_run_alone(tmp_path, name):
     configs = [smoke(name, "procedural", seed) for seed in range(4)]
     compare_with_alone(configs, tmp_path, f"{name} x4")
+
+
+def test_a_group_members_metrics_agree_with_alone_within_the_seed_spread(tmp_path):
+    """The four members' evaluated metrics (smoke evaluation) against the same runs alone:
+    each difference is within the spread of those runs over their seeds."""
+    from repro.config import make_eval_config
+    from repro.study.evaluate import evaluate_run
+
+    configs = [smoke("supervised-normal", "fixed", seed) for seed in range(4)]
+    train_group(configs, [tmp_path / f"g{i}" for i in range(4)], device="cpu", progress=False)
+    ev, keys = make_eval_config("smoke"), []
+    got = {"group": [], "alone": []}
+    for i, c in enumerate(configs):
+        train(c, tmp_path / f"a{i}", device="cpu", progress=False)
+        for kind, run in (("group", tmp_path / f"g{i}"), ("alone", tmp_path / f"a{i}")):
+            m = evaluate_run(run, ev)
+            got[kind].append(
+                {
+                    "spearman": m["spearman"]["full"]["mean"],
+                    "search": m["planning"]["search"]["mean_expanded"],
+                    "greedy": m["planning"]["greedy"]["solved_rate"],
+                }
+            )
+            keys = list(got[kind][-1])
+    for k in keys:
+        alone = [row[k] for row in got["alone"]]
+        spread = max(alone) - min(alone)
+        gap = max(abs(g[k] - a[k]) for g, a in zip(got["group"], got["alone"], strict=True))
+        print(f"{k}: largest group-vs-alone gap {gap:.3g}, spread over seeds {spread:.3g}")
+        assert gap <= spread
 
 
 def test_a_heterogeneous_group_matches_its_members_alone(tmp_path):
