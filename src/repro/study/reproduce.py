@@ -39,8 +39,10 @@ from repro.config import (
 from repro.errors import Busy, ConfigError
 from repro.fingerprint import code_hash
 from repro.io import read_json, write_json
+from repro.learn.group import is_trained
+from repro.learn.group_methods import group_key
 from repro.learn.methods import run_cost
-from repro.learn.runfiles import is_complete
+from repro.learn.runfiles import resolve_device
 from repro.paths import (
     PROJECT,
     baselines_file,
@@ -138,16 +140,26 @@ def variant_sets(c: RunConfig, scale: str) -> list[str]:
 def stage_train(
     configs: list[RunConfig], scale: str, force: bool, ex: ExecutorConfig, what: str = "train"
 ) -> bool:
-    todo = [c for c in configs if force or not is_complete(run_dir(c.run_id), c)]
+    todo = [c for c in configs if force or not is_trained(run_dir(c.run_id), c)]
     if not todo:
         log(f"{what}: all {len(configs)} runs up to date (skipped)")
         return False
     todo.sort(key=run_cost, reverse=True)  # stable: ties keep the declared order
+    trainer = training_path(ex)
+    units = TRAIN_UNITS[trainer](todo, scale, force, ex.threads)
     where = f"{ex.jobs} at a time" if ex.kind == "local" else "as SLURM jobs"
-    log(f"{what}: {len(todo)} of {len(configs)} runs to train, {where}")
-    units = [train_unit(c, scale, force, ex.threads) for c in todo]
+    where = f"{len(units)} units {where}" if trainer == "group" else where
+    log(f"{what}: {len(todo)} of {len(configs)} runs to train, {where} ({trainer} trainer)")
     make_executor(ex).run(units, "training")
     return True
+
+
+def training_path(ex: ExecutorConfig) -> str:
+    """'group' or 'single': ``--trainer``, where 'auto' groups runs only on CUDA (on this
+    machine's CPU a group step was not faster per member; see the README)."""
+    if ex.trainer != "auto":
+        return ex.trainer
+    return "group" if resolve_device("auto").type == "cuda" else "single"
 
 
 def train_unit(c: RunConfig, scale: str, force: bool, threads: int) -> Unit:
@@ -157,6 +169,38 @@ def train_unit(c: RunConfig, scale: str, force: bool, threads: int) -> Unit:
     argv += ["--seed", str(c.seed)]
     argv += ["--scale", scale, "--threads", str(threads), *variant_sets(c, scale)]
     return Unit(c.run_id, tuple(argv + (["--force"] if force else [])))
+
+
+def member_spec(c: RunConfig, scale: str) -> str:
+    """``CONFIG/REGIME/SEED[,FIELD=VALUE...]``: run ``c`` as ``train-group --member`` takes it."""
+    sets = variant_sets(c, scale)[1::2]  # the FIELD=VALUE of each --set
+    return ",".join([f"{c.name}/{c.regime}/{c.seed}", *sets])
+
+
+def group_units(todo: list[RunConfig], scale: str, force: bool, threads: int) -> list[Unit]:
+    """One ``python -m repro train-group`` command per architecture, its runs as members
+    (groups in the order of their costliest run)."""
+    groups: dict[tuple, list[RunConfig]] = {}
+    for c in todo:
+        groups.setdefault(group_key(c), []).append(c)
+    units = []
+    for members in groups.values():
+        argv = ["--results", str(results_dir()), "train-group", "--scale", scale]
+        argv += ["--threads", str(threads)]
+        for c in members:
+            argv += ["--member", member_spec(c, scale)]
+        label = f"group of {len(members)}: {', '.join(c.run_id for c in members)}"
+        units.append(Unit(label, tuple(argv + (["--force"] if force else []))))
+    return units
+
+
+def single_units(todo: list[RunConfig], scale: str, force: bool, threads: int) -> list[Unit]:
+    """One ``python -m repro train`` command per run."""
+    return [train_unit(c, scale, force, threads) for c in todo]
+
+
+# How each training path turns the runs to train into units of work.
+TRAIN_UNITS = {"single": single_units, "group": group_units}
 
 
 def stage_evaluate(
