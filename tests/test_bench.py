@@ -92,6 +92,17 @@ def test_timed_closures_run_on_the_cpu(method):
     assert len(calls) == 1 + 2 * 3 and t > 0
 
 
+def test_group_scaling_is_measured_per_member_on_a_small_setting():
+    """bench_groups at smoke scale: a time per member-step for every method, regime and R."""
+    step = bench.group_step_closure("contrastive", "procedural", 3, torch.device("cpu"), "smoke")
+    step()
+    out = bench.bench_groups(torch.device("cpu"), "smoke", sizes=(1, 2))
+    assert set(out) == {
+        f"{m}/{r}" for m in ("supervised", "contrastive") for r in ("fixed", "procedural")
+    }
+    assert all(set(row) == {"1", "2"} and min(row.values()) > 0 for row in out.values())
+
+
 # ---------------------------------------------------------------------------- bench.json
 
 # Step times (s) per (closure, method, regime), distinct everywhere, as the fake timer's.
@@ -109,6 +120,8 @@ TIMES = {
     ("dense", "contrastive", "fixed"): 0.0011,
     ("dense", "contrastive", "procedural"): 0.0013,
 }
+# Group trainer: ms per member-step for each R (issue 16).
+GROUPS = {"supervised/fixed": {str(r): 2.0 / r for r in bench.GROUP_SIZES}}
 EVALUATION = {
     "planning_400_both_modes_model_s": 1.25,
     "planning_400_both_modes_manhattan_s": 0.5,
@@ -136,6 +149,7 @@ def fake_bench(monkeypatch):
     monkeypatch.setattr(bench, "dense_matmul_step", closure("dense"))
     monkeypatch.setattr(bench, "median_time", lambda fn, *a, **k: TIMES[fn.key])
     monkeypatch.setattr(bench, "bench_evaluation", lambda: dict(EVALUATION))
+    monkeypatch.setattr(bench, "bench_groups", lambda device: dict(GROUPS))
     monkeypatch.setattr(bench, "peak_training_rss_mb", lambda: 321.5)
     threads = []
     monkeypatch.setattr(bench.torch, "set_num_threads", threads.append)  # this process's own
@@ -176,6 +190,10 @@ def test_bench_numbers_follow_from_the_measured_times(fake_bench):
             w["step_ms"] / w["dense_matmul_ms"], rel=1e-3
         )
     assert written["evaluation"] == EVALUATION
+    assert written["groups"] == {
+        "sizes": list(bench.GROUP_SIZES),
+        "per_member_step_ms": bench._rounded(GROUPS),
+    }
     assert written["peak_training_rss_mb"] == 321.5
     assert written["last_full_reproduce"] == full
     assert written["device"] == "cpu" and written["threads"] == 1
@@ -240,3 +258,19 @@ def test_readme_performance_renders_the_numbers_it_is_given():
     for expected in ("1.23 s", "0.46 s", "7.89 s", "457 MB"):
         assert expected in prose
     assert re.search(r"\|---\|---\|---\|---\|---\|", text)
+    assert "R=" not in text  # a bench.json without the group trainer's numbers: no table
+
+
+def test_readme_performance_renders_the_group_table():
+    data = {
+        "device": "NVIDIA H200",
+        "training": {"contrastive/fixed": {"step_ms": 3.25}},
+        "groups": {
+            "sizes": [1, 4],
+            "per_member_step_ms": {"contrastive/fixed": {"1": 3.5, "4": 0.875}},
+        },
+    }
+    text = "\n".join(readme.group_rows(data))
+    assert "| ms per member-step | single trainer | R=1 | R=4 |" in text
+    assert "| contrastive/fixed | 3.250 | 3.500 | 0.875 |" in text
+    assert "NVIDIA H200" in text

@@ -63,3 +63,15 @@ def test_real_bad_input_from_the_command_line():
 def test_config_error_is_bad_input_and_a_value_error():
     # ValueError stays a base class so numpy-style callers can catch it as before.
     assert issubclass(ConfigError, BadInput) and issubclass(BadInput, ValueError)
+
+
+def test_figures_command_names_a_bad_figure_or_a_missing_summary(tmp_path):
+    def figures(*args: str) -> subprocess.CompletedProcess:
+        argv = [sys.executable, "-m", "repro", "--results", str(tmp_path), "figures", *args]
+        return subprocess.run(argv, capture_output=True, text=True)
+
+    out = figures("--only", "fig9_nothing")
+    assert out.returncode == 2 and out.stderr.startswith("error: unknown figure 'fig9_nothing'")
+    out = figures()
+    assert out.returncode == 2 and "summary.json does not exist" in out.stderr
+    assert not any(tmp_path.iterdir())  # nothing written

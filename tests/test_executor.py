@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -107,3 +110,64 @@ def test_a_failed_state_must_last_before_a_slurm_job_counts_as_failed(monkeypatc
     assert slurm.job_outcome(t, "FAILED") is None  # a new failure starts a new wait
     clock[0] += slurm.FAILED_GRACE_S + 0.1
     assert slurm.job_outcome(t, "FAILED") == "failed" and t.state == "FAILED"
+
+
+# ---------------------------------------------------------------- the local fork server
+
+
+def test_units_share_one_fork_server_until_the_source_changes(monkeypatch):
+    from repro.study import executor
+
+    first = executor.fork_server()
+    assert executor.fork_server() is first and first.alive()
+    state = executor._source_state()
+    monkeypatch.setattr(executor, "_source_state", lambda: (state[0][1:], state[1]))
+    second = executor.fork_server()  # a source file changed: a fresh server, the old one gone
+    assert second is not first and second.alive() and first.proc.poll() is not None
+
+
+def test_a_unit_stopped_by_a_signal_reports_that_signal(tmp_path):
+    from repro.study.executor import fork_server
+
+    server = fork_server()
+    argv = ("--results", str(tmp_path), "train", "--config", "supervised-normal")
+    argv += ("--scale", "smoke", "--set", "steps=100000")
+    rid = server.submit(argv, tmp_path / "out", tmp_path / "err")
+    deadline = time.monotonic() + 60
+    while rid not in server.pids:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    server.terminate(rid)
+    assert server.wait(rid) == -signal.SIGTERM
+
+
+def test_the_fork_server_and_its_units_die_with_their_parent(tmp_path):
+    """A reproduce killed by SIGKILL (no clean-up code runs) leaves no unit writing behind."""
+    code = (
+        "import sys, time\nfrom pathlib import Path\n"
+        "from repro.study.executor import fork_server\n"
+        "s = fork_server(); out = Path(sys.argv[1])\n"
+        "argv = ('--results', str(out), 'train', '--config', 'supervised-normal',\n"
+        "        '--scale', 'smoke', '--set', 'steps=1000000')\n"
+        "rid = s.submit(argv, out / 'o', out / 'e')\n"
+        "while rid not in s.pids: time.sleep(0.01)\n"
+        "print(s.proc.pid, s.pids[rid], flush=True); time.sleep(120)\n"
+    )
+    parent = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    pids = [int(p) for p in parent.stdout.readline().split()]
+    assert len(pids) == 2 and all(_proc_state(p) != "Z" for p in pids)
+    parent.kill()  # SIGKILL
+    parent.wait()
+    deadline = time.monotonic() + 30
+    while any(_proc_state(p) != "Z" for p in pids):
+        assert time.monotonic() < deadline, "a unit or the fork server outlived its parent"
+        time.sleep(0.05)
+
+
+def _proc_state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return "Z"

@@ -34,13 +34,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message} (see --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m repro", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--results", default=None, help="results folder (default: $REPRO_RESULTS or results/)"
-    )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
+def _add_train(sub) -> None:
+    """The ``train`` command: one run."""
     t = sub.add_parser("train", help="train one configuration in one regime with one seed")
     t.add_argument("--config", required=True, help=f"one of: {', '.join(CONFIGS)}")
     t.add_argument("--regime", default="procedural", help=f"one of: {', '.join(REGIMES)}")
@@ -57,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     t.add_argument("--force", action="store_true", help="retrain even if the run is complete")
 
+
+def _add_evaluate(sub) -> None:
+    """The ``evaluate`` command: metrics of trained runs, and the baselines."""
     e = sub.add_parser("evaluate", help="write metrics.json for trained runs, and the baselines")
     which = e.add_mutually_exclusive_group(required=True)
     which.add_argument("--run", help="a run id, <regime>/<config>__s<seed>")
@@ -66,42 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--force", action="store_true", help="recompute even if up to date")
     e.add_argument("--no-baselines", action="store_true", help="skip results/baselines.json")
 
-    _add_reproduce(sub)
-
-    g = sub.add_parser(
-        "evaluate-generalization",
-        help="score a generalization-study run's snapshots on training and unseen mazes",
-    )
-    g.add_argument("--run", required=True, help="a run id under the results folder's runs/")
-    g.add_argument("--scale", default="paper", help=f"study preset: {', '.join(SCALES)}")
-    g.add_argument("--device", default="cpu", help="cpu (default), auto, cuda[:N]")
-    g.add_argument("--force", action="store_true", help="recompute even if up to date")
-
-    c = sub.add_parser(
-        "compare",
-        help="did a rerun reproduce the committed results? (exit 0 yes, 1 no)",
-        description="Compare the results folder's summary.json with the committed one: is "
-        "every fresh mean within the committed seed spread, and did any claim's verdict "
-        "change?",
-    )
-    c.add_argument(
-        "--against",
-        default=None,
-        metavar="FOLDER-OR-GIT-REF",
-        help="a results folder (its summary.json) or a git ref (its results/summary.json); "
-        "default HEAD",
-    )
-    return parser
-
 
 def _add_reproduce(sub) -> None:
-    """The ``reproduce`` command's options."""
+    """The ``reproduce`` command: the whole pipeline, and where its units run."""
     r = sub.add_parser("reproduce", help="the whole study: data, training, evaluation, report")
     r.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
     r.add_argument("--seeds", type=int, default=None, help="seeds per run (default: the scale's)")
     r.add_argument("--force", action="store_true", help="redo every stage")
     r.add_argument("--jobs", type=int, default=2, help="local: processes at a time (default 2)")
     r.add_argument("--executor", default="local", help="where units run: local (default) | slurm")
+    r.add_argument(
+        "--trainer",
+        default="auto",
+        help="auto (default: groups of runs on CUDA, one run a process on the CPU), single, group",
+    )
     r.add_argument(
         "--slurm-partition", default=None, help="slurm: partition (default: the default)"
     )
@@ -130,6 +106,77 @@ def _add_reproduce(sub) -> None:
     )
 
 
+def _add_evaluate_generalization(sub) -> None:
+    """The ``evaluate-generalization`` command: one generalization-study run's snapshots."""
+    g = sub.add_parser(
+        "evaluate-generalization",
+        help="score a generalization-study run's snapshots on training and unseen mazes",
+    )
+    g.add_argument("--run", required=True, help="a run id under the results folder's runs/")
+    g.add_argument("--scale", default="paper", help=f"study preset: {', '.join(SCALES)}")
+    g.add_argument("--device", default="cpu", help="cpu (default), auto, cuda[:N]")
+    g.add_argument("--force", action="store_true", help="recompute even if up to date")
+
+
+def _add_commands(sub) -> None:
+    """The ``figures`` and ``compare`` commands."""
+    f = sub.add_parser("figures", help="draw the figures of results/summary.json")
+    f.add_argument("--only", action="append", default=[], metavar="NAME", help="one figure")
+
+    c = sub.add_parser(
+        "compare",
+        help="did a rerun reproduce the committed results? (exit 0 yes, 1 no)",
+        description="Compare the results folder's summary.json with the committed one: is "
+        "every fresh mean within the committed seed spread, and did any claim's verdict "
+        "change?",
+    )
+    c.add_argument(
+        "--against",
+        default=None,
+        metavar="FOLDER-OR-GIT-REF",
+        help="a results folder (its summary.json) or a git ref (its results/summary.json); "
+        "default HEAD",
+    )
+
+
+def _add_train_group(sub) -> None:
+    """The ``train-group`` command: several runs of one architecture as one stacked model."""
+    g = sub.add_parser(
+        "train-group",
+        help="train several runs of one architecture as one stacked model (fast on a GPU)",
+    )
+    g.add_argument(
+        "--member",
+        action="append",
+        required=True,
+        metavar="CONFIG/REGIME/SEED[,FIELD=VALUE...]",
+        help="a run of the group (repeatable), e.g. contrastive-normal/fixed/0,gamma=0.98",
+    )
+    g.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
+    g.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda[:N]")
+    g.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    g.add_argument("--force", action="store_true", help="retrain even if the runs are complete")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m repro", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--results", default=None, help="results folder (default: $REPRO_RESULTS or results/)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    for add in (
+        _add_train,
+        _add_train_group,
+        _add_evaluate,
+        _add_reproduce,
+        _add_evaluate_generalization,
+        _add_commands,
+    ):
+        add(sub)
+    return parser
+
+
 # Each command imports its implementation when it runs (deferred on purpose): a training
 # process started by reproduce then never loads matplotlib, jinja2 or the evaluation code.
 
@@ -147,6 +194,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         slurm_mem=args.slurm_mem,
         slurm_folder=args.slurm_folder,
         slurm_max_jobs=args.slurm_max_jobs,
+        trainer=args.trainer,
     )
     return reproduce(
         args.scale,
@@ -190,6 +238,37 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from repro.learn.train import train
+
+    if args.regime not in REGIMES:
+        raise ConfigError(f"regime must be one of {', '.join(REGIMES)}; got {args.regime!r}")
+    if args.threads < 1:
+        raise ConfigError(f"--threads must be >= 1; got {args.threads}")
+    config = make_config(args.config, args.regime, args.seed, args.scale, parse_sets(args.set))
+    meta = train(config, device=args.device, threads=args.threads, force=args.force)
+    state = "already complete" if meta.get("cached") else f"trained in {meta['wall_time_s']:.1f} s"
+    print(f"{config.run_id}: {state}; final loss {meta['final_loss']:.4g}")
+    return 0
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    from repro.io import read_json
+    from repro.paths import figures_dir, summary_file
+    from repro.study.figures import FIGURES, STUDY_FIGURES, figure_names, write_figure
+    from repro.study.results import as_summary
+
+    known = [*FIGURES, *STUDY_FIGURES]
+    unknown = [n for n in args.only if n not in known]
+    if unknown:
+        raise BadInput(f"unknown figure {unknown[0]!r}; figures are: {', '.join(known)}")
+    summary = as_summary(read_json(summary_file()))
+    for name in args.only or figure_names(summary):
+        paths = write_figure(name, summary, figures_dir())
+        print(f"{name}: {', '.join(p.name for p in paths)}")
+    return 0
+
+
 def cmd_evaluate_generalization(args: argparse.Namespace) -> int:
     import torch
 
@@ -210,17 +289,31 @@ def cmd_evaluate_generalization(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from repro.learn.train import train
+def member_config(spec: str, scale: str):
+    """The RunConfig of ``CONFIG/REGIME/SEED[,FIELD=VALUE...]`` at ``scale``; ConfigError."""
+    head, *sets = spec.split(",")
+    parts = head.split("/")
+    if len(parts) != 3 or not parts[2].isdigit():
+        raise ConfigError(f"--member expects CONFIG/REGIME/SEED[,FIELD=VALUE...]; got {spec!r}")
+    name, regime, seed = parts
+    if regime not in REGIMES:
+        raise ConfigError(f"regime must be one of {', '.join(REGIMES)}; got {regime!r}")
+    return make_config(name, regime, int(seed), scale, parse_sets(sets))
 
-    if args.regime not in REGIMES:
-        raise ConfigError(f"regime must be one of {', '.join(REGIMES)}; got {args.regime!r}")
+
+def cmd_train_group(args: argparse.Namespace) -> int:
+    from repro.learn.group import train_group
+
     if args.threads < 1:
         raise ConfigError(f"--threads must be >= 1; got {args.threads}")
-    config = make_config(args.config, args.regime, args.seed, args.scale, parse_sets(args.set))
-    meta = train(config, device=args.device, threads=args.threads, force=args.force)
-    state = "already complete" if meta.get("cached") else f"trained in {meta['wall_time_s']:.1f} s"
-    print(f"{config.run_id}: {state}; final loss {meta['final_loss']:.4g}")
+    configs = [member_config(spec, args.scale) for spec in args.member]
+    metas = train_group(configs, device=args.device, threads=args.threads, force=args.force)
+    for config, meta in zip(configs, metas, strict=True):
+        state = (
+            "already complete" if meta.get("cached") else f"trained in {meta['wall_time_s']:.1f} s"
+        )
+        print(f"{config.run_id}: {state}; final loss {meta['final_loss']:.4g}")
+    print(f"group of {len(configs)}: done")
     return 0
 
 
@@ -232,8 +325,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "train": cmd_train,
+    "train-group": cmd_train_group,
     "evaluate": cmd_evaluate,
     "reproduce": cmd_reproduce,
+    "figures": cmd_figures,
     "compare": cmd_compare,
     "evaluate-generalization": cmd_evaluate_generalization,
 }

@@ -13,7 +13,9 @@ c. the machine's limit: the dense matrix products of that model (forward and
 d. evaluation (planning 400 instances in both modes with heuristic maps; the
    full-test-set Spearman) and building a paper-scale dataset;
 e. peak memory (RSS) of a paper-scale training process;
-f. the stage times of the last paper-scale reproduce (results/timings.json).
+f. the stage times of the last paper-scale reproduce (results/timings.json);
+g. the group trainer (issue 16): the time of one step per member when R runs train as one
+   stacked model, for R in :data:`GROUP_SIZES`, on the device the bench runs on.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from repro.core.heuristics import BaselineScorer
 from repro.errors import BadInput
 from repro.io import read_json, write_json
 from repro.learn.batches import TrajectoryTensors
+from repro.learn.group import fresh_member, group_step, stack_members
 from repro.learn.methods import METHODS, build_model, method_of
 from repro.learn.optim import FusedAdam
 from repro.learn.runfiles import resolve_device
@@ -229,6 +232,44 @@ def dense_matmul_step(method: str, regime: str, config, device: torch.device = C
     return step
 
 
+# ---------------------------------------------------------------------------- g. groups
+
+GROUP_SIZES = (1, 2, 4, 8, 16, 40)  # members of a group
+
+
+def group_step_closure(
+    method: str, regime: str, members: int, device: torch.device = CPU, scale: str = "paper"
+):
+    """One step of a group of ``members`` runs (seeds 0..R-1) as the group trainer takes it,
+    as a closure. The members share one dataset here (what they draw does not change the
+    time of a step), so that a group of 40 is not 40 datasets to build."""
+    base = make_config(f"{method}-normal", regime, 0, scale)
+    ds = make_dataset("normal", base.n_trajectories, 0, base.size, regime)
+    data = (ds, TrajectoryTensors.from_dataset(ds, device, regime == "procedural"))
+    configs = [make_config(f"{method}-normal", regime, seed, scale) for seed in range(members)]
+    group = stack_members([fresh_member(c, device, data) for c in configs], device)
+    return lambda: group_step(group)
+
+
+def bench_groups(
+    device: torch.device = CPU, scale: str = "paper", sizes: tuple[int, ...] = GROUP_SIZES
+) -> dict[str, dict[str, float]]:
+    """{'method/regime': {'R': ms}}: the time of one group step over R, for each R."""
+    out: dict[str, dict[str, float]] = {}
+    for method in METHODS:
+        for regime in REGIMES:
+            per_member = {}
+            for members in sizes:
+                step = group_step_closure(method, regime, members, device, scale)
+                repeats = max(1, 40 // members)  # about 40 member-steps a window
+                t = median_time(step, repeats, windows=5, warmup=3, device=device)
+                per_member[str(members)] = 1e3 * t / members
+            out[f"{method}/{regime}"] = per_member
+            cells = "".join(f"{v:>9.3f}" for v in per_member.values())
+            print(f"{method:<12}{regime:<12}{cells}")
+    return out
+
+
 # ---------------------------------------------------------------------------- d, e, f
 
 
@@ -331,6 +372,8 @@ def main(device: str = "auto") -> dict[str, Any]:
                 f"{row['dense_matmul_ms']:>10.3f}{row['step_ms']:>9.3f}"
                 f"{row['step_over_dense_matmul']:>9.2f}"
             )
+    print(f"group step per member (ms), R = {', '.join(map(str, GROUP_SIZES))}")
+    out["groups"] = {"sizes": list(GROUP_SIZES), "per_member_step_ms": bench_groups(dev)}
     out["evaluation"] = bench_evaluation()
     for k, v in out["evaluation"].items():
         print(f"{k:<42}{v:>8.3f} s")

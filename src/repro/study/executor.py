@@ -4,9 +4,10 @@ A *unit* is one command of our CLI (``python -m repro train ...`` or
 ``python -m repro evaluate --run ...``) with a label (the run id). Two
 executors run lists of units:
 
-- ``local`` (the default): a pool of ``jobs`` processes on this machine, one
-  thread each; it stops at the first failure and stops its children when it
-  is interrupted or killed.
+- ``local`` (the default): ``jobs`` processes at a time on this machine, one
+  thread each, forked from a server that has imported the units' code; it
+  stops at the first failure and stops its children when it is interrupted or
+  killed.
 - ``slurm``: one SLURM job per unit through submitit (:mod:`repro.study.slurm`).
 
 A unit writes the same files whichever executor ran it; the results folder is
@@ -15,19 +16,25 @@ the only meeting point, so on a cluster it must live on a shared filesystem.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
 from typing import Protocol
 
 from repro.errors import BadInput, StageFailed
 from repro.paths import PROJECT
 from repro.study.units import ExecutorConfig, Unit
+
+_SRC = Path(__file__).resolve().parents[2]  # src/, the package's source root
 
 
 class Executor(Protocol):
@@ -70,72 +77,170 @@ def check_reachable(config: ExecutorConfig) -> None:
 # ---------------------------------------------------------------------------- local
 
 
-def _die_with_parent() -> None:
-    """In a child: ask Linux to send SIGTERM when the parent dies (even by SIGKILL)."""
+def die_with_parent() -> None:
+    """Ask Linux to send this process SIGTERM when its parent dies (even by SIGKILL)."""
     try:
-        import ctypes
+        import ctypes  # deferred: only the processes an executor starts need it
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass  # not Linux: children may outlive a killed parent; their writes stay atomic
 
 
+_ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def _source_state() -> tuple:
+    """What a running fork server depends on: the package's source files and the environment.
+
+    A server whose preloaded code or inherited environment is out of date is replaced
+    (``REPRO_RESULTS`` aside: every unit names its results folder).
+    """
+    files = sorted((_SRC / "repro").rglob("*.py"))
+    env = sorted((k, v) for k, v in os.environ.items() if k != "REPRO_RESULTS")
+    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files), tuple(env)
+
+
+class ForkServer:
+    """The client side of :mod:`repro.forkserver`: submit a unit, wait for its code."""
+
+    def __init__(self) -> None:
+        self.state = _source_state()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "repro.forkserver"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, **_ONE_THREAD},
+            cwd=PROJECT,
+            preexec_fn=die_with_parent,
+        )
+        self.cond = threading.Condition()
+        self.pids: dict[int, int] = {}
+        self.codes: dict[int, int] = {}
+        self.next_id = 0
+        self.dead = False
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        global _UNITS_CPU
+        for line in self.proc.stdout:
+            reply = json.loads(line)
+            with self.cond:
+                table = self.codes if "code" in reply else self.pids
+                table[reply["id"]] = reply.get("code", reply.get("pid"))
+                _UNITS_CPU += reply.get("cpu", 0.0)
+                self.cond.notify_all()
+        with self.cond:  # the server is gone: every unit not yet reported is lost
+            self.dead = True
+            self.cond.notify_all()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None and not self.dead
+
+    def submit(self, argv: tuple[str, ...], out: Path, err: Path) -> int:
+        """Fork a child running ``python -m repro ARGV``; the request's id."""
+        with self.cond:
+            rid, self.next_id = self.next_id, self.next_id + 1
+        request = {"id": rid, "argv": list(argv), "out": str(out), "err": str(err)}
+        self.proc.stdin.write((json.dumps(request) + "\n").encode())
+        self.proc.stdin.flush()
+        return rid
+
+    def wait(self, rid: int) -> int:
+        """The exit code of request ``rid`` (negative: the signal that killed it)."""
+        with self.cond:
+            self.cond.wait_for(lambda: rid in self.codes or self.dead)
+            return self.codes.get(rid, -1)
+
+    def terminate(self, rid: int) -> None:
+        """SIGTERM to the child of request ``rid``, if it is still running."""
+        with self.cond:
+            pid = self.pids.get(rid) if rid not in self.codes else None
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        self.proc.wait()
+
+
+_SERVER: ForkServer | None = None
+_UNITS_CPU = 0.0  # CPU seconds of every unit the fork servers of this process have reaped
+
+
+def units_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by the units forked for this process (its
+    own child processes' times do not include them: the fork server reaps them)."""
+    return _UNITS_CPU
+
+
+def fork_server() -> ForkServer:
+    """This process's fork server, started on first use and replaced if out of date."""
+    global _SERVER
+    if _SERVER is None or not _SERVER.alive() or _SERVER.state != _source_state():
+        if _SERVER is not None:
+            _SERVER.close()
+        _SERVER = ForkServer()
+    return _SERVER
+
+
 class LocalExecutor:
     """``jobs`` processes at a time on this machine, one thread each; stops at the first failure.
 
-    If this process is interrupted or killed, its children are stopped too, so
-    no orphan keeps writing into the results folder behind a restarted run.
+    Each unit is forked from this process's fork server (:mod:`repro.forkserver`),
+    which has imported the units' code. If this process is interrupted or killed, its
+    units are stopped too, so no orphan keeps writing into the results folder behind a
+    restarted run.
     """
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
-        self.env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-        self.live: set[subprocess.Popen] = set()
+        self.live: set[int] = set()
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 
-    def _run_one(self, unit: Unit) -> tuple[Unit, int, str, str, float]:
+    def _run_one(self, unit: Unit, log: Path) -> tuple[Unit, int, str, str, float]:
         t = time.perf_counter()
+        out, err = log.with_suffix(".out"), log.with_suffix(".err")
         with self.lock:
             if self.stopping.is_set():
                 return unit, -1, "", "cancelled", 0.0
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "repro", *unit.argv],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=self.env,
-                cwd=PROJECT,
-                preexec_fn=_die_with_parent,
-            )
-            self.live.add(proc)
-        out, err = proc.communicate()
+            rid = self.server.submit(unit.argv, out, err)
+            self.live.add(rid)
+        code = self.server.wait(rid)
         with self.lock:
-            self.live.discard(proc)
-        return unit, proc.returncode, out, err, time.perf_counter() - t
+            self.live.discard(rid)
+        text = [p.read_text(errors="replace") if p.exists() else "" for p in (out, err)]
+        return unit, code, text[0], text[1], time.perf_counter() - t
 
     def run(self, units: list[Unit], what: str) -> None:
         self.stopping.clear()
+        self.server = fork_server()
         pool = ThreadPoolExecutor(max_workers=self.jobs)
         futures: list = []
-        try:
-            futures = [pool.submit(self._run_one, u) for u in units]
-            for done, fut in enumerate(as_completed(futures), 1):
-                unit, code, out, err, seconds = fut.result()
-                if code != 0:
-                    msg = (err or out).strip().splitlines()
-                    raise StageFailed(f"{what} {unit.label} failed: {msg[-1] if msg else code}")
-                last = (out.strip().splitlines() or [unit.label])[-1]
-                if not last.startswith(unit.label):  # a study run: its label names more
-                    last = f"{unit.label}: {last.partition(': ')[2] or last}"
-                print(f"  [{done}/{len(units)}] {last} ({seconds:.1f} s)", flush=True)
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            with self.lock:
-                self.stopping.set()
-                for proc in self.live:
-                    proc.terminate()
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        with tempfile.TemporaryDirectory(prefix="repro-units-") as logs:
+            try:
+                futures = [
+                    pool.submit(self._run_one, u, Path(logs) / str(i)) for i, u in enumerate(units)
+                ]
+                for done, fut in enumerate(as_completed(futures), 1):
+                    unit, code, out, err, seconds = fut.result()
+                    if code != 0:
+                        msg = (err or out).strip().splitlines()
+                        raise StageFailed(f"{what} {unit.label} failed: {msg[-1] if msg else code}")
+                    last = (out.strip().splitlines() or [unit.label])[-1]
+                    if not last.startswith(unit.label):  # a study run: its label names more
+                        last = f"{unit.label}: {last.partition(': ')[2] or last}"
+                    print(f"  [{done}/{len(units)}] {last} ({seconds:.1f} s)", flush=True)
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                with self.lock:
+                    self.stopping.set()
+                    for rid in self.live:
+                        self.server.terminate(rid)
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)

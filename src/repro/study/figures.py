@@ -821,6 +821,12 @@ STUDY_FIGURES: dict[str, Callable[[Summary], bool]] = {
 STUDY_DRAW = {"fig8_generalization": draw_fig8_generalization}
 
 
+def write_figure(name: str, summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Draw figure ``name`` (of FIGURES or STUDY_FIGURES) and write its PDF and PNG into
+    ``out_dir``; return the two paths."""
+    return _write(name, as_summary(summary), Path(out_dir))
+
+
 def figure_names(summary: Summary | Mapping[str, Any]) -> list[str]:
     """The figures of ``summary``: every one of FIGURES, and a study's where it has results."""
     view = as_summary(summary)

@@ -179,6 +179,7 @@ def performance(bench: dict[str, Any]) -> str:
             f"| {key} | {r['ours_samples_per_s']:.0f} | {r['reference_samples_per_s']:.0f}"
             f" | {r['speedup_vs_reference']:.2f}x | {r['step_over_dense_matmul']:.2f}x |"
         )
+    rows += group_rows(bench)
     ev = bench["evaluation"]
     rows += [
         "",
@@ -194,6 +195,32 @@ def performance(bench: dict[str, Any]) -> str:
         "alone.",
     ]
     return "\n".join(rows)
+
+
+def group_rows(bench: dict[str, Any]) -> list[str]:
+    """The group trainer's table (issue 16): ms per member-step against the group size R,
+    beside the single trainer's step; nothing for a bench.json without it."""
+    groups = bench.get("groups")
+    if not groups:
+        return []
+    sizes = [str(r) for r in groups["sizes"]]
+    rows = [
+        "",
+        "| ms per member-step | single trainer | " + " | ".join(f"R={r}" for r in sizes) + " |",
+        "|---" * (2 + len(sizes)) + "|",
+    ]
+    for key, per_member in groups["per_member_step_ms"].items():
+        single = bench["training"].get(key, {}).get("step_ms")
+        cells = [f"{single:.3f}" if single is not None else "–"]
+        cells += [f"{per_member[r]:.3f}" for r in sizes]
+        rows.append(f"| {key} | " + " | ".join(cells) + " |")
+    rows += [
+        "",
+        f"Group trainer (`python -m repro train-group`, issue 16) on {bench['device']}: R runs "
+        "of one architecture trained as one stacked model; a group step's time over R, beside "
+        "the single trainer's step.",
+    ]
+    return rows
 
 
 def update(name: str, body: str, path: Path = README) -> None:

@@ -44,8 +44,10 @@ from repro.config import (
 from repro.errors import Busy, ConfigError
 from repro.fingerprint import code_hash
 from repro.io import read_json, write_json
+from repro.learn.group import is_trained
+from repro.learn.group_methods import group_key
 from repro.learn.methods import run_cost
-from repro.learn.runfiles import is_complete
+from repro.learn.runfiles import resolve_device
 from repro.paths import (
     PROJECT,
     baselines_file,
@@ -61,11 +63,18 @@ from repro.paths import (
     summary_file,
     timings_file,
 )
-from repro.study import family, figures, generalization, readme, report, summary
+from repro.study import family, generalization, readme, report, summary
 from repro.study.compare import reproduce_line
 from repro.study.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
 from repro.study.evaluate_generalization import up_to_date as study_up_to_date
-from repro.study.executor import check_reachable, make_executor
+from repro.study.executor import (
+    LocalExecutor,
+    check_reachable,
+    fork_server,
+    make_executor,
+    units_cpu_seconds,
+)
+from repro.study.figures import figure_names
 from repro.study.report import TexMissing
 from repro.study.units import ExecutorConfig, Unit
 
@@ -143,16 +152,26 @@ def variant_sets(c: RunConfig, scale: str) -> list[str]:
 def stage_train(
     configs: list[RunConfig], scale: str, force: bool, ex: ExecutorConfig, what: str = "train"
 ) -> bool:
-    todo = [c for c in configs if force or not is_complete(run_dir(c.run_id), c)]
+    todo = [c for c in configs if force or not is_trained(run_dir(c.run_id), c)]
     if not todo:
         log(f"{what}: all {len(configs)} runs up to date (skipped)")
         return False
     todo.sort(key=run_cost, reverse=True)  # stable: ties keep the declared order
+    trainer = training_path(ex)
+    units = TRAIN_UNITS[trainer](todo, scale, force, ex.threads)
     where = f"{ex.jobs} at a time" if ex.kind == "local" else "as SLURM jobs"
-    log(f"{what}: {len(todo)} of {len(configs)} runs to train, {where}")
-    units = [train_unit(c, scale, force, ex.threads) for c in todo]
+    where = f"{len(units)} units {where}" if trainer == "group" else where
+    log(f"{what}: {len(todo)} of {len(configs)} runs to train, {where} ({trainer} trainer)")
     make_executor(ex).run(units, "training")
     return True
+
+
+def training_path(ex: ExecutorConfig) -> str:
+    """'group' or 'single': ``--trainer``, where 'auto' groups runs only on CUDA (on this
+    machine's CPU a group step was not faster per member; see the README)."""
+    if ex.trainer != "auto":
+        return ex.trainer
+    return "group" if resolve_device("auto").type == "cuda" else "single"
 
 
 def train_unit(c: RunConfig, scale: str, force: bool, threads: int) -> Unit:
@@ -162,6 +181,38 @@ def train_unit(c: RunConfig, scale: str, force: bool, threads: int) -> Unit:
     argv += ["--seed", str(c.seed)]
     argv += ["--scale", scale, "--threads", str(threads), *variant_sets(c, scale)]
     return Unit(c.run_id, tuple(argv + (["--force"] if force else [])))
+
+
+def member_spec(c: RunConfig, scale: str) -> str:
+    """``CONFIG/REGIME/SEED[,FIELD=VALUE...]``: run ``c`` as ``train-group --member`` takes it."""
+    sets = variant_sets(c, scale)[1::2]  # the FIELD=VALUE of each --set
+    return ",".join([f"{c.name}/{c.regime}/{c.seed}", *sets])
+
+
+def group_units(todo: list[RunConfig], scale: str, force: bool, threads: int) -> list[Unit]:
+    """One ``python -m repro train-group`` command per architecture, its runs as members
+    (groups in the order of their costliest run)."""
+    groups: dict[tuple, list[RunConfig]] = {}
+    for c in todo:
+        groups.setdefault(group_key(c), []).append(c)
+    units = []
+    for members in groups.values():
+        argv = ["--results", str(results_dir()), "train-group", "--scale", scale]
+        argv += ["--threads", str(threads)]
+        for c in members:
+            argv += ["--member", member_spec(c, scale)]
+        label = f"group of {len(members)}: {', '.join(c.run_id for c in members)}"
+        units.append(Unit(label, tuple(argv + (["--force"] if force else []))))
+    return units
+
+
+def single_units(todo: list[RunConfig], scale: str, force: bool, threads: int) -> list[Unit]:
+    """One ``python -m repro train`` command per run."""
+    return [train_unit(c, scale, force, threads) for c in todo]
+
+
+# How each training path turns the runs to train into units of work.
+TRAIN_UNITS = {"single": single_units, "group": group_units}
 
 
 def stage_evaluate(
@@ -227,20 +278,42 @@ def stage_generalization(scale: str, n_seeds: int | None, force: bool, ex: Execu
     call, longest first; freeze each run's test, planning and training-maze sets; then
     evaluate each run's scheduled snapshots as a unit of its own. Cached like the others."""
     runs = generalization.study_runs(scale, n_seeds)
-    todo = [r for r in runs if force or not is_complete(r.run_dir(), r.config)]
+    todo = [r for r in runs if force or not is_trained(r.run_dir(), r.config)]
     if todo:
         todo.sort(key=lambda r: run_cost(r.config), reverse=True)  # stable for ties
+        trainer = training_path(ex)
+        units = _study_train_units(todo, scale, force, ex.threads, trainer)
         where = f"{ex.jobs} at a time" if ex.kind == "local" else "as SLURM jobs"
-        log(f"generalization: {len(todo)} of {len(runs)} runs to train, {where}")
-        units = []
-        for r in todo:
-            with results_root(r.folder()):
-                unit = train_unit(r.config, scale, force, ex.threads)
-            units.append(dataclasses.replace(unit, label=r.id))
+        log(
+            f"generalization: {len(todo)} of {len(runs)} runs to train in {len(units)} units, "
+            f"{where} ({trainer} trainer)"
+        )
         make_executor(ex).run(units, "training")
     else:
         log(f"generalization: all {len(runs)} runs trained (skipped)")
     return _evaluate_study(runs, scale, force, ex) or bool(todo)
+
+
+def _study_train_units(
+    todo: list[generalization.StudyRun], scale: str, force: bool, threads: int, trainer: str
+) -> list[Unit]:
+    """The training units of the study runs ``todo`` (longest first): one per run, labelled
+    with its study id ('single'), or one per architecture within each folder ('group')."""
+    if trainer == "single":
+        units = []
+        for r in todo:
+            with results_root(r.folder()):
+                unit = train_unit(r.config, scale, force, threads)
+            units.append(dataclasses.replace(unit, label=r.id))
+        return units
+    folders: dict[Path, list[RunConfig]] = {}
+    for r in todo:
+        folders.setdefault(r.folder(), []).append(r.config)
+    units = []
+    for folder, configs in folders.items():
+        with results_root(folder):
+            units += TRAIN_UNITS[trainer](configs, scale, force, threads)
+    return units
 
 
 def _evaluate_study(
@@ -372,18 +445,23 @@ def stage_summary(
 
 def figure_files() -> list[Path]:
     """The figures of the current summary (a study's only where its results exist)."""
-    names = figures.figure_names(read_json(summary_file()))
+    names = figure_names(read_json(summary_file()))
     return [figures_dir() / f"{name}.{ext}" for name in names for ext in ("pdf", "png")]
 
 
-def stage_figures(force: bool) -> bool:
+def draw_figures(jobs: int) -> None:
+    """Every figure of the summary (:func:`figures.figure_names`), each in a local process
+    of its own (``python -m repro figures --only NAME``), ``jobs`` at a time: they are
+    independent, and matplotlib takes about a second a figure. Local even for a SLURM run:
+    a figure is not worth a job."""
+    argv = ("--results", str(results_dir()), "figures", "--only")
+    names = figure_names(read_json(summary_file()))
+    LocalExecutor(jobs).run([Unit(name, (*argv, name)) for name in names], "figure")
+
+
+def stage_figures(force: bool, jobs: int = 2) -> bool:
     return cached_stage(
-        "figures",
-        [summary_file()],
-        figure_files(),
-        "",
-        lambda: figures.main(read_json(summary_file()), figures_dir()),
-        force,
+        "figures", [summary_file()], figure_files(), "", lambda: draw_figures(jobs), force
     )
 
 
@@ -440,10 +518,11 @@ def _timings_record(
 
 
 def _cpu_seconds() -> float:
-    """CPU seconds (user + system) of this process and of its finished child processes."""
+    """CPU seconds (user + system) of this process, of its finished child processes and of
+    the finished units of its fork server (local executor; a SLURM job's are not here)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + units_cpu_seconds()
 
 
 def _study_list(studies: tuple[str, ...]) -> tuple[str, ...]:
@@ -498,7 +577,7 @@ def _stages(
                 configs + ablations, scale, seeds, force, ablation_seeds, with_family
             ),
         ),
-        ("figures", lambda: stage_figures(force)),
+        ("figures", lambda: stage_figures(force, ex.jobs)),
         ("report", lambda: stage_report(force)),
     ]
     skip = {"ablations": not ablations, "family": not with_family}
@@ -516,6 +595,7 @@ def _run_stages(
     tex_missing = None
     t0 = time.perf_counter()
     with results_lock():
+        fork_server()  # its imports (about 2 s) overlap with the first stage's checks
         _remove_stale_temporaries()
         for name, fn in stages:
             t, c = time.perf_counter(), _cpu_seconds()

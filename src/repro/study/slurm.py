@@ -43,7 +43,7 @@ POLL_S = 1.0  # seconds between two looks at the queue
 GONE_GRACE_S = 30.0  # a job out of the queue without a result file is failed after this long
 # A failed state must last this long: a job that submitit requeues (preemption, time limit)
 # can show FAILED for a moment while its first run ends, before it is PENDING again.
-FAILED_GRACE_S = 10.0
+FAILED_GRACE_S = 20.0
 
 
 def run_unit(argv: tuple[str, ...]) -> int:

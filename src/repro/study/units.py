@@ -1,7 +1,8 @@
 """What the executors share: a unit of work, and where and how units run.
 
-A *unit* is one command of our CLI (``python -m repro train ...`` or
-``python -m repro evaluate --run ...``) with a label (the run id);
+A *unit* is one command of our CLI (``python -m repro train ...``,
+``python -m repro train-group ...`` or ``python -m repro evaluate --run ...``) with a
+label (the run id, or the group's runs);
 :class:`ExecutorConfig` holds the ``reproduce`` options that choose and shape
 the executor (:mod:`repro.study.executor`, :mod:`repro.study.slurm`).
 """
@@ -15,6 +16,9 @@ from repro.errors import BadInput
 from repro.paths import results_dir
 
 EXECUTORS = ("local", "slurm")
+# How runs are trained (issue 16): 'single' one run a process; 'group' the runs of one
+# architecture as one stacked model in one process; 'auto' groups on CUDA only.
+TRAINERS = ("auto", "single", "group")
 
 
 @dataclass(frozen=True)
@@ -37,10 +41,13 @@ class ExecutorConfig:
     slurm_mem: str | None = None  # slurm: memory per job, e.g. '4G' (None: the default)
     slurm_folder: str | None = None  # slurm: job logs (None: <results>/slurm)
     slurm_max_jobs: int = 8  # slurm: jobs in the queue at once
+    trainer: str = "auto"  # 'auto' (groups on CUDA, else single), 'single' or 'group'
 
     def __post_init__(self) -> None:
         if self.kind not in EXECUTORS:
             raise BadInput(f"--executor must be one of {', '.join(EXECUTORS)}; got {self.kind!r}")
+        if self.trainer not in TRAINERS:
+            raise BadInput(f"--trainer must be one of {', '.join(TRAINERS)}; got {self.trainer!r}")
         for name in ("jobs", "slurm_time", "slurm_cpus", "slurm_max_jobs"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:

@@ -1,0 +1,458 @@
+"""The group trainer (issue 16): R runs of one architecture trained as one stacked model.
+
+What is checked, at smoke scale on the CPU:
+- every member draws exactly the batches it draws alone (element for element);
+- a member trained in a group matches the same run trained alone at every logged step, in
+  its snapshots and in its final weights, to within TOL (bitwise equality is not expected:
+  a batched matrix product need not round like a single one); the largest differences
+  are printed (``pytest -s``);
+- the same for a group whose members differ in dataset, n_trajectories, gamma, repeat,
+  direction and steps; and the evaluated metrics agree within the spread over seeds;
+- a group killed at any step, or in the middle of a round of checkpoints, resumes and ends
+  with the bits of an uninterrupted group;
+- the operators of a group's update (loss, backward, Adam) are the same for R = 1, 4, 16;
+- caching: what makes a group-trained run count as trained, for either trainer.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch.profiler import ProfilerActivity, profile
+
+from repro.config import REGIMES, make_config
+from repro.errors import ConfigError, TrainingDiverged
+from repro.io import read_json
+from repro.learn import group as group_mod
+from repro.learn.group import (
+    draw_batch,
+    fresh_member,
+    group_stage_hash,
+    is_trained,
+    stack_members,
+    train_group,
+    update,
+)
+from repro.learn.methods import method_of
+from repro.learn.runfiles import is_complete, load_model, stage_hash
+from repro.learn.train import run_seeds, train
+
+CPU = torch.device("cpu")
+# Largest absolute difference allowed between a group member and its run alone, at smoke
+# scale (60 steps, or fewer): on every loss-log value, and on every weight of every snapshot
+# and of model.pt. Measured on this machine (1 thread): at most 4.9e-6 on the loss log and
+# 7.9e-6 on a weight (tests below, `pytest -s` prints each member's); the tolerance leaves
+# room for other CPUs' kernels. Over many more steps the differences grow as any rounding
+# difference does in training (it is chaotic): bitwise equality is for resumes only.
+TOL = 5e-5
+
+
+def smoke(name: str, regime: str = "procedural", seed: int = 0, **sets):
+    return make_config(name, regime, seed, "smoke", sets)
+
+
+def heterogeneous(regime: str = "procedural"):
+    """Contrastive members that differ in every field a member may differ in."""
+    return [
+        smoke("contrastive-normal", regime, 0),
+        smoke("contrastive-stitching", regime, 1, gamma=0.98),
+        smoke("contrastive-normal", regime, 2, direction="forward", repeat=4, n_trajectories=150),
+        smoke("contrastive-stitching", regime, 3, direction="symmetric", repeat=2, steps=30),
+    ]
+
+
+def weights(path):
+    return torch.load(path, weights_only=True)
+
+
+def max_weight_diff(a, b) -> float:
+    wa, wb = weights(a), weights(b)
+    assert wa.keys() == wb.keys()
+    return max((wa[k] - wb[k]).abs().max().item() for k in wa)
+
+
+def same_weights(a, b) -> bool:
+    wa, wb = weights(a), weights(b)
+    return wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def loss_rows(run) -> list[dict[str, float]]:
+    with open(run / "loss.csv") as f:
+        return [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+
+
+def largest_difference(group_run, alone_run) -> tuple[float, float]:
+    """(loss log, weights): the largest absolute differences between the two runs, after
+    checking they logged the same steps and columns and saved the same snapshots."""
+    a, b = loss_rows(group_run), loss_rows(alone_run)
+    assert [r["step"] for r in a] == [r["step"] for r in b] and a[0].keys() == b[0].keys()
+    log = max(abs(x[k] - y[k]) for x, y in zip(a, b, strict=True) for k in x)
+    snaps = sorted(p.name for p in (alone_run / "snapshots").iterdir())
+    assert sorted(p.name for p in (group_run / "snapshots").iterdir()) == snaps
+    w = max(
+        max_weight_diff(group_run / "snapshots" / s, alone_run / "snapshots" / s) for s in snaps
+    )
+    return log, max(w, max_weight_diff(group_run / "model.pt", alone_run / "model.pt"))
+
+
+def compare_with_alone(configs, tmp_path, label: str) -> None:
+    outs = [tmp_path / f"g{i}" for i in range(len(configs))]
+    metas = train_group(configs, outs, device="cpu", progress=False)
+    for i, (c, out, meta) in enumerate(zip(configs, outs, metas, strict=True)):
+        alone = train(c, tmp_path / f"alone{i}", device="cpu", progress=False)
+        log, w = largest_difference(out, tmp_path / f"alone{i}")
+        print(f"{label} member {i} ({c.run_id}): loss log {log:.3g}, weights {w:.3g}")
+        assert log <= TOL and w <= TOL
+        assert meta["trainer"] == {
+            "kind": "group",
+            "members": len(configs),
+            "group": [x.run_id for x in configs],
+        }
+        assert set(meta) == set(alone) | {"trainer"}  # the single run.json, plus the trainer
+        assert meta["stage_hash"] == group_stage_hash(c) != alone["stage_hash"]
+        assert not (out / "checkpoints").exists()
+        model, config = load_model(out)  # evaluation loads a member as it loads any run
+        assert config == c and type(model) is type(load_model(tmp_path / f"alone{i}")[0])
+
+
+# ---------------------------------------------------------------------------- batches
+
+
+@pytest.mark.parametrize("regime", REGIMES)
+@pytest.mark.parametrize("batch", [16, 24])
+def test_every_member_draws_the_batches_it_draws_alone(regime, batch):
+    groups = [
+        [smoke(c.name, regime, c.seed, **_variant(c), batch_size=batch) for c in heterogeneous()],
+        [
+            smoke("supervised-normal", regime, 0, batch_size=batch),
+            smoke("supervised-stitching", regime, 5, n_trajectories=90, batch_size=batch),
+        ],
+    ]
+    for configs in groups:
+        members = [fresh_member(c, CPU) for c in configs]
+        group = stack_members(members, CPU)
+        alone = [torch.Generator().manual_seed(run_seeds(c.seed)[1]) for c in configs]
+        for _ in range(3):
+            batch_all = draw_batch(group)
+            for r, (m, g) in enumerate(zip(members, alone, strict=True)):
+                own = method_of(m.config).sample(m.tensors, m.config, g)
+                for key, value in own.items():
+                    if value is not None:
+                        assert torch.equal(value, batch_all[key][r]), (m.config.run_id, key)
+
+
+def _variant(c) -> dict:
+    return {k: getattr(c, k) for k in ("gamma", "direction", "repeat", "n_trajectories", "steps")}
+
+
+# ---------------------------------------------------------------------------- group vs alone
+
+
+@pytest.mark.parametrize("name", ["supervised-normal", "contrastive-normal"])
+def test_a_member_of_a_group_of_four_matches_its_run_alone(tmp_path, name):
+    configs = [smoke(name, "procedural", seed) for seed in range(4)]
+    compare_with_alone(configs, tmp_path, f"{name} x4")
+
+
+def test_a_group_members_metrics_agree_with_alone_within_the_seed_spread(tmp_path):
+    """The four members' evaluated metrics (smoke evaluation) against the same runs alone:
+    each difference is within the spread of those runs over their seeds."""
+    from repro.config import make_eval_config
+    from repro.study.evaluate import evaluate_run
+
+    configs = [smoke("supervised-normal", "fixed", seed) for seed in range(4)]
+    train_group(configs, [tmp_path / f"g{i}" for i in range(4)], device="cpu", progress=False)
+    ev, keys = make_eval_config("smoke"), []
+    got = {"group": [], "alone": []}
+    for i, c in enumerate(configs):
+        train(c, tmp_path / f"a{i}", device="cpu", progress=False)
+        for kind, run in (("group", tmp_path / f"g{i}"), ("alone", tmp_path / f"a{i}")):
+            m = evaluate_run(run, ev)
+            got[kind].append(
+                {
+                    "spearman": m["spearman"]["full"]["mean"],
+                    "search": m["planning"]["search"]["mean_expanded"],
+                    "greedy": m["planning"]["greedy"]["solved_rate"],
+                }
+            )
+            keys = list(got[kind][-1])
+    for k in keys:
+        alone = [row[k] for row in got["alone"]]
+        spread = max(alone) - min(alone)
+        gap = max(abs(g[k] - a[k]) for g, a in zip(got["group"], got["alone"], strict=True))
+        print(f"{k}: largest group-vs-alone gap {gap:.3g}, spread over seeds {spread:.3g}")
+        assert gap <= spread
+
+
+def test_a_heterogeneous_group_matches_its_members_alone(tmp_path):
+    compare_with_alone(heterogeneous(), tmp_path, "contrastive, heterogeneous")
+
+
+def test_a_heterogeneous_supervised_group_matches_its_members_alone(tmp_path):
+    configs = [
+        smoke("supervised-normal", "fixed", 0, head="classification"),
+        smoke("supervised-stitching", "fixed", 1, head="classification", n_trajectories=120),
+        smoke("supervised-normal", "fixed", 2, head="classification", steps=40),
+    ]
+    compare_with_alone(configs, tmp_path, "supervised classification, heterogeneous")
+
+
+# ---------------------------------------------------------------------------- resume
+
+
+class Interrupt(Exception):
+    pass
+
+
+@pytest.mark.parametrize("stop_at", [1, 20, 33, 59])
+def test_a_killed_group_resumes_to_the_bits_of_an_uninterrupted_group(tmp_path, stop_at):
+    configs = heterogeneous()  # 60 steps, checkpoints every 20; the last member stops at 30
+    whole = [tmp_path / f"whole{i}" for i in range(4)]
+    cut = [tmp_path / f"cut{i}" for i in range(4)]
+    train_group(configs, whole, device="cpu", progress=False)
+
+    def boom(step):
+        if step == stop_at:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train_group(configs, cut, device="cpu", progress=False, on_step=boom)
+    metas = train_group(configs, cut, device="cpu", progress=False)
+    for c, a, b, meta in zip(configs, whole, cut, metas, strict=True):
+        if stop_at > c.steps:
+            assert meta.get("cached")  # it had finished before the kill
+        else:
+            assert meta["resumed_from_step"] == stop_at - stop_at % 20
+        assert same_weights(a / "model.pt", b / "model.pt")
+        assert (a / "loss.csv").read_text() == (b / "loss.csv").read_text()
+        for snap in (a / "snapshots").iterdir():
+            assert same_weights(snap, b / "snapshots" / snap.name)
+
+
+def test_a_kill_inside_a_round_of_checkpoints_resumes_exactly(tmp_path, monkeypatch):
+    """Members write their checkpoints one after another: killed after the first member
+    wrote step 40's, the group resumes every member from step 20 (the first from the
+    checkpoint it kept as prev.pt), so it is the same group and ends with the same bits."""
+    configs = [smoke("supervised-normal", "procedural", seed) for seed in range(3)]
+    whole = [tmp_path / f"whole{i}" for i in range(3)]
+    cut = [tmp_path / f"cut{i}" for i in range(3)]
+    train_group(configs, whole, device="cpu", progress=False)
+    real = group_mod.save_on_schedule
+
+    def second_member_killed_at_40(config, state, out, started):
+        if state.step == 40 and out == cut[1]:
+            raise Interrupt
+        real(config, state, out, started)
+
+    monkeypatch.setattr(group_mod, "save_on_schedule", second_member_killed_at_40)
+    with pytest.raises(Interrupt):
+        train_group(configs, cut, device="cpu", progress=False)
+    assert (cut[0] / "checkpoints/prev.pt").exists()
+    monkeypatch.setattr(group_mod, "save_on_schedule", real)
+    metas = train_group(configs, cut, device="cpu", progress=False)
+    assert [m["resumed_from_step"] for m in metas] == [20, 20, 20]
+    for a, b in zip(whole, cut, strict=True):
+        assert same_weights(a / "model.pt", b / "model.pt")
+        assert (a / "loss.csv").read_text() == (b / "loss.csv").read_text()
+
+
+# ---------------------------------------------------------------------------- operators
+
+
+def count_ops(fn) -> int:
+    """Operators the torch profiler records while ``fn`` runs (nested ones included)."""
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn()
+    return sum(collections.Counter(e.name for e in prof.events()).values())
+
+
+@pytest.mark.parametrize("name", ["supervised-normal", "contrastive-normal"])
+@pytest.mark.parametrize("regime", REGIMES)
+def test_a_group_update_has_the_same_operators_for_any_group_size(name, regime):
+    """Loss, backward and Adam of a group step: the same operators for R = 1, 4 and 16
+    (what makes a launch-bound GPU step cost the same for any R). Drawing the batches
+    costs the same fixed operators plus three random draws per member (each member has
+    its own generator). Sizes: a 12 x 12 maze and hidden 256, so that every zero-filled
+    gradient is past the CPU's small-tensor shortcut (which skips a fill_ below 32768
+    elements, as paper-scale tensors always are)."""
+    base = smoke(name, regime, 0, size=12, hidden=256, n_trajectories=50)
+    member = fresh_member(base, CPU)
+    data = (member.ds, member.tensors)
+    updates, draws = {}, {}
+    for members in (1, 4, 16):
+        configs = [smoke(name, regime, s, size=12, hidden=256) for s in range(members)]
+        group = stack_members([fresh_member(c, CPU, data) for c in configs], CPU)
+        update(group, draw_batch(group))  # the first step allocates the optimizer's state
+        batch: dict = {}
+        draws[members] = count_ops(lambda g=group, b=batch: b.update(draw_batch(g)))
+        updates[members] = count_ops(lambda g=group, b=batch: update(g, b))
+    print(f"{name} {regime}: operators of an update {updates}, of the draws {draws}")
+    assert updates[1] == updates[4] == updates[16]
+    per_member = (draws[16] - draws[4]) / 12
+    assert draws[4] - draws[1] == 3 * per_member and per_member == 9  # 3 draws x 3 operators
+
+
+# ---------------------------------------------------------------------------- caching
+
+
+def test_which_trainer_reuses_which_run(tmp_path, monkeypatch):
+    """A group-trained run is reused by the group trainer and by reproduce (is_trained), under
+    its own hash (the group code's); the single trainer, which cannot know that hash, trains
+    it again. A single-trained run is reused by the group trainer."""
+    a, b = smoke("supervised-normal", "fixed", 0), smoke("supervised-normal", "fixed", 1)
+    train_group([a], [tmp_path / "a"], device="cpu", progress=False)
+    assert is_trained(tmp_path / "a", a) and not is_complete(tmp_path / "a", a)
+    again = train_group([a], [tmp_path / "a"], device="cpu", progress=False)
+    assert again[0].get("cached")
+    alone = train(b, tmp_path / "b", device="cpu", progress=False)
+    reused = train_group([b], [tmp_path / "b"], device="cpu", progress=False)
+    assert reused[0].get("cached") and reused[0]["model_sha256"] == alone["model_sha256"]
+    assert group_stage_hash(a).split("-")[0] == stage_hash(a).split("-")[0]  # one config hash
+    monkeypatch.setattr(group_mod, "code_hash", lambda stage: "changed-group-code")
+    assert not is_trained(tmp_path / "a", a)  # new group code: the group run is stale
+    assert is_trained(tmp_path / "b", b)  # the single run is not
+
+
+def test_runs_of_different_architectures_are_refused(tmp_path):
+    with pytest.raises(ConfigError, match="architectures"):
+        train_group([smoke("supervised-normal"), smoke("contrastive-normal")], progress=False)
+    with pytest.raises(ConfigError, match="same folder"):
+        train_group([smoke("supervised-normal")] * 2, progress=False)
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.faults
+def test_a_diverged_member_leaves_the_group_and_the_others_finish(tmp_path, monkeypatch):
+    from repro.learn import group_methods
+
+    configs = [smoke("supervised-normal", "fixed", seed) for seed in range(3)]
+    outs = [tmp_path / f"m{i}" for i in range(3)]
+    real, calls = group_methods.sample_pairs, {"n": 0}
+
+    def poisoned(data, gens, batch):
+        out = real(data, gens, batch)
+        calls["n"] += 1
+        if calls["n"] == 27:  # the batch of step 27: member 1's first target
+            out["target"] = out["target"].clone()
+            out["target"][1, 0] = float("nan")
+        return out
+
+    monkeypatch.setattr(group_methods, "sample_pairs", poisoned)
+    with pytest.raises(TrainingDiverged, match=r"supervised-normal__s1.*step 27.*step 20"):
+        train_group(configs, outs, device="cpu", progress=False)
+    assert [(o / "run.json").exists() for o in outs] == [True, False, True]
+    monkeypatch.setattr(group_methods, "sample_pairs", real)
+    metas = train_group(configs, outs, device="cpu", progress=False)
+    assert metas[1]["resumed_from_step"] == 20 and metas[0].get("cached")
+    alone = train(configs[1], tmp_path / "alone", device="cpu", progress=False)
+    log, w = largest_difference(outs[1], tmp_path / "alone")
+    assert log <= TOL and w <= TOL and alone["status"] == "complete"
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+def run_cli(*args, results):
+    import os
+
+    env = {**os.environ, "REPRO_RESULTS": str(results)}
+    return subprocess.run(
+        [sys.executable, "-m", "repro", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_cli_trains_a_group_and_reuses_it(tmp_path):
+    args = ("train-group", "--scale", "smoke", "--device", "cpu")
+    members = (
+        "--member",
+        "contrastive-normal/fixed/0",
+        "--member",
+        "contrastive-normal/fixed/1,gamma=0.98",
+    )
+    out = run_cli(*args, *members, results=tmp_path)
+    assert out.returncode == 0, out.stderr
+    meta = read_json(tmp_path / "runs/fixed/contrastive-normal+gamma0.98__s1/run.json")
+    assert meta["trainer"]["members"] == 2 and meta["config"]["gamma"] == 0.98
+    out = run_cli(*args, *members, results=tmp_path)
+    assert out.stdout.count("already complete") == 2
+
+
+@pytest.mark.parametrize(
+    ("member", "name"),
+    [
+        ("contrastive-normal/fixed", "--member"),
+        ("contrastive-normal/wobbly/0", "regime"),
+        ("contrastive-normal/fixed/0,gamma=2", "gamma"),
+        ("contrastive-sideways/fixed/0", "contrastive-sideways"),
+    ],
+)
+def test_cli_bad_member_is_exit_2_naming_it(tmp_path, member, name):
+    out = run_cli("train-group", "--scale", "smoke", "--member", member, results=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert name in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------- the pipeline
+
+
+def test_reproduce_sends_one_group_per_architecture(monkeypatch):
+    from repro.cli import member_config
+    from repro.config import ablation_configs
+    from repro.learn.group_methods import group_key
+    from repro.study import reproduce
+    from repro.study.units import ExecutorConfig
+
+    sent = []
+
+    class Recorder:
+        def run(self, units, what):
+            sent.extend(units)
+
+    monkeypatch.setattr(reproduce, "make_executor", lambda ex: Recorder())
+    configs = reproduce.all_configs("smoke", 2) + ablation_configs("smoke")
+    reproduce.stage_train(configs, "smoke", False, ExecutorConfig(trainer="group"))
+    groups = [
+        [
+            member_config(spec, "smoke")
+            for flag, spec in zip(u.argv, u.argv[1:], strict=False)
+            if flag == "--member"
+        ]
+        for u in sent
+    ]
+    assert all("train-group" in u.argv for u in sent)
+    assert sorted(c.run_id for g in groups for c in g) == sorted(c.run_id for c in configs)
+    assert all(len({group_key(c) for c in g}) == 1 for g in groups)
+    assert len(groups) == len({group_key(c) for c in configs})
+    assert {c for g in groups for c in g} == set(configs)  # every member rebuilt exactly
+    if not torch.cuda.is_available():
+        assert reproduce.training_path(ExecutorConfig()) == "single"  # auto: CPU keeps single
+
+
+def test_an_unknown_trainer_is_bad_input_naming_the_option(tmp_path):
+    from repro.errors import BadInput
+    from repro.study.units import ExecutorConfig
+
+    with pytest.raises(BadInput, match="--trainer"):
+        ExecutorConfig(trainer="sideways")
+    out = run_cli("reproduce", "--scale", "smoke", "--trainer", "sideways", results=tmp_path)
+    assert out.returncode == 2 and "--trainer" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.slow
+def test_smoke_reproduce_through_groups(tmp_path):
+    """The whole smoke pipeline with --trainer group: every run trained in a group, every
+    stage done; a second run redoes nothing."""
+    argv = [sys.executable, "-m", "repro", "--results", str(tmp_path), "reproduce"]
+    argv += ["--scale", "smoke", "--no-family", "--ablation-seeds", "0", "--trainer", "group"]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert out.returncode in (0, 2), out.stdout + out.stderr  # 2: no TeX on this machine
+    runs = sorted(tmp_path.glob("runs/*/*/run.json"))
+    assert len(runs) == 8 and all(read_json(r)["trainer"]["kind"] == "group" for r in runs)
+    assert all((r.parent / "metrics.json").exists() for r in runs)
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    assert "train: all 8 runs up to date (skipped)" in again.stdout
