@@ -178,6 +178,7 @@ COST = {
     "test_reproduce.py::test_smoke_builds_everything": 165,  # smoke_reference, ablations
     "test_faults.py::test_reproduce_killed_at_random_points_ends_identical": 140,
     "test_reproduce.py::test_added_seed_trains_only_new_runs": 66,
+    "test_generalization.py::test_smoke_study_through_reproduce": 90,
     "test_slurm.py::test_smoke_reproduce_through_slurm_is_byte_identical": 60,
     "test_faults.py::test_reproduce_twice_from_scratch_is_byte_identical": 58,
     "test_faults.py::test_training_killed_at_random_points_ends_identical": 55,

@@ -16,7 +16,15 @@ import argparse
 import os
 import sys
 
-from repro.config import CONFIGS, REGIMES, SCALES, make_config, make_eval_config, parse_sets
+from repro.config import (
+    CONFIGS,
+    REGIMES,
+    SCALES,
+    STUDIES,
+    make_config,
+    make_eval_config,
+    parse_sets,
+)
 from repro.errors import BadInput, Busy, ConfigError, StageFailed, TrainingDiverged
 from repro.paths import run_dir, runs_dir
 
@@ -80,11 +88,34 @@ def _add_reproduce(sub) -> None:
     r.add_argument("--slurm-max-jobs", type=int, default=8, help="slurm: jobs queued at once")
     r.add_argument("--no-family", action="store_true", help="skip the maze-family study (issue 14)")
     r.add_argument(
+        "--studies",
+        nargs="+",
+        default=[],
+        metavar="STUDY",
+        help=f"also run these studies: {', '.join(STUDIES)} (default: none; their results, "
+        "once they exist, stay in the summary and report)",
+    )
+    r.add_argument(
+        "--study-seeds", type=int, default=None, help="seeds per study run (default: the scale's)"
+    )
+    r.add_argument(
         "--ablation-seeds",
         type=int,
         default=None,
         help="seeds per ablation variant (default: the scale's; 0 skips the ablations)",
     )
+
+
+def _add_evaluate_generalization(sub) -> None:
+    """The ``evaluate-generalization`` command: one generalization-study run's snapshots."""
+    g = sub.add_parser(
+        "evaluate-generalization",
+        help="score a generalization-study run's snapshots on training and unseen mazes",
+    )
+    g.add_argument("--run", required=True, help="a run id under the results folder's runs/")
+    g.add_argument("--scale", default="paper", help=f"study preset: {', '.join(SCALES)}")
+    g.add_argument("--device", default="cpu", help="cpu (default), auto, cuda[:N]")
+    g.add_argument("--force", action="store_true", help="recompute even if up to date")
 
 
 def _add_commands(sub) -> None:
@@ -134,7 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    for add in (_add_train, _add_train_group, _add_evaluate, _add_reproduce, _add_commands):
+    for add in (
+        _add_train,
+        _add_train_group,
+        _add_evaluate,
+        _add_reproduce,
+        _add_evaluate_generalization,
+        _add_commands,
+    ):
         add(sub)
     return parser
 
@@ -159,7 +197,14 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         trainer=args.trainer,
     )
     return reproduce(
-        args.scale, args.seeds, args.force, args.ablation_seeds, ex, not args.no_family
+        args.scale,
+        args.seeds,
+        args.force,
+        args.ablation_seeds,
+        ex,
+        not args.no_family,
+        tuple(args.studies),
+        args.study_seeds,
     )
 
 
@@ -210,16 +255,37 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_figures(args: argparse.Namespace) -> int:
     from repro.io import read_json
     from repro.paths import figures_dir, summary_file
-    from repro.study.figures import FIGURES
+    from repro.study.figures import FIGURES, STUDY_FIGURES, figure_names, write_figure
     from repro.study.results import as_summary
 
-    unknown = [n for n in args.only if n not in FIGURES]
+    known = [*FIGURES, *STUDY_FIGURES]
+    unknown = [n for n in args.only if n not in known]
     if unknown:
-        raise BadInput(f"unknown figure {unknown[0]!r}; figures are: {', '.join(FIGURES)}")
+        raise BadInput(f"unknown figure {unknown[0]!r}; figures are: {', '.join(known)}")
     summary = as_summary(read_json(summary_file()))
-    for name in args.only or list(FIGURES):
-        paths = FIGURES[name](summary, figures_dir())
+    for name in args.only or figure_names(summary):
+        paths = write_figure(name, summary, figures_dir())
         print(f"{name}: {', '.join(p.name for p in paths)}")
+    return 0
+
+
+def cmd_evaluate_generalization(args: argparse.Namespace) -> int:
+    import torch
+
+    from repro.study.evaluate_generalization import evaluate_study_run
+
+    torch.set_num_threads(1)
+    ev = make_eval_config(args.scale)
+    run = run_dir(args.run)
+    if not run.is_dir():
+        raise BadInput(f"run folder {run} does not exist")
+    out = evaluate_study_run(run, ev, SCALES[args.scale].generalization, args.device, args.force)
+    last = out["snapshots"][-1]
+    print(
+        f"{out['run_id']}: step {last['step']}: full-test Spearman "
+        f"{last['unseen_mazes']['spearman_full']:.3f} on unseen mazes, "
+        f"{last['train_mazes']['spearman_full']:.3f} on training mazes"
+    )
     return 0
 
 
@@ -264,6 +330,7 @@ COMMANDS = {
     "reproduce": cmd_reproduce,
     "figures": cmd_figures,
     "compare": cmd_compare,
+    "evaluate-generalization": cmd_evaluate_generalization,
 }
 
 

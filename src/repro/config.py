@@ -198,6 +198,42 @@ class Family:
 
 
 @dataclass(frozen=True)
+class Generalization:
+    """The generalization study (issue 15) at one scale: the runs of :data:`GENERALIZATION`,
+    procedural regime, trained for ``steps``; their weight snapshots evaluated on the
+    schedule below, on unseen mazes and on a frozen sample of their own training mazes.
+    Every other setting stays the scale's (the paper's, at paper scale)."""
+
+    steps: int  # training steps of every study run
+    dense_every: int  # the schedule: a snapshot evaluated every this many steps ...
+    dense_until: int  # ... up to this step,
+    sparse_every: int  # then every this many steps up to ``steps`` (and ``steps`` itself)
+    more_trajectories: int  # training trajectories of the data axis (the 'data' arm)
+    train_sample: int  # training trajectories (T >= 5) in the frozen training-maze sample
+    sample_seed: int  # seed that picks the training-maze sample from a run's training data
+    table_steps: tuple[int, ...]  # the snapshot steps the report's table shows
+    seeds: int = 1  # seeds per study run (reproduce --study-seeds overrides it)
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "dense_every", "dense_until", "sparse_every", "train_sample"):
+            _int(name, getattr(self, name), 1, 100_000_000)
+        _int("more_trajectories", self.more_trajectories, 1, 10_000_000)
+        _int("sample_seed", self.sample_seed, 0)
+        _int("seeds", self.seeds, 1, 1000)
+        if self.dense_until > self.steps:
+            raise ConfigError(f"dense_until={self.dense_until} must be <= steps={self.steps}")
+        missing = set(self.table_steps) - set(self.schedule())
+        if missing:
+            raise ConfigError(f"table_steps {sorted(missing)} are not on the schedule")
+
+    def schedule(self) -> tuple[int, ...]:
+        """The evaluated snapshot steps, increasing: dense, then sparse, then the last step."""
+        dense = range(self.dense_every, self.dense_until + 1, self.dense_every)
+        sparse = range(self.dense_until + self.sparse_every, self.steps + 1, self.sparse_every)
+        return tuple(sorted({*dense, *sparse, self.steps}))
+
+
+@dataclass(frozen=True)
 class Scale:
     """A size preset: field overrides for every run, and how many seeds to run."""
 
@@ -205,6 +241,7 @@ class Scale:
     seeds: int  # seeds per configuration and regime
     eval_overrides: dict[str, Any]  # EvalConfig fields set by this scale
     family: Family  # the maze-family study at this scale
+    generalization: Generalization  # the generalization study at this scale
     ablation_seeds: int = 1  # seeds per ablation variant and regime (see ABLATIONS)
 
 
@@ -216,6 +253,17 @@ SCALES: dict[str, Scale] = {
         eval_overrides={},
         family=Family(
             sizes=(10, 14, 20, 30), loop_probs=(0.0, 0.1, 0.3), trained_sizes=(10, 20, 30)
+        ),
+        # Ten times the paper's steps and, on the data axis, ten times its trajectories.
+        generalization=Generalization(
+            steps=200_000,
+            dense_every=5000,
+            dense_until=50_000,
+            sparse_every=25_000,
+            more_trajectories=40_000,
+            train_sample=1000,
+            sample_seed=15,
+            table_steps=(20_000, 50_000, 100_000, 200_000),
         ),
     ),
     # The whole pipeline in well under two minutes on two cores.
@@ -234,6 +282,16 @@ SCALES: dict[str, Scale] = {
         seeds=1,
         eval_overrides={"n_test": 100, "n_plan": 40, "budget": 100},
         family=Family(sizes=(6, 8), loop_probs=(0.0, 0.1), trained_sizes=(6, 8)),
+        generalization=Generalization(
+            steps=240,
+            dense_every=30,
+            dense_until=120,
+            sparse_every=60,
+            more_trajectories=2000,
+            train_sample=100,
+            sample_seed=15,
+            table_steps=(60, 120, 180, 240),
+        ),
     ),
 }
 
@@ -254,6 +312,28 @@ ABLATIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
     # A classifier over step counts: the "sharply discretized" reading of the paper.
     "head": [("supervised-normal", {"head": "classification"})],
 }
+
+
+# The generalization study (issue 15), the only place its runs are declared: per arm, the
+# (configuration, overrides) trained in the procedural regime for Generalization.steps.
+# 'models': the paper's two supervised heads, the paper's contrastive setting and the best
+# same-maze-negatives variant of the ablations; 'data': two of them again with
+# Generalization.more_trajectories training trajectories (ten times the paper's).
+GENERALIZATION: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "models": [
+        ("supervised-normal", {}),
+        ("supervised-normal", {"head": "classification"}),
+        ("contrastive-normal", {}),
+        ("contrastive-normal", {"direction": "symmetric", "repeat": 4}),
+    ],
+    "data": [
+        ("supervised-normal", {}),
+        ("contrastive-normal", {"direction": "symmetric", "repeat": 4}),
+    ],
+}
+STUDIES = ("generalization",)  # the studies ``reproduce --studies`` runs on request
+# The fields the generalization study sets on its runs beyond each entry's own overrides.
+STUDY_FIELDS = ("steps", "n_trajectories")
 
 
 def ablation_configs(scale: str, n_seeds: int | None = None) -> list[RunConfig]:

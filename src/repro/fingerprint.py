@@ -34,6 +34,7 @@ STAGE_ENTRIES: dict[str, str] = {
     # The group trainer (issue 16): its closure holds every module of "train" and its own.
     "train_group": "repro.learn.group",
     "evaluate": "repro.study.evaluate",
+    "generalization": "repro.study.evaluate_generalization",
     "summary": "repro.study.summary",
     "figures": "repro.study.figures",
     "report": "repro.study.report",

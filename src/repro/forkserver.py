@@ -9,8 +9,9 @@ two files.
 
 Protocol, one JSON object per line. Requests on the server's stdin:
 ``{"id": 3, "argv": [...], "out": path, "err": path}``. Replies on its stdout:
-``{"id": 3, "pid": 1234}`` when the child is forked and ``{"id": 3, "code": 0}``
-when it has exited (a negative code: killed by that signal). The server exits
+``{"id": 3, "pid": 1234}`` when the child is forked and ``{"id": 3, "code": 0,
+"cpu": 12.5}`` when it has exited (a negative code: killed by that signal; ``cpu``: the
+user and system seconds it used). The server exits
 at the end of its stdin; every child and the server itself get SIGTERM when
 their parent dies (even by SIGKILL), so nothing outlives the reproduce.
 
@@ -34,7 +35,12 @@ from repro.study.executor import die_with_parent
 
 # What the units run besides the command line itself; imported before the server serves
 # (the command line imports each command's code only when it runs).
-PRELOAD = ("repro.learn.train", "repro.study.evaluate", "repro.study.figures")
+PRELOAD = (
+    "repro.learn.train",
+    "repro.study.evaluate",
+    "repro.study.evaluate_generalization",
+    "repro.study.figures",
+)
 
 
 def _child(argv: list[str], out: str, err: str) -> int:
@@ -78,15 +84,17 @@ def _fork(request: dict) -> int:
 
 
 def _reap(units: dict[int, int]) -> None:
-    """Report every child that has exited; ``units`` maps pid -> request id."""
+    """Report every child that has exited, with the CPU seconds it used; ``units`` maps
+    pid -> request id."""
     while units:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
-        _reply({"id": units.pop(pid), "code": os.waitstatus_to_exitcode(status)})
+        cpu = round(usage.ru_utime + usage.ru_stime, 3)
+        _reply({"id": units.pop(pid), "code": os.waitstatus_to_exitcode(status), "cpu": cpu})
 
 
 def serve() -> None:

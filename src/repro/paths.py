@@ -38,6 +38,12 @@ def family_dir(size: int, loop_prob: float) -> Path:
     return results_dir() / "family" / f"size{size}-lp{loop_prob:g}"
 
 
+def generalization_dir() -> Path:
+    """``results/generalization``: the generalization study (issue 15), one results folder
+    per set of changed training fields (``steps200000``, ``steps200000+n_trajectories40000``)."""
+    return results_dir() / "generalization"
+
+
 def runs_dir() -> Path:
     return results_dir() / "runs"
 

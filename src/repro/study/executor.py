@@ -122,11 +122,13 @@ class ForkServer:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
+        global _UNITS_CPU
         for line in self.proc.stdout:
             reply = json.loads(line)
             with self.cond:
                 table = self.codes if "code" in reply else self.pids
                 table[reply["id"]] = reply.get("code", reply.get("pid"))
+                _UNITS_CPU += reply.get("cpu", 0.0)
                 self.cond.notify_all()
         with self.cond:  # the server is gone: every unit not yet reported is lost
             self.dead = True
@@ -165,6 +167,13 @@ class ForkServer:
 
 
 _SERVER: ForkServer | None = None
+_UNITS_CPU = 0.0  # CPU seconds of every unit the fork servers of this process have reaped
+
+
+def units_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by the units forked for this process (its
+    own child processes' times do not include them: the fork server reaps them)."""
+    return _UNITS_CPU
 
 
 def fork_server() -> ForkServer:
@@ -222,6 +231,8 @@ class LocalExecutor:
                         msg = (err or out).strip().splitlines()
                         raise StageFailed(f"{what} {unit.label} failed: {msg[-1] if msg else code}")
                     last = (out.strip().splitlines() or [unit.label])[-1]
+                    if not last.startswith(unit.label):  # a study run: its label names more
+                        last = f"{unit.label}: {last.partition(': ')[2] or last}"
                     print(f"  [{done}/{len(units)}] {last} ({seconds:.1f} s)", flush=True)
             except BaseException:
                 for f in futures:

@@ -1,7 +1,9 @@
 """The report's figures, drawn from the summary alone (read through :mod:`repro.study.results`).
 
-The paper's four (``PAPER_FIGURES``), then metrics vs training length (fig5) and
-the supervised regression vs classification head heatmaps (fig6).
+The paper's four (``PAPER_FIGURES``), then metrics vs training length (fig5),
+the supervised regression vs classification head heatmaps (fig6), planning across
+maze families (fig7), and, only where the generalization study has results, its
+training-maze and unseen-maze curves (fig8, ``STUDY_FIGURES``).
 
 Each figure has a ``draw_*`` function that takes the summary (a dict or a
 :class:`~repro.study.results.Summary`) and returns the
@@ -39,7 +41,8 @@ from repro.config import CONFIGS, REGIMES
 from repro.core.heuristics import BASELINES
 from repro.core.planning import MODES
 from repro.study.paper_gap import RULE_PLANNERS
-from repro.study.results import Entry, Summary, as_summary
+from repro.study.results import Entry, GeneralizationStudy, Summary, as_summary
+from repro.study.texfmt import LABELS
 
 MODE_TITLES = {"search": "best-first search", "greedy": "greedy descent"}
 BASELINE_STYLES = dict(  # grey, broken lines, so the models' colours stand out
@@ -235,8 +238,9 @@ def _styled(draw: Callable[[Summary], Figure]) -> Callable[[Summary | Mapping], 
 
 def _write(name: str, summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
     """Draw figure ``name`` and save it as PDF and PNG (under RC, which the savers read)."""
+    draw = DRAW.get(name) or STUDY_DRAW[name]
     with matplotlib.rc_context(RC):
-        return _save(DRAW[name](summary), out_dir, name)
+        return _save(draw(summary), out_dir, name)
 
 
 # ---------------------------------------------------------------------------- fig1
@@ -681,6 +685,114 @@ def fig7_family(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Pat
     return _write("fig7_family", summary, out_dir)
 
 
+# ---------------------------------------------------------------------------- fig8
+
+# fig8 panels, row by row: (mazes, metric, title); each metric's two maze panels share a y range
+STUDY_PANELS = (
+    (
+        ("train_mazes", "spearman_full", "Spearman $\\rho$, training mazes"),
+        ("unseen_mazes", "spearman_full", "Spearman $\\rho$, unseen mazes"),
+        ("unseen_mazes", "greedy_solved", "greedy solved, unseen mazes"),
+    ),
+    (
+        ("train_mazes", "all_pairs", "all-pairs $\\rho$, training mazes"),
+        ("unseen_mazes", "all_pairs", "all-pairs $\\rho$, unseen mazes"),
+        ("unseen_mazes", "search_expanded", "search expanded, unseen mazes"),
+    ),
+)
+STUDY_COLORS = ("C0", "C4", "C3", "C1")  # the 'models' arm's runs, in declaration order
+LEVEL_STYLES = {  # the baselines' levels on the same mazes
+    "manhattan": {"color": "0.45", "linestyle": "--", "linewidth": 0.8},
+    "oracle": {"color": "black", "linestyle": ":", "linewidth": 0.8},
+}
+
+
+def study_styles(study: GeneralizationStudy) -> dict[str, dict[str, Any]]:
+    """Line style per study run: a colour per model ('models' arm order); a run of the 'data'
+    arm is dashed in the colour of the same model trained on fewer mazes."""
+    styles: dict[str, dict[str, Any]] = {}
+    models = study.arm("models")
+    for i, run in enumerate(models):
+        styles[run.label] = {"color": STUDY_COLORS[i % len(STUDY_COLORS)], "linestyle": "-"}
+    for j, run in enumerate(r for r in study.runs if r.label not in styles):
+        base = study.counterpart(run, "models")
+        color = styles[base.label]["color"] if base else f"C{(len(models) + j) % 10}"
+        styles[run.label] = {"color": color, "linestyle": "--"}
+    return styles
+
+
+def _study_panel(ax: Axes, study: GeneralizationStudy, mazes: str, key: str, styles) -> None:
+    """One metric on one kind of mazes against training steps (log x): each run's mean over
+    seeds, and the Manhattan and oracle levels (from the first run that has them)."""
+    for run in study.runs:
+        means = run.means(mazes, key)
+        if means is None or not run.steps:
+            continue
+        label = f"{run.title()} ({run.n_trajectories or 0:,})"
+        ax.plot(
+            run.steps, _floats(means), marker="o", markersize=2, label=label, **styles[run.label]
+        )
+    if not ax.lines:
+        _no_run(ax)
+        return
+    for kind, style in LEVEL_STYLES.items():
+        level = next((x for r in study.runs if (x := r.level(kind, mazes, key)) is not None), None)
+        if level is not None:
+            ax.axhline(level, label=LABELS[kind], **style)
+    if study.table_steps:  # the paper's training length
+        ax.axvline(study.table_steps[0], color="0.8", linewidth=0.6, zorder=0)
+    ax.set_xscale("log")
+    ticks = sorted({*study.schedule[:1], *study.table_steps})  # the first and the table's steps
+    ax.set_xticks(ticks)
+    ax.xaxis.set_major_formatter(_steps_formatter(max(study.schedule or (1,))))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: ""))
+    ax.grid(True, which="major", linewidth=0.3, color="0.85")
+
+
+@_styled
+def draw_fig8_generalization(summary: Summary) -> Figure:
+    """The generalization study: each metric against training steps (log scale), on the
+    runs' own training mazes and on unseen mazes side by side, with the Manhattan (dashed
+    grey) and oracle (dotted) levels on the same mazes and the paper's training length
+    (vertical line). Rows and columns: :data:`STUDY_PANELS`; a panel's lines: the study's
+    runs (mean over seeds), dashed for the 'data' arm (more training mazes)."""
+    study = summary.generalization
+    fig, axes = _figure(len(STUDY_PANELS), len(STUDY_PANELS[0]), 4.0)
+    if study is None:
+        for ax in axes.flat:
+            _no_run(ax, "no generalization study")
+        return fig
+    styles = study_styles(study)
+    for i, row in enumerate(STUDY_PANELS):
+        for j, (mazes, key, title) in enumerate(row):
+            ax = axes[i, j]
+            ax.set_title(title)
+            _study_panel(ax, study, mazes, key, styles)
+            if i == len(STUDY_PANELS) - 1:
+                ax.set_xlabel("training steps (log)")
+        low = min(ax.get_ylim()[0] for ax in axes[i, :2])
+        high = max(ax.get_ylim()[1] for ax in axes[i, :2])
+        for ax in axes[i, :2]:  # training and unseen mazes on one scale
+            ax.set_ylim(low, high)
+    handles, labels = axes[0, 1].get_legend_handles_labels()
+    if handles:
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=3,
+            frameon=False,
+            title="model (training mazes); grey: baselines on the same mazes",
+            title_fontsize=6,
+        )
+    return fig
+
+
+def fig8_generalization(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Write fig8 (see :func:`draw_fig8_generalization`); return [pdf, png]."""
+    return _write("fig8_generalization", summary, out_dir)
+
+
 # ---------------------------------------------------------------------------- entry point
 
 DRAW: dict[str, Callable[[Summary | Mapping[str, Any]], Figure]] = {
@@ -702,12 +814,30 @@ FIGURES: dict[str, Callable[[Summary | Mapping[str, Any], Path], list[Path]]] = 
     "fig7_family": fig7_family,
 }
 PAPER_FIGURES = ("fig1_trajectories", "fig2_heatmaps", "fig3_budget", "fig4_loss")
+# The studies' figures: drawn only where the study has results (name -> whether it has).
+STUDY_FIGURES: dict[str, Callable[[Summary], bool]] = {
+    "fig8_generalization": lambda s: s.generalization is not None,
+}
+STUDY_DRAW = {"fig8_generalization": draw_fig8_generalization}
+
+
+def write_figure(name: str, summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
+    """Draw figure ``name`` (of FIGURES or STUDY_FIGURES) and write its PDF and PNG into
+    ``out_dir``; return the two paths."""
+    return _write(name, as_summary(summary), Path(out_dir))
+
+
+def figure_names(summary: Summary | Mapping[str, Any]) -> list[str]:
+    """The figures of ``summary``: every one of FIGURES, and a study's where it has results."""
+    view = as_summary(summary)
+    return [*FIGURES, *(name for name, has in STUDY_FIGURES.items() if has(view))]
 
 
 def main(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Write every figure (PDF and PNG) into ``out_dir``; return the paths written."""
+    """Write every figure of :func:`figure_names` (PDF and PNG) into ``out_dir``; return the
+    paths written."""
     view = as_summary(summary)
     paths: list[Path] = []
-    for fn in FIGURES.values():
-        paths.extend(fn(view, Path(out_dir)))
+    for name in figure_names(view):
+        paths.extend(_write(name, view, Path(out_dir)))
     return paths

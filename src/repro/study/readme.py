@@ -11,12 +11,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from repro.config import CONFIGS, REGIMES
+from repro.config import CONFIGS, REGIMES, STUDIES
 from repro.errors import BadInput
 from repro.io import atomic_write_text
 from repro.paths import PROJECT
 from repro.study.claims import SEED_RULE
-from repro.study.results import Aggregate, Summary, as_summary
+from repro.study.results import (
+    Aggregate,
+    GeneralizationStudy,
+    StudyCurves,
+    Summary,
+    as_summary,
+)
 
 README = PROJECT / "README.md"
 HEADLINE_HEADER = (
@@ -76,18 +82,59 @@ def _headline_row(summary: Summary, name: str) -> str:
 
 
 def _timing_sentence(summary: Summary, stages: Mapping[str, float]) -> str:
-    """How long a from-scratch paper-scale reproduce took, stage by stage (seconds in)."""
+    """How long a from-scratch paper-scale reproduce took, stage by stage (seconds in); the
+    studies run on request (STUDIES) are left out of the total."""
     ablations = stages.get("ablations", 0.0)
+    total = stages["total"] - sum(stages.get(name, 0.0) for name in STUDIES)
     n_runs = len(summary.seeds) * len(CONFIGS) * len(REGIMES)
     return (
-        f"A paper-scale `nox -s reproduce` from an empty cache took {stages['total'] / 60:.1f} "
+        f"A paper-scale `nox -s reproduce` from an empty cache took {total / 60:.1f} "
         f"min on this machine (2 CPU cores): training the {n_runs} "
         f"paper-setting runs {stages['train'] / 60:.1f} min, evaluating them "
         f"{stages['evaluate'] / 60:.1f} min, the ablations (training and evaluation) "
-        f"{ablations / 60:.1f} min, so {(stages['total'] - ablations) / 60:.1f} min without the "
+        f"{ablations / 60:.1f} min, so {(total - ablations) / 60:.1f} min without the "
         "ablations (stage times in `results/timings.json`). A second run redoes nothing; "
         "a fresh clone retrains, since weights are not committed."
     )
+
+
+def _study_cell(run: StudyCurves | None, steps: tuple[int, ...]) -> str:
+    """A study run's unseen-maze full-test Spearman at ``steps``, 'a / b / c' ('–' if none)."""
+    if run is None:
+        return "–"
+    values = [run.at("unseen_mazes", "spearman_full", s) for s in steps]
+    return " / ".join("–" if v is None else f"{v:.3f}" for v in values)
+
+
+def generalization_lines(study: GeneralizationStudy, timing: Mapping[str, Any] | None) -> list:
+    """The generalization study in the headline: per model, its unseen-maze Spearman at the
+    table's steps on each arm's mazes, Manhattan's beside it, and what the study cost."""
+    steps = study.table_steps
+    arms = [a for a in ("models", "data") if study.arm(a)]
+    counts = [f"{study.arm(a)[0].n_trajectories or 0:,} mazes" for a in arms]
+    lines = [
+        "Generalization study (`reproduce --studies generalization`, procedural regime, "
+        f"seed(s) {', '.join(str(s) for s in study.runs[0].seeds)}): full-test Spearman on "
+        f"unseen mazes at {' / '.join(f'{s:,}' for s in steps)} steps.",
+        "",
+        "| model | " + " | ".join(counts) + " |",
+        "|---|" + "---|" * len(arms),
+    ]
+    for run in study.arm("models"):
+        cells = [_study_cell(study.counterpart(run, a), steps) for a in arms]
+        lines.append(f"| {run.title()} | " + " | ".join(cells) + " |")
+    level = study.runs[0].level("manhattan", "unseen_mazes", "spearman_full")
+    manhattan = "–" if level is None else f"{level:.3f}"
+    lines.append("| Manhattan (no training) | " + " | ".join([manhattan] * len(arms)) + " |")
+    if timing and timing.get("wall_s") is not None:
+        cpu = timing.get("cpu_s")
+        cost = f", {cpu / 60:.1f} CPU-min" if cpu else ""
+        lines += [
+            "",
+            f"The study took {timing['wall_s'] / 60:.1f} min on this machine (2 CPU cores, "
+            f"local executor{cost}; stage time in `results/timings.json`).",
+        ]
+    return lines
 
 
 def headline(summary: Summary | Mapping[str, Any], timings: Mapping[str, Any] | None) -> str:
@@ -114,6 +161,10 @@ def headline(summary: Summary | Mapping[str, Any], timings: Mapping[str, Any] | 
     full = (timings or {}).get("full_run")
     if full:
         lines += ["", _timing_sentence(view, full["stages_s"])]
+    study = view.generalization
+    if study is not None and study.runs:
+        timing = ((timings or {}).get("studies") or {}).get("generalization")
+        lines += ["", *generalization_lines(study, timing)]
     return "\n".join(lines)
 
 

@@ -5,7 +5,9 @@ The template uses LaTeX-safe delimiters (``\\VAR{...}``, ``\\BLOCK{...}``,
 escaped unless it is a :class:`~repro.study.texfmt.Tex` fragment, and every
 number is formatted in Python (:mod:`repro.study.texfmt`), so the template holds
 no arithmetic. The summary is read only through :mod:`repro.study.results`; the
-ablation section's context comes from :mod:`repro.study.report_ablations`.
+ablation section's context comes from :mod:`repro.study.report_ablations`, the
+generalization section's (printed only where that study has results) from
+:mod:`repro.study.report_generalization`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from repro.io import atomic_write_bytes
 from repro.paths import figures_dir, paper_dir, report_build_dir, report_pdf
 from repro.study.claims import CLAIMS, SEED_RULE, UNDECIDED
 from repro.study.report_ablations import ablation_context
+from repro.study.report_generalization import generalization_context
 from repro.study.report_planning import planning_context
 from repro.study.results import (
     SHORT_METHODS,
@@ -331,6 +334,7 @@ def build_context(summary: Summary | Mapping[str, Any]) -> dict[str, Any]:
         "figdir": Tex(str(figures_dir()).replace("\\", "/")),
         "ab": ablation_context(view),
         "planning14": planning_context(view),
+        "gen": generalization_context(view),
         **_family_settings(view.scale),
     }
 

@@ -3,8 +3,10 @@
 Stages, in order: train (every configuration x regime x seed, in parallel
 processes with one thread each, longest runs first), evaluate (the frozen test
 and planning sets, one process per run, then the baselines), ablations (the
-variants of ``config.ABLATIONS``, trained and evaluated the same way), summary,
-figures, report.
+variants of ``config.ABLATIONS``, trained and evaluated the same way), family,
+generalization (only when asked for: ``--studies generalization``), summary,
+figures, report. The summary, figures and report include a study whenever its
+results exist, so a later run without ``--studies`` keeps it.
 A stage is skipped, and says so, when its inputs, its code and the library
 versions are unchanged: training and evaluation compare the hashes stored in
 ``run.json`` and ``metrics.json``; the summary, figures and report compare an
@@ -18,8 +20,10 @@ committed paper-scale results.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import resource
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -31,6 +35,7 @@ from repro.config import (
     CONFIGS,
     REGIMES,
     SCALES,
+    STUDIES,
     RunConfig,
     ablation_configs,
     make_config,
@@ -58,11 +63,18 @@ from repro.paths import (
     summary_file,
     timings_file,
 )
-from repro.study import family, readme, report, summary
+from repro.study import family, generalization, readme, report, summary
 from repro.study.compare import reproduce_line
 from repro.study.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
-from repro.study.executor import LocalExecutor, check_reachable, fork_server, make_executor
-from repro.study.figures import FIGURES
+from repro.study.evaluate_generalization import up_to_date as study_up_to_date
+from repro.study.executor import (
+    LocalExecutor,
+    check_reachable,
+    fork_server,
+    make_executor,
+    units_cpu_seconds,
+)
+from repro.study.figures import figure_names
 from repro.study.report import TexMissing
 from repro.study.units import ExecutorConfig, Unit
 
@@ -261,6 +273,83 @@ def _baselines_changed(c: RunConfig, ev, force: bool) -> bool:
     return _sha(baselines_file()) != before
 
 
+def stage_generalization(scale: str, n_seeds: int | None, force: bool, ex: ExecutorConfig) -> bool:
+    """The generalization study (issue 15): train its runs, every folder's in one executor
+    call, longest first; freeze each run's test, planning and training-maze sets; then
+    evaluate each run's scheduled snapshots as a unit of its own. Cached like the others."""
+    runs = generalization.study_runs(scale, n_seeds)
+    todo = [r for r in runs if force or not is_trained(r.run_dir(), r.config)]
+    if todo:
+        todo.sort(key=lambda r: run_cost(r.config), reverse=True)  # stable for ties
+        trainer = training_path(ex)
+        units = _study_train_units(todo, scale, force, ex.threads, trainer)
+        where = f"{ex.jobs} at a time" if ex.kind == "local" else "as SLURM jobs"
+        log(
+            f"generalization: {len(todo)} of {len(runs)} runs to train in {len(units)} units, "
+            f"{where} ({trainer} trainer)"
+        )
+        make_executor(ex).run(units, "training")
+    else:
+        log(f"generalization: all {len(runs)} runs trained (skipped)")
+    return _evaluate_study(runs, scale, force, ex) or bool(todo)
+
+
+def _study_train_units(
+    todo: list[generalization.StudyRun], scale: str, force: bool, threads: int, trainer: str
+) -> list[Unit]:
+    """The training units of the study runs ``todo`` (longest first): one per run, labelled
+    with its study id ('single'), or one per architecture within each folder ('group')."""
+    if trainer == "single":
+        units = []
+        for r in todo:
+            with results_root(r.folder()):
+                unit = train_unit(r.config, scale, force, threads)
+            units.append(dataclasses.replace(unit, label=r.id))
+        return units
+    folders: dict[Path, list[RunConfig]] = {}
+    for r in todo:
+        folders.setdefault(r.folder(), []).append(r.config)
+    units = []
+    for folder, configs in folders.items():
+        with results_root(folder):
+            units += TRAIN_UNITS[trainer](configs, scale, force, threads)
+    return units
+
+
+def _evaluate_study(
+    runs: list[generalization.StudyRun], scale: str, force: bool, ex: ExecutorConfig
+) -> bool:
+    """Freeze the study's instances (so parallel units only read them), then evaluate the
+    runs whose generalization.json is missing or stale; whether any was."""
+    ev, g = make_eval_config(scale), SCALES[scale].generalization
+    for r in runs:
+        with results_root(r.folder()):
+            eval_dataset("test", r.config, ev)
+            eval_dataset("plan", r.config, ev)
+            generalization.train_sample(r.config, g)
+    todo = [r for r in runs if force or not study_up_to_date(r.run_dir(), ev, g)]
+    if not todo:
+        log(f"generalization: all {len(runs)} runs evaluated (skipped)")
+        return False
+    log(f"generalization: {len(todo)} of {len(runs)} runs to evaluate at {len(g.schedule())} steps")
+    units = [
+        Unit(
+            r.id,
+            ("--results", str(r.folder()), "evaluate-generalization", "--scale", scale)
+            + ("--run", r.config.run_id)
+            + (("--force",) if force else ()),
+        )
+        for r in todo
+    ]
+    make_executor(ex).run(units, "evaluation")
+    return True
+
+
+def generalization_inputs(scale: str) -> list[Path]:
+    """The study's evaluations the summary reads (whichever exist)."""
+    return [path for _, found in generalization.results(scale) for _, path in found]
+
+
 def family_inputs(scale: str) -> list[Path]:
     """Every file of the family study the summary reads (the non-main cells)."""
     out = []
@@ -342,6 +431,7 @@ def stage_summary(
     inputs = [r / n for r in runs for n in ("metrics.json", "loss.csv")]
     inputs += [baselines_file(), paper_dir() / "paper_numbers.json"]
     inputs += family_inputs(scale) if with_family else []
+    inputs += generalization_inputs(scale)
     out = summary_file()
     return cached_stage(
         "summary",
@@ -354,15 +444,19 @@ def stage_summary(
 
 
 def figure_files() -> list[Path]:
-    return [figures_dir() / f"{name}.{ext}" for name in FIGURES for ext in ("pdf", "png")]
+    """The figures of the current summary (a study's only where its results exist)."""
+    names = figure_names(read_json(summary_file()))
+    return [figures_dir() / f"{name}.{ext}" for name in names for ext in ("pdf", "png")]
 
 
 def draw_figures(jobs: int) -> None:
-    """Every figure of FIGURES, each in a local process of its own (``python -m repro
-    figures --only NAME``), ``jobs`` at a time: they are independent, and matplotlib takes
-    about a second a figure. Local even for a SLURM run: a figure is not worth a job."""
+    """Every figure of the summary (:func:`figures.figure_names`), each in a local process
+    of its own (``python -m repro figures --only NAME``), ``jobs`` at a time: they are
+    independent, and matplotlib takes about a second a figure. Local even for a SLURM run:
+    a figure is not worth a job."""
     argv = ("--results", str(results_dir()), "figures", "--only")
-    LocalExecutor(jobs).run([Unit(name, (*argv, name)) for name in FIGURES], "figure")
+    names = figure_names(read_json(summary_file()))
+    LocalExecutor(jobs).run([Unit(name, (*argv, name)) for name in names], "figure")
 
 
 def stage_figures(force: bool, jobs: int = 2) -> bool:
@@ -390,21 +484,53 @@ def _remove_stale_temporaries() -> None:
 
 
 def _timings_record(
-    scale: str, n_seeds: int, timings: dict, worked: dict, force: bool = False
+    scale: str,
+    n_seeds: int,
+    timings: dict,
+    worked: dict,
+    force: bool = False,
+    cpu: dict | None = None,
 ) -> dict:
     """This run's stage times. A ``--force`` run (every stage redone from scratch) is kept as
     'full_run' and carried over by later runs. A run in which every stage merely did some
-    work (a resumed run, new evaluation code) is not a from-scratch time."""
+    work (a resumed run, new evaluation code) is not a from-scratch time. ``cpu``: each
+    stage's CPU seconds (this process and its local workers); the last time a study's stage
+    did work is kept under 'studies' and carried over too."""
     try:
         previous = read_json(timings_file()) if timings_file().exists() else {}
     except ValueError:
         previous = {}
+    same = isinstance(previous, dict) and previous.get("scale") == scale
     record = {"scale": scale, "seeds": n_seeds, "stages_s": timings, "did_work": worked}
+    if cpu:
+        record["cpu_s"] = cpu
     if force and all(worked.values()):
         record["full_run"] = {"stages_s": timings, "seeds": n_seeds}
-    elif isinstance(previous, dict) and previous.get("scale") == scale and "full_run" in previous:
+    elif same and "full_run" in previous:
         record["full_run"] = previous["full_run"]
+    studies = dict(previous.get("studies") or {}) if same else {}
+    for name in STUDIES:
+        if worked.get(name):
+            studies[name] = {"wall_s": timings[name], "cpu_s": (cpu or {}).get(name)}
+    if studies:
+        record["studies"] = studies
     return record
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process, of its finished child processes and of
+    the finished units of its fork server (local executor; a SLURM job's are not here)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + units_cpu_seconds()
+
+
+def _study_list(studies: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``--studies`` names, checked (ConfigError naming an unknown one)."""
+    for name in studies:
+        if name not in STUDIES:
+            raise ConfigError(f"unknown study {name!r}; studies are: {', '.join(STUDIES)}")
+    return tuple(dict.fromkeys(studies))
 
 
 def _counts(scale: str, n_seeds: int | None, n_ablation: int | None) -> tuple[int, int]:
@@ -421,9 +547,17 @@ def _counts(scale: str, n_seeds: int | None, n_ablation: int | None) -> tuple[in
 
 
 def _stages(
-    scale: str, n_seeds: int, n_ablation: int, force: bool, ex: ExecutorConfig, with_family: bool
+    scale: str,
+    n_seeds: int,
+    n_ablation: int,
+    force: bool,
+    ex: ExecutorConfig,
+    with_family: bool,
+    studies: tuple[str, ...] = (),
+    study_seeds: int | None = None,
 ) -> list[tuple[str, Callable[[], bool]]]:
-    """The pipeline's stages in order, each a (name, run) pair; run() says whether it did work."""
+    """The pipeline's stages in order, each a (name, run) pair; run() says whether it did work.
+    The studies of ``studies`` run before the summary, with ``study_seeds`` seeds each."""
     configs = all_configs(scale, n_seeds)
     ablations = ablation_configs(scale, n_ablation)
     seeds, ablation_seeds = list(range(n_seeds)), list(range(n_ablation))
@@ -436,6 +570,7 @@ def _stages(
         ("evaluate", lambda: stage_evaluate(configs, scale, force, ex)),
         ("ablations", lambda: stage_ablations(ablations, scale, force, ex)),
         ("family", lambda: stage_family(scale, force, ex)),
+        ("generalization", lambda: stage_generalization(scale, study_seeds, force, ex)),
         (
             "summary",
             lambda: stage_summary(
@@ -446,6 +581,7 @@ def _stages(
         ("report", lambda: stage_report(force)),
     ]
     skip = {"ablations": not ablations, "family": not with_family}
+    skip |= {name: name not in studies for name in STUDIES}
     return [(name, fn) for name, fn in stages if not skip.get(name)]
 
 
@@ -454,6 +590,7 @@ def _run_stages(
 ) -> TexMissing | None:
     """Run the stages under the results lock, timing each; the TeX error if TeX is missing."""
     timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     worked: dict[str, bool] = {}
     tex_missing = None
     t0 = time.perf_counter()
@@ -461,15 +598,17 @@ def _run_stages(
         fork_server()  # its imports (about 2 s) overlap with the first stage's checks
         _remove_stale_temporaries()
         for name, fn in stages:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), _cpu_seconds()
             try:
                 worked[name] = fn()
             except TexMissing as e:  # everything else is written; say how to get TeX
                 tex_missing, worked[name] = e, False
             timings[name] = round(time.perf_counter() - t, 3)
+            cpu[name] = round(_cpu_seconds() - c, 3)
             log(f"{name}: {timings[name]:.1f} s")
         timings["total"] = round(time.perf_counter() - t0, 3)
-        write_json(timings_file(), _timings_record(scale, n_seeds, timings, worked, force))
+        record = _timings_record(scale, n_seeds, timings, worked, force, cpu)
+        write_json(timings_file(), record)
     log(f"reproduce: done in {timings['total']:.1f} s; stage times in {timings_file()}")
     return tex_missing
 
@@ -481,17 +620,23 @@ def main(
     n_ablation_seeds: int | None = None,
     executor: ExecutorConfig | None = None,
     with_family: bool = True,
+    studies: tuple[str, ...] = (),
+    study_seeds: int | None = None,
 ) -> int:
     """Run the whole study at ``scale`` with ``executor`` (default: local, 2 processes),
-    the maze-family stage unless ``with_family`` is False; return 0, or 2 if TeX is
-    missing (all else written). At paper scale the last line compares the summary with
-    the committed one (``python -m repro compare``)."""
+    the maze-family stage unless ``with_family`` is False, and the studies named in
+    ``studies`` (``STUDIES``) with ``study_seeds`` seeds per run (default the scale's);
+    return 0, or 2 if TeX is missing (all else written). At paper scale the last line
+    compares the summary with the committed one (``python -m repro compare``)."""
     ex = executor or ExecutorConfig()
     n_seeds, n_ablation = _counts(scale, n_seeds, n_ablation_seeds)
+    studies = _study_list(tuple(studies))
+    if "generalization" in studies:
+        generalization.study_runs(scale, study_seeds)  # a bad --study-seeds: nothing written
     check_reachable(ex)  # before anything is written
     if scale != "paper" and "REPRO_RESULTS" not in os.environ:
         os.environ["REPRO_RESULTS"] = str(PROJECT / "results" / scale)
-    stages = _stages(scale, n_seeds, n_ablation, force, ex, with_family)
+    stages = _stages(scale, n_seeds, n_ablation, force, ex, with_family, studies, study_seeds)
     tex_missing = _run_stages(stages, scale, n_seeds, force)
     if scale == "paper" and "REPRO_RESULTS" not in os.environ and summary_file().exists():
         readme.update(

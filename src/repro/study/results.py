@@ -18,6 +18,10 @@ kept apart, as in rliable's ``get_interval_estimates``: across seeds
 (:meth:`Aggregate.interval`) and across test trajectories within a run
 (:meth:`Entry.bootstrap_ci`, the bootstrap CI that evaluation stored).
 
+The generalization study (issue 15), where it has results, is
+``Summary.generalization``: a :class:`GeneralizationStudy` whose runs are
+:class:`StudyCurves` (each metric per snapshot step, on training and on unseen mazes).
+
 Missing sections, runs, metrics or figure data read as None (or empty), never as
 an error, so partial summaries (one regime run, no ablations) render.
 """
@@ -29,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repro.config import CONFIGS
+from repro.config import CONFIGS, STUDY_FIELDS
 from repro.core.metrics import mixture_cdf, mixture_quantile
 from repro.io import read_json
 
@@ -345,6 +349,138 @@ class FamilyCell:
 
 
 @dataclass(frozen=True)
+class StudyCurves:
+    """One run of the generalization study over its seeds: per snapshot step, every metric on
+    its training mazes and on unseen mazes (``mazes``: 'train_mazes' or 'unseen_mazes'), the
+    logged loss, and the Manhattan and oracle levels on the same mazes."""
+
+    label: str  # configuration, variant and study fields: 'supervised-normal+steps200000'
+    data: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def arm(self) -> str:
+        """'models' (the scale's training data) or 'data' (ten times more mazes)."""
+        return self.data.get("arm", "")
+
+    @property
+    def config(self) -> str:
+        """The paper configuration it varies, e.g. 'contrastive-normal'."""
+        return self.data.get("config", "")
+
+    @property
+    def sets(self) -> Mapping[str, Any]:
+        """Every field it overrides (its variant's and the study's)."""
+        return self.data.get("sets") or {}
+
+    @property
+    def variant_sets(self) -> dict[str, Any]:
+        """The overrides that make it a model variant (the study's own fields left out)."""
+        return {k: v for k, v in self.sets.items() if k not in STUDY_FIELDS}
+
+    @property
+    def method(self) -> str:
+        return self.config.partition("-")[0]
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(self.data.get("seeds", ()))
+
+    @property
+    def n_trajectories(self) -> int | None:
+        """Its training trajectories: in the procedural regime, its training mazes."""
+        return self.data.get("n_trajectories")
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """The snapshot steps it was scored at, increasing."""
+        return tuple(self.data.get("steps", ()))
+
+    def title(self) -> str:
+        """The model in words: 'supervised, regression', 'contrastive, symmetric, repeat 4'."""
+        c = {**self.variant_sets}
+        if self.method == "supervised":
+            return f"supervised, {c.get('head', 'regression')}"
+        if self.method == "contrastive":
+            return f"contrastive, {c.get('direction', 'backward')}, repeat {c.get('repeat', 1)}"
+        return self.config
+
+    def series(self, mazes: str, key: str) -> tuple[Aggregate | None, ...] | None:
+        """The metric's aggregate over seeds at each step (None if not recorded)."""
+        aggs = _get(self.data, mazes, key)
+        return (
+            None
+            if aggs is None
+            else tuple(None if a is None else Aggregate.from_dict(a) for a in aggs)
+        )
+
+    def means(self, mazes: str, key: str) -> list[float | None] | None:
+        """The metric's mean over seeds at each step (None if not recorded)."""
+        series = self.series(mazes, key)
+        return None if series is None else [None if a is None else a.mean for a in series]
+
+    def at(self, mazes: str, key: str, step: int) -> float | None:
+        """The metric's mean over seeds at ``step`` (None if not scored there)."""
+        means = self.means(mazes, key)
+        if means is None or step not in self.steps:
+            return None
+        return means[self.steps.index(step)]
+
+    def spread(self, mazes: str, key: str) -> float:
+        """The largest spread (max - min) over seeds at any step; 0.0 for one seed."""
+        return max(
+            (a.spread() for a in self.series(mazes, key) or () if a is not None), default=0.0
+        )
+
+    def gap(self, key: str = "spearman_full") -> list[float | None]:
+        """Training mazes minus unseen mazes at each step: the generalization gap."""
+        train, unseen = self.means("train_mazes", key), self.means("unseen_mazes", key)
+        if train is None or unseen is None:
+            return [None] * len(self.steps)
+        return [
+            None if a is None or b is None else a - b for a, b in zip(train, unseen, strict=True)
+        ]
+
+    def level(self, kind: str, mazes: str, key: str) -> float | None:
+        """Baseline ``kind``'s ('manhattan', 'oracle') mean on the same mazes (None if absent)."""
+        d = _get(self.data, "baselines", kind, mazes, key)
+        return None if d is None else Aggregate.from_dict(d).mean
+
+    @property
+    def loss(self) -> tuple[Aggregate | None, ...]:
+        """The logged training loss at each step, over seeds."""
+        return tuple(
+            None if a is None else Aggregate.from_dict(a) for a in self.data.get("loss") or ()
+        )
+
+
+@dataclass(frozen=True)
+class GeneralizationStudy:
+    """The generalization study (issue 15): its evaluation schedule, the steps the report's
+    table shows, and its runs in declaration order."""
+
+    schedule: tuple[int, ...]
+    table_steps: tuple[int, ...]
+    runs: tuple[StudyCurves, ...]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> GeneralizationStudy:
+        runs = tuple(StudyCurves(r.get("label", ""), r) for r in d.get("runs") or ())
+        return cls(tuple(d.get("schedule") or ()), tuple(d.get("table_steps") or ()), runs)
+
+    def arm(self, arm: str) -> tuple[StudyCurves, ...]:
+        """The runs of one arm ('models' or 'data'), in declaration order."""
+        return tuple(r for r in self.runs if r.arm == arm)
+
+    def counterpart(self, run: StudyCurves, arm: str) -> StudyCurves | None:
+        """The run of ``arm`` that trains the same model as ``run`` (same configuration and
+        variant; only the study's fields differ), or None."""
+        for other in self.arm(arm):
+            if other.config == run.config and other.variant_sets == run.variant_sets:
+                return other
+        return None
+
+
+@dataclass(frozen=True)
 class Summary:
     """The whole summary. Build with :meth:`from_dict`, :func:`as_summary` or
     :func:`load_summary`; ``data`` is the dict as written, never modified."""
@@ -433,6 +569,12 @@ class Summary:
     def family(self) -> tuple[FamilyCell, ...]:
         """The maze-family study's cells, in size then loop_prob order (() if not run)."""
         return tuple(FamilyCell.from_dict(c) for c in self.data.get("family") or ())
+
+    @property
+    def generalization(self) -> GeneralizationStudy | None:
+        """The generalization study (issue 15), or None where it has no results."""
+        d = self.data.get("generalization")
+        return None if not d else GeneralizationStudy.from_dict(d)
 
     @property
     def claims(self) -> tuple[Claim, ...]:

@@ -33,7 +33,7 @@ from repro.paths import (
     runs_dir,
     summary_file,
 )
-from repro.study import family
+from repro.study import family, generalization
 from repro.study.claims import check_claims
 from repro.study.results import Aggregate, Summary, as_summary
 
@@ -245,6 +245,63 @@ def collect_family(scale: str) -> list[dict[str, Any]]:
     return [collect_family_cell(scale, cell) for cell in family.cells(scale)]
 
 
+def _study_series(results: list[dict[str, Any]], mazes: str) -> dict[str, list[dict]]:
+    """Per metric of ``mazes`` ('train_mazes' or 'unseen_mazes'), its aggregate over the
+    runs (seeds) at each snapshot."""
+    first = results[0]["snapshots"]
+    return {
+        key: [
+            aggregate([r["snapshots"][i][mazes][key] for r in results]) for i in range(len(first))
+        ]
+        for key in first[0][mazes]
+    }
+
+
+def study_entry(run: generalization.StudyRun, found: list[tuple[int, Path]]) -> dict[str, Any]:
+    """One generalization-study run over its seeds: at each snapshot step, every metric on
+    training and on unseen mazes and the logged loss; the baselines' levels on the same mazes."""
+    results = [read_json(path) for _, path in found]
+    steps = [row["step"] for row in results[0]["snapshots"]]
+    if any([row["step"] for row in r["snapshots"]] != steps for r in results):
+        raise BadInput(f"the seeds of study run {run.label} were scored at different steps")
+    levels = results[0]["baselines"]
+    return {
+        "label": run.label,
+        "arm": run.arm,
+        "config": run.config.name,
+        "sets": dict(run.sets),
+        "seeds": [seed for seed, _ in found],
+        "n_trajectories": run.config.n_trajectories,
+        "train_sample": results[0]["train_sample"]["n"],
+        "steps": steps,
+        "loss": [
+            aggregate([r["snapshots"][i]["loss"] for r in results]) for i in range(len(steps))
+        ],
+        **{mazes: _study_series(results, mazes) for mazes in generalization.MAZES},
+        "baselines": {
+            kind: {
+                mazes: {
+                    key: aggregate([r["baselines"][kind][mazes][key] for r in results])
+                    for key in levels[kind][mazes]
+                }
+                for mazes in generalization.MAZES
+            }
+            for kind in levels
+        },
+    }
+
+
+def collect_generalization(scale: str) -> dict[str, Any] | None:
+    """The generalization study (issue 15): its schedule, the steps of the report's table and
+    its runs in declaration order (each :func:`study_entry`, the runs with results); None if
+    no run of it has been evaluated (the summary then has no such section)."""
+    runs = [study_entry(run, found) for run, found in generalization.results(scale) if found]
+    if not runs:
+        return None
+    g = SCALES[scale].generalization
+    return {"schedule": list(g.schedule()), "table_steps": list(g.table_steps), "runs": runs}
+
+
 def build_summary(
     scale: str, seeds: list[int], ablation_seeds: list[int] = (), with_family: bool = False
 ) -> dict[str, Any]:
@@ -269,6 +326,9 @@ def build_summary(
     }
     if with_family:
         summary["family"] = collect_family(scale)
+    study = collect_generalization(scale)
+    if study is not None:  # only where its results exist: the summary is unchanged otherwise
+        summary["generalization"] = study
     summary["claims"] = check_claims(summary)
     return summary
 

@@ -1,0 +1,339 @@
+"""The report's section "Generalization to unseen mazes" (issue 15): table and sentences.
+
+Built from the summary alone (read through :mod:`repro.study.results`), and only where
+the study has results. Every sentence is chosen by a rule from the numbers:
+
+- :func:`reach_sentence`: whether a run reaches (within :data:`TOL`) and passes the
+  Manhattan heuristic's full-test Spearman on unseen mazes, and at which step;
+- :func:`fit_sentence`: from the paper's training length to the last snapshot, whether the
+  gap between training-maze and unseen-maze Spearman grows (overfitting) or both curves
+  rise together (underfitting);
+- :func:`data_sentence`: what ten times more training mazes change at the last step;
+- :func:`closest_rows`: which run at which step comes closest to each of the paper's
+  numbers for its model, and :func:`reading_sentence` what that means for reading them.
+
+A difference counts only when it exceeds :data:`TOL` or the spread over seeds, whichever
+is larger.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from repro.config import SCALES
+from repro.study.results import GeneralizationStudy, StudyCurves, Summary, config_name
+from repro.study.texfmt import LABELS, NO_VALUE, Tex, num, pct, printed
+
+TOL = 0.02  # the smallest change of a rank correlation the sentences call a change
+NEAR = 0.05  # how close to the paper's Spearman counts as coming near it
+UNSEEN, TRAIN = "unseen_mazes", "train_mazes"
+RHO = "spearman_full"  # the rank correlation the sentences follow
+# The paper's numbers the study is held against: (our metric, paper key, label, digits).
+PAPER_TARGETS = (
+    ("spearman_paper", "spearman", "Spearman, 10 trajectories", 3),
+    ("greedy_solved", "greedy_solved", "greedy solved rate", 3),
+    ("search_expanded", "search_expanded", "search: mean expanded", 1),
+)
+METHODS = ("supervised", "contrastive")
+
+
+def steps_label(step: int) -> str:
+    """20000 -> '20k' (steps below a thousand as they are)."""
+    return f"{step // 1000}k" if step >= 1000 and step % 1000 == 0 else f"{step:,}"
+
+
+def cap(text: str) -> str:
+    """``text`` with its first letter upper-case (a sentence that starts with a run's name)."""
+    return text[:1].upper() + text[1:]
+
+
+def run_name(run: StudyCurves) -> str:
+    """'supervised, regression (4,000 mazes)'."""
+    n = run.n_trajectories
+    return f"{run.title()} ({n:,} mazes)" if n else run.title()
+
+
+def _tol(*runs: StudyCurves) -> float:
+    """TOL, or the largest seed spread of the runs' Spearman on either mazes if larger."""
+    spreads = [r.spread(m, RHO) for r in runs for m in (TRAIN, UNSEEN)]
+    return max([TOL, *spreads])
+
+
+def _first(steps: tuple[int, ...], values: list[float | None], test) -> int | None:
+    """The first step whose value passes ``test`` (None if none)."""
+    return next((s for s, v in zip(steps, values, strict=True) if v is not None and test(v)), None)
+
+
+def reach_sentence(run: StudyCurves) -> str:
+    """Whether ``run`` reaches and passes Manhattan's full-test Spearman on unseen mazes."""
+    level, means = run.level("manhattan", UNSEEN, RHO), run.means(UNSEEN, RHO)
+    known = [(s, v) for s, v in zip(run.steps, means or (), strict=False) if v is not None]
+    if level is None or not known:
+        return f"{run_name(run)}: not measured."
+    tol, last = _tol(run), known[-1][1]
+    reach = _first(run.steps, means, lambda v: v >= level - tol)
+    passed = _first(run.steps, means, lambda v: v > level + tol)
+    best_step, best = max(known, key=lambda sv: sv[1])
+    name = f"{run_name(run)}"
+    if passed is not None:
+        text = f"{name} passes Manhattan's {level:.3f} at {passed:,} steps"
+        if reach is not None and reach < passed:
+            text += f" (it comes within {tol:.2f} of it at {reach:,})"
+        where = "still above it" if last > level + tol else "no longer above it"
+        return text + f" and ends at {last:.3f}, {where}."
+    if reach is not None:
+        return (
+            f"{name} reaches Manhattan's {level:.3f} (within {tol:.2f}) at {reach:,} steps but "
+            f"never passes it; it ends at {last:.3f}."
+        )
+    return (
+        f"{name} never reaches Manhattan's {level:.3f}: its best is {best:.3f} at "
+        f"{best_step:,} steps, and it ends at {last:.3f}."
+    )
+
+
+def fit_kind(run: StudyCurves, ref_step: int) -> tuple[str, dict[str, float]]:
+    """From ``ref_step`` (or the first snapshot) to the last: 'overfits' (the unseen-maze
+    Spearman peaks and falls while the gap grows), 'gap grows', 'underfits' (both rise, the
+    gap stays), 'gap closes', 'flat' or 'unmeasured'; and the numbers the rule used."""
+    train, unseen, gap = run.means(TRAIN, RHO), run.means(UNSEEN, RHO), run.gap(RHO)
+    i0 = run.steps.index(ref_step) if ref_step in run.steps else 0
+    cols = (train, unseen, gap)
+    if not run.steps or any(c is None or c[i0] is None or c[-1] is None for c in cols):
+        return "unmeasured", {}
+    later = [(v, s) for v, s in zip(unseen[i0:], run.steps[i0:], strict=True) if v is not None]
+    peak, peak_step = max(later)
+    f = {
+        "t0": train[i0], "t1": train[-1], "u0": unseen[i0], "u1": unseen[-1],
+        "g0": gap[i0], "g1": gap[-1], "peak": peak, "peak_step": peak_step,
+        "step0": run.steps[i0], "step1": run.steps[-1], "tol": _tol(run),
+    }  # fmt: skip
+    tol = f["tol"]
+    if peak - f["u1"] > tol and f["g1"] - f["g0"] > tol:
+        return "overfits", f
+    if f["g1"] - f["g0"] > tol:
+        return "gap grows", f
+    if f["g0"] - f["g1"] > tol:
+        return "gap closes", f
+    if f["u1"] - f["u0"] > tol:
+        return "underfits", f
+    return "flat", f
+
+
+def fit_sentence(run: StudyCurves, ref_step: int) -> str:
+    """:func:`fit_kind` in words."""
+    kind, f = fit_kind(run, ref_step)
+    if kind == "unmeasured":
+        return f"{run_name(run)}: not measured on both kinds of mazes."
+    span = f"from {f['step0']:,} to {f['step1']:,} steps"
+    moves = (
+        f"training mazes {f['t0']:.3f} to {f['t1']:.3f}, unseen mazes {f['u0']:.3f} to "
+        f"{f['u1']:.3f}, gap {f['g0']:.3f} to {f['g1']:.3f}"
+    )
+    text = {
+        "overfits": f"overfits: its unseen-maze Spearman peaks at {f['peak_step']:,} steps "
+        f"({f['peak']:.3f}) and then falls while the gap to its training mazes grows",
+        "gap grows": "the gap to its training mazes grows: it learns its own mazes faster "
+        "than mazes in general (overfitting sets in)",
+        "underfits": "both curves rise together and the gap stays within "
+        f"{f['tol']:.2f}: it underfits, and more steps still help",
+        "gap closes": "the gap to its training mazes closes: the unseen-maze score catches up",
+        "flat": f"neither curve nor the gap moves by more than {f['tol']:.2f}: more steps do "
+        "not help",
+    }[kind]
+    return f"{run_name(run)} {span}: {text} ({moves})."
+
+
+def _change(new: float, old: float, tol: float, what: str) -> str:
+    if abs(new - old) <= tol:
+        return f"{what} stays within {tol:.2f} ({old:.3f} to {new:.3f})"
+    return f"{what} {'rises' if new > old else 'falls'} from {old:.3f} to {new:.3f}"
+
+
+def data_sentence(study: GeneralizationStudy, run: StudyCurves) -> str | None:
+    """What ``run`` (the 'data' arm) changes against the same model on fewer mazes, at the
+    last step both reached; None if that model did not run."""
+    base = study.counterpart(run, "models")
+    common = [s for s in run.steps if s in base.steps] if base else []
+    if base is None or base is run or not common:
+        return None
+    step = common[-1]
+    u_old, u_new = base.at(UNSEEN, RHO, step), run.at(UNSEEN, RHO, step)
+    g_old = base.gap(RHO)[base.steps.index(step)]
+    g_new = run.gap(RHO)[run.steps.index(step)]
+    if None in (u_old, u_new, g_old, g_new):
+        return None
+    tol = _tol(run, base)
+    more = f"{run.n_trajectories:,}" if run.n_trajectories else "more"
+    fewer = f"{base.n_trajectories:,}" if base.n_trajectories else "fewer"
+    return (
+        f"With {more} training mazes instead of {fewer}, {run.title()} at {step:,} steps: "
+        + _change(u_new, u_old, tol, "the unseen-maze Spearman")
+        + "; "
+        + _change(g_new, g_old, tol, "the gap to training mazes")
+        + "."
+    )
+
+
+def _closest(
+    study: GeneralizationStudy, method: str, key: str, target: float
+) -> tuple[StudyCurves, int, float] | None:
+    """The (run, step, value) of ``method``'s runs whose unseen-maze ``key`` lies closest to
+    ``target`` (the earliest such step; None if nothing was measured)."""
+    best = None
+    for run in study.runs:
+        if run.method != method:
+            continue
+        for step, v in zip(run.steps, run.means(UNSEEN, key) or (), strict=False):
+            if v is not None and (best is None or abs(v - target) < abs(best[2] - target)):
+                best = (run, step, v)
+    return best
+
+
+def closest_rows(summary: Summary, study: GeneralizationStudy) -> list[dict[str, Any]]:
+    """Per paper number (PAPER_TARGETS) and model (the normal data): the study run and step
+    closest to it on unseen mazes, and its value."""
+    rows = []
+    for key, paper_key, label, digits in PAPER_TARGETS:
+        for method in METHODS:
+            config = config_name(method, "normal")
+            target = summary.paper_value(config, paper_key)
+            hit = None if target is None else _closest(study, method, key, target)
+            rows.append(
+                {
+                    "metric": label,
+                    "model": LABELS[config],
+                    "paper": printed(summary.paper_printed(config, paper_key)),
+                    "run": run_name(hit[0]) if hit else NO_VALUE,
+                    "step": steps_label(hit[1]) if hit else NO_VALUE,
+                    "ours": num(hit[2] if hit else None, digits),
+                }
+            )
+    return rows
+
+
+def reading_sentence(summary: Summary, study: GeneralizationStudy, method: str) -> str:
+    """What the study says about the paper's unseen-maze Spearman of ``method``'s model."""
+    config = config_name(method, "normal")
+    target = summary.paper_value(config, "spearman")
+    hit = None if target is None else _closest(study, method, "spearman_paper", target)
+    if hit is None:
+        return f"The paper's {method} Spearman cannot be placed: no run measured it."
+    run, step, v = hit
+    paper_steps = study.table_steps[0] if study.table_steps else step
+    when = (
+        "at the paper's own training length"
+        if step <= paper_steps
+        else f"only after {step:,} steps, {step / paper_steps:g} times the paper's"
+    )
+    head = f"The paper's {method} Spearman on unseen mazes ({target:.3f})"
+    if abs(v - target) <= NEAR:
+        return f"{head} is matched within {NEAR:.2f} by our {run_name(run)} {when} ({v:.3f})."
+    return (
+        f"{head} is not matched within {NEAR:.2f} by any of our {method} runs at any length up "
+        f"to {max(study.schedule):,} steps: the closest is our {run_name(run)} at {step:,} "
+        f"steps ({v:.3f})."
+    )
+
+
+def opening_sentence(study: GeneralizationStudy, ref_step: int) -> str:
+    """How the 'models' arm ranks unseen mazes at the paper's training length, against the
+    Manhattan distance."""
+    runs = [r for r in study.arm("models") if r.at(UNSEEN, RHO, ref_step) is not None]
+    level = next((x for r in runs if (x := r.level("manhattan", UNSEEN, RHO)) is not None), None)
+    if not runs or level is None:
+        return "The study has no scores at the paper's training length."
+    values = [r.at(UNSEEN, RHO, ref_step) for r in runs]
+    below = sum(v < level - _tol(r) for r, v in zip(runs, values, strict=True))
+    return (
+        f"At the paper's {ref_step:,} steps, {below} of the {len(runs)} models trained on "
+        f"{runs[0].n_trajectories or 0:,} mazes rank distances in unseen mazes less well than "
+        f"the Manhattan distance (full-test Spearman {min(values):.3f} to {max(values):.3f}, "
+        f"against {level:.3f})."
+    )
+
+
+def more_factor(study: GeneralizationStudy) -> str:
+    """How many times more training mazes the 'data' arm has ('10'), or '' if it did not run."""
+    for run in study.arm("data"):
+        base = study.counterpart(run, "models")
+        if base and base.n_trajectories and run.n_trajectories:
+            return f"{run.n_trajectories / base.n_trajectories:g}"
+    return ""
+
+
+def _cells(run: StudyCurves, steps: tuple[int, ...]) -> dict[str, list[Tex]]:
+    """Per table step: 'unseen / train' Spearman and the unseen-maze greedy solved rate."""
+    return {
+        "rho": [
+            Tex(f"{num(run.at(UNSEEN, RHO, s))} / {num(run.at(TRAIN, RHO, s))}") for s in steps
+        ],
+        "greedy": [pct(run.at(UNSEEN, "greedy_solved", s)) for s in steps],
+    }
+
+
+def table_rows(study: GeneralizationStudy) -> list[dict[str, Any]]:
+    """Every study run at the table's steps, then the Manhattan heuristic (the same at every
+    step; on the training mazes of the first run)."""
+    steps = study.table_steps
+    rows = [
+        {"model": run.title(), "mazes": f"{run.n_trajectories:,}", **_cells(run, steps)}
+        for run in study.runs
+    ]
+    first = study.runs[0]
+    unseen, train = (num(first.level("manhattan", m, RHO)) for m in (UNSEEN, TRAIN))
+    rho = Tex(f"{unseen} / {train}")
+    greedy = pct(first.level("manhattan", UNSEEN, "greedy_solved"))
+    rows.append({"model": "Manhattan", "mazes": NO_VALUE, "rho": [rho] * len(steps)})
+    rows[-1]["greedy"] = [greedy] * len(steps)
+    return rows
+
+
+def _listed(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _settings(scale: str) -> dict[str, str]:
+    """The study's declared settings at ``scale``, as the prose states them."""
+    if scale not in SCALES:
+        return {}
+    g = SCALES[scale].generalization
+    return {
+        "steps": f"{g.steps:,}",
+        "dense_every": f"{g.dense_every:,}",
+        "dense_until": f"{g.dense_until:,}",
+        "sparse_every": f"{g.sparse_every:,}",
+        "sample": f"{g.train_sample:,}",
+        "sample_seed": str(g.sample_seed),
+    }
+
+
+def generalization_context(summary: Summary) -> dict[str, Any]:
+    """Everything the section prints; ``ran`` is False (and nothing else is given) when the
+    study has no results."""
+    study = summary.generalization
+    if study is None or not study.runs:
+        return {"ran": False}
+    ref = study.table_steps[0] if study.table_steps else study.schedule[0]
+    seeds = sorted({s for r in study.runs for s in r.seeds})
+    return {
+        "ran": True,
+        "seeds": ", ".join(str(s) for s in seeds),
+        "settings": _settings(summary.scale),
+        "ref_step": f"{ref:,}",
+        "opening": opening_sentence(study, ref),
+        "factor": more_factor(study),
+        "steps": [steps_label(s) for s in study.table_steps],
+        "n_steps": len(study.table_steps),
+        "steps_text": _listed([f"{s:,}" for s in study.table_steps]),
+        "n_data": len(study.arm("data")),
+        "rows": table_rows(study),
+        "reach": [cap(reach_sentence(r)) for r in study.runs],
+        "fit": [cap(fit_sentence(r, ref)) for r in study.runs],
+        "data": [t for r in study.arm("data") if (t := data_sentence(study, r))],
+        "closest": closest_rows(summary, study),
+        "reading": [reading_sentence(summary, study, m) for m in METHODS],
+        "tol": f"{TOL:.2f}",
+        "near": f"{NEAR:.2f}",
+    }
