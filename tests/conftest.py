@@ -122,8 +122,8 @@ def exclusive(path: Path):
 # - the whole pipeline (the default): test_smoke_builds_everything, the determinism test
 #   (two from-scratch runs compared), the SLURM byte-identity test, and smoke_reference;
 # - ``quick=True``: the tests of the pipeline's machinery (kills, damaged files, stale
-#   caches, added seeds, no TeX, locks), which may leave out the stages that QUICK names
-#   (none yet); they compare with and copy quick_reference, built with the same options.
+#   caches, added seeds, no TeX, locks), which leave out the stages that QUICK names (the
+#   maze family); they compare with and copy quick_reference, built with the same options.
 SMOKE = (sys.executable, "-m", "repro", "reproduce", "--scale", "smoke")
 QUICK: tuple[str, ...] = ("--no-family",)  # the stages a machinery test skips
 # The smoke pipeline without the ablations (8 runs, not 8 + 16): for every test that is not
@@ -137,8 +137,8 @@ def smoke_argv(*extra: str, quick: bool = False) -> list[str]:
 
 
 def _reference(shared_folder, quick: bool) -> Path:
-    """``smoke_argv(*NO_ABLATIONS, quick=quick)`` run from an empty folder, once per session.
-    While QUICK is empty both kinds are one folder, built once."""
+    """``smoke_argv(*NO_ABLATIONS, quick=quick)`` run from an empty folder, once per session
+    for each kind (QUICK leaves the family stage out, so they are two folders)."""
     argv = smoke_argv(*NO_ABLATIONS, quick=quick)
 
     def build(path: Path) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -306,33 +305,33 @@ def bench_evaluation() -> dict[str, float]:
     }
 
 
+# Runs a command line in this interpreter, then prints its peak resident memory. The peak is
+# read from /proc (VmHWM, the high-water mark of the memory this process has mapped since its
+# exec), not from getrusage: ru_maxrss survives exec, so a child of a large process (the bench
+# itself, after its groups of 40) would report its parent's peak instead of its own.
+_PEAK_RSS = (
+    "import sys\nfrom repro.cli import main\ncode = main(sys.argv[1:])\n"
+    "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+    "print(hwm[0].split()[1] if hwm else -1)\nsys.exit(code)\n"
+)
+
+
 def peak_training_rss_mb(steps: int = 1000) -> float:
     """Peak RSS (MB) of a paper-scale training process (procedural contrastive, the largest)."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {"REPRO_RESULTS": tmp, "PATH": "/usr/bin:/bin"}
         if "PYTHONPATH" in os.environ:  # a source checkout run without installing the package
             env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "repro",
-                "train",
-                "--config",
-                "contrastive-normal",
-                "--regime",
-                "procedural",
-                "--set",
-                f"steps={steps}",
-            ],
+        argv = ["train", "--config", "contrastive-normal", "--regime", "procedural"]
+        out = subprocess.run(
+            [sys.executable, "-c", _PEAK_RSS, *argv, "--set", f"steps={steps}"],
             check=True,
             capture_output=True,
+            text=True,
             env=env,
             cwd=PROJECT,
         )
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(peak, before) / 1024.0  # ru_maxrss is in KB on Linux
+    return int(out.stdout.split()[-1]) / 1024.0  # VmHWM is in kB
 
 
 def main(device: str = "auto") -> dict[str, Any]:
