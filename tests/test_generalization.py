@@ -378,7 +378,8 @@ def test_closest_rows_and_reading_are_computed():
     }
     printed = {name: {"spearman": f"{v['spearman']:.3f}"} for name, v in paper.items()}
     d = {"scale": "paper", "generalization": study_dict()}
-    s = Summary.from_dict({**d, "paper": {"results": paper, "printed": printed}})
+    s_paper = {"results": paper, "printed": printed}
+    s = Summary.from_dict({**d, "paper": s_paper})
     rows = closest_rows(s, s.generalization)
     first = rows[0]
     got = (first["model"], first["paper"], first["run"], first["step"], first["ours"])
@@ -391,7 +392,17 @@ def test_closest_rows_and_reading_are_computed():
     )
     text = reading_sentence(s, s.generalization, "supervised")
     assert "is matched within 0.05 by our supervised, regression (40,000 mazes)" in text
-    assert "only after 100,000 steps, 5 times the paper's" in text
+    assert "first at 100,000 steps, 5 times the paper's 20,000 (0.800)." in text
+    # the earliest match, not the closest, decides the length (issue 15: at which step)
+    early = [0.1, 0.2, 0.3, 0.77, 0.8, 0.8]  # within 0.05 of 0.807 from 50k on
+    runs = [curve("supervised-normal+steps200000", "models", "supervised-normal", {}, early, early)]
+    s2 = Summary.from_dict({**d, "generalization": study_dict(runs), "paper": s_paper})
+    text = reading_sentence(s2, s2.generalization, "supervised")
+    assert "first at 50,000 steps, 2.5 times the paper's 20,000 (0.770)" in text
+    assert (
+        "; the closest is our supervised, regression (4,000 mazes) at 100,000 steps (0.800)."
+        in text
+    )
     text = reading_sentence(s, s.generalization, "contrastive")
     assert "is not matched within 0.05" in text and "(0.600)" in text
 

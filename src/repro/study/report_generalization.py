@@ -212,28 +212,52 @@ def closest_rows(summary: Summary, study: GeneralizationStudy) -> list[dict[str,
     return rows
 
 
+def _first_within(
+    study: GeneralizationStudy, method: str, key: str, target: float
+) -> tuple[StudyCurves, int, float] | None:
+    """The (run, step, value) of ``method``'s runs at the earliest step whose unseen-maze
+    ``key`` lies within NEAR of ``target`` (ties: the declared order); None if none does."""
+    hits = [
+        (step, i, run, v)
+        for i, run in enumerate(study.runs)
+        if run.method == method
+        for step, v in zip(run.steps, run.means(UNSEEN, key) or (), strict=False)
+        if v is not None and abs(v - target) <= NEAR
+    ]
+    if not hits:
+        return None
+    step, _, run, v = min(hits, key=lambda h: (h[0], h[1]))
+    return run, step, v
+
+
 def reading_sentence(summary: Summary, study: GeneralizationStudy, method: str) -> str:
-    """What the study says about the paper's unseen-maze Spearman of ``method``'s model."""
+    """What the study says about the paper's unseen-maze Spearman of ``method``'s model: the
+    earliest run and step that match it within NEAR, and the closest if that is another."""
     config = config_name(method, "normal")
     target = summary.paper_value(config, "spearman")
-    hit = None if target is None else _closest(study, method, "spearman_paper", target)
-    if hit is None:
+    best = None if target is None else _closest(study, method, "spearman_paper", target)
+    if best is None:
         return f"The paper's {method} Spearman cannot be placed: no run measured it."
-    run, step, v = hit
+    head = f"The paper's {method} Spearman on unseen mazes ({target:.3f})"
+    first = _first_within(study, method, "spearman_paper", target)
+    if first is None:
+        run, step, v = best
+        return (
+            f"{head} is not matched within {NEAR:.2f} by any of our {method} runs at any length "
+            f"up to {max(study.schedule):,} steps: the closest is our {run_name(run)} at "
+            f"{step:,} steps ({v:.3f})."
+        )
+    run, step, v = first
     paper_steps = study.table_steps[0] if study.table_steps else step
     when = (
-        "at the paper's own training length"
+        f"at {step:,} steps, within the paper's {paper_steps:,}"
         if step <= paper_steps
-        else f"only after {step:,} steps, {step / paper_steps:g} times the paper's"
+        else f"first at {step:,} steps, {step / paper_steps:g} times the paper's {paper_steps:,}"
     )
-    head = f"The paper's {method} Spearman on unseen mazes ({target:.3f})"
-    if abs(v - target) <= NEAR:
-        return f"{head} is matched within {NEAR:.2f} by our {run_name(run)} {when} ({v:.3f})."
-    return (
-        f"{head} is not matched within {NEAR:.2f} by any of our {method} runs at any length up "
-        f"to {max(study.schedule):,} steps: the closest is our {run_name(run)} at {step:,} "
-        f"steps ({v:.3f})."
-    )
+    text = f"{head} is matched within {NEAR:.2f} by our {run_name(run)} {when} ({v:.3f})"
+    if best[:2] != first[:2]:
+        text += f"; the closest is our {run_name(best[0])} at {best[1]:,} steps ({best[2]:.3f})"
+    return text + "."
 
 
 def opening_sentence(study: GeneralizationStudy, ref_step: int) -> str:
