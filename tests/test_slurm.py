@@ -12,6 +12,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -282,10 +283,20 @@ def test_preempted_job_is_requeued_and_ends_identical(slurm, tmp_path, monkeypat
         time.sleep(0.2)
     subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], env=slurm)
     thread.join(300)
-    assert not errors, errors
+    assert not errors, (errors, _cluster_lines(job, slurm))
     meta = json.loads((run / "run.json").read_text())
     assert meta["slurm_job_id"] == job and meta["resumed_from_step"] > 0  # same job, requeued
     assert meta["model_sha256"] == reference_sha
+
+
+def _cluster_lines(job: str, env: dict) -> str:
+    """The controller's and the node's log lines about ``job`` (for a failure's message)."""
+    folder, about = Path(env["SLURM_CONF"]).parent, re.compile(rf"(JobId=|job |StepId=|\[){job}\b")
+    found = []
+    for name in ("slurmctld.log", "slurmd.log"):
+        text = (folder / name).read_text(errors="replace") if (folder / name).exists() else ""
+        found += [f"{name}: {x}" for x in text.splitlines() if about.search(x)]
+    return "\n".join(found[-40:])
 
 
 def _states(job_ids: list[str], env: dict) -> dict[str, str]:

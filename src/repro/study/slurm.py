@@ -44,6 +44,9 @@ GONE_GRACE_S = 30.0  # a job out of the queue without a result file is failed af
 # A failed state must last this long: a job that submitit requeues (preemption, time limit)
 # can show FAILED for a moment while its first run ends, before it is PENDING again.
 FAILED_GRACE_S = 20.0
+# ... and this long when the job's log shows that its latest run caught the requeue signal
+# (on a loaded machine the controller can take longer than FAILED_GRACE_S to queue it again).
+REQUEUE_GRACE_S = 300.0
 
 
 def run_unit(argv: tuple[str, ...]) -> int:
@@ -186,7 +189,8 @@ def job_outcome(t: Tracked, state: str | None) -> str | None:
         return "cancelled-by-us" if state not in ACTIVE else None
     if state is not None and state not in ACTIVE and state != "COMPLETED":
         t.failed_since = t.failed_since or time.monotonic()
-        if time.monotonic() - t.failed_since < FAILED_GRACE_S:
+        grace = REQUEUE_GRACE_S if requeue_in_passing(t) else FAILED_GRACE_S
+        if time.monotonic() - t.failed_since < grace:
             return None  # perhaps a requeue in passing: look again
         t.state = state  # CANCELLED, FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, ...
         return "failed"
@@ -208,6 +212,18 @@ def job_outcome(t: Tracked, state: str | None) -> str | None:
     return None
 
 
+def requeue_in_passing(t: Tracked) -> bool:
+    """Whether the job's latest run caught submitit's requeue signal (preemption or time
+    limit), asked SLURM to requeue it and wrote no result: SLURM is then about to queue the job
+    again."""
+    if t.job.paths.result_pickle.exists():  # the run ended (a refused requeue writes one too)
+        return False
+    text = tail(t.job.paths.stdout, 200)
+    start = text.rfind("Starting with JobEnvironment")
+    run = text[start:] if start >= 0 else text
+    return "Caught signal" in run and "Job not requeued" not in run
+
+
 def tail(path: Path, n: int = 15) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").strip().splitlines()[-n:])
@@ -223,11 +239,14 @@ def last_line(t: Tracked) -> str:
 
 def failure_message(what: str, t: Tracked) -> str:
     """The unit, its job id, its state, the path of its log and the unit's last lines of
-    error output there (submitit's own traceback, which follows them, left out)."""
+    error output there; of submitit's traceback, which follows them, only its last line (the
+    exception: the unit's own error, or a bug's that the unit did not print)."""
     log = t.job.paths.stderr
     lines = tail(log, 200).splitlines()
     cut = next((i for i, x in enumerate(lines) if x.startswith("submitit ERROR")), len(lines))
     own = lines[:cut][-15:] or lines[-15:]
+    if cut < len(lines) - 1:
+        own.append(lines[-1])
     return f"{what} {t.unit.label} failed in SLURM job {t.job.job_id} ({t.state}); log: {log}\n" + (
         "\n".join(own)
     )
