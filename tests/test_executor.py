@@ -184,6 +184,22 @@ def test_a_unit_stopped_by_a_signal_reports_that_signal(tmp_path):
     assert server.wait(rid) == -signal.SIGTERM
 
 
+def test_a_unit_stopped_before_it_is_forked_never_runs(tmp_path):
+    """Stopped while the server is still loading its modules (a Ctrl-C just after a stage
+    began): the unit must not start later and run to its end, with the command waiting."""
+    from repro.study.executor import ForkServer
+
+    server = ForkServer()  # a fresh one: loading its modules takes a second or more
+    argv = ("--results", str(tmp_path), "train", "--config", "supervised-normal")
+    argv += ("--scale", "smoke")  # about a second of training once forked
+    rid = server.submit(argv, tmp_path / "out", tmp_path / "err")
+    assert rid not in server.pids  # not forked yet
+    server.terminate(rid)
+    assert server.wait(rid) != 0
+    assert not list(tmp_path.glob("runs/*/*/run.json"))  # it never finished
+    server.close()
+
+
 def test_the_fork_server_and_its_units_die_with_their_parent(tmp_path):
     """A reproduce killed by SIGKILL (no clean-up code runs) leaves no unit writing behind."""
     code = (

@@ -43,10 +43,12 @@ PRELOAD = (
 )
 
 
-def _child(argv: list[str], out: str, err: str) -> int:
+def _child(argv: list[str], out: str, err: str, server: int) -> int:
     """In the forked child: redirect stdout/stderr and run the command; its exit code."""
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the server ignores it
     die_with_parent()
+    if os.getppid() != server:  # the server died before that took effect: so do we
+        os._exit(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # not the server's request pipe
     os.close(devnull)
@@ -73,11 +75,12 @@ def _reply(obj: dict) -> None:
 
 def _fork(request: dict) -> int:
     """Fork one child for ``request``; in the parent, the child's pid."""
+    server = os.getpid()
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            code = _child(request["argv"], request["out"], request["err"])
+            code = _child(request["argv"], request["out"], request["err"], server)
         finally:
             os._exit(code)
     return pid

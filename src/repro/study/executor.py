@@ -153,12 +153,15 @@ class ForkServer:
             return self.codes.get(rid, -1)
 
     def terminate(self, rid: int) -> None:
-        """SIGTERM to the child of request ``rid``, if it is still running."""
+        """SIGTERM to the child of request ``rid`` if it is running; if it is not forked yet,
+        to the server, whose children die with it (a Ctrl-C while the server was still
+        loading its modules waited for it to load, then for that unit to run to its end)."""
         with self.cond:
-            pid = self.pids.get(rid) if rid not in self.codes else None
-        if pid is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
+            if rid in self.codes:
+                return
+            pid = self.pids.get(rid, self.proc.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
