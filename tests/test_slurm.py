@@ -138,15 +138,17 @@ def submitted(results: Path) -> list[str]:
 
 @pytest.fixture(scope="session")
 def through_slurm(slurm, shared_folder):
-    """The whole smoke pipeline (no ablations) reproduced through SLURM from an empty
-    folder, once per session (also across xdist workers), and what it printed; read-only.
+    """The quick smoke pipeline (no ablations, no maze family: conftest.QUICK) reproduced
+    through SLURM from an empty folder, once per session (also across xdist workers), and
+    what it printed; read-only.
 
-    Its local twin is the session's smoke_reference (tests/conftest.py): the same command
-    from an empty folder, with the local executor.
+    Its local twin is the session's quick_reference (tests/conftest.py): the same command
+    from an empty folder, with the local executor. (The family's runs are more units of the
+    same two stages; leaving them out saves 8 jobs.)
     """
 
     def build(path: Path) -> None:
-        out = reproduce(path / "results", "--executor", "slurm", env=slurm, quick=False)
+        out = reproduce(path / "results", "--executor", "slurm", env=slurm)
         assert out.returncode == 0, out.stdout + out.stderr
         (path / "stdout").write_text(out.stdout)
 
@@ -156,9 +158,9 @@ def through_slurm(slurm, shared_folder):
 
 # The SLURM reproduce first, the local reference after (argument order): while one
 # worker builds the reference, another can already be building this.
-def test_smoke_reproduce_through_slurm_is_byte_identical(through_slurm, smoke_reference):
+def test_smoke_reproduce_through_slurm_is_byte_identical(through_slurm, quick_reference):
     remote, stdout = through_slurm
-    local = smoke_reference
+    local = quick_reference
     for name in ("summary.json", "summary.csv", "baselines.json", "report/report.pdf"):
         assert (local / name).read_bytes() == (remote / name).read_bytes(), name
     assert "training [slurm]:" in stdout and "0 failed" in stdout  # progress lines
@@ -173,7 +175,7 @@ def test_smoke_reproduce_through_slurm_is_byte_identical(through_slurm, smoke_re
 
 def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm, tmp_path):
     # A copy of the session's SLURM-built folder (trained and evaluated through SLURM),
-    # which this test damages; rerun with the options it was built with (quick=False).
+    # which this test damages; rerun with the options it was built with (quick).
     remote = copy_results(through_slurm[0], tmp_path / "results")
     runs = sorted((remote / "runs").glob("*/*/run.json"))
     broken, fine = runs[0].parent, runs[1].parent
@@ -181,7 +183,7 @@ def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm, tmp_
         (run / "metrics.json").unlink()
     good = (broken / "model.pt").read_bytes()
     (broken / "model.pt").write_bytes(good[:-7] + b"damaged")
-    out = reproduce(remote, "--executor", "slurm", env=slurm, quick=False)
+    out = reproduce(remote, "--executor", "slurm", env=slurm)
     assert out.returncode == 1, out.stdout + out.stderr
     first = out.stderr.splitlines()[0]
     label = broken.relative_to(remote / "runs").as_posix()
@@ -192,14 +194,16 @@ def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm, tmp_
     assert "does not match the hash recorded in run.json" in out.stderr  # the log's tail
     assert (fine / "metrics.json").exists()  # the other unit finished and is kept
     (broken / "model.pt").write_bytes(good)
-    again = reproduce(remote, "--executor", "slurm", env=slurm, quick=False)
+    again = reproduce(remote, "--executor", "slurm", env=slurm)
     assert again.returncode == 0, again.stderr
     assert "evaluate: 1 of 8 runs to evaluate" in again.stdout  # nothing finished is redone
     assert "train: all 8 runs up to date (skipped)" in again.stdout
 
 
 def _long_run(tmp_path: Path):
-    """A smoke run long enough to interrupt, with frequent checkpoints."""
+    """A smoke run long enough to interrupt, with frequent checkpoints. (About 10 s of
+    training: a cancelled job runs on for KillWait, 2 s, after scancel, since submitit
+    ignores SIGTERM; 5000 steps, 3 s, were sometimes done by then.)"""
     config = dataclasses.replace(
         make_config("supervised-normal", "fixed", 0, "smoke"), steps=12000, checkpoint_every=200
     )
