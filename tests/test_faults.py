@@ -108,8 +108,9 @@ def _kill_chain(
             cwd=PROJECT,
             start_new_session=True,
         )
-        time.sleep(rng.uniform(0.3, hi))
-        if proc.poll() is None:
+        try:  # a start that finishes before its kill is not waited out to its kill time
+            proc.wait(timeout=rng.uniform(0.3, hi))
+        except subprocess.TimeoutExpired:
             # The whole process group, as a terminal's Ctrl-C (or an OOM killer) would.
             os.killpg(proc.pid, sig)
             kills += 1
