@@ -332,7 +332,9 @@ def test_no_controller_is_exit_2_and_writes_nothing(slurm, tmp_path):
     conf = Path(slurm["SLURM_CONF"]).read_text()
     dead = tmp_path / "dead.conf"
     port = int(conf.split("SlurmctldPort=")[1].split()[0])
-    dead.write_text(conf.replace(f"SlurmctldPort={port}", f"SlurmctldPort={_free_port_pair()}"))
+    dead_port = f"SlurmctldPort={_free_port_pair()}"
+    # MessageTimeout: the clients give up on the absent controller after 1 s, not 9.
+    dead.write_text(conf.replace(f"SlurmctldPort={port}", dead_port) + "MessageTimeout=2\n")
     results = tmp_path / "results"
     out = reproduce(results, "--executor", "slurm", env={**slurm, "SLURM_CONF": str(dead)})
     assert out.returncode == 2 and "Traceback" not in out.stderr
