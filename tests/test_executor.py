@@ -94,29 +94,36 @@ def test_failure_message_shows_the_units_own_error_lines(tmp_path):
     ]
 
 
-def test_a_failed_state_must_last_before_a_slurm_job_counts_as_failed(monkeypatch, tmp_path):
-    # A job that submitit requeues can show FAILED for a moment before it is PENDING again.
-    pytest.importorskip("submitit")
-    from types import SimpleNamespace
+START = "submitit INFO (t) - Starting with JobEnvironment(job_id=7)"
+CAUGHT = "submitit WARNING (t) - Caught signal SIGUSR2 on vm: this job is preempted."
 
+
+def _tracked_job(monkeypatch, tmp_path: Path, log: list[str], result: bool = False):
+    """A Tracked job whose stdout log holds ``log`` (and a result file if ``result``), and
+    the clock that ``job_outcome`` reads, as a one-element list to move it on."""
     from repro.study import slurm
 
     clock = [100.0]
     monkeypatch.setattr(slurm.time, "monotonic", lambda: clock[0])
     out = tmp_path / "7_0_log.out"
-    out.write_text(f"{START}\nstep 200\n")
-    paths = SimpleNamespace(result_pickle=tmp_path / "none.pkl", stdout=out)
-    t = slurm.Tracked(unit=None, job=SimpleNamespace(paths=paths))
+    out.write_text("\n".join(log) + "\n")
+    if result:
+        (tmp_path / "7_0_result.pkl").write_bytes(b"x")
+    paths = SimpleNamespace(result_pickle=tmp_path / "7_0_result.pkl", stdout=out)
+    return slurm.Tracked(unit=None, job=SimpleNamespace(paths=paths)), clock
+
+
+def test_a_failed_state_must_last_before_a_slurm_job_counts_as_failed(monkeypatch, tmp_path):
+    # A job that submitit requeues can show FAILED for a moment before it is PENDING again.
+    from repro.study import slurm
+
+    t, clock = _tracked_job(monkeypatch, tmp_path, [START, "step 200"])
     assert slurm.job_outcome(t, "FAILED") is None  # first sight: look again
     clock[0] += 5.0
     assert slurm.job_outcome(t, "PENDING") is None and t.state == "PENDING"  # requeued
     assert slurm.job_outcome(t, "FAILED") is None  # a new failure starts a new wait
     clock[0] += slurm.FAILED_GRACE_S + 0.1
     assert slurm.job_outcome(t, "FAILED") == "failed" and t.state == "FAILED"
-
-
-START = "submitit INFO (t) - Starting with JobEnvironment(job_id=7)"
-CAUGHT = "submitit WARNING (t) - Caught signal SIGUSR2 on vm: this job is preempted."
 
 
 @pytest.mark.parametrize(
@@ -134,19 +141,9 @@ def test_a_job_that_caught_the_requeue_signal_is_given_longer(
 ):
     # On a loaded machine SLURM can show a requeued job FAILED for longer than FAILED_GRACE_S
     # (a CI run failed so); the log says whether the latest run was signalled to requeue.
-    pytest.importorskip("submitit")
-    from types import SimpleNamespace
-
     from repro.study import slurm
 
-    clock = [100.0]
-    monkeypatch.setattr(slurm.time, "monotonic", lambda: clock[0])
-    out = tmp_path / "7_0_log.out"
-    out.write_text("\n".join(log) + "\n")
-    if pickle:
-        (tmp_path / "7_0_result.pkl").write_bytes(b"x")
-    paths = SimpleNamespace(result_pickle=tmp_path / "7_0_result.pkl", stdout=out)
-    t = slurm.Tracked(unit=None, job=SimpleNamespace(paths=paths))
+    t, clock = _tracked_job(monkeypatch, tmp_path, log, result=pickle)
     assert slurm.job_outcome(t, "FAILED") is None
     wait = getattr(slurm, grace)
     clock[0] += wait - 0.1
