@@ -72,8 +72,6 @@ def test_cli_refuses_a_bad_executor_with_exit_2(tmp_path):
 
 
 def test_failure_message_shows_the_units_own_error_lines(tmp_path):
-    submitit = pytest.importorskip("submitit")
-    del submitit
     from repro.study.slurm import Tracked, failure_message
 
     err = tmp_path / "7_0_log.err"

@@ -255,7 +255,6 @@ def test_quadrant_counts_from_the_oracle():
     assert set(counts["procedural"].values()) == {"--"}
 
 
-@pytest.mark.skipif(not COMMITTED.exists(), reason="no committed paper-scale summary")
 def test_rendered_report_prints_the_summarys_numbers():
     d = read_json(COMMITTED)
     s = Summary.from_dict(d)
@@ -270,7 +269,6 @@ def test_rendered_report_prints_the_summarys_numbers():
     assert mean_sd(e.metric("spearman_paper")) in tex
 
 
-@pytest.mark.skipif(not COMMITTED.exists(), reason="no committed paper-scale summary")
 def test_rendered_report_states_the_seed_rule_and_prints_undecided():
     d = read_json(COMMITTED)
     split = {

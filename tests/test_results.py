@@ -253,7 +253,6 @@ def test_names():
     assert short_name("supervised-normal") == "sup-normal" and short_name("oracle") == "oracle"
 
 
-@pytest.mark.skipif(not COMMITTED.exists(), reason="no committed paper-scale summary")
 def test_the_committed_summary_reads_back_entry_by_entry():
     d = read_json(COMMITTED)
     s = Summary.from_dict(d)
