@@ -277,12 +277,15 @@ def test_preempted_job_is_requeued_and_ends_identical(slurm, tmp_path, monkeypat
     # The signal submitit requeues on (SLURM sends it before a time limit or a preemption;
     # the SIGTERM that may come with a preemption is ignored by submitit's handler).
     subprocess.run(["scancel", job, "--signal", "USR2"], check=True, env=slurm)
-    # SLURM holds a requeued job back for a while (its begin time); let it start now.
+    # SLURM holds a requeued job back for a while (its begin time); let it start sooner, but
+    # not within the second its first run was killed in: the node revoked that run's job
+    # credential, and one reissued in the same second counts as revoked too ("Killing
+    # non-startable batch job: Job credential revoked"), so the job failed (two CI failures).
     end = time.monotonic() + 120
     while _states([job], slurm)[job] != "PENDING":
         assert time.monotonic() < end and not errors, errors
         time.sleep(0.2)
-    subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], env=slurm)
+    subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now+2"], env=slurm)
     thread.join(300)
     assert not errors, (errors, _cluster_lines(job, slurm))
     meta = json.loads((run / "run.json").read_text())

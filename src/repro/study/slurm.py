@@ -44,9 +44,6 @@ GONE_GRACE_S = 30.0  # a job out of the queue without a result file is failed af
 # A failed state must last this long: a job that submitit requeues (preemption, time limit)
 # can show FAILED for a moment while its first run ends, before it is PENDING again.
 FAILED_GRACE_S = 20.0
-# ... and this long when the job's log shows that its latest run caught the requeue signal
-# (on a loaded machine the controller can take longer than FAILED_GRACE_S to queue it again).
-REQUEUE_GRACE_S = 300.0
 
 
 def run_unit(argv: tuple[str, ...]) -> int:
@@ -189,8 +186,7 @@ def job_outcome(t: Tracked, state: str | None) -> str | None:
         return "cancelled-by-us" if state not in ACTIVE else None
     if state is not None and state not in ACTIVE and state != "COMPLETED":
         t.failed_since = t.failed_since or time.monotonic()
-        grace = REQUEUE_GRACE_S if requeue_in_passing(t) else FAILED_GRACE_S
-        if time.monotonic() - t.failed_since < grace:
+        if time.monotonic() - t.failed_since < FAILED_GRACE_S:
             return None  # perhaps a requeue in passing: look again
         t.state = state  # CANCELLED, FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, ...
         return "failed"
@@ -210,18 +206,6 @@ def job_outcome(t: Tracked, state: str | None) -> str | None:
         t.state = state or "LEFT THE QUEUE WITHOUT A RESULT"
         return "failed"
     return None
-
-
-def requeue_in_passing(t: Tracked) -> bool:
-    """Whether the job's latest run caught submitit's requeue signal (preemption or time
-    limit), asked SLURM to requeue it and wrote no result: SLURM is then about to queue the job
-    again."""
-    if t.job.paths.result_pickle.exists():  # the run ended (a refused requeue writes one too)
-        return False
-    text = tail(t.job.paths.stdout, 200)
-    start = text.rfind("Starting with JobEnvironment")
-    run = text[start:] if start >= 0 else text
-    return "Caught signal" in run and "Job not requeued" not in run
 
 
 def tail(path: Path, n: int = 15) -> str:
