@@ -153,12 +153,21 @@ def test_a_unit_stopped_before_it_is_forked_never_runs(tmp_path):
     server.close()
 
 
-def test_the_fork_server_and_its_units_die_with_their_parent(tmp_path):
+# A parent process that asks for a fork server: as a ``reproduce`` does (FORKED: the
+# server is a fork of the parent) or as any other process (a fresh interpreter).
+FORKED = (
+    "import sys\nfrom repro.cli import main\nfrom repro.study import executor\n"
+    "executor.serve_from_this_process(main)\n"
+)
+SPAWNED = "import sys\nfrom repro.study import executor\n"
+
+
+@pytest.mark.parametrize("start", [FORKED, SPAWNED], ids=["forked", "spawned"])
+def test_the_fork_server_and_its_units_die_with_their_parent(tmp_path, start):
     """A reproduce killed by SIGKILL (no clean-up code runs) leaves no unit writing behind."""
-    code = (
-        "import sys, time\nfrom pathlib import Path\n"
-        "from repro.study.executor import fork_server\n"
-        "s = fork_server(); out = Path(sys.argv[1])\n"
+    code = start + (
+        "import time\nfrom pathlib import Path\n"
+        "s = executor.fork_server(); out = Path(sys.argv[1])\n"
         "argv = ('--results', str(out), 'train', '--config', 'supervised-normal',\n"
         "        '--scale', 'smoke', '--set', 'steps=1000000')\n"
         "rid = s.submit(argv, out / 'o', out / 'e')\n"
@@ -176,6 +185,38 @@ def test_the_fork_server_and_its_units_die_with_their_parent(tmp_path):
     while any(_proc_state(p) != "Z" for p in pids):
         assert time.monotonic() < deadline, "a unit or the fork server outlived its parent"
         time.sleep(0.05)
+
+
+def test_a_reproduce_forks_its_server_from_itself_while_its_code_is_current(tmp_path):
+    """The server is a fork of the process that allowed it (its command line, no second
+    interpreter) and runs units like a spawned one; a fresh interpreter once the source
+    changed, or while another thread runs."""
+    code = FORKED + (
+        "import os, threading, time\nfrom pathlib import Path\n"
+        "def kind(s):\n"
+        "    same = Path(f'/proc/{s.proc.pid}/cmdline').read_bytes() == "
+        "Path('/proc/self/cmdline').read_bytes()\n"
+        "    return 'forked' if same else 'spawned'\n"
+        "out = Path(sys.argv[1]); seen = []\n"
+        "s = executor.fork_server(); seen.append(kind(s))\n"
+        "rid = s.submit(('--results', str(out), 'train', '--config', 'supervised-normal',\n"
+        "                '--scale', 'smoke', '--set', 'steps=20'), out / 'o', out / 'e')\n"
+        "seen.append(str(s.wait(rid)))\n"
+        "state = executor._source_state()\n"
+        "executor._source_state = lambda: (state[0][1:], state[1])\n"  # a file changed
+        "seen.append(kind(executor.fork_server()))\n"
+        "executor._source_state = lambda: state\n"
+        "executor._SERVER.close(); executor._SERVER = None\n"
+        "stop = threading.Event(); threading.Thread(target=stop.wait).start()\n"
+        "seen.append(kind(executor.fork_server())); stop.set()\n"
+        "print('', *seen)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == " forked 0 spawned spawned\n"
+    assert list(tmp_path.glob("runs/*/supervised-normal__s0/run.json"))  # the unit's run
 
 
 def _proc_state(pid: int) -> str:

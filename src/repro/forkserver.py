@@ -1,127 +1,15 @@
-"""A fork server for the local executor: units start in milliseconds, not seconds.
+"""``python -m repro.forkserver``: a fork server in a fresh interpreter.
 
 A fresh ``python -m repro train ...`` spends about 1.5 s importing torch before it
-does any work, and a smoke ``reproduce`` runs dozens of units. The server
-(``python -m repro.forkserver``, one per reproduce and local executor) imports the units'
-code once and then forks one child per unit; the child runs the same
-``repro.cli.main(argv)`` a fresh process would, with its stdout and stderr sent to
-two files.
-
-Protocol, one JSON object per line. Requests on the server's stdin:
-``{"id": 3, "argv": [...], "out": path, "err": path}``. Replies on its stdout:
-``{"id": 3, "pid": 1234}`` when the child is forked and ``{"id": 3, "code": 0,
-"cpu": 12.5}`` when it has exited (a negative code: killed by that signal; ``cpu``: the
-user and system seconds it used). The server exits
-at the end of its stdin; every child and the server itself get SIGTERM when
-their parent dies (even by SIGKILL), so nothing outlives the reproduce.
-
-The server is started with one thread per numerical library (the executor's
-environment), and its children inherit no thread pools: it never runs any
-numerical code itself.
+does any work, and a smoke ``reproduce`` runs dozens of units. A fork server imports
+the units' code once and then forks one child per unit (the loop and its protocol:
+:mod:`repro.study.forkserve`). A ``reproduce`` forks its server from itself; this
+entry point starts one for any other process (a library user's, a test's), or for a
+``reproduce`` whose code changed on disk after it started.
 """
 
-from __future__ import annotations
-
-import importlib
-import json
-import os
-import select
-import signal
-import sys
-import traceback
-
 from repro.cli import main as cli_main
-from repro.study.executor import die_with_parent
-
-# What the units run besides the command line itself; imported before the server serves
-# (the command line imports each command's code only when it runs).
-PRELOAD = (
-    "repro.learn.train",
-    "repro.study.evaluate",
-    "repro.study.evaluate_generalization",
-    "repro.study.figures",
-)
-
-
-def _child(argv: list[str], out: str, err: str, server: int) -> int:
-    """In the forked child: redirect stdout/stderr and run the command; its exit code."""
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # the server ignores it
-    die_with_parent()
-    if os.getppid() != server:  # the server died before that took effect: so do we
-        os._exit(1)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)  # not the server's request pipe
-    os.close(devnull)
-    for fd, path in ((1, out), (2, err)):
-        target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.dup2(target, fd)
-        os.close(target)
-    try:
-        code = cli_main(argv)
-    except SystemExit as e:  # argparse's --help and usage errors
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    except BaseException:  # a bug: its traceback, as a fresh interpreter would show it
-        traceback.print_exc()
-        code = 1
-    sys.stdout.flush()
-    sys.stderr.flush()
-    return code or 0
-
-
-def _reply(obj: dict) -> None:
-    sys.stdout.write(json.dumps(obj) + "\n")
-    sys.stdout.flush()
-
-
-def _fork(request: dict) -> int:
-    """Fork one child for ``request``; in the parent, the child's pid."""
-    server = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            code = _child(request["argv"], request["out"], request["err"], server)
-        finally:
-            os._exit(code)
-    return pid
-
-
-def _reap(units: dict[int, int]) -> None:
-    """Report every child that has exited, with the CPU seconds it used; ``units`` maps
-    pid -> request id."""
-    while units:
-        try:
-            pid, status, usage = os.wait4(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        cpu = round(usage.ru_utime + usage.ru_stime, 3)
-        _reply({"id": units.pop(pid), "code": os.waitstatus_to_exitcode(status), "cpu": cpu})
-
-
-def serve() -> None:
-    """Preload, then fork a child per request line until stdin ends."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is for the units and the parent
-    die_with_parent()
-    for name in PRELOAD:
-        importlib.import_module(name)
-    units: dict[int, int] = {}
-    pending = b""
-    while True:
-        ready, _, _ = select.select([0], [], [], 0.02)
-        if ready:
-            data = os.read(0, 1 << 16)
-            if not data:
-                break
-            *lines, pending = (pending + data).split(b"\n")
-            for line in lines:
-                request = json.loads(line)
-                pid = _fork(request)
-                units[pid] = request["id"]
-                _reply({"id": request["id"], "pid": pid})
-        _reap(units)
-
+from repro.study.forkserve import serve
 
 if __name__ == "__main__":
-    serve()
+    serve(cli_main)

@@ -32,6 +32,7 @@ from typing import Protocol
 
 from repro.errors import BadInput, StageFailed
 from repro.paths import PROJECT
+from repro.study.forkserve import Run, die_with_parent, serve
 from repro.study.units import ExecutorConfig, Unit
 
 _SRC = Path(__file__).resolve().parents[2]  # src/, the package's source root
@@ -77,16 +78,6 @@ def check_reachable(config: ExecutorConfig) -> None:
 # ---------------------------------------------------------------------------- local
 
 
-def die_with_parent() -> None:
-    """Ask Linux to send this process SIGTERM when its parent dies (even by SIGKILL)."""
-    try:
-        import ctypes  # deferred: only the processes an executor starts need it
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass  # not Linux: children may outlive a killed parent; their writes stay atomic
-
-
 _ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
@@ -101,19 +92,95 @@ def _source_state() -> tuple:
     return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files), tuple(env)
 
 
+# The process that may fork its own fork server (serve_from_this_process), and the source
+# state its code was loaded from: None, or (run, state).
+_FORKABLE: tuple[Run, tuple] | None = None
+
+
+def serve_from_this_process(run: Run) -> None:
+    """Let this process's fork servers be forks of this process, serving ``run`` (the command
+    line's main), for as long as the source and environment stay as they are now.
+
+    A ``reproduce`` has imported the units' code already (torch included): a fork of it is
+    a server at once, where a fresh interpreter takes seconds of CPU to import it again.
+    Called before this process has run any numerical code or started a thread.
+    """
+    global _FORKABLE
+    _FORKABLE = (run, _source_state())
+
+
+def _one_thread() -> None:
+    """In a forked server: one thread per numerical library, as a spawned server has from
+    its environment (each unit also sets torch's own count)."""
+    os.environ.update(_ONE_THREAD)  # for the processes the units start in their turn
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
+class _ForkedServer:
+    """A server forked from this process, with the parts of ``Popen`` the client uses."""
+
+    def __init__(self, run: Run) -> None:
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        parent = os.getpid()
+        self.pid = os.fork()
+        if self.pid == 0:  # the server: requests on fd 0, replies on fd 1; never returns
+            code = 1
+            try:
+                os.dup2(req_r, 0)
+                os.dup2(rep_w, 1)
+                for fd in (req_r, req_w, rep_r, rep_w):
+                    os.close(fd)
+                die_with_parent()
+                if os.getppid() == parent:  # else its parent died before that took effect
+                    _one_thread()
+                    serve(run)
+                    code = 0
+            finally:
+                os._exit(code)
+        os.close(req_r)
+        os.close(rep_w)
+        self.stdin = os.fdopen(req_w, "wb")
+        self.stdout = os.fdopen(rep_r, "rb")
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.returncode
+
+
 class ForkServer:
-    """The client side of :mod:`repro.forkserver`: submit a unit, wait for its code."""
+    """The client side of a fork server (:mod:`repro.study.forkserve`): submit a unit, wait
+    for its code. The server is a fork of this process where serve_from_this_process allows
+    it and this process's code is still the code on disk, else ``python -m repro.forkserver``.
+    """
 
     def __init__(self) -> None:
         self.state = _source_state()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "repro.forkserver"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env={**os.environ, **_ONE_THREAD},
-            cwd=PROJECT,
-            preexec_fn=die_with_parent,
-        )
+        # Forked only from a single-threaded process: a thread holding a lock at the fork
+        # would leave it held forever in the server.
+        forkable = _FORKABLE is not None and threading.active_count() == 1
+        if forkable and _FORKABLE[1] == self.state:
+            self.proc: subprocess.Popen | _ForkedServer = _ForkedServer(_FORKABLE[0])
+        else:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "repro.forkserver"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env={**os.environ, **_ONE_THREAD},
+                cwd=PROJECT,
+                preexec_fn=die_with_parent,
+            )
         self.cond = threading.Condition()
         self.pids: dict[int, int] = {}
         self.codes: dict[int, int] = {}
