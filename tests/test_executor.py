@@ -187,35 +187,37 @@ def test_the_fork_server_and_its_units_die_with_their_parent(tmp_path, start):
         time.sleep(0.05)
 
 
-def test_a_reproduce_forks_its_server_from_itself_while_its_code_is_current(tmp_path):
+def test_a_reproduce_forks_its_server_from_itself_once_while_its_code_is_current(tmp_path):
     """The server is a fork of the process that allowed it (its command line, no second
-    interpreter) and runs units like a spawned one; a fresh interpreter once the source
-    changed, or while another thread runs."""
+    interpreter) and runs units like a spawned one. A fresh interpreter while the source
+    differs from the code loaded or another thread runs, and for every later server."""
     code = FORKED + (
-        "import os, threading, time\nfrom pathlib import Path\n"
+        "import threading, time\nfrom pathlib import Path\n"
         "def kind(s):\n"
         "    same = Path(f'/proc/{s.proc.pid}/cmdline').read_bytes() == "
         "Path('/proc/self/cmdline').read_bytes()\n"
+        "    s.close()\n"
         "    return 'forked' if same else 'spawned'\n"
         "out = Path(sys.argv[1]); seen = []\n"
-        "s = executor.fork_server(); seen.append(kind(s))\n"
-        "rid = s.submit(('--results', str(out), 'train', '--config', 'supervised-normal',\n"
-        "                '--scale', 'smoke', '--set', 'steps=20'), out / 'o', out / 'e')\n"
-        "seen.append(str(s.wait(rid)))\n"
         "state = executor._source_state()\n"
         "executor._source_state = lambda: (state[0][1:], state[1])\n"  # a file changed
-        "seen.append(kind(executor.fork_server()))\n"
+        "seen.append(kind(executor.ForkServer()))\n"
         "executor._source_state = lambda: state\n"
-        "executor._SERVER.close(); executor._SERVER = None\n"
         "stop = threading.Event(); threading.Thread(target=stop.wait).start()\n"
-        "seen.append(kind(executor.fork_server())); stop.set()\n"
-        "print('', *seen)\n"
+        "seen.append(kind(executor.ForkServer())); stop.set()\n"
+        "while threading.active_count() > 1: time.sleep(0.01)\n"  # readers of closed servers
+        "s = executor.ForkServer()\n"
+        "rid = s.submit(('--results', str(out), 'train', '--config', 'supervised-normal',\n"
+        "                '--scale', 'smoke', '--set', 'steps=20'), out / 'o', out / 'e')\n"
+        "seen.append(str(s.wait(rid))); seen.append(kind(s))\n"
+        "seen.append(kind(executor.ForkServer()))\n"
+        "print(*seen)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout == " forked 0 spawned spawned\n"
+    assert out.stdout == "spawned spawned 0 forked spawned\n"
     assert list(tmp_path.glob("runs/*/supervised-normal__s0/run.json"))  # the unit's run
 
 

@@ -98,11 +98,13 @@ _FORKABLE: tuple[Run, tuple] | None = None
 
 
 def serve_from_this_process(run: Run) -> None:
-    """Let this process's fork servers be forks of this process, serving ``run`` (the command
-    line's main), for as long as the source and environment stay as they are now.
+    """Let this process's next fork server be a fork of this process, serving ``run`` (the
+    command line's main), if the source and environment are still as they are now.
 
     A ``reproduce`` has imported the units' code already (torch included): a fork of it is
     a server at once, where a fresh interpreter takes seconds of CPU to import it again.
+    Only one server is forked: later the process may have asked torch about CUDA, which a
+    forked child can then no longer use (any later server is a fresh interpreter).
     Called before this process has run any numerical code or started a thread.
     """
     global _FORKABLE
@@ -162,16 +164,19 @@ class _ForkedServer:
 class ForkServer:
     """The client side of a fork server (:mod:`repro.study.forkserve`): submit a unit, wait
     for its code. The server is a fork of this process where serve_from_this_process allows
-    it and this process's code is still the code on disk, else ``python -m repro.forkserver``.
+    it (once) and this process's code is still the code on disk, else a fresh interpreter
+    (``python -m repro.forkserver``).
     """
 
     def __init__(self) -> None:
         self.state = _source_state()
         # Forked only from a single-threaded process: a thread holding a lock at the fork
         # would leave it held forever in the server.
+        global _FORKABLE
         forkable = _FORKABLE is not None and threading.active_count() == 1
         if forkable and _FORKABLE[1] == self.state:
-            self.proc: subprocess.Popen | _ForkedServer = _ForkedServer(_FORKABLE[0])
+            run, _FORKABLE = _FORKABLE[0], None
+            self.proc: subprocess.Popen | _ForkedServer = _ForkedServer(run)
         else:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "repro.forkserver"],
