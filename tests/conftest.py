@@ -175,28 +175,28 @@ def quick_reference(shared_folder) -> Path:
 # Seconds a test takes under ``-n 2`` (its usual share of shared fixtures included), for the
 # tests that take more than a few: file::function -> seconds. Only their order matters.
 COST = {
-    "test_reproduce.py::test_smoke_builds_everything": 40,  # setup: smoke_reference + ablations
-    "test_faults.py::test_reproduce_killed_at_random_points_ends_identical": 85,
+    "test_faults.py::test_reproduce_killed_at_random_points_ends_identical": 82,
     "test_slurm.py::test_cancelled_job_resumes_exactly_on_the_next_run": 48,
-    "test_slurm.py::test_smoke_reproduce_through_slurm_is_byte_identical": 38,
-    "test_faults.py::test_training_killed_at_random_points_ends_identical": 37,
-    "test_reproduce.py::test_added_seed_trains_only_new_runs": 35,
-    "test_generalization.py::test_smoke_study_through_reproduce": 31,
-    "test_faults.py::test_unchanged_code_and_a_late_stage_change_redo_only_that_stage": 21,
-    "test_group.py::test_smoke_reproduce_through_groups": 20,
-    "test_faults.py::test_reproduce_twice_from_scratch_is_byte_identical": 19,
-    "test_slurm.py::test_a_failing_unit_is_named_with_its_job_and_log": 18,
-    "test_faults.py::test_changes_redo_exactly_the_dependent_stages": 15,
-    "test_figures.py::test_main_writes_every_figure_and_renders_them_identically": 15,
-    "test_slurm.py::test_no_controller_is_exit_2_and_writes_nothing": 14,
-    "test_reproduce.py::test_without_tex_everything_else_is_written": 12,
-    "test_slurm.py::test_preempted_job_is_requeued_and_ends_identical": 12,
-    "test_figures.py::test_tolerates_empty_and_partial_summaries": 10,
-    "test_faults.py::test_damaged_dataset_and_weights_are_refused": 10,
-    "test_bench.py::test_group_scaling_is_measured_per_member_on_a_small_setting": 9,
-    "test_faults.py::test_damaged_result_files_are_rebuilt": 7,
-    "test_evaluate.py::test_cli_evaluate_bad_input": 6,
+    "test_reproduce.py::test_smoke_builds_everything": 37,  # setup: smoke_reference + ablations
+    "test_faults.py::test_training_killed_at_random_points_ends_identical": 36,
+    "test_slurm.py::test_a_failing_unit_is_named_with_its_job_and_log": 33,  # FAILED_GRACE_S
+    "test_slurm.py::test_smoke_reproduce_through_slurm_is_byte_identical": 31,
+    "test_generalization.py::test_smoke_study_through_reproduce": 26,
+    "test_reproduce.py::test_added_seed_trains_only_new_runs": 24,
+    "test_faults.py::test_unchanged_code_and_a_late_stage_change_redo_only_that_stage": 20,
+    "test_group.py::test_smoke_reproduce_through_groups": 19,
+    "test_faults.py::test_reproduce_twice_from_scratch_is_byte_identical": 17,
+    "test_figures.py::test_main_writes_every_figure_and_renders_them_identically": 17,
+    "test_slurm.py::test_preempted_job_is_requeued_and_ends_identical": 14,
+    "test_faults.py::test_changes_redo_exactly_the_dependent_stages": 13,
+    "test_faults.py::test_damaged_result_files_are_rebuilt": 9,
+    "test_reproduce.py::test_without_tex_everything_else_is_written": 9,
+    "test_figures.py::test_tolerates_empty_and_partial_summaries": 8,
+    "test_faults.py::test_damaged_dataset_and_weights_are_refused": 8,
+    "test_evaluate.py::test_cli_evaluate_bad_input": 7,
+    "test_slurm.py::test_no_controller_is_exit_2_and_writes_nothing": 6,
     "test_faults.py::test_bad_set_values_exit_2_one_line_naming_the_field": 6,
+    "test_bench.py::test_group_scaling_is_measured_per_member_on_a_small_setting": 5,
 }
 
 
