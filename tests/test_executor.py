@@ -192,11 +192,11 @@ def test_a_reproduce_forks_its_server_from_itself_once_while_its_code_is_current
     interpreter) and runs units like a spawned one. A fresh interpreter while the source
     differs from the code loaded or another thread runs, and for every later server."""
     code = FORKED + (
-        "import threading, time\nfrom pathlib import Path\n"
+        "import os, signal, threading, time\nfrom pathlib import Path\n"
         "def kind(s):\n"
         "    same = Path(f'/proc/{s.proc.pid}/cmdline').read_bytes() == "
         "Path('/proc/self/cmdline').read_bytes()\n"
-        "    s.close()\n"
+        "    os.kill(s.proc.pid, signal.SIGTERM); s.proc.wait()\n"  # not its imports' end
         "    return 'forked' if same else 'spawned'\n"
         "out = Path(sys.argv[1]); seen = []\n"
         "state = executor._source_state()\n"
