@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -219,6 +220,27 @@ def test_a_reproduce_forks_its_server_from_itself_once_while_its_code_is_current
     assert out.returncode == 0, out.stderr
     assert out.stdout == "spawned spawned 0 forked spawned\n"
     assert list(tmp_path.glob("runs/*/supervised-normal__s0/run.json"))  # the unit's run
+
+
+def test_a_forked_server_serves_a_process_started_without_stdin(tmp_path):
+    """A reproduce started with its stdin closed (from a daemon, or with <&-): the server's
+    request pipe then takes fd 0 itself, which the fork must keep open."""
+    code = FORKED + (
+        "from pathlib import Path\n"
+        "s = executor.fork_server(); out = Path(sys.argv[1])\n"
+        "rid = s.submit(('--results', str(out), 'train', '--config', 'supervised-normal',\n"
+        "                '--scale', 'smoke', '--set', 'steps=20'), out / 'o', out / 'e')\n"
+        "print(type(s.proc).__name__, s.wait(rid))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "_ForkedServer 0\n"
 
 
 def _proc_state(pid: int) -> str:

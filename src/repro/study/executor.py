@@ -133,7 +133,7 @@ class _ForkedServer:
             try:
                 os.dup2(req_r, 0)
                 os.dup2(rep_w, 1)
-                for fd in (req_r, req_w, rep_r, rep_w):
+                for fd in {req_r, req_w, rep_r, rep_w} - {0, 1}:  # 0: this one had no stdin
                     os.close(fd)
                 die_with_parent()
                 if os.getppid() == parent:  # else its parent died before that took effect
