@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Protocol
@@ -137,9 +138,12 @@ class _ForkedServer:
                     os.close(fd)
                 die_with_parent()
                 if os.getppid() == parent:  # else its parent died before that took effect
+                    os.chdir(PROJECT)  # as a spawned server
                     _one_thread()
                     serve(run)
                     code = 0
+            except BaseException:  # a bug: say where, as a spawned server's traceback would
+                traceback.print_exc()
             finally:
                 os._exit(code)
         os.close(req_r)
