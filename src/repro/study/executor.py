@@ -136,8 +136,7 @@ class _ForkedServer:
                 os.dup2(rep_w, 1)
                 for fd in {req_r, req_w, rep_r, rep_w} - {0, 1}:  # 0: this one had no stdin
                     os.close(fd)
-                die_with_parent()
-                if os.getppid() == parent:  # else its parent died before that took effect
+                if die_with_parent(parent):  # else its parent died before that took effect
                     os.chdir(PROJECT)  # as a spawned server
                     _one_thread()
                     serve(run)
@@ -177,8 +176,7 @@ class ForkServer:
         # Forked only from a single-threaded process: a thread holding a lock at the fork
         # would leave it held forever in the server.
         global _FORKABLE
-        forkable = _FORKABLE is not None and threading.active_count() == 1
-        if forkable and _FORKABLE[1] == self.state:
+        if _FORKABLE and _FORKABLE[1] == self.state and threading.active_count() == 1:
             run, _FORKABLE = _FORKABLE[0], None
             self.proc: subprocess.Popen | _ForkedServer = _ForkedServer(run)
         else:

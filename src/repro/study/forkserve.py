@@ -44,21 +44,26 @@ PRELOAD = (
 Run = Callable[[list[str]], int]  # the command line's main: argv -> exit code
 
 
-def die_with_parent() -> None:
-    """Ask Linux to send this process SIGTERM when its parent dies (even by SIGKILL)."""
+def die_with_parent(parent: int | None = None) -> bool:
+    """Ask Linux to send this process SIGTERM when its parent dies (even by SIGKILL).
+
+    With ``parent`` (the pid that forked this process): whether that parent is still this
+    process's parent now that the request is in place (if it died just before, no signal
+    will come, and the caller must exit itself).
+    """
     try:
         import ctypes  # deferred: only the processes an executor starts need it
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass  # not Linux: children may outlive a killed parent; their writes stay atomic
+    return parent is None or os.getppid() == parent
 
 
 def _child(run: Run, argv: list[str], out: str, err: str, server: int) -> int:
     """In the forked child: redirect stdout/stderr and run the command; its exit code."""
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the server ignores it
-    die_with_parent()
-    if os.getppid() != server:  # the server died before that took effect: so do we
+    if not die_with_parent(server):  # the server died before that took effect: so do we
         os._exit(1)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # not the server's request pipe
