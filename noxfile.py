@@ -1,9 +1,13 @@
 """Sessions: `nox -l` lists them. A plain `nox` runs only the quick lint session.
 
 Every session installs the package editable with the exact pins of constraints.txt
-(PIP_CONSTRAINT also pins the build backend used for the editable install).
+(PIP_CONSTRAINT also pins the build backend used for the editable install). The sessions that
+need system packages (TeX Live, poppler, SLURM) get them from scripts/system-deps.sh, which
+installs what is missing as root on Debian and otherwise stops at once with exit code 2,
+naming the one command to run.
 """
 
+import subprocess
 from pathlib import Path
 
 import nox
@@ -19,6 +23,14 @@ nox.options.default_venv_backend = "venv"
 PYTEST_ARGS = ("-n", "auto", "--dist", "load", "--maxschedchunk", "1")
 
 
+def _system_deps(group: str) -> None:
+    """Install the missing system packages of ``group`` (scripts/system-deps.sh), or stop the
+    session with exit code 2 before any long work where they cannot be installed."""
+    code = subprocess.run(["bash", str(ROOT / "scripts" / "system-deps.sh"), group]).returncode
+    if code:
+        raise SystemExit(code)
+
+
 def _install(session: nox.Session, extras: str = "") -> None:
     env = {"PIP_CONSTRAINT": CONSTRAINTS}
     session.install("-c", CONSTRAINTS, "-e", f".{extras}", env=env)
@@ -30,6 +42,7 @@ def tests(session: nox.Session) -> None:
 
     The quick subset for editing work: `nox -s tests -- -m "not slow"`.
     """
+    _system_deps("all")  # the report tests need TeX and poppler; the slurm tests SLURM
     _install(session, "[test,slurm]")
     session.run("pytest", *PYTEST_ARGS, *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"})
 
@@ -49,6 +62,7 @@ def reproduce(session: nox.Session) -> None:
     Options after `--`: --scale paper|smoke, --seeds N, --force, --jobs N, --ablation-seeds N,
     --executor local|slurm and the --slurm-* options (see README, "Running on your cluster").
     """
+    _system_deps("report")  # before an hour of training, not after it
     _install(session, "[slurm]")
     session.run("python", "-m", "repro", "reproduce", *session.posargs)
 
@@ -63,6 +77,7 @@ def bench(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def faults(session: nox.Session) -> None:
     """The fault suite: kills, damaged files, concurrency, bad input, stale caches (smoke scale)."""
+    _system_deps("report")
     _install(session, "[test]")
     session.run(
         "pytest", *PYTEST_ARGS, "-m", "faults", *session.posargs, env={"HYPOTHESIS_PROFILE": "ci"}
