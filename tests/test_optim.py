@@ -79,3 +79,57 @@ def test_step_without_gradient_is_an_error():
     _, a, _ = _pair("supervised", "fixed")
     with pytest.raises(RuntimeError, match="no gradient"):
         FusedAdam(a.parameters(), 1e-3).step()
+
+
+def _train(model, config, opt, seed: int, steps: int = 10) -> None:
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        opt.zero_grad()
+        _loss(model, config, g).backward()
+        opt.step()
+
+
+def test_without_the_private_kernel_it_is_torchs_foreach_adam(monkeypatch):
+    """A torch without ``torch._fused_adam_``: FusedAdam falls back to torch.optim.Adam
+    (foreach), bit for bit, and stays within rounding of the fused update."""
+    config, fused_model, fallback_model = _pair("contrastive", "procedural")
+    _, reference_model, _ = _pair("contrastive", "procedural")
+    fused = FusedAdam(fused_model.parameters(), lr=1e-2)
+    assert fused.fallback is None  # the pinned torch has the kernel
+    monkeypatch.delattr(torch, "_fused_adam_")
+    fallback = FusedAdam(fallback_model.parameters(), lr=1e-2)
+    assert isinstance(fallback.fallback, torch.optim.Adam)
+    reference = torch.optim.Adam(reference_model.parameters(), lr=1e-2, foreach=True)
+    _train(fallback_model, config, fallback, 5)
+    _train(reference_model, config, reference, 5)
+    monkeypatch.undo()
+    _train(fused_model, config, fused, 5)
+    for p, q, r in zip(
+        fallback_model.parameters(),
+        reference_model.parameters(),
+        fused_model.parameters(),
+        strict=True,
+    ):
+        assert torch.equal(p, q)
+        assert torch.allclose(p, r, atol=1e-5, rtol=0)
+    assert [int(n) for n in fallback.state_dict()["step"]] == [10] * len(fallback.params)
+
+
+def test_a_fallback_checkpoint_resumes_on_the_fused_kernel_and_back(monkeypatch):
+    config, a, b = _pair("supervised", "fixed")
+    monkeypatch.delattr(torch, "_fused_adam_")
+    opt_a = FusedAdam(a.parameters(), lr=1e-2)
+    _train(a, config, opt_a, 0, 3)
+    monkeypatch.undo()
+    b.load_state_dict(a.state_dict())
+    opt_b = FusedAdam(b.parameters(), lr=1e-2)  # the kernel is back
+    opt_b.load_state_dict(opt_a.state_dict())
+    monkeypatch.delattr(torch, "_fused_adam_")
+    opt_a2 = FusedAdam(a.parameters(), lr=1e-2)
+    opt_a2.load_state_dict(opt_a.state_dict())
+    _train(a, config, opt_a2, 1, 3)
+    monkeypatch.undo()
+    _train(b, config, opt_b, 1, 3)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.allclose(p, q, atol=1e-6, rtol=0)
+    assert int(opt_a2.state_dict()["step"][0]) == int(opt_b.state_dict()["step"][0]) == 6

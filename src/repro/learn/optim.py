@@ -7,6 +7,11 @@ call; at batch 64 that Python work took about 0.2-0.5 ms of a 2-4 ms step
 built once. The update is bit-for-bit the one of ``torch.optim.Adam(fused=True)``
 with default betas and eps and no weight decay (``tests/test_optim.py``
 checks that, step by step).
+
+``torch._fused_adam_`` is private. Where a torch build lacks it, the update falls back to
+``torch.optim.Adam(foreach=True)`` over the same state tensors (the same algorithm, rounded
+by other kernels; checkpoints stay interchangeable), so the project runs on any torch its
+requirements admit.
 """
 
 from __future__ import annotations
@@ -30,6 +35,15 @@ class FusedAdam:
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
         self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params]
+        self.fallback = None if hasattr(torch, "_fused_adam_") else self._foreach_adam()
+
+    def _foreach_adam(self) -> torch.optim.Adam:
+        """torch's own Adam (foreach), its state the very tensors this object holds."""
+        opt = torch.optim.Adam(self.params, lr=self.lr, betas=self.betas, eps=self.eps)
+        opt.param_groups[0]["foreach"] = True
+        for p, m, v, n in zip(self.params, self.exp_avg, self.exp_avg_sq, self.steps, strict=True):
+            opt.state[p] = {"step": n, "exp_avg": m, "exp_avg_sq": v}
+        return opt
 
     def zero_grad(self) -> None:
         """Drop the gradients (the next backward allocates fresh ones)."""
@@ -42,6 +56,9 @@ class FusedAdam:
         grads = [p.grad for p in self.params]
         if any(g is None for g in grads):
             raise RuntimeError("FusedAdam.step: a parameter has no gradient")
+        if self.fallback is not None:
+            self.fallback.step()
+            return
         torch._foreach_add_(self.steps, 1)
         torch._fused_adam_(
             self.params,
