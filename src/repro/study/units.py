@@ -9,7 +9,8 @@ the executor (:mod:`repro.study.executor`, :mod:`repro.study.slurm`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from repro.errors import BadInput
@@ -29,12 +30,21 @@ class Unit:
     argv: tuple[str, ...]
 
 
+def default_jobs() -> int:
+    """The cores this process may use (its CPU affinity, which a container or a SLURM
+    allocation narrows), the default number of local processes at a time."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no sched_getaffinity (macOS)
+        return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class ExecutorConfig:
     """Where and how units run (the ``reproduce`` options of the same names)."""
 
     kind: str = "local"  # 'local' (processes on this machine) or 'slurm' (jobs via submitit)
-    jobs: int = 2  # local: processes at a time
+    jobs: int = field(default_factory=default_jobs)  # local: processes at a time
     slurm_partition: str | None = None  # slurm: partition (None: the cluster's default)
     slurm_time: int = 60  # slurm: time limit per job, minutes
     slurm_cpus: int = 1  # slurm: CPUs per job; also the torch threads of a training job
