@@ -154,9 +154,11 @@ def fake_bench(monkeypatch):
     threads = []
     monkeypatch.setattr(bench.torch, "set_num_threads", threads.append)  # this process's own
     updates = []
-    monkeypatch.setattr(bench.readme, "update", lambda name, body: updates.append((name, body)))
+    monkeypatch.setattr(
+        bench.readme, "update", lambda name, body, path=None: updates.append((name, body, path))
+    )
     yield updates
-    assert threads == [1]  # every measurement on one thread
+    assert threads and set(threads) == {1}  # every measurement on one thread
 
 
 def test_bench_numbers_follow_from_the_measured_times(fake_bench):
@@ -208,15 +210,22 @@ def test_bench_json_goes_where_repro_results_says(fake_bench, monkeypatch, tmp_p
     assert not (tmp_path / "bench.json").exists()
 
 
-def test_default_results_folder_also_updates_the_readme(fake_bench, monkeypatch, tmp_path):
-    """Without REPRO_RESULTS: bench.json in the project's results/ (here a stand-in
-    project) and the README's performance section rendered from the same numbers."""
+def test_default_results_folder_also_updates_the_performance_page(
+    fake_bench, monkeypatch, tmp_path
+):
+    """Without REPRO_RESULTS: bench.json in ./results of the current folder (here a stand-in
+    project) and docs/performance.md's table rendered from the same numbers."""
     monkeypatch.delenv("REPRO_RESULTS")
-    monkeypatch.setattr(paths, "PROJECT", tmp_path)
+    monkeypatch.chdir(tmp_path)
     assert bench.results_dir() == tmp_path / "results"  # never the real project's
+    bench.main("cpu")
+    assert fake_bench == []  # no docs/performance.md with the markers here: nothing to update
+    page = tmp_path / "docs" / "performance.md"
+    page.parent.mkdir()
+    page.write_text("# Performance\n<!-- performance:start -->\n<!-- performance:end -->\n")
     out = bench.main("cpu")
     assert (tmp_path / "results" / "bench.json").is_file()
-    assert fake_bench == [("performance", readme.performance(bench._rounded(out)))]
+    assert fake_bench == [("performance", readme.performance(bench._rounded(out)), page)]
 
 
 # ---------------------------------------------------------------------------- README

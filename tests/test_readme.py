@@ -2,11 +2,13 @@
 summary's numbers."""
 
 import json
+import os
+import re
 
 import pytest
 
 from repro.config import CONFIGS
-from repro.study.readme import headline, replace_section
+from repro.study.readme import has_section, headline, replace_section, update
 from repro.study.results import Summary
 from test_claims import agg, paperlike
 
@@ -123,3 +125,53 @@ def test_only_a_forced_run_is_recorded_as_the_from_scratch_time(tmp_path, monkey
     (tmp_path / "timings.json").write_text(json.dumps(forced))
     later = _timings_record("paper", 3, {"total": 1.0}, {"train": False}, force=False)
     assert later["full_run"] == forced["full_run"]  # carried over by a cached run
+
+
+def test_update_writes_only_when_the_block_changes(tmp_path):
+    """A rerun with unchanged numbers leaves README.md untouched (bytes and mtime), so a
+    reproduce leaves the git tree clean."""
+    page = tmp_path / "README.md"
+    page.write_text("intro\n<!-- headline:start -->\nold\n<!-- headline:end -->\n")
+    assert update("headline", "new", page) is True
+    assert page.read_text() == "intro\n<!-- headline:start -->\nnew\n<!-- headline:end -->\n"
+    os.utime(page, ns=(1, 1))
+    assert update("headline", "new", page) is False
+    assert page.stat().st_mtime_ns == 1
+    assert has_section(page, "headline") and not has_section(page, "performance")
+    assert not has_section(tmp_path / "missing.md", "headline")
+
+
+def test_findings_put_the_numbers_side_by_side():
+    """The four models' range per regime beside the paper's and the baselines' (hand-computed
+    from headline_summary: fixed Spearman 0.470-0.939 and greedy 14-30%; procedural has one
+    configuration, so its range is one value)."""
+    summary = headline_summary()
+    summary["baselines"] = {"fixed": {"constant": {"metrics": {"greedy_solved": agg(0.115)}}}}
+    lines = headline(summary, None).split("\n\n")[0].splitlines()
+    assert lines[0] == (
+        "- In one fixed maze at the paper's training length, the four models' full-test "
+        "Spearman means lie at 0.470 to 0.939 (the paper, on 10 test trajectories: 0.500) and "
+        "greedy descent solves 14.0% to 30.0% of the planning instances (the paper: 20.0%; "
+        "the constant heuristic 11.5%, the Manhattan distance –)."
+    )
+    assert lines[1].startswith("- On unseen mazes at the paper's training length")
+    assert "Spearman means lie at 0.250 (the paper" in lines[1]
+    assert "greedy descent solves 50.0% of" in lines[1]
+    assert len(lines) == 2  # no generalization study in this summary
+
+
+def test_the_committed_readme_is_a_users_document():
+    """No path outside the repository, every link to a file of it resolves, and the headline
+    block is exactly what a paper-scale reproduce writes from the committed results (so a
+    rerun with the same numbers leaves README.md byte-identical)."""
+    from repro.io import read_json
+    from repro.paths import PROJECT
+
+    text = (PROJECT / "README.md").read_text(encoding="utf-8")
+    assert "../shared" not in text and "DESIGN.md" not in text
+    for target in re.findall(r"\]\(([^)#]+)\)", text):
+        assert (PROJECT / target).exists(), target
+    body = headline(
+        read_json(PROJECT / "results/summary.json"), read_json(PROJECT / "results/timings.json")
+    )
+    assert replace_section(text, "headline", body) == text

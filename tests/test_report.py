@@ -10,7 +10,7 @@ from repro.config import CONFIGS
 from repro.core.heuristics import BASELINES
 from repro.core.planning import MODES
 from repro.io import read_json
-from repro.paths import PROJECT
+from repro.paths import PROJECT, paper_numbers_file
 from repro.study.claims import SEED_RULE
 from repro.study.report import (
     _finalize,
@@ -288,7 +288,7 @@ def test_rendered_report_states_the_seed_rule_and_prints_undecided():
 
 
 def test_the_papers_numbers_are_quoted_with_its_own_digits():
-    paper = read_json(PROJECT / "paper" / "paper_numbers.json")
+    paper = read_json(paper_numbers_file())
     for name, values in paper["printed"].items():
         for key, text in values.items():
             assert float(text) == paper["results"][name][key], (name, key)

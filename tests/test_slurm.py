@@ -27,7 +27,7 @@ from repro.config import make_config
 from repro.errors import StageFailed
 from repro.learn.train import train
 from repro.paths import PROJECT
-from repro.study.reproduce import train_unit
+from repro.study.reproduce import results_lock, train_unit
 from repro.study.units import ExecutorConfig, Unit
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.xdist_group("slurm")]
@@ -349,8 +349,9 @@ def test_no_controller_is_exit_2_and_writes_nothing(slurm, tmp_path):
     assert not results.exists()  # nothing written
 
 
-def test_results_lock_holds_across_executors(slurm, tmp_path):
-    (tmp_path / ".reproduce.lock").write_text(f"{os.getpid()}\n")  # a live local reproduce
-    out = reproduce(tmp_path, "--executor", "slurm", env=slurm)
+def test_results_lock_holds_across_executors(slurm, tmp_path, monkeypatch):
+    monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
+    with results_lock():  # as a local reproduce holds it
+        out = reproduce(tmp_path, "--executor", "slurm", env=slurm)
     assert out.returncode == 2 and f"another reproduce (pid {os.getpid()})" in out.stderr
     assert submitted(tmp_path) == [] and not (tmp_path / "runs").exists()

@@ -4,11 +4,16 @@ The stable public API (DESIGN.md, section 4) is importable from here without
 importing torch: it is the numpy core.
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from repro.core.data import Dataset, make_dataset
 from repro.core.maze import bfs_distances, generate_maze, quadrant, shortest_path
 from repro.core.planning import PlanResult, best_first_search, greedy
 
-__version__ = "0.1.0"
+try:  # written once, in pyproject.toml
+    __version__ = version("repro")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "unknown"
 __all__ = [
     "Dataset",
     "PlanResult",

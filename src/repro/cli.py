@@ -71,7 +71,12 @@ def _add_reproduce(sub) -> None:
     r.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
     r.add_argument("--seeds", type=int, default=None, help="seeds per run (default: the scale's)")
     r.add_argument("--force", action="store_true", help="redo every stage")
-    r.add_argument("--jobs", type=int, default=2, help="local: processes at a time (default 2)")
+    r.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="local: processes at a time (default: the cores this process may use)",
+    )
     r.add_argument("--executor", default="local", help="where units run: local (default) | slurm")
     r.add_argument(
         "--trainer",
@@ -86,7 +91,10 @@ def _add_reproduce(sub) -> None:
     r.add_argument("--slurm-mem", default=None, help="slurm: memory per job, e.g. 4G")
     r.add_argument("--slurm-folder", default=None, help="slurm: job logs (default <results>/slurm)")
     r.add_argument("--slurm-max-jobs", type=int, default=8, help="slurm: jobs queued at once")
-    r.add_argument("--no-family", action="store_true", help="skip the maze-family study (issue 14)")
+    r.add_argument("--no-family", action="store_true", help="skip the maze-family study")
+    r.add_argument(
+        "--no-pdf", action="store_true", help="write everything but the PDF (no TeX needed)"
+    )
     r.add_argument(
         "--studies",
         nargs="+",
@@ -158,8 +166,14 @@ def _add_train_group(sub) -> None:
     g.add_argument("--force", action="store_true", help="retrain even if the runs are complete")
 
 
+def _prog() -> str:
+    """``repro`` as the console script, ``python -m repro`` as a module."""
+    name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return "python -m repro" if name in ("", "__main__.py", "-c") else name
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m repro", description=__doc__.splitlines()[0])
+    parser = _Parser(prog=_prog(), description=__doc__.splitlines()[0])
     parser.add_argument(
         "--results", default=None, help="results folder (default: $REPRO_RESULTS or results/)"
     )
@@ -184,13 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from repro.study.executor import serve_from_this_process
     from repro.study.reproduce import main as reproduce
-    from repro.study.units import ExecutorConfig
+    from repro.study.units import ExecutorConfig, default_jobs
 
     serve_from_this_process(main)  # its fork server: a fork of this process, not a new one
 
     ex = ExecutorConfig(
         kind=args.executor,
-        jobs=args.jobs,
+        jobs=default_jobs() if args.jobs is None else args.jobs,
         slurm_partition=args.slurm_partition,
         slurm_time=args.slurm_time,
         slurm_cpus=args.slurm_cpus,
@@ -208,6 +222,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         not args.no_family,
         tuple(args.studies),
         args.study_seeds,
+        not args.no_pdf,
     )
 
 

@@ -1,7 +1,10 @@
 """Every path the project reads or writes, from one place.
 
-The results root is ``results/`` under the project, or ``$REPRO_RESULTS`` when set
-(tests point it at a temporary folder).
+Where a user works is the current directory, never the package's install location: the
+results root is ``./results`` (or ``$REPRO_RESULTS``, or ``--results DIR``; tests point it at
+a temporary folder), and the paper-scale report goes to ``./paper/report.pdf``. What the
+package reads of its own (the LaTeX template, the paper's numbers) ships inside it as package
+data, so an installed wheel works from any folder.
 """
 
 from __future__ import annotations
@@ -11,11 +14,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parents[2]
+PACKAGE = Path(__file__).resolve().parent  # the installed (or checked-out) package
+DATA = PACKAGE / "data"  # package data: the report's template and the paper's numbers
+# The source checkout the package runs from, where it runs from one (an editable install);
+# for an installed wheel this is its site-packages' parent, not a project.
+PROJECT = PACKAGE.parents[1]
+
+
+def work_dir() -> Path:
+    """The folder a user works in: the current directory."""
+    return Path.cwd()
+
+
+def default_results_dir() -> Path:
+    """``./results``: the results root when neither ``--results`` nor ``$REPRO_RESULTS``."""
+    return work_dir() / "results"
 
 
 def results_dir() -> Path:
-    return Path(os.environ.get("REPRO_RESULTS", PROJECT / "results"))
+    return Path(os.environ.get("REPRO_RESULTS") or default_results_dir())
 
 
 @contextmanager
@@ -70,13 +87,19 @@ def cache_dir() -> Path:
     return results_dir() / "cache"
 
 
-def paper_dir() -> Path:
-    return PROJECT / "paper"
+def template_dir() -> Path:
+    """The folder of the report's jinja2 LaTeX template (package data)."""
+    return DATA
 
 
 def paper_numbers_file() -> Path:
-    """The paper's own numbers (Tables 1-3), kept in one data file."""
-    return PROJECT / "paper" / "paper_numbers.json"
+    """The paper's own numbers (Tables 1-3), kept in one data file (package data)."""
+    return DATA / "paper_numbers.json"
+
+
+def readme_file() -> Path:
+    """``./README.md``, whose generated blocks a paper-scale reproduce keeps up to date."""
+    return work_dir() / "README.md"
 
 
 def summary_file() -> Path:
@@ -92,10 +115,10 @@ def baselines_file() -> Path:
 
 
 def report_pdf() -> Path:
-    """paper/report.pdf for the default results folder, else report/report.pdf inside it."""
-    if "REPRO_RESULTS" in os.environ:
+    """./paper/report.pdf for the default results folder, else report/report.pdf inside it."""
+    if os.environ.get("REPRO_RESULTS"):
         return results_dir() / "report" / "report.pdf"
-    return paper_dir() / "report.pdf"
+    return work_dir() / "paper" / "report.pdf"
 
 
 def report_build_dir() -> Path:

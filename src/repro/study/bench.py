@@ -45,7 +45,7 @@ from repro.learn.optim import FusedAdam
 from repro.learn.runfiles import resolve_device
 from repro.learn.scorer import ModelScorer
 from repro.learn.trunk import ResidualBlock
-from repro.paths import PROJECT, results_dir, timings_file
+from repro.paths import results_dir, timings_file
 from repro.study import readme
 from repro.study.evaluate import eval_dataset, plan_all, spearman_metrics, trajectory_predictions
 
@@ -329,7 +329,6 @@ def peak_training_rss_mb(steps: int = 1000) -> float:
             capture_output=True,
             text=True,
             env=env,
-            cwd=PROJECT,
         )
     return int(out.stdout.split()[-1]) / 1024.0  # VmHWM is in kB
 
@@ -386,8 +385,10 @@ def main(device: str = "auto") -> dict[str, Any]:
             print(f"full reproduce, stage {k:<20}{v:>8.1f} s")
     write_json(results_dir() / "bench.json", _rounded(out))
     print(f"written: {results_dir() / 'bench.json'}")
-    if "REPRO_RESULTS" not in os.environ:
-        readme.update("performance", readme.performance(_rounded(out)))
+    page = readme.performance_file()
+    if not os.environ.get("REPRO_RESULTS") and readme.has_section(page, "performance"):
+        changed = readme.update("performance", readme.performance(_rounded(out)), page)
+        print(f"{page}: performance table {'updated' if changed else 'unchanged'}")
     return out
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from repro.config import REGIMES
 from repro.errors import BadInput
 from repro.io import read_json
-from repro.paths import PROJECT, summary_file
+from repro.paths import summary_file, work_dir
 from repro.study.results import Entry, Summary
 
 TOL = 1e-9  # absolute slack on both ends of a committed interval
@@ -189,14 +189,15 @@ def summary_at(ref: str, project: Path) -> Summary:
     return _as_view(data, where)
 
 
-def committed_summary(against: str | None, project: Path = PROJECT) -> tuple[Summary, str]:
+def committed_summary(against: str | None, project: Path | None = None) -> tuple[Summary, str]:
     """The summary to compare with, and where it came from: ``against`` is a results folder
-    (its summary.json) or a git ref of ``project`` (default HEAD)."""
+    (its summary.json) or a git ref of ``project`` (default HEAD; ``project`` defaults to
+    the current directory)."""
     if against and Path(against).is_dir():
         path = Path(against) / "summary.json"
         return _read(path), str(path)
     ref = "HEAD" if against is None else against
-    return summary_at(ref, project), f"{ref}:{COMMITTED}"
+    return summary_at(ref, work_dir() if project is None else project), f"{ref}:{COMMITTED}"
 
 
 def fresh_summary(path: Path | None = None) -> tuple[Summary, str]:
@@ -281,7 +282,7 @@ def one_line(c: Comparison) -> str:
     )
 
 
-def reproduce_line(project: Path = PROJECT) -> str:
+def reproduce_line(project: Path | None = None) -> str:
     """:func:`one_line` of the results folder's summary against the committed one; never
     raises (no git, no committed summary: the line says why nothing was compared)."""
     try:
@@ -291,7 +292,7 @@ def reproduce_line(project: Path = PROJECT) -> str:
     return one_line(c)
 
 
-def main(against: str | None = None, project: Path = PROJECT, fresh: Path | None = None) -> int:
+def main(against: str | None = None, project: Path | None = None, fresh: Path | None = None) -> int:
     """Print the comparison of the fresh summary (``fresh``, default the results folder's)
     with the committed one; 0 if reproduced, else 1; BadInput if a summary is unreadable."""
     new, new_label = fresh_summary(fresh)

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Protocol
 
 from repro.errors import BadInput, StageFailed
-from repro.paths import PROJECT
 from repro.study.forkserve import Run, die_with_parent, serve
 from repro.study.units import ExecutorConfig, Unit
 
@@ -137,7 +136,6 @@ class _ForkedServer:
                 for fd in {req_r, req_w, rep_r, rep_w} - {0, 1}:  # 0: this one had no stdin
                     os.close(fd)
                 if die_with_parent(parent):  # else its parent died before that took effect
-                    os.chdir(PROJECT)  # as a spawned server
                     _one_thread()
                     serve(run)
                     code = 0
@@ -185,7 +183,6 @@ class ForkServer:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env={**os.environ, **_ONE_THREAD},
-                cwd=PROJECT,
                 preexec_fn=die_with_parent,
             )
         self.cond = threading.Condition()

@@ -1,7 +1,9 @@
 """Keep the README's numbers generated: the headline table and the performance figures.
 
 Sections between ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` markers are
-rewritten from results files (never typed in); the rest of the README is prose.
+rewritten from results files (never typed in); the rest of the README (and of
+``docs/performance.md``) is prose. A file whose block already reads the same is not
+written at all, so a rerun with unchanged numbers leaves the git tree clean.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from repro.config import CONFIGS, REGIMES, STUDIES
 from repro.errors import BadInput
 from repro.io import atomic_write_text
-from repro.paths import PROJECT
+from repro.paths import readme_file, work_dir
 from repro.study.claims import SEED_RULE
 from repro.study.results import (
     Aggregate,
@@ -24,7 +26,6 @@ from repro.study.results import (
     as_summary,
 )
 
-README = PROJECT / "README.md"
 HEADLINE_HEADER = (
     "| model | data | paper Spearman | fixed maze | procedural mazes "
     "| paper greedy solved (as printed) | fixed | procedural "
@@ -106,6 +107,11 @@ def _study_cell(run: StudyCurves | None, steps: tuple[int, ...]) -> str:
     return " / ".join("–" if v is None else f"{v:.3f}" for v in values)
 
 
+def _seeds(seeds: tuple[int, ...]) -> str:
+    """'seed 0' or 'seeds 0, 1, 2'."""
+    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(str(s) for s in seeds)
+
+
 def generalization_lines(study: GeneralizationStudy, timing: Mapping[str, Any] | None) -> list:
     """The generalization study in the headline: per model, its unseen-maze Spearman at the
     table's steps on each arm's mazes, Manhattan's beside it, and what the study cost."""
@@ -114,7 +120,7 @@ def generalization_lines(study: GeneralizationStudy, timing: Mapping[str, Any] |
     counts = [f"{study.arm(a)[0].n_trajectories or 0:,} mazes" for a in arms]
     lines = [
         "Generalization study (`reproduce --studies generalization`, procedural regime, "
-        f"seed(s) {', '.join(str(s) for s in study.runs[0].seeds)}): full-test Spearman on "
+        f"{_seeds(study.runs[0].seeds)}): full-test Spearman on "
         f"unseen mazes at {' / '.join(f'{s:,}' for s in steps)} steps.",
         "",
         "| model | " + " | ".join(counts) + " |",
@@ -137,11 +143,71 @@ def generalization_lines(study: GeneralizationStudy, timing: Mapping[str, Any] |
     return lines
 
 
+def _range(values: list[float | None], fmt: str) -> str:
+    """'lo to hi' of the values that exist (one value alone; '–' for none)."""
+    found = sorted(v for v in values if v is not None)
+    if not found:
+        return "–"
+    lo, hi = (format(v, fmt) for v in (found[0], found[-1]))
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
+def _means(view: Summary, regime: str, key: str) -> list[float | None]:
+    """The four configurations' means of ``key`` in ``regime``."""
+    return [None if (a := view.metric(regime, name, key)) is None else a.mean for name in CONFIGS]
+
+
+def _baseline(view: Summary, regime: str, kind: str, key: str, fmt: str) -> str:
+    agg = view.metric(regime, kind, key)
+    return "–" if agg is None or agg.mean is None else format(agg.mean, fmt)
+
+
+def findings(view: Summary) -> list[str]:
+    """What the study found, as numbers side by side (no verdict words: those are the
+    report's, each checked): per regime, the four models' Spearman and greedy solved rates
+    beside the paper's and the baselines'; the best unseen-maze Spearman of the
+    generalization study beside Manhattan's."""
+    paper = [view.paper_value(name, "spearman") for name in CONFIGS]
+    paper_greedy = [view.paper_value(name, "greedy_solved") for name in CONFIGS]
+    lines = []
+    for regime, where in (("fixed", "In one fixed maze"), ("procedural", "On unseen mazes")):
+        if not view.configs(regime):
+            continue
+        lines.append(
+            f"- {where} at the paper's training length, the four models' full-test Spearman "
+            f"means lie at {_range(_means(view, regime, 'spearman_full'), '.3f')} (the "
+            f"paper, on 10 test trajectories: {_range(paper, '.3f')}) and greedy descent solves "
+            f"{_range(_means(view, regime, 'greedy_solved'), '.1%')} of the planning "
+            f"instances (the paper: {_range(paper_greedy, '.1%')}; the constant heuristic "
+            f"{_baseline(view, regime, 'constant', 'greedy_solved', '.1%')}, the Manhattan "
+            f"distance {_baseline(view, regime, 'manhattan', 'greedy_solved', '.1%')})."
+        )
+    study = view.generalization
+    if study is not None and study.runs:
+        scored = [
+            (r.at("unseen_mazes", "spearman_full", r.steps[-1]), r) for r in study.runs if r.steps
+        ]
+        scored = [(v, r) for v, r in scored if v is not None]
+        if scored:
+            best, run = max(scored, key=lambda vr: vr[0])
+            manhattan = run.level("manhattan", "unseen_mazes", "spearman_full")
+            level = "–" if manhattan is None else f"{manhattan:.3f}"
+            lines.append(
+                f"- Trained for {run.steps[-1]:,} steps, the best learned distance on unseen "
+                f"mazes ({run.title()}, {run.n_trajectories or 0:,} training mazes) reaches "
+                f"full-test Spearman {best:.3f}; the wall-blind Manhattan distance scores "
+                f"{level}."
+            )
+    return lines
+
+
 def headline(summary: Summary | Mapping[str, Any], timings: Mapping[str, Any] | None) -> str:
     """The paper-vs-ours table (Spearman, greedy solved, search expanded), per regime; the
     claims' verdicts; and the time of a from-scratch run if ``timings`` holds one."""
     view = as_summary(summary)
-    lines = [
+    found = findings(view)
+    lines = [*found, ""] if found else []
+    lines += [
         f"Mean ± sd over {len(view.seeds)} seeds; paper = its Tables 2-3 (one run). "
         "Spearman: the paper's 10-trajectory protocol / our full test set.",
         "",
@@ -198,7 +264,7 @@ def performance(bench: dict[str, Any]) -> str:
 
 
 def group_rows(bench: dict[str, Any]) -> list[str]:
-    """The group trainer's table (issue 16): ms per member-step against the group size R,
+    """The group trainer's table: ms per member-step against the group size R,
     beside the single trainer's step; nothing for a bench.json without it."""
     groups = bench.get("groups")
     if not groups:
@@ -216,12 +282,33 @@ def group_rows(bench: dict[str, Any]) -> list[str]:
         rows.append(f"| {key} | " + " | ".join(cells) + " |")
     rows += [
         "",
-        f"Group trainer (`python -m repro train-group`, issue 16) on {bench['device']}: R runs "
+        f"Group trainer (`python -m repro train-group`) on {bench['device']}: R runs "
         "of one architecture trained as one stacked model; a group step's time over R, beside "
         "the single trainer's step.",
     ]
     return rows
 
 
-def update(name: str, body: str, path: Path = README) -> None:
-    atomic_write_text(path, replace_section(path.read_text(encoding="utf-8"), name, body))
+def has_section(path: Path, name: str) -> bool:
+    """Whether ``path`` exists and holds the ``<!-- name:start/end -->`` markers."""
+    if not path.is_file():
+        return False
+    text = path.read_text(encoding="utf-8")
+    return f"<!-- {name}:start -->" in text and f"<!-- {name}:end -->" in text
+
+
+def update(name: str, body: str, path: Path | None = None) -> bool:
+    """Replace block ``name`` of ``path`` (default ./README.md) by ``body``; whether the file
+    changed. Nothing is written when the block already reads ``body``."""
+    path = readme_file() if path is None else path
+    text = path.read_text(encoding="utf-8")
+    new = replace_section(text, name, body)
+    if new == text:
+        return False
+    atomic_write_text(path, new)
+    return True
+
+
+def performance_file() -> Path:
+    """``./docs/performance.md``: where ``nox -s bench`` keeps its generated table."""
+    return work_dir() / "docs" / "performance.md"

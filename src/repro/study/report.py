@@ -1,4 +1,4 @@
-"""Render ``paper/report.tex.j2`` from the summary and build the PDF with latexmk.
+"""Render ``report.tex.j2`` (package data, ``repro/data/``) from the summary; build the PDF.
 
 The template uses LaTeX-safe delimiters (``\\VAR{...}``, ``\\BLOCK{...}``,
 ``\\#{...}``) and ``StrictUndefined``; every string that reaches the page is
@@ -28,7 +28,8 @@ from repro.core.heuristics import BASELINES
 from repro.core.planning import MODES
 from repro.errors import StageFailed
 from repro.io import atomic_write_bytes
-from repro.paths import figures_dir, paper_dir, report_build_dir, report_pdf
+from repro.paths import figures_dir, report_build_dir, report_pdf
+from repro.paths import template_dir as default_template_dir
 from repro.study.claims import CLAIMS, SEED_RULE, UNDECIDED
 from repro.study.report_ablations import ablation_context
 from repro.study.report_generalization import generalization_context
@@ -45,9 +46,8 @@ from repro.study.texfmt import LABELS, NO_VALUE, Tex, mean_sd, num, pct, printed
 
 TEMPLATE = "report.tex.j2"
 SOURCE_DATE_EPOCH = "1750377600"  # 2025-06-20, the paper's date: fixed so the PDF is reproducible
-INSTALL_HINT = (
-    "apt-get install texlive-latex-base texlive-latex-recommended texlive-fonts-recommended latexmk"
-)
+# The one place that lists the packages is the script; the hint points there.
+INSTALL_HINT = "bash scripts/system-deps.sh report (in the project's checkout, as root on Debian)"
 REGIME_KEYS = {"fixed": "fixed", "procedural": "proc"}  # regime -> its prefix in the template's w
 NO_RUNS = Finding("no runs", NO_VALUE)  # a claim's cell in a regime where it was not checked
 
@@ -354,7 +354,7 @@ def _family_settings(scale: str) -> dict[str, str]:
 
 def render(summary: Summary | Mapping[str, Any], template_dir: Path | None = None) -> str:
     """The report's LaTeX source, rendered from the summary (a dict or a Summary)."""
-    env = make_env(template_dir or paper_dir())
+    env = make_env(template_dir or default_template_dir())
     return env.get_template(TEMPLATE).render(**build_context(summary))
 
 

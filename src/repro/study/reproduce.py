@@ -21,9 +21,11 @@ committed paper-scale results.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
 import os
 import resource
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -41,7 +43,7 @@ from repro.config import (
     make_config,
     make_eval_config,
 )
-from repro.errors import Busy, ConfigError
+from repro.errors import BadInput, Busy, ConfigError
 from repro.fingerprint import code_hash
 from repro.io import read_json, write_json
 from repro.learn.group import is_trained
@@ -49,18 +51,20 @@ from repro.learn.group_methods import group_key
 from repro.learn.methods import run_cost
 from repro.learn.runfiles import resolve_device
 from repro.paths import (
-    PROJECT,
     baselines_file,
+    default_results_dir,
     family_dir,
     figures_dir,
     lock_file,
-    paper_dir,
+    paper_numbers_file,
+    readme_file,
     report_pdf,
     results_dir,
     results_root,
     run_dir,
     stages_file,
     summary_file,
+    template_dir,
     timings_file,
 )
 from repro.study import family, generalization, readme, report, summary
@@ -85,47 +89,56 @@ def log(msg: str) -> None:
 
 @contextmanager
 def results_lock() -> Iterator[None]:
-    """Hold ``results/.reproduce.lock`` (it names the owner's pid) for the whole pipeline.
+    """Hold ``results/.reproduce.lock`` for the whole pipeline: a kernel lock (``flock``) on
+    the file, which names the owner's pid.
 
-    A second reproduce on the same folder stops with a message naming the
-    owner. A lock left by a process that no longer exists is taken over.
+    A second reproduce on the same folder stops at once with a message naming the owner,
+    however close together the two started: only one process can hold the lock. A killed
+    owner holds nothing (the kernel drops its lock with its last file descriptor), so the
+    next reproduce proceeds without any stale-lock guessing.
     """
     path = lock_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(2):
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                owner = int(path.read_text().strip() or "0")
-            except (OSError, ValueError):
-                owner = 0
-            if owner and _alive(owner):
-                raise Busy(
-                    f"another reproduce (pid {owner}) is using {results_dir()}; wait for it to "
-                    f"finish, or remove {path} if that process is gone"
-                ) from None
-            path.unlink(missing_ok=True)  # stale: its owner is gone
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write(f"{os.getpid()}\n")
-        break
-    else:
-        raise Busy(f"could not take the lock {path}")
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise Busy(
+                f"another reproduce ({_owner(path)}) is using {results_dir()}; wait for it "
+                "to finish"
+            ) from None
+        # The owner before us unlinks the file while it still holds it; if that happened
+        # between our open and our flock, we hold a file nobody else will open: try again.
+        try:
+            same = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
     try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
         yield
     finally:
-        path.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)  # while still held, so no one can lock this file after
+        os.close(fd)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _owner(path: Path) -> str:
+    """'pid N' of the lock's owner, as written in the file (briefly empty while the owner
+    has taken the lock but not yet written its pid)."""
+    for _ in range(20):
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            text = ""
+        if text.isdigit():
+            return f"pid {text}"
+        time.sleep(0.05)
+    return "pid unknown"
 
 
 def all_configs(scale: str, n_seeds: int) -> list[RunConfig]:
@@ -429,7 +442,7 @@ def stage_summary(
 ) -> bool:
     runs = [run_dir(c.run_id) for c in configs]
     inputs = [r / n for r in runs for n in ("metrics.json", "loss.csv")]
-    inputs += [baselines_file(), paper_dir() / "paper_numbers.json"]
+    inputs += [baselines_file(), paper_numbers_file()]
     inputs += family_inputs(scale) if with_family else []
     inputs += generalization_inputs(scale)
     out = summary_file()
@@ -466,7 +479,7 @@ def stage_figures(force: bool, jobs: int = 2) -> bool:
 
 
 def stage_report(force: bool) -> bool:
-    inputs = [summary_file(), paper_dir() / report.TEMPLATE, *figure_files()]
+    inputs = [summary_file(), template_dir() / report.TEMPLATE, *figure_files()]
     return cached_stage(
         "report",
         inputs,
@@ -475,6 +488,16 @@ def stage_report(force: bool) -> bool:
         lambda: report.main(read_json(summary_file())),
         force,
     )
+
+
+def _update_readme() -> None:
+    """The README's headline block from the summary and timings, where ./README.md has one."""
+    if not readme.has_section(readme_file(), "headline"):
+        log(f"readme: no headline block in {readme_file()} (skipped)")
+        return
+    timings = read_json(timings_file()) if timings_file().exists() else None
+    changed = readme.update("headline", readme.headline(read_json(summary_file()), timings))
+    log(f"readme: headline {'updated' if changed else 'unchanged'} ({readme_file()})")
 
 
 def _remove_stale_temporaries() -> None:
@@ -607,8 +630,9 @@ def _run_stages(
             cpu[name] = round(_cpu_seconds() - c, 3)
             log(f"{name}: {timings[name]:.1f} s")
         timings["total"] = round(time.perf_counter() - t0, 3)
-        record = _timings_record(scale, n_seeds, timings, worked, force, cpu)
-        write_json(timings_file(), record)
+        if any(worked.values()) or not timings_file().exists():  # a no-op run writes nothing
+            record = _timings_record(scale, n_seeds, timings, worked, force, cpu)
+            write_json(timings_file(), record)
     log(f"reproduce: done in {timings['total']:.1f} s; stage times in {timings_file()}")
     return tex_missing
 
@@ -622,28 +646,35 @@ def main(
     with_family: bool = True,
     studies: tuple[str, ...] = (),
     study_seeds: int | None = None,
+    with_pdf: bool = True,
 ) -> int:
-    """Run the whole study at ``scale`` with ``executor`` (default: local, 2 processes),
-    the maze-family stage unless ``with_family`` is False, and the studies named in
-    ``studies`` (``STUDIES``) with ``study_seeds`` seeds per run (default the scale's);
-    return 0, or 2 if TeX is missing (all else written). At paper scale the last line
-    compares the summary with the committed one (``python -m repro compare``)."""
+    """Run the whole study at ``scale`` with ``executor`` (default: local, one process per
+    core), the maze-family stage unless ``with_family`` is False, and the studies named in
+    ``studies`` (``STUDIES``) with ``study_seeds`` seeds per run (default the scale's); the
+    PDF unless ``with_pdf`` is False. Return 0, or 2 if TeX went missing during the run (all
+    else written; a missing latexmk is a BadInput before anything is written). At paper
+    scale the last line compares the summary with the committed one (``compare``)."""
     ex = executor or ExecutorConfig()
     n_seeds, n_ablation = _counts(scale, n_seeds, n_ablation_seeds)
     studies = _study_list(tuple(studies))
     if "generalization" in studies:
         generalization.study_runs(scale, study_seeds)  # a bad --study-seeds: nothing written
     check_reachable(ex)  # before anything is written
-    if scale != "paper" and "REPRO_RESULTS" not in os.environ:
-        os.environ["REPRO_RESULTS"] = str(PROJECT / "results" / scale)
-    stages = _stages(scale, n_seeds, n_ablation, force, ex, with_family, studies, study_seeds)
-    tex_missing = _run_stages(stages, scale, n_seeds, force)
-    if scale == "paper" and "REPRO_RESULTS" not in os.environ and summary_file().exists():
-        readme.update(
-            "headline", readme.headline(read_json(summary_file()), read_json(timings_file()))
+    if with_pdf and shutil.which("latexmk") is None:  # before an hour of work, not after it
+        raise BadInput(
+            f"latexmk not found: the report needs TeX Live; install it with: "
+            f"{report.INSTALL_HINT}, or pass --no-pdf to write everything but the PDF"
         )
-        log(f"readme: headline table updated from {summary_file()}")
-    if tex_missing is None:
+    if scale != "paper" and not os.environ.get("REPRO_RESULTS"):
+        os.environ["REPRO_RESULTS"] = str(default_results_dir() / scale)
+    stages = _stages(scale, n_seeds, n_ablation, force, ex, with_family, studies, study_seeds)
+    if not with_pdf:
+        stages = [(name, fn) for name, fn in stages if name != "report"]
+        log("report: not built (--no-pdf)")
+    tex_missing = _run_stages(stages, scale, n_seeds, force)
+    if scale == "paper" and not os.environ.get("REPRO_RESULTS") and summary_file().exists():
+        _update_readme()
+    if tex_missing is None and with_pdf:
         log(f"report: {report_pdf()}")
     else:
         print(f"error: {tex_missing}", file=sys.stderr)

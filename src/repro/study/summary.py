@@ -3,7 +3,7 @@
 ``results/summary.json`` holds, per regime and configuration, the mean, spread
 and per-seed values of every metric (those of metrics.json, and each run's
 ``loss_improvement`` from its loss.csv), the seed-0 figure data, the loss curves,
-the baselines, the paper's numbers (from ``paper/paper_numbers.json``) and the
+the baselines, the paper's numbers (from ``repro/data/paper_numbers.json``) and the
 claim verdicts. ``results/summary.csv`` is the same table flat. Figures and the
 report are rendered from this file alone, read through the typed view of
 :mod:`repro.study.results` (this module writes the layout; that one reads it).
