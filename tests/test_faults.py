@@ -280,6 +280,45 @@ def test_damaged_dataset_and_weights_are_refused(smoke_copy):
     count("b. damaged dataset or weights refused with the file named", 2)
 
 
+class _Payload:
+    """Unpickling this runs a command (what a crafted checkpoint would do)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_crafted_checkpoint_is_refused_and_runs_nothing(tmp_path):
+    """Whoever can write a run folder can write a checkpoint and its matching hash: a pickle
+    that would run a command on resume is refused (exit 2, one line naming the file), and the
+    command never runs."""
+    import torch
+
+    from repro.config import make_config
+    from repro.learn.runfiles import _CKPT_MAGIC, save_checkpoint, stage_hash
+
+    config = make_config("supervised-normal", "fixed", 0, "smoke")
+    results = tmp_path / "results"
+    ckpt = results / "runs" / config.run_id / "checkpoints" / "last.pt"
+    marker = tmp_path / "payload-ran"
+    save_checkpoint(ckpt, {"stage_hash": stage_hash(config), "step": 1, "x": _Payload(marker)})
+    # The payload is live: loaded the unsafe way, it runs.
+    torch.load(io.BytesIO(ckpt.read_bytes()[len(_CKPT_MAGIC) + 32 :]), weights_only=False)
+    assert marker.exists()
+    marker.unlink()
+    train = ["train", "--config", "supervised-normal", "--regime", "fixed", "--scale", "smoke"]
+    out = repro(results, *train)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith(f"error: checkpoint {ckpt} is not tensors and plain data")
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert not marker.exists()
+    ckpt.unlink()  # the remedy the message names: the run starts over and completes
+    assert repro(results, *train).returncode == 0
+    count("b. crafted checkpoint (pickle payload) refused, nothing run", 1)
+
+
 # ------------------------------------------------------------------ c. concurrency
 
 
@@ -336,7 +375,7 @@ def test_second_reproduce_on_same_folder_stops_with_owner_pid(concurrent_pair):
 
 FIELDS = {f.name: f.type for f in __import__("dataclasses").fields(RunConfig)}
 INT_BOUNDS = {
-    "seed": (0, None),
+    "seed": (0, 2**63 - 1),
     "size": (3, 200),
     "n_trajectories": (1, 10**7),
     "steps": (1, 10**8),
@@ -360,7 +399,9 @@ not_a_number = st.sampled_from(["", "abc", "1e", "--", "0x1g", "one", "1,000"]) 
 def bad_set(draw):
     """A --set FIELD=VALUE string that must be refused, and the field it must name."""
     kind = draw(
-        st.sampled_from(["unknown", "int_type", "int_range", "float", "choice", "fixed", "empty"])
+        st.sampled_from(
+            ["unknown", "int_type", "int_range", "int_digits", "float", "choice", "fixed", "empty"]
+        )
     )
     if kind == "unknown":
         name = draw(
@@ -383,6 +424,13 @@ def bad_set(draw):
         if hi is not None:
             bad = bad | st.integers(min_value=hi + 1)
         return f"{name}={draw(bad)}", name
+    if kind == "int_digits":  # digits that are not ASCII, or far too many of them
+        name = draw(st.sampled_from(sorted(INT_BOUNDS)))
+        value = draw(
+            st.sampled_from(["１０", "١٠", "٣", "𝟙𝟚", "1０"])
+            | st.integers(min_value=21, max_value=6000).map(lambda n: "7" * n)
+        )
+        return f"{name}={value}", name
     if kind == "float":
         name = draw(st.sampled_from(["gamma", "lr", "loop_prob"]))
         value = draw(
@@ -431,6 +479,7 @@ def test_bad_set_values_exit_2_one_line_naming_the_field(scratch_results, case, 
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ")
     assert "Traceback" not in err
     assert name in err
+    assert len(err) < 400  # the value is cut, never printed whole
     count("d. bad --set value: exit 2, one line naming the field")
 
 

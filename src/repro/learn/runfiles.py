@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import pickle
 import shutil
 import sys
 from pathlib import Path
@@ -113,7 +114,16 @@ def load_checkpoint(path: Path, chash: str) -> dict | None:
             file=sys.stderr,
         )
         return None
-    state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False)
+    # weights_only: tensors and plain containers only. A pickle that would build any other
+    # object (and so could run code) is refused, whoever wrote its matching hash.
+    try:
+        state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise BadInput(
+            f"checkpoint {path} is not tensors and plain data, so it is not loaded (a pickle "
+            f"could run code); delete it to start the run over ({reason[:160]})"
+        ) from None
     if not isinstance(state, dict) or state.get("stage_hash") != chash:
         return None
     return state
