@@ -75,3 +75,37 @@ def test_figures_command_names_a_bad_figure_or_a_missing_summary(tmp_path):
     out = figures()
     assert out.returncode == 2 and "summary.json does not exist" in out.stderr
     assert not any(tmp_path.iterdir())  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--seed", "１０"], "at most 20 ASCII digits; got '１０'"),
+        (["--seed", "٣"], "ASCII digits"),
+        (["--seed", "7" * 250], "at most 20 ASCII digits; got '7777"),
+        (["--seed", "7" * 4000], "(4002 characters)"),
+        (["--seed", str(2**63)], "seed must be in [0, 9223372036854775807]"),
+        (["--set", "steps=１０"], "steps must be an integer of at most 20 ASCII digits"),
+        (["--set", "gamma=０.５"], "gamma must be a number (ASCII digits)"),
+    ],
+)
+def test_numbers_are_ascii_digits_in_range_with_a_short_error(argv, says, capsys):
+    from repro.cli import main
+
+    train = ["train", "--config", "supervised-normal", "--regime", "fixed", "--scale", "smoke"]
+    try:
+        code = main([*train, *argv])
+    except SystemExit as e:  # argparse's own refusal of an option's value
+        code = e.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and len(err) < 300, err[:300]
+    assert says in err
+
+
+def test_a_member_seed_is_ascii_digits():
+    from repro.cli import member_config
+
+    with pytest.raises(ConfigError, match="ASCII digits"):
+        member_config("supervised-normal/fixed/１", "smoke")
+    assert member_config("supervised-normal/fixed/3", "smoke").seed == 3

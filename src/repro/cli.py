@@ -23,10 +23,19 @@ from repro.config import (
     STUDIES,
     make_config,
     make_eval_config,
+    parse_int,
     parse_sets,
 )
 from repro.errors import BadInput, Busy, ConfigError, StageFailed, TrainingDiverged
 from repro.paths import run_dir, runs_dir
+
+
+def _ascii_int(text: str) -> int:
+    """An integer option: ASCII digits only (int() would also take '１０'), at most 20."""
+    try:
+        return parse_int("the value", text)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,7 +48,7 @@ def _add_train(sub) -> None:
     t = sub.add_parser("train", help="train one configuration in one regime with one seed")
     t.add_argument("--config", required=True, help=f"one of: {', '.join(CONFIGS)}")
     t.add_argument("--regime", default="procedural", help=f"one of: {', '.join(REGIMES)}")
-    t.add_argument("--seed", type=int, default=0, help="the run's seed (default 0)")
+    t.add_argument("--seed", type=_ascii_int, default=0, help="the run's seed (default 0)")
     t.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
     t.add_argument(
         "--set",
@@ -49,7 +58,7 @@ def _add_train(sub) -> None:
         help="override a configuration field (repeatable), e.g. --set steps=5000",
     )
     t.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda[:N]")
-    t.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    t.add_argument("--threads", type=_ascii_int, default=1, help="torch CPU threads (default 1)")
     t.add_argument("--force", action="store_true", help="retrain even if the run is complete")
 
 
@@ -69,11 +78,13 @@ def _add_reproduce(sub) -> None:
     """The ``reproduce`` command: the whole pipeline, and where its units run."""
     r = sub.add_parser("reproduce", help="the whole study: data, training, evaluation, report")
     r.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
-    r.add_argument("--seeds", type=int, default=None, help="seeds per run (default: the scale's)")
+    r.add_argument(
+        "--seeds", type=_ascii_int, default=None, help="seeds per run (default: the scale's)"
+    )
     r.add_argument("--force", action="store_true", help="redo every stage")
     r.add_argument(
         "--jobs",
-        type=int,
+        type=_ascii_int,
         default=None,
         help="local: processes at a time (default: the cores this process may use)",
     )
@@ -86,11 +97,17 @@ def _add_reproduce(sub) -> None:
     r.add_argument(
         "--slurm-partition", default=None, help="slurm: partition (default: the default)"
     )
-    r.add_argument("--slurm-time", type=int, default=60, help="slurm: minutes per job (default 60)")
-    r.add_argument("--slurm-cpus", type=int, default=1, help="slurm: CPUs (= threads) per job")
+    r.add_argument(
+        "--slurm-time", type=_ascii_int, default=60, help="slurm: minutes per job (default 60)"
+    )
+    r.add_argument(
+        "--slurm-cpus", type=_ascii_int, default=1, help="slurm: CPUs (= threads) per job"
+    )
     r.add_argument("--slurm-mem", default=None, help="slurm: memory per job, e.g. 4G")
     r.add_argument("--slurm-folder", default=None, help="slurm: job logs (default <results>/slurm)")
-    r.add_argument("--slurm-max-jobs", type=int, default=8, help="slurm: jobs queued at once")
+    r.add_argument(
+        "--slurm-max-jobs", type=_ascii_int, default=8, help="slurm: jobs queued at once"
+    )
     r.add_argument("--no-family", action="store_true", help="skip the maze-family study")
     r.add_argument(
         "--no-pdf", action="store_true", help="write everything but the PDF (no TeX needed)"
@@ -104,11 +121,14 @@ def _add_reproduce(sub) -> None:
         "once they exist, stay in the summary and report)",
     )
     r.add_argument(
-        "--study-seeds", type=int, default=None, help="seeds per study run (default: the scale's)"
+        "--study-seeds",
+        type=_ascii_int,
+        default=None,
+        help="seeds per study run (default: the scale's)",
     )
     r.add_argument(
         "--ablation-seeds",
-        type=int,
+        type=_ascii_int,
         default=None,
         help="seeds per ablation variant (default: the scale's; 0 skips the ablations)",
     )
@@ -162,7 +182,7 @@ def _add_train_group(sub) -> None:
     )
     g.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
     g.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda[:N]")
-    g.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    g.add_argument("--threads", type=_ascii_int, default=1, help="torch CPU threads (default 1)")
     g.add_argument("--force", action="store_true", help="retrain even if the runs are complete")
 
 
@@ -271,16 +291,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    from repro.io import read_json
     from repro.paths import figures_dir, summary_file
     from repro.study.figures import FIGURES, STUDY_FIGURES, figure_names, write_figure
-    from repro.study.results import as_summary
+    from repro.study.results import load_summary
 
     known = [*FIGURES, *STUDY_FIGURES]
     unknown = [n for n in args.only if n not in known]
     if unknown:
         raise BadInput(f"unknown figure {unknown[0]!r}; figures are: {', '.join(known)}")
-    summary = as_summary(read_json(summary_file()))
+    summary = load_summary(summary_file())  # its shape checked: nothing drawn from garbage
     for name in args.only or figure_names(summary):
         paths = write_figure(name, summary, figures_dir())
         print(f"{name}: {', '.join(p.name for p in paths)}")
@@ -311,12 +330,13 @@ def member_config(spec: str, scale: str):
     """The RunConfig of ``CONFIG/REGIME/SEED[,FIELD=VALUE...]`` at ``scale``; ConfigError."""
     head, *sets = spec.split(",")
     parts = head.split("/")
-    if len(parts) != 3 or not parts[2].isdigit():
+    if len(parts) != 3:
         raise ConfigError(f"--member expects CONFIG/REGIME/SEED[,FIELD=VALUE...]; got {spec!r}")
     name, regime, seed = parts
+    seed = parse_int("the seed of --member", seed)
     if regime not in REGIMES:
         raise ConfigError(f"regime must be one of {', '.join(REGIMES)}; got {regime!r}")
-    return make_config(name, regime, int(seed), scale, parse_sets(sets))
+    return make_config(name, regime, seed, scale, parse_sets(sets))
 
 
 def cmd_train_group(args: argparse.Namespace) -> int:

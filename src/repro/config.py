@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -21,6 +22,9 @@ from repro.core.data import DATASETS, REGIMES
 from repro.errors import ConfigError
 
 DIRECTIONS = ("backward", "forward", "symmetric")
+SEED_MAX = 2**63 - 1  # seeds are 0 .. 2**63 - 1 (they feed numpy's SeedSequence and run ids)
+_INT = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: int() would also take '１０'
+_FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 HEADS = ("regression", "classification")
 # Fields whose non-default values name a variant of a configuration (see RunConfig.variant).
 VARIANT_FIELDS = ("gamma", "direction", "repeat", "head")
@@ -60,7 +64,7 @@ class RunConfig:
         _choice("regime", self.regime, REGIMES)
         _choice("direction", self.direction, DIRECTIONS)
         _choice("head", self.head, HEADS)
-        _int("seed", self.seed, 0)
+        _int("seed", self.seed, 0, SEED_MAX)
         _int("size", self.size, 3, 200)
         _int("n_trajectories", self.n_trajectories, 1, 10_000_000)
         _int("steps", self.steps, 1, 100_000_000)
@@ -113,24 +117,33 @@ class RunConfig:
 
 def _choice(name: str, value: Any, options: tuple[str, ...]) -> None:
     if value not in options:
-        raise ConfigError(f"{name} must be one of {', '.join(options)}; got {value!r}")
+        raise ConfigError(f"{name} must be one of {', '.join(options)}; got {shown(value)}")
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters: an error line never holds a 4,000-digit
+    number (whose ``str`` Python refuses past 4,300 digits anyway)."""
+    if isinstance(value, int) and value.bit_length() > 128:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ConfigError(f"{name} must be an integer; got {value!r}")
+        raise ConfigError(f"{name} must be an integer; got {shown(value)}")
     if value < lo or (hi is not None and value > hi):
         bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ConfigError(f"{name} must be {bound}; got {value!r}")
+        raise ConfigError(f"{name} must be {bound}; got {shown(value)}")
 
 
 def _float(name: str, value: Any, lo: float, hi: float, closed: bool) -> None:
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        raise ConfigError(f"{name} must be a finite number; got {value!r}")
+        raise ConfigError(f"{name} must be a finite number; got {shown(value)}")
     ok = lo <= value <= hi if closed else lo < value < hi
     if not ok:
         interval = f"[{lo}, {hi}]" if closed else f"({lo}, {hi})"
-        raise ConfigError(f"{name} must be in {interval}; got {value!r}")
+        raise ConfigError(f"{name} must be in {interval}; got {shown(value)}")
 
 
 @dataclass(frozen=True)
@@ -357,16 +370,24 @@ def parse_value(name: str, text: str) -> Any:
     if name not in types:
         raise ConfigError(f"unknown field {name!r}; fields are: {', '.join(types)}")
     kind = types[name]
-    try:
-        if kind == "int":
-            return int(text)
-        if kind == "float":
-            return float(text)
-    except ValueError:
-        raise ConfigError(
-            f"{name} must be {'an integer' if kind == 'int' else 'a number'}; got {text!r}"
-        ) from None
+    if kind == "int":
+        return parse_int(name, text)
+    if kind == "float":
+        if not _FLOAT.fullmatch(text):
+            raise ConfigError(f"{name} must be a number (ASCII digits); got {shown(text)}")
+        return float(text)
     return text
+
+
+def parse_int(name: str, text: str) -> int:
+    """The integer ``text`` spells in ASCII digits (at most 20 of them: every integer field
+    is far smaller); ConfigError naming ``name`` otherwise."""
+    digits = text.lstrip("+-")
+    if not _INT.fullmatch(text) or len(digits) > 20:
+        raise ConfigError(
+            f"{name} must be an integer of at most 20 ASCII digits; got {shown(text)}"
+        )
+    return int(text)
 
 
 def parse_sets(items: list[str]) -> dict[str, Any]:
@@ -374,7 +395,7 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for item in items:
         if "=" not in item:
-            raise ConfigError(f"--set expects field=value; got {item!r}")
+            raise ConfigError(f"--set expects field=value; got {shown(item)}")
         name, text = item.split("=", 1)
         name = name.strip()
         out[name] = parse_value(name, text.strip())
