@@ -54,6 +54,10 @@ def read_json(path: Path) -> Any:
         raise BadInput(f"{path} does not exist") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise BadInput(f"{path} is not valid JSON ({e})") from None
+    except RecursionError:
+        raise BadInput(f"{path} nests too deeply to be read") from None
+    except ValueError as e:  # an integer of more than 4,300 digits
+        raise BadInput(f"{path} holds a value Python will not read ({str(e)[:80]})") from None
 
 
 def with_content_hash(obj: dict) -> dict:

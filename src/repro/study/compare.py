@@ -16,8 +16,13 @@ typed view (:mod:`repro.study.results`).
   changed when the two differ (or only one summary has it).
 
 Numbers that only one summary holds (a regime or ablation not rerun, a metric
-added since) are counted and named but do not decide the result: exit code 0
-when every compared number is within and no verdict changed, 1 otherwise.
+added since) are counted and named but do not decide the result, with one
+exception: a number the committed summary holds for an entry the rerun ran (its
+*scope*) must be in the rerun too. Nothing compared is never "reproduced": each
+summary must hold every section of :data:`SECTIONS`, and at least one number
+must be compared; otherwise the comparison names the problem. Exit code 0 when
+every compared number is within, no verdict changed and there is no problem, 1
+otherwise.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from repro.errors import BadInput
 from repro.io import read_json
 from repro.paths import summary_file, work_dir
 from repro.study.results import Entry, Summary
+from repro.study.shape import check_summary
 
 TOL = 1e-9  # absolute slack on both ends of a committed interval
 COMMITTED = "results/summary.json"  # the committed summary, relative to the project root
@@ -41,6 +47,7 @@ WIDENED = "spearman_full"  # the metric whose interval the bootstrap CI widens
 NOT_MEASURED = "not measured"
 NOT_CHECKED = "not checked"  # a claim's verdict in a regime that one summary lacks
 LIST_AT_MOST = 10  # groups of one-sided numbers named before "and N more"
+SECTIONS = ("scale", "seeds", "runs", "baselines", "claims")  # what both summaries must hold
 
 Key = tuple[str, str, str]  # (regime, entry, metric)
 
@@ -82,6 +89,7 @@ class Comparison:
     only_committed: tuple[Key, ...]
     only_fresh: tuple[Key, ...]
     changed: tuple[VerdictChange, ...]
+    problems: tuple[str, ...] = ()  # why nothing, or too little, could be compared
 
     @property
     def outside(self) -> tuple[Number, ...]:
@@ -93,8 +101,8 @@ class Comparison:
 
     @property
     def reproduced(self) -> bool:
-        """Every compared number within and no verdict changed."""
-        return not self.outside and not self.changed
+        """Every compared number within, no verdict changed, no problem."""
+        return not self.outside and not self.changed and not self.problems
 
 
 # ---------------------------------------------------------------------------- comparing
@@ -137,17 +145,44 @@ def changed_verdicts(fresh: Summary, committed: Summary) -> list[VerdictChange]:
     ]
 
 
+def problems(fresh: Summary, committed: Summary, compared: int, lost: list[Key]) -> list[str]:
+    """Why the comparison cannot count as a reproduction whatever its numbers: a section
+    that a summary lacks, nothing compared, or committed numbers missing from the rerun's
+    own entries (``lost``)."""
+    out = []
+    for section in SECTIONS:
+        lacking = [
+            w for w, v in (("fresh", fresh), ("committed", committed)) if not v.data.get(section)
+        ]
+        if lacking:
+            out.append(f"the {' and the '.join(lacking)} summary has no {section!r}")
+    if not compared:
+        out.append("no number was compared")
+    if lost:
+        regime, entry, metric = lost[0]
+        out.append(
+            f"{len(lost)} committed number{'s' if len(lost) > 1 else ''} of the entries the "
+            f"rerun ran {'are' if len(lost) > 1 else 'is'} missing from it "
+            f"(first: {regime} {entry} {metric})"
+        )
+    return out
+
+
 def compare(fresh: Summary, committed: Summary) -> Comparison:
     """Compare every number and verdict of ``fresh`` with ``committed``."""
     old, new = numbers(committed), numbers(fresh)
     both = [k for k in old if k in new]
+    only_committed = [k for k in old if k not in new]
+    ran = {(e.regime, e.name) for e in _entries(fresh)}
+    lost = [k for k in only_committed if k[:2] in ran]
     return Comparison(
         numbers=tuple(
             Number(*k, committed_interval(old[k], k[2]), new[k].mean(k[2])) for k in both
         ),
-        only_committed=tuple(k for k in old if k not in new),
+        only_committed=tuple(only_committed),
         only_fresh=tuple(k for k in new if k not in old),
         changed=tuple(changed_verdicts(fresh, committed)),
+        problems=tuple(problems(fresh, committed, len(both), lost)),
     )
 
 
@@ -157,7 +192,7 @@ def compare(fresh: Summary, committed: Summary) -> Comparison:
 def _as_view(data: object, where: str) -> Summary:
     if not isinstance(data, Mapping):
         raise BadInput(f"{where} is not a summary (a JSON object)")
-    return Summary.from_dict(data)
+    return Summary.from_dict(check_summary(data, where))
 
 
 def _read(path: Path) -> Summary:
@@ -269,6 +304,7 @@ def describe(c: Comparison, fresh: Summary, committed: Summary, labels: tuple[st
     if c.changed:
         rows = [[v.claim, v.regime, v.committed, v.fresh] for v in c.changed]
         lines += _table(["claim", "regime", "committed", "fresh"], rows)
+    lines += [f"problem: {p}" for p in c.problems]
     lines += ["", "reproduced" if c.reproduced else "not reproduced"]
     return "\n".join(lines)
 
@@ -276,9 +312,11 @@ def describe(c: Comparison, fresh: Summary, committed: Summary, labels: tuple[st
 def one_line(c: Comparison) -> str:
     """The comparison in one line (the last line of a paper-scale reproduce)."""
     k = len(c.changed)
+    trouble = "".join(f"; {p}" for p in c.problems)
     return (
         f"compare: {c.n_within} of {len(c.numbers)} numbers within the committed seed spread, "
-        f"{k} verdict{'' if k == 1 else 's'} changed (python -m repro compare for details)"
+        f"{k} verdict{'' if k == 1 else 's'} changed{trouble} (python -m repro compare for "
+        "details)"
     )
 
 

@@ -80,6 +80,7 @@ from repro.study.executor import (
 )
 from repro.study.figures import figure_names
 from repro.study.report import TexMissing
+from repro.study.results import load_summary
 from repro.study.units import ExecutorConfig, Unit
 
 
@@ -485,7 +486,7 @@ def stage_report(force: bool) -> bool:
         inputs,
         [report_pdf()],
         str(report_pdf()),
-        lambda: report.main(read_json(summary_file())),
+        lambda: report.main(load_summary(summary_file())),
         force,
     )
 

@@ -36,6 +36,7 @@ from typing import Any
 from repro.config import CONFIGS, STUDY_FIELDS
 from repro.core.metrics import mixture_cdf, mixture_quantile
 from repro.io import read_json
+from repro.study.shape import check_summary
 
 INTERVALS = ("sd", "range")  # the kinds of seed interval Aggregate.interval gives
 KINDS = ("config", "baseline", "ablation")  # what an Entry is; its section in the summary
@@ -587,5 +588,6 @@ def as_summary(summary: Summary | Mapping[str, Any]) -> Summary:
 
 
 def load_summary(path: Path) -> Summary:
-    """Read ``summary.json`` at ``path`` (BadInput naming the file if unreadable)."""
-    return Summary.from_dict(read_json(path))
+    """Read ``summary.json`` at ``path``: BadInput naming the file if it is unreadable, and
+    the key path if it does not have the shape the view reads (:mod:`repro.study.shape`)."""
+    return Summary.from_dict(check_summary(read_json(path), str(path)))

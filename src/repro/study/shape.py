@@ -1,0 +1,287 @@
+"""The shape of ``summary.json`` as the typed view reads it, checked before anything reads it.
+
+A summary is written by :mod:`repro.study.summary`, but the one that ``compare``,
+``figures`` and the report read may come from anywhere (another machine, a git ref, an
+edited file). :func:`check_summary` raises :class:`BadInput` naming the file and the key
+path of the first value that is not what the view expects, so a damaged summary is a
+one-line error, never a traceback or a figure drawn from garbage.
+
+Checked: the whole tree is at most :data:`MAX_DEPTH` deep and every number in it is finite;
+the top-level fields; every entry (configuration, baseline, ablation variant) and each of
+its metrics' aggregates; the claims; the paper's numbers; the maze-family cells and the
+generalization study's runs, as far as the view reads them. Sections may be missing (a
+partial summary renders); a section that is present must have its shape.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from repro.errors import BadInput
+
+MAX_DEPTH = 32  # the deepest a summary goes is about 8
+AGGREGATE_FIELDS = ("mean", "std", "min", "max")
+_NUMBER_TYPES = (int, float, type(None))  # exact types: bool is not a number here
+_ENTRY_SECTIONS = (("runs",), ("baselines",), ("ablations", "runs"))
+
+
+class _Checker:
+    """Checks one summary; ``where`` names its file in every message."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def fail(self, path: tuple[str, ...], what: str) -> None:
+        at = ".".join(path) if path else "the top level"
+        raise BadInput(f"{self.where}: {at} {what}")
+
+    def typed(self, value: Any, kind: type | tuple[type, ...], path: tuple[str, ...]) -> Any:
+        names = {Mapping: "an object", list: "a list", str: "a string", int: "an integer"}
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        bad_bool = isinstance(value, bool) and bool not in kinds
+        if bad_bool or not isinstance(value, kinds):
+            want = " or ".join(names.get(k, k.__name__) for k in kinds)
+            self.fail(path, f"must be {want}, not {type(value).__name__}")
+        return value
+
+    def number(self, value: Any, path: tuple[str, ...], optional: bool = True) -> None:
+        if value is None and optional:
+            return
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(path, f"must be a number{' or null' if optional else ''}, not "
+                      f"{type(value).__name__}")  # fmt: skip
+
+    def mapping(self, d: Mapping, key: str, path: tuple[str, ...]) -> Mapping | None:
+        """``d[key]`` if present (it must be an object), else None."""
+        if key not in d:
+            return None
+        return self.typed(d[key], Mapping, (*path, key))
+
+    def seq(self, d: Mapping, key: str, path: tuple[str, ...]) -> list | None:
+        if key not in d:
+            return None
+        return self.typed(d[key], list, (*path, key))
+
+    # ------------------------------------------------------------------ the whole tree
+
+    def finite_and_shallow(self, data: Any) -> None:
+        """Every number finite, nothing deeper than MAX_DEPTH: one pass without recursion and
+        without paths (a paper-scale summary has about 160,000 values); the path of a
+        culprit is looked up only once one is found."""
+        todo = [(data, 0)]
+        while todo:
+            value, depth = todo.pop()
+            if depth > MAX_DEPTH:
+                path = _locate(data, lambda v, d: d > MAX_DEPTH)
+                self.fail((*path[:3], "..."), f"nests deeper than {MAX_DEPTH} levels")
+            for v in value.values() if isinstance(value, Mapping) else value:
+                if type(v) is float and not math.isfinite(v):
+                    path = _locate(data, lambda x, d: type(x) is float and not math.isfinite(x))
+                    self.fail(path, f"is {_locate_value(data, path)}, not a finite number")
+                if isinstance(v, Mapping | list):
+                    todo.append((v, depth + 1))
+
+    # ------------------------------------------------------------------ the parts
+
+    def aggregate(self, agg: Any, path: tuple[str, ...]) -> None:
+        self.typed(agg, Mapping, path)
+        for k in AGGREGATE_FIELDS:
+            self.number(agg.get(k), (*path, k))
+        if "values" in agg:
+            self.numbers(agg["values"], (*path, "values"))
+
+    def entry(self, e: Any, path: tuple[str, ...]) -> None:
+        self.typed(e, Mapping, path)
+        for key, agg in (self.mapping(e, "metrics", path) or {}).items():
+            self.aggregate(agg, (*path, "metrics", key))
+        for i, s in enumerate(self.seq(e, "seeds", path) or ()):
+            self.typed(s, int, (*path, "seeds", str(i)))
+        for key, series in (self.mapping(e, "curves", path) or {}).items():
+            self.numbers(series, (*path, "curves", key))
+        for key, series in (self.mapping(e, "loss", path) or {}).items():
+            self.numbers(series, (*path, "loss", key))
+        for i, row in enumerate(self.seq(e, "protocol_quantiles", path) or ()):
+            self.numbers(row, (*path, "protocol_quantiles", str(i)))
+        if e.get("examples") is not None:
+            self.examples(self.typed(e["examples"], Mapping, (*path, "examples")), path)
+        if e.get("training_length") is not None:
+            tl = self.typed(e["training_length"], Mapping, (*path, "training_length"))
+            tpath = (*path, "training_length")
+            self.integers(tl.get("steps", []), (*tpath, "steps"))
+            for key, aggs in (self.mapping(tl, "metrics", tpath) or {}).items():
+                self.aggregates(aggs, (*tpath, "metrics", key))
+
+    def numbers(self, values: Any, path: tuple[str, ...], depth: int = 1) -> None:
+        """A list of numbers (or null); of such lists for ``depth`` 2."""
+        self.typed(values, list, path)
+        if depth > 1:
+            for i, v in enumerate(values):
+                self.numbers(v, (*path, str(i)), depth - 1)
+        elif not all(type(v) in _NUMBER_TYPES for v in values):  # the fast path: one pass
+            for i, v in enumerate(values):
+                self.number(v, (*path, str(i)))
+
+    def integers(self, values: Any, path: tuple[str, ...]) -> None:
+        for i, v in enumerate(self.typed(values, list, path)):
+            self.typed(v, int, (*path, str(i)))
+
+    def aggregates(self, values: Any, path: tuple[str, ...]) -> None:
+        """A list of aggregates (or null), one per step."""
+        for i, agg in enumerate(self.typed(values, list, path)):
+            if agg is not None:
+                self.aggregate(agg, (*path, str(i)))
+
+    def examples(self, ex: Mapping, path: tuple[str, ...]) -> None:
+        path = (*path, "examples")
+        if ex.get("heatmap") is not None:
+            hm = self.typed(ex["heatmap"], Mapping, (*path, "heatmap"))
+            for key in ("bfs", "pred", "walls"):
+                if key in hm:
+                    self.numbers(hm[key], (*path, "heatmap", key), depth=2)
+            if "goal" in hm:
+                self.integers(hm["goal"], (*path, "heatmap", "goal"))
+        for i, t in enumerate(self.seq(ex, "trajectories", path) or ()):
+            tpath = (*path, "trajectories", str(i))
+            self.typed(t, Mapping, tpath)
+            for key in ("pred", "true"):
+                if key in t:
+                    self.numbers(t[key], (*tpath, key))
+            if "index" in t:
+                self.typed(t["index"], int, (*tpath, "index"))
+
+    def entries(self, data: Mapping) -> None:
+        for keys in _ENTRY_SECTIONS:
+            d, path = data, ()
+            for k in keys:
+                d = self.mapping(d, k, path) if d is not None else None
+                path = (*path, k)
+            for regime, names in (d or {}).items():
+                self.typed(names, Mapping, (*path, regime))
+                for name, e in names.items():
+                    self.entry(e, (*path, regime, name))
+
+    def ablation_studies(self, data: Mapping) -> None:
+        studies = self.mapping(data.get("ablations") or {}, "studies", ("ablations",))
+        for study, rows in (studies or {}).items():
+            path = ("ablations", "studies", study)
+            for i, v in enumerate(self.typed(rows, list, path)):
+                vpath = (*path, str(i))
+                self.typed(v, Mapping, vpath)
+                for key, kind in (("config", str), ("run", str), ("sets", Mapping)):
+                    if key not in v:
+                        self.fail(vpath, f"has no {key!r}")
+                    self.typed(v[key], kind, (*vpath, key))
+
+    def claims(self, data: Mapping) -> None:
+        for i, c in enumerate(self.seq(data, "claims", ()) or ()):
+            path = ("claims", str(i))
+            self.typed(c, Mapping, path)
+            if "id" not in c:
+                self.fail(path, "has no 'id'")
+            self.typed(c["id"], str, (*path, "id"))
+            for key in ("claim", "paper", "rule"):
+                if key in c:
+                    self.typed(c[key], str, (*path, key))
+            for regime, f in (self.mapping(c, "regimes", path) or {}).items():
+                fpath = (*path, "regimes", regime)
+                self.typed(f, Mapping, fpath)
+                if "verdict" not in f:
+                    self.fail(fpath, "has no 'verdict'")
+                self.typed(f["verdict"], str, (*fpath, "verdict"))
+                if "ours" in f:
+                    self.typed(f["ours"], str, (*fpath, "ours"))
+
+    def paper(self, data: Mapping) -> None:
+        paper = self.mapping(data, "paper", ())
+        if paper is None:
+            return
+        for name, values in (self.mapping(paper, "results", ("paper",)) or {}).items():
+            self.typed(values, Mapping, ("paper", "results", name))
+            for key, v in values.items():
+                self.number(v, ("paper", "results", name, key))
+        for name, values in (self.mapping(paper, "printed", ("paper",)) or {}).items():
+            self.typed(values, Mapping, ("paper", "printed", name))
+            for key, v in values.items():
+                self.typed(v, (str, int, float), ("paper", "printed", name, key))
+        self.mapping(paper, "hyperparameters", ("paper",))
+        if paper.get("n_spearman_trajectories") is not None:
+            self.typed(paper["n_spearman_trajectories"], int, ("paper", "n_spearman_trajectories"))
+
+    def studies(self, data: Mapping) -> None:
+        for i, cell in enumerate(self.seq(data, "family", ()) or ()):
+            path = ("family", str(i))
+            self.typed(cell, Mapping, path)
+            for key, kind in (("size", int), ("loop_prob", (int, float)), ("trained", bool)):
+                if key not in cell:
+                    self.fail(path, f"has no {key!r}")
+                self.typed(cell[key], kind, (*path, key))
+            for regime, kinds in (self.mapping(cell, "baselines", path) or {}).items():
+                for kind, aggs in self.typed(kinds, Mapping, (*path, "baselines", regime)).items():
+                    bpath = (*path, "baselines", regime, kind)
+                    for key, agg in self.typed(aggs, Mapping, bpath).items():
+                        self.aggregate(agg, (*bpath, key))
+            for name, e in (self.mapping(cell, "runs", path) or {}).items():
+                self.entry(e, (*path, "runs", name))
+        study = self.mapping(data, "generalization", ())
+        for key in ("schedule", "table_steps"):
+            if study is not None and key in study:
+                self.integers(study[key], ("generalization", key))
+        for i, run in enumerate(self.seq(study or {}, "runs", ("generalization",)) or ()):
+            path = ("generalization", "runs", str(i))
+            self.typed(run, Mapping, path)
+            for key in ("label", "arm", "config"):
+                if key in run:
+                    self.typed(run[key], str, (*path, key))
+            for j, step in enumerate(self.seq(run, "steps", path) or ()):
+                self.typed(step, int, (*path, "steps", str(j)))
+            for mazes in ("train_mazes", "unseen_mazes"):
+                for key, series in (self.mapping(run, mazes, path) or {}).items():
+                    self.aggregates(series, (*path, mazes, key))
+            if run.get("loss") is not None:
+                self.aggregates(run["loss"], (*path, "loss"))
+            for kind, by_mazes in (self.mapping(run, "baselines", path) or {}).items():
+                bpath = (*path, "baselines", kind)
+                for mazes, values in self.typed(by_mazes, Mapping, bpath).items():
+                    for key, agg in self.typed(values, Mapping, (*bpath, mazes)).items():
+                        self.aggregate(agg, (*bpath, mazes, key))
+
+
+def _locate(data: Any, bad) -> tuple[str, ...]:
+    """The key path of the first value ``v`` at depth ``d`` with ``bad(v, d)``."""
+    todo: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
+    while todo:
+        value, path = todo.pop()
+        if bad(value, len(path)):
+            return path
+        if isinstance(value, Mapping):
+            todo.extend((v, (*path, str(k))) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            todo.extend((v, (*path, str(k))) for k, v in reversed(list(enumerate(value))))
+    return ()
+
+
+def _locate_value(data: Any, path: tuple[str, ...]) -> Any:
+    for k in path:
+        data = data[int(k)] if isinstance(data, list) else data[k]
+    return data
+
+
+def check_summary(data: Any, where: str) -> Mapping[str, Any]:
+    """``data`` if it has the shape the typed view reads; BadInput naming ``where`` (the
+    file) and the key path of the first value that does not."""
+    c = _Checker(where)
+    c.typed(data, Mapping, ())
+    c.finite_and_shallow(data)
+    if "scale" in data:
+        c.typed(data["scale"], str, ("scale",))
+    for key in ("seeds", "ablation_seeds"):
+        for i, s in enumerate(c.seq(data, key, ()) or ()):
+            c.typed(s, int, (key, str(i)))
+    c.entries(data)
+    c.ablation_studies(data)
+    c.claims(data)
+    c.paper(data)
+    c.studies(data)
+    return data
