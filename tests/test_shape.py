@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 
 import pytest
@@ -170,3 +171,31 @@ def test_the_cli_says_why_it_is_not_reproduced(tmp_path, capsys):
     write_json(committed / "summary.json", same)
     write_json(summary_file(), same)
     assert cli.main(["compare", "--against", str(committed)]) == 0
+
+
+@functools.cache
+def committed_paths() -> tuple[dict, list]:
+    """The committed paper-scale summary and every key path of it (about 160,000)."""
+    from repro.io import read_json
+    from repro.paths import PROJECT
+
+    d = read_json(PROJECT / "results" / "summary.json")
+    return d, list(leaf_paths(d))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=10**9))
+def test_a_wrong_type_anywhere_in_the_real_summary_is_refused(i):
+    """Every key path of the committed summary is one the check reads: a value of the wrong
+    kind anywhere (a figure's data included) is refused before anything draws from it."""
+    d, paths = committed_paths()
+    path = paths[i % len(paths)]
+    parent = at(d, path[:-1])
+    old = parent[path[-1]]
+    parent[path[-1]] = wrong_kind(old)
+    try:
+        with pytest.raises(BadInput, match=r"^summary\.json: "):
+            check_summary(d, "summary.json")
+    finally:
+        parent[path[-1]] = old
+    count("h. committed summary with a wrong type at a random key path: refused")

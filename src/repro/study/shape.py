@@ -98,6 +98,11 @@ class _Checker:
             self.aggregate(agg, (*path, "metrics", key))
         for i, s in enumerate(self.seq(e, "seeds", path) or ()):
             self.typed(s, int, (*path, "seeds", str(i)))
+        for section in ("config", "eval_config"):  # plain fields: names to numbers or words
+            for key, v in (self.mapping(e, section, path) or {}).items():
+                if not isinstance(v, str | int | float | type(None)):
+                    self.fail((*path, section, key), f"must be a number or a string, not "
+                              f"{type(v).__name__}")  # fmt: skip
         for key, series in (self.mapping(e, "curves", path) or {}).items():
             self.numbers(series, (*path, "curves", key))
         for key, series in (self.mapping(e, "loss", path) or {}).items():
@@ -192,6 +197,9 @@ class _Checker:
                 self.typed(f["verdict"], str, (*fpath, "verdict"))
                 if "ours" in f:
                     self.typed(f["ours"], str, (*fpath, "ours"))
+                for j, v in enumerate(self.seq(f, "by_seed", fpath) or ()):
+                    self.typed(v, str, (*fpath, "by_seed", str(j)))
+                self.integers(f.get("seeds", []), (*fpath, "seeds"))
 
     def paper(self, data: Mapping) -> None:
         paper = self.mapping(data, "paper", ())
