@@ -46,12 +46,20 @@ class _Checker:
             self.fail(path, f"must be {want}, not {type(value).__name__}")
         return value
 
-    def number(self, value: Any, path: tuple[str, ...], optional: bool = True) -> None:
-        if value is None and optional:
-            return
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.fail(path, f"must be a number{' or null' if optional else ''}, not "
-                      f"{type(value).__name__}")  # fmt: skip
+    def number(self, value: Any, path: tuple[str, ...]) -> None:
+        """A number or null."""
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            self.fail(path, f"must be a number or null, not {type(value).__name__}")
+
+    def fields(self, d: Mapping, path: tuple[str, ...], required=(), optional=()) -> None:
+        """``(key, kind)`` pairs of ``d``: each required one present and of its kind, each
+        optional one of its kind where present."""
+        for key, _ in required:
+            if key not in d:
+                self.fail(path, f"has no {key!r}")
+        for key, kind in (*required, *optional):
+            if key in d:
+                self.typed(d[key], kind, (*path, key))
 
     def mapping(self, d: Mapping, key: str, path: tuple[str, ...]) -> Mapping | None:
         """``d[key]`` if present (it must be an object), else None."""
@@ -174,29 +182,18 @@ class _Checker:
             for i, v in enumerate(self.typed(rows, list, path)):
                 vpath = (*path, str(i))
                 self.typed(v, Mapping, vpath)
-                for key, kind in (("config", str), ("run", str), ("sets", Mapping)):
-                    if key not in v:
-                        self.fail(vpath, f"has no {key!r}")
-                    self.typed(v[key], kind, (*vpath, key))
+                self.fields(v, vpath, required=(("config", str), ("run", str), ("sets", Mapping)))
 
     def claims(self, data: Mapping) -> None:
         for i, c in enumerate(self.seq(data, "claims", ()) or ()):
             path = ("claims", str(i))
             self.typed(c, Mapping, path)
-            if "id" not in c:
-                self.fail(path, "has no 'id'")
-            self.typed(c["id"], str, (*path, "id"))
-            for key in ("claim", "paper", "rule"):
-                if key in c:
-                    self.typed(c[key], str, (*path, key))
+            words = (("claim", str), ("paper", str), ("rule", str))
+            self.fields(c, path, required=(("id", str),), optional=words)
             for regime, f in (self.mapping(c, "regimes", path) or {}).items():
                 fpath = (*path, "regimes", regime)
                 self.typed(f, Mapping, fpath)
-                if "verdict" not in f:
-                    self.fail(fpath, "has no 'verdict'")
-                self.typed(f["verdict"], str, (*fpath, "verdict"))
-                if "ours" in f:
-                    self.typed(f["ours"], str, (*fpath, "ours"))
+                self.fields(f, fpath, required=(("verdict", str),), optional=(("ours", str),))
                 for j, v in enumerate(self.seq(f, "by_seed", fpath) or ()):
                     self.typed(v, str, (*fpath, "by_seed", str(j)))
                 self.integers(f.get("seeds", []), (*fpath, "seeds"))
@@ -221,10 +218,8 @@ class _Checker:
         for i, cell in enumerate(self.seq(data, "family", ()) or ()):
             path = ("family", str(i))
             self.typed(cell, Mapping, path)
-            for key, kind in (("size", int), ("loop_prob", (int, float)), ("trained", bool)):
-                if key not in cell:
-                    self.fail(path, f"has no {key!r}")
-                self.typed(cell[key], kind, (*path, key))
+            cell_fields = (("size", int), ("loop_prob", (int, float)), ("trained", bool))
+            self.fields(cell, path, required=cell_fields)
             for regime, kinds in (self.mapping(cell, "baselines", path) or {}).items():
                 for kind, aggs in self.typed(kinds, Mapping, (*path, "baselines", regime)).items():
                     bpath = (*path, "baselines", regime, kind)
@@ -239,9 +234,7 @@ class _Checker:
         for i, run in enumerate(self.seq(study or {}, "runs", ("generalization",)) or ()):
             path = ("generalization", "runs", str(i))
             self.typed(run, Mapping, path)
-            for key in ("label", "arm", "config"):
-                if key in run:
-                    self.typed(run[key], str, (*path, key))
+            self.fields(run, path, optional=(("label", str), ("arm", str), ("config", str)))
             for j, step in enumerate(self.seq(run, "steps", path) or ()):
                 self.typed(step, int, (*path, "steps", str(j)))
             for mazes in ("train_mazes", "unseen_mazes"):
