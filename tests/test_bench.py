@@ -280,6 +280,6 @@ def test_readme_performance_renders_the_group_table():
         },
     }
     text = "\n".join(readme.group_rows(data))
-    assert "| ms per member-step | single trainer | R=1 | R=4 |" in text
+    assert "| ms per member-step | a run alone | R=1 | R=4 |" in text
     assert "| contrastive/fixed | 3.250 | 3.500 | 0.875 |" in text
     assert "NVIDIA H200" in text

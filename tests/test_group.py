@@ -1,17 +1,18 @@
-"""The group trainer (issue 16): R runs of one architecture trained as one stacked model.
+"""Groups: R runs of one architecture trained as one model by the one trainer.
 
 What is checked, at smoke scale on the CPU:
-- every member draws exactly the batches it draws alone (element for element);
+- every member consumes its own generator exactly as it does alone (same batches);
 - a member trained in a group matches the same run trained alone at every logged step, in
   its snapshots and in its final weights, to within TOL (bitwise equality is not expected:
-  a batched matrix product need not round like a single one); the largest differences
-  are printed (``pytest -s``);
-- the same for a group whose members differ in dataset, n_trajectories, gamma, repeat,
-  direction and steps; and the evaluated metrics agree within the spread over seeds;
+  a batched kernel need not round like a single one); the largest differences are printed
+  (``pytest -s``);
+- the same for a group whose members differ in dataset, n_trajectories, gamma, repeat and
+  steps; and the evaluated metrics agree within the spread over seeds;
 - a group killed at any step, or in the middle of a round of checkpoints, resumes and ends
   with the bits of an uninterrupted group;
-- the operators of a group's update (loss, backward, Adam) are the same for R = 1, 4, 16;
-- caching: what makes a group-trained run count as trained, for either trainer.
+- the operators of a group's update (vmapped loss, backward, Adam) are the same for
+  R = 2, 4, 16;
+- caching: one stage hash, whichever way a run was trained.
 """
 
 from __future__ import annotations
@@ -28,25 +29,18 @@ from torch.profiler import ProfilerActivity, profile
 from repro.config import REGIMES, make_config
 from repro.errors import ConfigError, TrainingDiverged
 from repro.io import read_json
-from repro.learn import group as group_mod
-from repro.learn.group import (
-    draw_batch,
-    fresh_member,
-    group_stage_hash,
-    is_trained,
-    stack_members,
-    train_group,
-    update,
-)
-from repro.learn.methods import method_of
+from repro.learn import train as train_mod
+from repro.learn.batches import TrajectoryTensors
+from repro.learn.methods import group_key, method_of
 from repro.learn.runfiles import is_complete, load_model, stage_hash
-from repro.learn.train import run_seeds, train
+from repro.learn.stack import stack_batches
+from repro.learn.train import Group, fresh_member, group_step, run_seeds, train, train_runs
 
 CPU = torch.device("cpu")
 # Largest absolute difference allowed between a group member and its run alone, at smoke
 # scale (60 steps, or fewer): on every loss-log value, and on every weight of every snapshot
-# and of model.pt. Measured on this machine (1 thread): at most 4.9e-6 on the loss log and
-# 7.9e-6 on a weight (tests below, `pytest -s` prints each member's); the tolerance leaves
+# and of model.pt. Measured on this machine (1 thread): at most 1.9e-6 on the loss log and
+# 4.2e-7 on a weight (tests below, `pytest -s` prints each member's); the tolerance leaves
 # room for other CPUs' kernels. Over many more steps the differences grow as any rounding
 # difference does in training (it is chaotic): bitwise equality is for resumes only.
 TOL = 5e-5
@@ -57,12 +51,13 @@ def smoke(name: str, regime: str = "procedural", seed: int = 0, **sets):
 
 
 def heterogeneous(regime: str = "procedural"):
-    """Contrastive members that differ in every field a member may differ in."""
+    """Contrastive members that differ in every field a member may differ in (the loss's
+    direction is not one: the loss branches on it)."""
     return [
         smoke("contrastive-normal", regime, 0),
         smoke("contrastive-stitching", regime, 1, gamma=0.98),
-        smoke("contrastive-normal", regime, 2, direction="forward", repeat=4, n_trajectories=150),
-        smoke("contrastive-stitching", regime, 3, direction="symmetric", repeat=2, steps=30),
+        smoke("contrastive-normal", regime, 2, repeat=4, n_trajectories=150, loop_prob=0.2),
+        smoke("contrastive-stitching", regime, 3, repeat=2, steps=30),
     ]
 
 
@@ -102,7 +97,7 @@ def largest_difference(group_run, alone_run) -> tuple[float, float]:
 
 def compare_with_alone(configs, tmp_path, label: str) -> None:
     outs = [tmp_path / f"g{i}" for i in range(len(configs))]
-    metas = train_group(configs, outs, device="cpu", progress=False)
+    metas = train_runs(configs, outs, device="cpu", progress=False)
     for i, (c, out, meta) in enumerate(zip(configs, outs, metas, strict=True)):
         alone = train(c, tmp_path / f"alone{i}", device="cpu", progress=False)
         log, w = largest_difference(out, tmp_path / f"alone{i}")
@@ -113,8 +108,8 @@ def compare_with_alone(configs, tmp_path, label: str) -> None:
             "members": len(configs),
             "group": [x.run_id for x in configs],
         }
-        assert set(meta) == set(alone) | {"trainer"}  # the single run.json, plus the trainer
-        assert meta["stage_hash"] == group_stage_hash(c) != alone["stage_hash"]
+        assert set(meta) == set(alone) | {"trainer"}  # a run's run.json, plus the trainer
+        assert meta["stage_hash"] == alone["stage_hash"] == stage_hash(c)  # one code
         assert not (out / "checkpoints").exists()
         model, config = load_model(out)  # evaluation loads a member as it loads any run
         assert config == c and type(model) is type(load_model(tmp_path / f"alone{i}")[0])
@@ -124,26 +119,33 @@ def compare_with_alone(configs, tmp_path, label: str) -> None:
 
 
 @pytest.mark.parametrize("regime", REGIMES)
-@pytest.mark.parametrize("batch", [16, 24])
-def test_every_member_draws_the_batches_it_draws_alone(regime, batch):
+def test_every_member_draws_the_batches_it_draws_alone(regime, monkeypatch):
+    """Three group steps: each member's batches are the ones its run alone draws from the
+    same seed, and its generator ends where the run's does."""
     groups = [
-        [smoke(c.name, regime, c.seed, **_variant(c), batch_size=batch) for c in heterogeneous()],
+        heterogeneous(regime),
         [
-            smoke("supervised-normal", regime, 0, batch_size=batch),
-            smoke("supervised-stitching", regime, 5, n_trajectories=90, batch_size=batch),
+            smoke("supervised-normal", regime, 0),
+            smoke("supervised-stitching", regime, 5, n_trajectories=90),
         ],
     ]
+    seen = []
+    real = stack_batches
+    monkeypatch.setattr(train_mod, "stack_batches", lambda b: seen.append(b) or real(b))
     for configs in groups:
-        members = [fresh_member(c, CPU) for c in configs]
-        group = stack_members(members, CPU)
+        seen.clear()
+        group = Group.of([fresh_member(c, CPU) for c in configs])
         alone = [torch.Generator().manual_seed(run_seeds(c.seed)[1]) for c in configs]
         for _ in range(3):
-            batch_all = draw_batch(group)
-            for r, (m, g) in enumerate(zip(members, alone, strict=True)):
+            group_step(group)
+        for step in seen:
+            for r, (m, g) in enumerate(zip(group.members, alone, strict=True)):
                 own = method_of(m.config).sample(m.tensors, m.config, g)
                 for key, value in own.items():
                     if value is not None:
-                        assert torch.equal(value, batch_all[key][r]), (m.config.run_id, key)
+                        assert torch.equal(value, step[r][key]), (m.config.run_id, key)
+        for m, g in zip(group.members, alone, strict=True):
+            assert torch.equal(m.state.gen.get_state(), g.get_state())
 
 
 def _variant(c) -> dict:
@@ -166,7 +168,7 @@ def test_a_group_members_metrics_agree_with_alone_within_the_seed_spread(tmp_pat
     from repro.study.evaluate import evaluate_run
 
     configs = [smoke("supervised-normal", "fixed", seed) for seed in range(4)]
-    train_group(configs, [tmp_path / f"g{i}" for i in range(4)], device="cpu", progress=False)
+    train_runs(configs, [tmp_path / f"g{i}" for i in range(4)], device="cpu", progress=False)
     ev, keys = make_eval_config("smoke"), []
     got = {"group": [], "alone": []}
     for i, c in enumerate(configs):
@@ -214,15 +216,15 @@ def test_a_killed_group_resumes_to_the_bits_of_an_uninterrupted_group(tmp_path, 
     configs = heterogeneous()  # 60 steps, checkpoints every 20; the last member stops at 30
     whole = [tmp_path / f"whole{i}" for i in range(4)]
     cut = [tmp_path / f"cut{i}" for i in range(4)]
-    train_group(configs, whole, device="cpu", progress=False)
+    train_runs(configs, whole, device="cpu", progress=False)
 
     def boom(step):
         if step == stop_at:
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        train_group(configs, cut, device="cpu", progress=False, on_step=boom)
-    metas = train_group(configs, cut, device="cpu", progress=False)
+        train_runs(configs, cut, device="cpu", progress=False, on_step=boom)
+    metas = train_runs(configs, cut, device="cpu", progress=False)
     for c, a, b, meta in zip(configs, whole, cut, metas, strict=True):
         if stop_at > c.steps:
             assert meta.get("cached")  # it had finished before the kill
@@ -241,20 +243,20 @@ def test_a_kill_inside_a_round_of_checkpoints_resumes_exactly(tmp_path, monkeypa
     configs = [smoke("supervised-normal", "procedural", seed) for seed in range(3)]
     whole = [tmp_path / f"whole{i}" for i in range(3)]
     cut = [tmp_path / f"cut{i}" for i in range(3)]
-    train_group(configs, whole, device="cpu", progress=False)
-    real = group_mod.save_on_schedule
+    train_runs(configs, whole, device="cpu", progress=False)
+    real = train_mod.save_on_schedule
 
     def second_member_killed_at_40(config, state, out, started):
         if state.step == 40 and out == cut[1]:
             raise Interrupt
         real(config, state, out, started)
 
-    monkeypatch.setattr(group_mod, "save_on_schedule", second_member_killed_at_40)
+    monkeypatch.setattr(train_mod, "save_on_schedule", second_member_killed_at_40)
     with pytest.raises(Interrupt):
-        train_group(configs, cut, device="cpu", progress=False)
+        train_runs(configs, cut, device="cpu", progress=False)
     assert (cut[0] / "checkpoints/prev.pt").exists()
-    monkeypatch.setattr(group_mod, "save_on_schedule", real)
-    metas = train_group(configs, cut, device="cpu", progress=False)
+    monkeypatch.setattr(train_mod, "save_on_schedule", real)
+    metas = train_runs(configs, cut, device="cpu", progress=False)
     assert [m["resumed_from_step"] for m in metas] == [20, 20, 20]
     for a, b in zip(whole, cut, strict=True):
         assert same_weights(a / "model.pt", b / "model.pt")
@@ -274,80 +276,100 @@ def count_ops(fn) -> int:
 @pytest.mark.parametrize("name", ["supervised-normal", "contrastive-normal"])
 @pytest.mark.parametrize("regime", REGIMES)
 def test_a_group_update_has_the_same_operators_for_any_group_size(name, regime):
-    """Loss, backward and Adam of a group step: the same operators for R = 1, 4 and 16
-    (what makes a launch-bound GPU step cost the same for any R). Drawing the batches
-    costs the same fixed operators plus three random draws per member (each member has
-    its own generator). Sizes: a 12 x 12 maze and hidden 256, so that every zero-filled
+    """The vmapped loss, backward and Adam of a group step: the same operators for R = 2, 4
+    and 16 (what makes a launch-bound GPU step cost the same for any R). Drawing the batches
+    is each member's own sample() (its own generator), so its operators grow by the same
+    count per member. Sizes: a 12 x 12 maze and hidden 256, so that every zero-filled
     gradient is past the CPU's small-tensor shortcut (which skips a fill_ below 32768
     elements, as paper-scale tensors always are)."""
     base = smoke(name, regime, 0, size=12, hidden=256, n_trajectories=50)
     member = fresh_member(base, CPU)
     data = (member.ds, member.tensors)
     updates, draws = {}, {}
-    for members in (1, 4, 16):
+    for members in (2, 4, 16):
         configs = [smoke(name, regime, s, size=12, hidden=256) for s in range(members)]
-        group = stack_members([fresh_member(c, CPU, data) for c in configs], CPU)
-        update(group, draw_batch(group))  # the first step allocates the optimizer's state
+        group = Group.of([fresh_member(c, CPU, data) for c in configs])
+
+        def draw(g=group):
+            method = method_of(g.members[0].config)
+            return stack_batches(
+                [method.sample(m.tensors, m.config, m.state.gen) for m in g.members]
+            )
+
+        group.stacked.step(draw())  # the first step allocates the optimizer's state
         batch: dict = {}
-        draws[members] = count_ops(lambda g=group, b=batch: b.update(draw_batch(g)))
-        updates[members] = count_ops(lambda g=group, b=batch: update(g, b))
+        draws[members] = count_ops(lambda b=batch, d=draw: b.update(d()))
+        updates[members] = count_ops(lambda g=group, b=batch: g.stacked.step(b))
     print(f"{name} {regime}: operators of an update {updates}, of the draws {draws}")
-    assert updates[1] == updates[4] == updates[16]
+    assert updates[2] == updates[4] == updates[16]
     per_member = (draws[16] - draws[4]) / 12
-    assert draws[4] - draws[1] == 3 * per_member and per_member == 9  # 3 draws x 3 operators
+    assert draws[4] - draws[2] == 2 * per_member and per_member > 0
 
 
 # ---------------------------------------------------------------------------- caching
 
 
-def test_which_trainer_reuses_which_run(tmp_path, monkeypatch):
-    """A group-trained run is reused by the group trainer and by reproduce (is_trained), under
-    its own hash (the group code's); the single trainer, which cannot know that hash, trains
-    it again. A single-trained run is reused by the group trainer."""
+def test_one_stage_hash_whichever_way_a_run_was_trained(tmp_path, monkeypatch):
+    """A run trained in a group is complete for a run alone and for a group, and the other
+    way round (one trainer, one code hash); new training code makes both stale."""
     a, b = smoke("supervised-normal", "fixed", 0), smoke("supervised-normal", "fixed", 1)
-    train_group([a], [tmp_path / "a"], device="cpu", progress=False)
-    assert is_trained(tmp_path / "a", a) and not is_complete(tmp_path / "a", a)
-    again = train_group([a], [tmp_path / "a"], device="cpu", progress=False)
-    assert again[0].get("cached")
-    alone = train(b, tmp_path / "b", device="cpu", progress=False)
-    reused = train_group([b], [tmp_path / "b"], device="cpu", progress=False)
-    assert reused[0].get("cached") and reused[0]["model_sha256"] == alone["model_sha256"]
-    assert group_stage_hash(a).split("-")[0] == stage_hash(a).split("-")[0]  # one config hash
-    monkeypatch.setattr(group_mod, "code_hash", lambda stage: "changed-group-code")
-    assert not is_trained(tmp_path / "a", a)  # new group code: the group run is stale
-    assert is_trained(tmp_path / "b", b)  # the single run is not
+    group = train_runs([a, b], [tmp_path / "a", tmp_path / "b"], device="cpu", progress=False)
+    assert is_complete(tmp_path / "a", a) and group[0]["trainer"]["members"] == 2
+    again = train(a, tmp_path / "a", device="cpu", progress=False)
+    assert again.get("cached") and again["model_sha256"] == group[0]["model_sha256"]
+    c = smoke("supervised-normal", "fixed", 2)
+    alone = train(c, tmp_path / "c", device="cpu", progress=False)
+    assert "trainer" not in alone
+    reused = train_runs([c, a], [tmp_path / "c", tmp_path / "a"], device="cpu", progress=False)
+    assert (
+        all(m.get("cached") for m in reused) and reused[0]["model_sha256"] == alone["model_sha256"]
+    )
+    monkeypatch.setattr("repro.learn.runfiles.code_hash", lambda stage: "changed-code")
+    assert not is_complete(tmp_path / "a", a) and not is_complete(tmp_path / "c", c)
 
 
 def test_runs_of_different_architectures_are_refused(tmp_path):
-    with pytest.raises(ConfigError, match="architectures"):
-        train_group([smoke("supervised-normal"), smoke("contrastive-normal")], progress=False)
+    with pytest.raises(ConfigError, match="architectures.*differ in method"):
+        train_runs([smoke("supervised-normal"), smoke("contrastive-normal")], progress=False)
+    with pytest.raises(ConfigError, match="differ in direction"):  # the loss branches on it
+        train_runs(
+            [smoke("contrastive-normal"), smoke("contrastive-normal", seed=1, direction="forward")],
+            progress=False,
+        )
     with pytest.raises(ConfigError, match="same folder"):
-        train_group([smoke("supervised-normal")] * 2, progress=False)
+        train_runs([smoke("supervised-normal")] * 2, progress=False)
     assert not any(tmp_path.iterdir())
+
+
+def test_the_group_key_comes_from_the_registry():
+    """What members must share: the common fields, and each method's own (SHARED)."""
+    sup, con = smoke("supervised-normal"), smoke("contrastive-normal")
+    assert dict(group_key(sup))["head"] == "regression" and "direction" not in dict(group_key(sup))
+    assert {"embed_dim", "direction"} <= set(dict(group_key(con)))
+    for field in ("seed", "dataset", "gamma", "repeat", "steps", "n_trajectories"):
+        assert field not in dict(group_key(con))
 
 
 @pytest.mark.faults
 def test_a_diverged_member_leaves_the_group_and_the_others_finish(tmp_path, monkeypatch):
-    from repro.learn import group_methods
-
     configs = [smoke("supervised-normal", "fixed", seed) for seed in range(3)]
     outs = [tmp_path / f"m{i}" for i in range(3)]
-    real, calls = group_methods.sample_pairs, {"n": 0}
+    real, calls = TrajectoryTensors.sample_pairs, {"n": 0}
 
-    def poisoned(data, gens, batch):
-        out = real(data, gens, batch)
+    def poisoned(self, batch, g):
+        out = real(self, batch, g)
         calls["n"] += 1
-        if calls["n"] == 27:  # the batch of step 27: member 1's first target
+        if calls["n"] == 26 * 3 + 2:  # step 27's batch of member 1 (members draw in turn)
             out["target"] = out["target"].clone()
-            out["target"][1, 0] = float("nan")
+            out["target"][0] = float("nan")
         return out
 
-    monkeypatch.setattr(group_methods, "sample_pairs", poisoned)
+    monkeypatch.setattr(TrajectoryTensors, "sample_pairs", poisoned)
     with pytest.raises(TrainingDiverged, match=r"supervised-normal__s1.*step 27.*step 20"):
-        train_group(configs, outs, device="cpu", progress=False)
+        train_runs(configs, outs, device="cpu", progress=False)
     assert [(o / "run.json").exists() for o in outs] == [True, False, True]
-    monkeypatch.setattr(group_methods, "sample_pairs", real)
-    metas = train_group(configs, outs, device="cpu", progress=False)
+    monkeypatch.setattr(TrajectoryTensors, "sample_pairs", real)
+    metas = train_runs(configs, outs, device="cpu", progress=False)
     assert metas[1]["resumed_from_step"] == 20 and metas[0].get("cached")
     alone = train(configs[1], tmp_path / "alone", device="cpu", progress=False)
     log, w = largest_difference(outs[1], tmp_path / "alone")
@@ -366,8 +388,9 @@ def run_cli(*args, results):
     )
 
 
-def test_cli_trains_a_group_and_reuses_it(tmp_path):
-    args = ("train-group", "--scale", "smoke", "--device", "cpu")
+@pytest.mark.parametrize("command", ["train", "train-group"])  # train-group: the alias
+def test_cli_trains_a_group_and_reuses_it(tmp_path, command):
+    args = (command, "--scale", "smoke", "--device", "cpu")
     members = (
         "--member",
         "contrastive-normal/fixed/0",
@@ -392,7 +415,7 @@ def test_cli_trains_a_group_and_reuses_it(tmp_path):
     ],
 )
 def test_cli_bad_member_is_exit_2_naming_it(tmp_path, member, name):
-    out = run_cli("train-group", "--scale", "smoke", "--member", member, results=tmp_path)
+    out = run_cli("train", "--scale", "smoke", "--member", member, results=tmp_path)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert name in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
@@ -403,7 +426,6 @@ def test_cli_bad_member_is_exit_2_naming_it(tmp_path, member, name):
 def test_reproduce_sends_one_group_per_architecture(monkeypatch):
     from repro.cli import member_config
     from repro.config import ablation_configs
-    from repro.learn.group_methods import group_key
     from repro.study import reproduce
     from repro.study.units import ExecutorConfig
 
@@ -424,7 +446,7 @@ def test_reproduce_sends_one_group_per_architecture(monkeypatch):
         ]
         for u in sent
     ]
-    assert all("train-group" in u.argv for u in sent)
+    assert all("train" in u.argv and "--member" in u.argv for u in sent)
     assert sorted(c.run_id for g in groups for c in g) == sorted(c.run_id for c in configs)
     assert all(len({group_key(c) for c in g}) == 1 for g in groups)
     assert len(groups) == len({group_key(c) for c in configs})

@@ -20,7 +20,7 @@ from repro.errors import ConfigError
 from repro.learn import contrastive, supervised
 from repro.learn.methods import METHODS, Method, build_model, method_of, run_cost
 from repro.learn.runfiles import load_model
-from repro.learn.train import train
+from repro.learn.train import train, train_runs
 from repro.study.evaluate import evaluate_run
 
 # ---------------------------------------------------------------- the toy method (one "module")
@@ -119,3 +119,20 @@ def test_a_toy_method_trains_and_evaluates_through_the_registry(toy, tmp_path, m
     # the same seed gives the same bits
     again = train(toy, out=tmp_path / "again", progress=False)
     assert again["model_sha256"] == meta["model_sha256"]
+
+
+def test_a_toy_method_trains_in_a_group_of_three_as_it_trains_alone(toy, tmp_path):
+    """The toy method, written once, in a group of 3 (its loss vmapped over stacked
+    parameters): each member learns and matches its run alone to rounding."""
+    configs = [dataclasses.replace(toy, seed=s) for s in range(3)]
+    outs = [tmp_path / f"g{s}" for s in range(3)]
+    metas = train_runs(configs, outs, device="cpu", progress=False)
+    for c, out, meta in zip(configs, outs, metas, strict=True):
+        assert meta["trainer"]["members"] == 3 and meta["status"] == "complete"
+        alone = train(c, tmp_path / f"alone{c.seed}", device="cpu", progress=False)
+        a = torch.load(out / "model.pt", weights_only=True)["e"]
+        b = torch.load(tmp_path / f"alone{c.seed}/model.pt", weights_only=True)["e"]
+        assert (a - b).abs().max().item() <= 5e-5
+        assert abs(meta["final_loss"] - alone["final_loss"]) <= 5e-5 * max(1, alone["final_loss"])
+        rows = (out / "loss.csv").read_text().splitlines()
+        assert float(rows[-1].split(",")[1]) < float(rows[1].split(",")[1])  # it learns

@@ -109,19 +109,24 @@ def test_damaged_checkpoint_is_not_used(tmp_path, damage, capfd):
         if step == 45:
             raise Interrupt
 
-    with pytest.raises(Interrupt):
-        train(config, tmp_path / "cut", progress=False, on_step=stop)
-    ckpt = tmp_path / "cut/checkpoints/last.pt"
-    data = bytearray(ckpt.read_bytes())
-    if damage == "truncate":
-        data = data[: len(data) // 2]
-    else:
-        data[-100] ^= 0xFF  # one flipped byte deep in the tensors: still loadable by torch
-    ckpt.write_bytes(bytes(data))
-    meta = train(config, tmp_path / "cut", progress=False)
-    assert "damaged" in capfd.readouterr().err
-    assert meta["resumed_from_step"] == 0
-    assert same_weights(tmp_path / "whole/model.pt", tmp_path / "cut/model.pt")
+    # Checkpoints at steps 20 (prev.pt) and 40 (last.pt): a damaged last.pt is not used and
+    # the run resumes from prev.pt; with both damaged, it starts over.
+    for names, resumed in ((["last.pt"], 20), (["prev.pt", "last.pt"], 0)):
+        cut = tmp_path / f"cut{resumed}"
+        with pytest.raises(Interrupt):
+            train(config, cut, progress=False, on_step=stop)
+        for name in names:
+            ckpt = cut / "checkpoints" / name
+            data = bytearray(ckpt.read_bytes())
+            if damage == "truncate":
+                data = data[: len(data) // 2]
+            else:
+                data[-100] ^= 0xFF  # one flipped byte deep in the tensors: loadable by torch
+            ckpt.write_bytes(bytes(data))
+        meta = train(config, cut, progress=False)
+        assert "damaged" in capfd.readouterr().err
+        assert meta["resumed_from_step"] == resumed
+        assert same_weights(tmp_path / "whole/model.pt", cut / "model.pt")
 
 
 def run_cli(*args, env_results):

@@ -44,11 +44,24 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_train(sub) -> None:
-    """The ``train`` command: one run."""
-    t = sub.add_parser("train", help="train one configuration in one regime with one seed")
-    t.add_argument("--config", required=True, help=f"one of: {', '.join(CONFIGS)}")
-    t.add_argument("--regime", default="procedural", help=f"one of: {', '.join(REGIMES)}")
-    t.add_argument("--seed", type=_ascii_int, default=0, help="the run's seed (default 0)")
+    """The ``train`` command: one run, or several as one group (``--member``, repeatable).
+
+    ``train-group`` is kept as another name of the same command."""
+    t = sub.add_parser(
+        "train",
+        aliases=["train-group"],
+        help="train one run, or several runs of one architecture as one group (--member)",
+    )
+    which = t.add_mutually_exclusive_group(required=True)
+    which.add_argument("--config", help=f"one of: {', '.join(CONFIGS)}")
+    which.add_argument(
+        "--member",
+        action="append",
+        metavar="CONFIG/REGIME/SEED[,FIELD=VALUE...]",
+        help="a run of a group (repeatable), e.g. contrastive-normal/fixed/0,gamma=0.98",
+    )
+    t.add_argument("--regime", default=None, help=f"one of: {', '.join(REGIMES)} (procedural)")
+    t.add_argument("--seed", type=_ascii_int, default=None, help="the run's seed (default 0)")
     t.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
     t.add_argument(
         "--set",
@@ -167,25 +180,6 @@ def _add_commands(sub) -> None:
     )
 
 
-def _add_train_group(sub) -> None:
-    """The ``train-group`` command: several runs of one architecture as one stacked model."""
-    g = sub.add_parser(
-        "train-group",
-        help="train several runs of one architecture as one stacked model (fast on a GPU)",
-    )
-    g.add_argument(
-        "--member",
-        action="append",
-        required=True,
-        metavar="CONFIG/REGIME/SEED[,FIELD=VALUE...]",
-        help="a run of the group (repeatable), e.g. contrastive-normal/fixed/0,gamma=0.98",
-    )
-    g.add_argument("--scale", default="paper", help=f"size preset: {', '.join(SCALES)}")
-    g.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda[:N]")
-    g.add_argument("--threads", type=_ascii_int, default=1, help="torch CPU threads (default 1)")
-    g.add_argument("--force", action="store_true", help="retrain even if the runs are complete")
-
-
 def _prog() -> str:
     """``repro`` as the console script, ``python -m repro`` as a module."""
     name = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
@@ -201,7 +195,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     for add in (
         _add_train,
-        _add_train_group,
         _add_evaluate,
         _add_reproduce,
         _add_evaluate_generalization,
@@ -277,16 +270,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from repro.learn.train import train
+    from repro.learn.train import train_runs
 
-    if args.regime not in REGIMES:
-        raise ConfigError(f"regime must be one of {', '.join(REGIMES)}; got {args.regime!r}")
     if args.threads < 1:
         raise ConfigError(f"--threads must be >= 1; got {args.threads}")
-    config = make_config(args.config, args.regime, args.seed, args.scale, parse_sets(args.set))
-    meta = train(config, device=args.device, threads=args.threads, force=args.force)
-    state = "already complete" if meta.get("cached") else f"trained in {meta['wall_time_s']:.1f} s"
-    print(f"{config.run_id}: {state}; final loss {meta['final_loss']:.4g}")
+    if args.member:
+        given = [f for f in ("regime", "seed") if getattr(args, f) is not None]
+        given += ["set"] if args.set else []
+        if given:
+            raise ConfigError(
+                f"--member carries its own regime, seed and settings; drop --{given[0]}"
+            )
+        configs = [member_config(spec, args.scale) for spec in args.member]
+    else:
+        regime = "procedural" if args.regime is None else args.regime
+        if regime not in REGIMES:
+            raise ConfigError(f"regime must be one of {', '.join(REGIMES)}; got {regime!r}")
+        seed = 0 if args.seed is None else args.seed
+        configs = [make_config(args.config, regime, seed, args.scale, parse_sets(args.set))]
+    metas = train_runs(configs, device=args.device, threads=args.threads, force=args.force)
+    for config, meta in zip(configs, metas, strict=True):
+        state = (
+            "already complete" if meta.get("cached") else f"trained in {meta['wall_time_s']:.1f} s"
+        )
+        print(f"{config.run_id}: {state}; final loss {meta['final_loss']:.4g}")
+    if len(configs) > 1:
+        print(f"group of {len(configs)}: done")
     return 0
 
 
@@ -339,22 +348,6 @@ def member_config(spec: str, scale: str):
     return make_config(name, regime, seed, scale, parse_sets(sets))
 
 
-def cmd_train_group(args: argparse.Namespace) -> int:
-    from repro.learn.group import train_group
-
-    if args.threads < 1:
-        raise ConfigError(f"--threads must be >= 1; got {args.threads}")
-    configs = [member_config(spec, args.scale) for spec in args.member]
-    metas = train_group(configs, device=args.device, threads=args.threads, force=args.force)
-    for config, meta in zip(configs, metas, strict=True):
-        state = (
-            "already complete" if meta.get("cached") else f"trained in {meta['wall_time_s']:.1f} s"
-        )
-        print(f"{config.run_id}: {state}; final loss {meta['final_loss']:.4g}")
-    print(f"group of {len(configs)}: done")
-    return 0
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     from repro.study.compare import main as compare
 
@@ -363,7 +356,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "train": cmd_train,
-    "train-group": cmd_train_group,
+    "train-group": cmd_train,  # the alias of train
     "evaluate": cmd_evaluate,
     "reproduce": cmd_reproduce,
     "figures": cmd_figures,

@@ -31,8 +31,6 @@ LAYERS = ("core", "learn", "study")  # the subpackages whose code a stage's resu
 # The module each stage runs; its fingerprint follows that module's imports.
 STAGE_ENTRIES: dict[str, str] = {
     "train": "repro.learn.train",
-    # The group trainer (issue 16): its closure holds every module of "train" and its own.
-    "train_group": "repro.learn.group",
     "evaluate": "repro.study.evaluate",
     "generalization": "repro.study.evaluate_generalization",
     "summary": "repro.study.summary",

@@ -13,6 +13,9 @@ from repro.config import RunConfig
 from repro.learn.batches import TrajectoryTensors
 from repro.learn.trunk import Trunk, init_trunks
 
+# Read by the model (embed_dim) and the loss (its direction branch): equal within a group.
+SHARED = ("embed_dim", "direction")
+
 
 class ContrastiveDistance(nn.Module):
     """Encoders phi(s) and psi(g) of the same shape; d(s, g) = ||phi(s) - psi(g)||_2."""

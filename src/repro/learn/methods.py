@@ -10,11 +10,14 @@ In the spirit of OGBench's agent table. Each method is one module (here
 - ``loss(model, batch, config) -> (loss, info)``: a scalar loss and a dict of
   diagnostics, averaged into the loss log;
 - ``cost(config) -> float``: the relative time of one step, so the pipeline
-  starts the longest runs first.
+  starts the longest runs first;
+- ``SHARED`` (optional, a tuple of configuration fields): the fields beyond the
+  common ones (:data:`COMMON_FIELDS`) that ``build`` or ``loss`` branch on or
+  shape tensors by, which therefore must agree between runs trained as one group.
 
-Adding a distance model is one new module with these four functions and one
-entry in :data:`METHODS`; the trainer, the evaluation and the pipeline never
-branch on a method's name.
+Adding a distance model is one new module with these functions and one entry
+in :data:`METHODS`; the trainer (alone or in a group, :mod:`repro.learn.train`),
+the evaluation and the pipeline never branch on a method's name.
 """
 
 from __future__ import annotations
@@ -41,10 +44,15 @@ class Method:
     # (loss, info): a scalar to minimise and diagnostics for the loss log
     loss: Callable[[nn.Module, dict[str, Any], RunConfig], tuple[torch.Tensor, dict]]
     cost: Callable[[RunConfig], float]  # relative time of one step (scheduling only)
+    # fields that build() or loss() read, beyond COMMON_FIELDS: equal within a group
+    shared: tuple[str, ...] = ()
 
 
 def _from_module(module) -> Method:
-    return Method(build=module.build, sample=module.sample, loss=module.loss, cost=module.cost)
+    return Method(
+        build=module.build, sample=module.sample, loss=module.loss, cost=module.cost,
+        shared=tuple(getattr(module, "SHARED", ())),
+    )  # fmt: skip
 
 
 # The registry: the only place a method's name meets its code.
@@ -75,3 +83,24 @@ def run_cost(config: RunConfig) -> float:
     per_step = method_of(config).cost(config)
     per_step *= 1.3 if config.regime == "procedural" else 1.0  # the walls layer
     return per_step * config.steps
+
+
+# Fields every group shares whatever its method: the architecture's common part, the batch
+# (members' batches are stacked), the optimizer (one Adam over the stacked parameters) and
+# the schedules (members log and save at the same steps). The others (seed, dataset,
+# n_trajectories, loop_prob, steps, and whatever only ``sample`` reads, such as gamma and
+# repeat) may differ between members: each member draws its own batches.
+COMMON_FIELDS = (
+    "method", "regime", "size", "hidden", "n_blocks", "batch_size", "lr",
+    "log_every", "checkpoint_every", "snapshot_every",
+)  # fmt: skip
+
+
+def group_fields(config: RunConfig) -> tuple[str, ...]:
+    """The fields runs must agree on to train with ``config`` as one group."""
+    return COMMON_FIELDS + method_of(config).shared
+
+
+def group_key(config: RunConfig) -> tuple:
+    """Runs with equal keys can train as one group (one stacked model, one vmapped loss)."""
+    return tuple((f, getattr(config, f)) for f in group_fields(config))

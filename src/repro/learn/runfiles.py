@@ -4,7 +4,8 @@ A run writes to ``results/runs/<regime>/<config><variant>__s<seed>/``:
 
 - ``config.json``  the configuration and its stage hash (written first)
 - ``checkpoints/last.pt``  model, optimizer, generator state and loss log, every
-  ``checkpoint_every`` steps (removed once the run is complete)
+  ``checkpoint_every`` steps, and ``checkpoints/prev.pt`` the one before it (both
+  removed once the run is complete)
 - ``snapshots/step_<k>.pt``  weights every ``snapshot_every`` steps
 - ``model.pt``  the final weights; ``loss.csv``  the loss log
 - ``run.json``  written last: seeds, versions, commit, threads, device, timings,
@@ -17,21 +18,32 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import pickle
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from repro.config import RunConfig, config_from_dict, config_hash
+from repro.core.data import Dataset
 from repro.errors import BadInput
-from repro.fingerprint import code_hash
+from repro.fingerprint import code_hash, library_versions
 from repro.io import atomic_write_bytes, atomic_write_text, read_json
 from repro.learn.methods import build_model
+from repro.paths import PROJECT
 
 _CKPT_MAGIC = b"repro-ckpt-v1\n"
+
+
+def run_seeds(seed: int) -> tuple[int, int]:
+    """(initialisation seed, batch-sampling seed) derived from the run's seed."""
+    init, batches = np.random.SeedSequence([seed, 0x7472]).generate_state(2, dtype=np.uint64)
+    return int(init), int(batches)
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -100,8 +112,8 @@ def load_checkpoint(path: Path, chash: str) -> dict | None:
     """The checkpoint at ``path`` if it is intact and belongs to this run, else None.
 
     A truncated or edited checkpoint fails its sha256 and is not used: the run
-    says so and starts over (a checkpoint of another configuration or code is
-    ignored silently).
+    says so and resumes from the one before it (``prev.pt``) or starts over (a
+    checkpoint of another configuration or code is ignored silently).
     """
     if not path.exists():
         return None
@@ -110,7 +122,8 @@ def load_checkpoint(path: Path, chash: str) -> dict | None:
     payload = data[head + 32 :]
     if data[:head] != _CKPT_MAGIC or hashlib.sha256(payload).digest() != data[head : head + 32]:
         print(
-            f"warning: checkpoint {path} is damaged (hash mismatch); starting the run over",
+            f"warning: checkpoint {path} is damaged (hash mismatch) and is not used; the run "
+            "resumes from its previous checkpoint, or starts over",
             file=sys.stderr,
         )
         return None
@@ -168,3 +181,41 @@ def load_model(
     model.load_state_dict(weights)
     model.eval()
     return model.to(resolve_device(device)), config
+
+
+def git_commit() -> str:
+    """The source checkout's commit, or 'unknown' (an installed package has none)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=PROJECT, capture_output=True, text=True, timeout=10
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def run_record(config: RunConfig, out: Path, state, ds: Dataset, device: str, threads: int) -> dict:
+    """The ``run.json`` of a finished run: configuration, seeds, hashes, versions, where it ran.
+    ``state``: the run's :class:`repro.learn.train.RunState`. (The caller adds the timings.)"""
+    init_seed, batch_seed = run_seeds(config.seed)
+    return {
+        "status": "complete",
+        "run_id": config.run_id,
+        "config": config.to_dict(),
+        "config_hash": config_hash(config),
+        "stage_hash": state.chash,
+        "seed": config.seed,
+        "derived_seeds": {"init": init_seed, "batches": batch_seed},
+        "dataset_sha256": ds.content_hash(),
+        "model_sha256": sha256_file(out / "model.pt"),
+        "snapshots_sha256": {
+            p.name: sha256_file(p) for p in sorted((out / "snapshots").glob("step_*.pt"))
+        },
+        "versions": library_versions(),
+        "git_commit": git_commit(),
+        "threads": threads,
+        "device": device,
+        # Where it ran; outside every hashed file, so the results' bytes do not depend on it.
+        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
+        "final_loss": state.rows[-1]["loss"] if state.rows else state.last_loss,
+    }

@@ -13,6 +13,9 @@ from repro.config import RunConfig
 from repro.learn.batches import TrajectoryTensors
 from repro.learn.trunk import Trunk, init_trunks
 
+# Read by the model (its output layer) beyond the common fields: equal within a group.
+SHARED = ("head",)
+
 
 class SupervisedDistance(nn.Module):
     """d(s, g) regressed on step counts: trunk over (s, g [, walls]) -> one value >= 0.

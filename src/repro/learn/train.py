@@ -1,19 +1,34 @@
-"""One trainer for every registered method, with atomic checkpoints and exact resume.
+"""One trainer for every registered method: one run, or several as one group.
 
-:func:`train` reads top to bottom: skip a finished run, build the data, restore
-the last checkpoint or start fresh (:func:`restore_or_start`), run the loop
-(:func:`train_loop`), save the weights and write the run record
-(:func:`run_record`). The files of a run folder are described in
-:mod:`repro.learn.runfiles`. A run killed at any point resumes from its last
-checkpoint and ends with exactly the weights of an uninterrupted run.
+:func:`train_runs` reads top to bottom: skip the runs already finished, restore
+each from its last checkpoint or start it fresh (:func:`restore_member`), put
+the members that stand at one step into a :class:`Group`, run the loop
+(:func:`train_loop`), and give each member its files (:func:`finish_member`).
+:func:`train` is the same for one run. The files of a run folder are described
+in :mod:`repro.learn.runfiles`.
+
+One step of a group is one step of every member, each drawing its own batch
+from its own generator with its method's ``sample``:
+
+- a group of one calls the method's ``loss`` on its model, then backward and
+  Adam: exactly the operations of a run alone, so its bits are a run's bits;
+- a group of R > 1 stacks the members' parameters and maps the same ``loss``
+  over them (:mod:`repro.learn.stack`); each member agrees with its run alone
+  to rounding (a batched kernel rounds on its own), not bit for bit.
+
+Runs train as one group only when they agree on the fields their method
+branches on (:func:`repro.learn.methods.group_key`). A member that reaches its
+``steps`` leaves the group (the rest are stacked again; the last one goes on as
+a run alone); a member whose loss turns non-finite leaves at the next check,
+its last good checkpoint kept. A killed group resumes from the members'
+checkpoints and ends with the bits of an uninterrupted group. A member's
+``run.json`` records ``"trainer": {"kind": "group", ...}`` when it started in a
+group of more than one.
 """
 
 from __future__ import annotations
 
-import math
-import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -21,17 +36,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from tqdm import tqdm
 
-from repro.config import RunConfig, config_hash
+from repro.config import RunConfig
 from repro.core.data import Dataset, make_dataset
-from repro.errors import TrainingDiverged
-from repro.fingerprint import library_versions
+from repro.errors import ConfigError, TrainingDiverged
 from repro.io import read_json, write_json
 from repro.learn.batches import TrajectoryTensors
-from repro.learn.methods import build_model, method_of
+from repro.learn.methods import build_model, group_fields, group_key, method_of
 from repro.learn.optim import FusedAdam
 from repro.learn.runfiles import (
     clear_stale,
@@ -39,13 +52,15 @@ from repro.learn.runfiles import (
     is_complete,
     load_checkpoint,
     resolve_device,
+    run_record,
+    run_seeds,
     save_checkpoint,
     save_weights,
-    sha256_file,
     stage_hash,
     write_loss_csv,
 )
-from repro.paths import PROJECT, run_dir
+from repro.learn.stack import StackedRuns, stack_batches
+from repro.paths import run_dir
 
 
 @dataclass
@@ -62,70 +77,24 @@ class RunState:
     last_loss: float = float("nan")  # loss of the latest step
 
 
-def run_seeds(seed: int) -> tuple[int, int]:
-    """(initialisation seed, batch-sampling seed) derived from the run's seed."""
-    init, batches = np.random.SeedSequence([seed, 0x7472]).generate_state(2, dtype=np.uint64)
-    return int(init), int(batches)
+@dataclass
+class Member:
+    """One run being trained: its settings, folder, data and state."""
+
+    config: RunConfig
+    out: Path
+    ds: Dataset
+    tensors: TrajectoryTensors
+    state: RunState  # in a group of R > 1: weights as of the last sync; the generator is live
+    first_step: int = 0  # the step this process started it from
 
 
-def git_commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=PROJECT, capture_output=True, text=True, timeout=10
-        )
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+# ---------------------------------------------------------------------------- restore
 
 
-def train(
-    config: RunConfig,
-    out: Path | None = None,
-    device: str = "auto",
-    threads: int = 1,
-    progress: bool | None = None,
-    on_step: Callable[[int], None] | None = None,
-    force: bool = False,
-) -> dict[str, Any]:
-    """Train ``config`` (or resume it) and return its ``run.json`` contents.
-
-    A run already complete with the same stage hash is not retrained; ``force``
-    retrains from step 0. ``on_step(step)`` is called after every optimizer step
-    (tests use it to interrupt a run). ``progress=None`` shows a bar only on a terminal.
-    """
-    out = Path(out) if out is not None else run_dir(config.run_id)
-    method_of(config)  # an unknown method is refused before anything is written
-    if force:
-        forget_finished(out)
-    if is_complete(out, config):
-        return {**read_json(out / "run.json"), "cached": True}
-    torch.set_num_threads(threads)
-    dev = resolve_device(device)
-    started = time.perf_counter()
-    ds = make_dataset(
-        config.dataset, config.n_trajectories, config.seed, config.size, config.regime,
-        config.loop_prob,
-    )  # fmt: skip
-    tensors = TrajectoryTensors.from_dataset(ds, dev, with_walls=config.regime == "procedural")
-    state = restore_or_start(config, out, dev)
-    first_step, t_loop = state.step, time.perf_counter()
-    train_loop(config, state, tensors, out, started, progress, on_step)
-    loop_time = time.perf_counter() - t_loop
-
-    save_weights(out / "model.pt", state.model)
-    write_loss_csv(out / "loss.csv", state.rows)
-    meta = run_record(config, out, state, ds, str(dev), threads)
-    meta["wall_time_s"] = round(state.elapsed_before + time.perf_counter() - started, 3)
-    meta["steps_per_s"] = round((state.step - first_step) / loop_time, 2) if loop_time else None
-    meta["resumed_from_step"] = first_step
-    write_json(out / "run.json", meta)
-    shutil.rmtree(out / "checkpoints", ignore_errors=True)
-    return meta
-
-
-def restore_or_start(config: RunConfig, out: Path, dev: torch.device) -> RunState:
-    """The state of the last intact checkpoint of this very run, or a fresh start at step 0
-    (after clearing every file of an earlier run). Writes ``config.json`` either way."""
+def fresh_member(config: RunConfig, dev: torch.device, data: tuple | None = None) -> Member:
+    """Run ``config`` at step 0: its model and generator seeded from its seed, Adam at zero;
+    ``data`` (dataset, tensors) if already built. Touches no file."""
     init_seed, batch_seed = run_seeds(config.seed)
     model = build_model(config, torch.Generator().manual_seed(init_seed)).to(dev)
     # Adam in one fused kernel call per step (bit-identical to torch.optim.Adam(fused=True)).
@@ -135,7 +104,21 @@ def restore_or_start(config: RunConfig, out: Path, dev: torch.device) -> RunStat
         gen=torch.Generator(device=dev).manual_seed(batch_seed),
         chash=stage_hash(config),
     )
-    saved = load_checkpoint(out / "checkpoints" / "last.pt", state.chash)
+    if data is None:
+        ds = make_dataset(
+            config.dataset, config.n_trajectories, config.seed, config.size, config.regime,
+            config.loop_prob,
+        )  # fmt: skip
+        procedural = config.regime == "procedural"
+        data = (ds, TrajectoryTensors.from_dataset(ds, dev, with_walls=procedural))
+    return Member(config, run_dir(config.run_id), *data, state)
+
+
+def restore_member(config: RunConfig, out: Path, dev: torch.device, saved: dict | None) -> Member:
+    """Run ``config`` in folder ``out`` from checkpoint ``saved``, or fresh at step 0 (after
+    clearing every file of an earlier run). Writes ``config.json`` either way."""
+    m = fresh_member(config, dev)
+    m.out, state = out, m.state
     if saved is not None:
         state.model.load_state_dict(saved["model"])
         state.opt.load_state_dict(saved["optimizer"])
@@ -145,63 +128,171 @@ def restore_or_start(config: RunConfig, out: Path, dev: torch.device) -> RunStat
     else:
         clear_stale(out)
     write_json(out / "config.json", {"config": config.to_dict(), "stage_hash": state.chash})
-    return state
+    m.first_step = state.step
+    return m
 
 
-def train_loop(
-    config: RunConfig,
-    state: RunState,
-    tensors: TrajectoryTensors,
-    out: Path,
-    started: float,
-    progress: bool | None,
-    on_step: Callable[[int], None] | None,
-) -> None:
-    """Optimizer steps from ``state.step`` to ``config.steps``: sample, loss, backward, Adam;
-    then log, snapshot and checkpoint on their schedules."""
-    method = method_of(config)
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(
-        total=config.steps, initial=state.step, disable=not show, desc=config.run_id,
-        unit="step", dynamic_ncols=True, leave=False,
-    )  # fmt: skip
-    window: dict[str, float] = {}  # sums of the loss and diagnostics since the last log row
-    state.model.train()
-    while state.step < config.steps:
-        batch = method.sample(tensors, config, state.gen)
-        loss, info = method.loss(state.model, batch, config)
-        state.last_loss = loss.item()
-        if not math.isfinite(state.last_loss):
-            bar.close()
-            raise diverged(config, state, out)
+def saved_checkpoints(out: Path, config: RunConfig) -> dict[int, dict]:
+    """The run's intact checkpoints by step: ``last.pt`` and the one before it, ``prev.pt``."""
+    chash = stage_hash(config)
+    found = (load_checkpoint(out / "checkpoints" / n, chash) for n in ("prev.pt", "last.pt"))
+    return {saved["step"]: saved for saved in found if saved is not None}
+
+
+def resume_points(saved: list[dict[int, dict]]) -> list[dict | None]:
+    """Which checkpoint each member resumes from (None: a fresh start, step 0).
+
+    A round of checkpoints is R files written one after another, so a kill in the middle
+    of it leaves some members one round ahead. Every member resumes at the newest step
+    that all of them still have (each keeps its previous checkpoint, and step 0 is always
+    at hand), so the group is the group it was and ends with the same bits. A member
+    without that step (another group's leftover) resumes from its newest, in a group of
+    its own step. A run alone resumes from its newest.
+    """
+    common = min(max(s, default=0) for s in saved)
+    return [s.get(common) if common in s or common == 0 else s[max(s)] for s in saved]
+
+
+# ---------------------------------------------------------------------------- the group
+
+
+@dataclass
+class Group:
+    """Members at one step, trained together.
+
+    stacked: the members as one vmapped model (None for a group of one, which trains its
+    member's own model); window: float64 (K, R) sums of the loss and diagnostics since the
+    last log row, rows named by ``keys``; first_bad: int64 (R,) first step with a
+    non-finite loss (-1: none), bad_loss float32 (R,) that loss; last: float32 (R,) the
+    latest step's losses.
+    """
+
+    members: list[Member]
+    stacked: StackedRuns | None
+    step: int
+    window: torch.Tensor
+    first_bad: torch.Tensor
+    bad_loss: torch.Tensor
+    last: torch.Tensor
+    keys: list[str] = field(default_factory=list)
+    formed: tuple[str, ...] = ()  # run ids of the members the group started with
+    loop_started: float = field(default_factory=time.perf_counter)
+
+    @classmethod
+    def of(cls, members: list[Member]) -> Group:
+        """The members (all at one step) as a group; R > 1 stacks their weights and moments."""
+        stacked = None
+        if len(members) > 1:
+            m0 = members[0]
+            stacked = StackedRuns(
+                [m.state.model for m in members], [m.state.opt for m in members],
+                method_of(m0.config).loss, m0.config,
+            )  # fmt: skip
+        R, dev = len(members), members[0].tensors.cells.device
+        return cls(
+            members=members, stacked=stacked, step=members[0].state.step,
+            window=torch.zeros(0, R, dtype=torch.float64, device=dev),
+            first_bad=torch.full((R,), -1, dtype=torch.int64, device=dev),
+            bad_loss=torch.full((R,), float("nan"), device=dev),
+            last=torch.full((R,), float("nan"), device=dev),
+            formed=tuple(m.config.run_id for m in members),
+        )  # fmt: skip
+
+
+def group_step(group: Group) -> None:
+    """One step of every member: its own batch, the loss, backward, Adam; the losses and
+    diagnostics added to the window and a first non-finite loss noted (no host sync)."""
+    method = method_of(group.members[0].config)
+    batches = [method.sample(m.tensors, m.config, m.state.gen) for m in group.members]
+    if group.stacked is None:  # a run alone: the method's loss on its own model, as is
+        state, config = group.members[0].state, group.members[0].config
+        loss, info = method.loss(state.model, batches[0], config)
         state.opt.zero_grad()
         loss.backward()
         state.opt.step()
-        state.step += 1
+        loss = loss.detach()[None]
+        info = {k: torch.as_tensor(v, device=loss.device)[None] for k, v in info.items()}
+    else:
+        loss, info = group.stacked.step(stack_batches(batches))
+    group.step += 1
+    values = torch.stack([loss, *(v.detach().to(loss.dtype) for v in info.values())]).double()
+    if not group.keys:
+        group.keys, group.window = ["loss", *info], torch.zeros_like(values)
+    group.window += values  # (K, R): float32 -> float64 exactly, summed in float64
+    group.last = loss
+    bad = (group.first_bad < 0) & ~torch.isfinite(loss)
+    group.first_bad = torch.where(bad, group.step, group.first_bad)
+    group.bad_loss = torch.where(bad, loss, group.bad_loss)
 
-        for k, v in {"loss": state.last_loss, **info}.items():
-            window[k] = window.get(k, 0.0) + float(v)
-        if state.step % config.log_every == 0:
-            means = {k: v / config.log_every for k, v in window.items()}
-            state.rows.append({"step": state.step, **means})
-            window = {}
-            bar.set_postfix(loss=f"{state.rows[-1]['loss']:.4g}")
-        bar.update(1)
-        save_on_schedule(config, state, out, started)
-        if on_step is not None:
-            on_step(state.step)
-    bar.close()
+
+@torch.no_grad()
+def sync_members(group: Group, which: list[int]) -> None:
+    """Bring members ``which`` to the group's step in their own states (weights and moments
+    copied out of the stacked model), so they can be saved, or stacked again."""
+    for r in which:
+        m = group.members[r]
+        if group.stacked is not None:
+            group.stacked.write_member(r, m.state.model, m.state.opt)
+        m.state.step = group.step
+        m.state.last_loss = float(group.last[r])
+
+
+def restack(group: Group, keep: list[int]) -> Group:
+    """The group without the members not in ``keep`` (those that finished or diverged);
+    the others' weights, moments, window and records carried over exactly."""
+    sync_members(group, keep)
+    smaller = Group.of([group.members[r] for r in keep])
+    index = torch.tensor(keep, device=group.last.device)
+    smaller.keys, smaller.formed = group.keys, group.formed
+    smaller.loop_started = group.loop_started
+    smaller.window = group.window.index_select(1, index) if group.keys else smaller.window
+    for name in ("first_bad", "bad_loss", "last"):
+        setattr(smaller, name, getattr(group, name).index_select(0, index))
+    return smaller
+
+
+# ---------------------------------------------------------------------------- the loop
+
+
+def log_rows(group: Group) -> None:
+    """Append each member's loss-log row (the window's means) and empty the window."""
+    means = (group.window / group.members[0].config.log_every).tolist()  # [K][R]
+    for r, m in enumerate(group.members):
+        m.state.rows.append(
+            {"step": group.step} | {k: means[i][r] for i, k in enumerate(group.keys)}
+        )
+    group.window.zero_()
+
+
+def diverged_message(m: Member, step: int, loss: float) -> str:
+    """The run, the step, the last good checkpoint."""
+    c = m.config
+    last = (step - 1) - (step - 1) % c.checkpoint_every
+    return (
+        f"{c.run_id} ({c.name}, {c.regime}): loss is {loss} at step {step}; the last good "
+        f"checkpoint (step {last}) is kept in {m.out / 'checkpoints' / 'last.pt'}"
+    )
+
+
+def save_due(config: RunConfig, step: int) -> bool:
+    """Does :func:`save_on_schedule` write anything at ``step``?"""
+    every = (config.snapshot_every, config.checkpoint_every)
+    return step == config.steps or any(step % e == 0 for e in every)
 
 
 def save_on_schedule(config: RunConfig, state: RunState, out: Path, started: float) -> None:
     """A weight snapshot every ``snapshot_every`` steps (and at the end); a resumable
-    checkpoint every ``checkpoint_every`` steps before the end."""
+    checkpoint every ``checkpoint_every`` steps before the end, the one before it kept as
+    ``prev.pt`` (see :func:`resume_points`)."""
     step = state.step
     if step % config.snapshot_every == 0 or step == config.steps:
         save_weights(out / "snapshots" / f"step_{step:07d}.pt", state.model)
     if step % config.checkpoint_every == 0 and step < config.steps:
+        last = out / "checkpoints" / "last.pt"
+        if last.exists():
+            last.replace(last.with_name("prev.pt"))
         save_checkpoint(
-            out / "checkpoints" / "last.pt",
+            last,
             {
                 "stage_hash": state.chash,
                 "step": step,
@@ -214,39 +305,161 @@ def save_on_schedule(config: RunConfig, state: RunState, out: Path, started: flo
         )
 
 
-def diverged(config: RunConfig, state: RunState, out: Path) -> TrainingDiverged:
-    last = state.step - state.step % config.checkpoint_every
-    return TrainingDiverged(
-        f"{config.run_id} ({config.name}, {config.regime}): loss is {state.last_loss} at step "
-        f"{state.step + 1}; the last good checkpoint (step {last}) is kept in "
-        f"{out / 'checkpoints' / 'last.pt'}"
-    )
+def finish_member(group: Group, r: int, run: tuple[str, int, float]) -> dict[str, Any]:
+    """Member ``r`` (synced, at its last step): model.pt, loss.csv and run.json, the
+    checkpoints removed. ``run``: (device name, threads, perf_counter at this process's
+    start)."""
+    device, threads, started = run
+    m = group.members[r]
+    save_weights(m.out / "model.pt", m.state.model)
+    write_loss_csv(m.out / "loss.csv", m.state.rows)
+    meta = run_record(m.config, m.out, m.state, m.ds, device, threads)
+    now = time.perf_counter()
+    meta["wall_time_s"] = round(m.state.elapsed_before + now - started, 3)
+    loop = now - group.loop_started
+    # In a group each step is one step of every member: steps_per_s is the group's rate.
+    meta["steps_per_s"] = round((m.config.steps - m.first_step) / loop, 2) if loop else None
+    meta["resumed_from_step"] = m.first_step
+    if len(group.formed) > 1:
+        meta["trainer"] = {
+            "kind": "group",
+            "members": len(group.formed),
+            "group": list(group.formed),
+        }
+    write_json(m.out / "run.json", meta)
+    shutil.rmtree(m.out / "checkpoints", ignore_errors=True)
+    return meta
 
 
-def run_record(
-    config: RunConfig, out: Path, state: RunState, ds: Dataset, device: str, threads: int
-) -> dict[str, Any]:
-    """The ``run.json`` of a finished run: configuration, seeds, hashes, versions, where it ran.
-    (The caller adds the timings.)"""
-    init_seed, batch_seed = run_seeds(config.seed)
-    return {
-        "status": "complete",
-        "run_id": config.run_id,
-        "config": config.to_dict(),
-        "config_hash": config_hash(config),
-        "stage_hash": state.chash,
-        "seed": config.seed,
-        "derived_seeds": {"init": init_seed, "batches": batch_seed},
-        "dataset_sha256": ds.content_hash(),
-        "model_sha256": sha256_file(out / "model.pt"),
-        "snapshots_sha256": {
-            p.name: sha256_file(p) for p in sorted((out / "snapshots").glob("step_*.pt"))
-        },
-        "versions": library_versions(),
-        "git_commit": git_commit(),
-        "threads": threads,
-        "device": device,
-        # Where it ran; outside every hashed file, so the results' bytes do not depend on it.
-        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
-        "final_loss": state.rows[-1]["loss"] if state.rows else state.last_loss,
+def train_loop(
+    group: Group,
+    run: tuple[str, int, float],
+    progress: bool | None,
+    on_step: Callable[[int], None] | None,
+) -> tuple[dict[str, dict], list[str]]:
+    """Steps until every member has left: each step, log, check, save on the members'
+    schedules, then let the finished and the diverged leave.
+    Returns ({run_id: run.json} of the finished, [message] of the diverged)."""
+    finished, diverged = {}, []
+    show = sys.stderr.isatty() if progress is None else progress
+    label = group.members[0].config.run_id if len(group.members) == 1 else None
+    bar = tqdm(
+        total=max(m.config.steps for m in group.members), initial=group.step, disable=not show,
+        desc=label or f"group of {len(group.members)}", unit="step", dynamic_ncols=True,
+        leave=False,
+    )  # fmt: skip
+    for m in group.members:
+        m.state.model.train()
+    log_every = group.members[0].config.log_every
+    while True:
+        group_step(group)
+        bar.update(1)
+        step, members = group.step, group.members
+        ends = [r for r, m in enumerate(members) if m.config.steps == step]
+        due = [r for r, m in enumerate(members) if save_due(m.config, step)]
+        if step % log_every == 0:
+            log_rows(group)
+            bar.set_postfix(loss=f"{members[0].state.rows[-1]['loss']:.4g}")
+        bad: set[int] = set()
+        # The host synchronisations: every step for a run alone (as cheap as its loss), in a
+        # group only when a row is logged, something is saved or a member ends.
+        if len(members) == 1 or due or step % log_every == 0:
+            first_bad = group.first_bad.tolist()
+            bad = {r for r, s in enumerate(first_bad) if s >= 0}
+            diverged += [
+                diverged_message(members[r], first_bad[r], float(group.bad_loss[r])) for r in bad
+            ]
+        due = [r for r in due if r not in bad]
+        sync_members(group, due)
+        for r in due:
+            save_on_schedule(members[r].config, members[r].state, members[r].out, run[2])
+        if on_step is not None:
+            on_step(step)
+        for r in (r for r in ends if r not in bad):
+            finished[members[r].config.run_id] = finish_member(group, r, run)
+        keep = [r for r in range(len(members)) if r not in bad | set(ends)]
+        if not keep:
+            break
+        if len(keep) < len(members):
+            group = restack(group, keep)
+    bar.close()
+    return finished, diverged
+
+
+# ---------------------------------------------------------------------------- entry points
+
+
+def check_group(configs: list[RunConfig], outs: list[Path]) -> None:
+    """ConfigError unless the runs can train as one group and have distinct folders."""
+    if not configs:
+        raise ConfigError("a group needs at least one run")
+    for c in configs:
+        method_of(c)  # an unknown method is refused before anything is written
+    keys = {group_key(c) for c in configs}
+    if len(keys) > 1:
+        differ = sorted({f for k in keys for f, v in k if v != getattr(configs[0], f, None)})
+        raise ConfigError(
+            f"runs of one group must agree on {', '.join(group_fields(configs[0]))}; got "
+            f"{len(keys)} different architectures (they differ in {', '.join(differ)})"
+        )
+    if len({Path(o).resolve() for o in outs}) != len(outs):
+        raise ConfigError("two runs of a group would write into the same folder")
+
+
+def train_runs(
+    configs: list[RunConfig],
+    outs: list[Path] | None = None,
+    device: str = "auto",
+    threads: int = 1,
+    progress: bool | None = None,
+    on_step: Callable[[int], None] | None = None,
+    force: bool = False,
+) -> list[dict[str, Any]]:
+    """Train ``configs`` (or resume them) as one group; return their ``run.json`` contents.
+
+    A run already complete with the same stage hash is not retrained; ``force`` retrains
+    from step 0. ``on_step(step)`` is called after every step (tests use it to interrupt).
+    ``progress=None`` shows a bar only on a terminal. Raises TrainingDiverged naming every
+    diverged run once the others are done.
+    """
+    outs = [Path(o) for o in outs] if outs is not None else [run_dir(c.run_id) for c in configs]
+    check_group(configs, outs)
+    if force:
+        for out in outs:
+            forget_finished(out)
+    metas = {
+        c.run_id: {**read_json(out / "run.json"), "cached": True}
+        for c, out in zip(configs, outs, strict=True)
+        if is_complete(out, c)
     }
+    todo = [(c, o) for c, o in zip(configs, outs, strict=True) if c.run_id not in metas]
+    if todo:
+        torch.set_num_threads(threads)
+        dev = resolve_device(device)
+        run = (str(dev), threads, time.perf_counter())
+        points = resume_points([saved_checkpoints(out, c) for c, out in todo])
+        members = [restore_member(c, o, dev, p) for (c, o), p in zip(todo, points, strict=True)]
+        diverged: list[str] = []
+        for step in sorted({m.state.step for m in members}):  # members at one step: one group
+            group = Group.of([m for m in members if m.state.step == step])
+            done, bad = train_loop(group, run, progress, on_step)
+            metas.update(done)
+            diverged += bad
+        if diverged:
+            raise TrainingDiverged("; ".join(diverged))
+    return [metas[c.run_id] for c in configs]
+
+
+def train(
+    config: RunConfig,
+    out: Path | None = None,
+    device: str = "auto",
+    threads: int = 1,
+    progress: bool | None = None,
+    on_step: Callable[[int], None] | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Train one run (or resume it) and return its ``run.json`` contents; as
+    :func:`train_runs` with one member."""
+    outs = None if out is None else [out]
+    return train_runs([config], outs, device, threads, progress, on_step, force)[0]

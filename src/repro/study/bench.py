@@ -14,8 +14,9 @@ d. evaluation (planning 400 instances in both modes with heuristic maps; the
    full-test-set Spearman) and building a paper-scale dataset;
 e. peak memory (RSS) of a paper-scale training process;
 f. the stage times of the last paper-scale reproduce (results/timings.json);
-g. the group trainer (issue 16): the time of one step per member when R runs train as one
-   stacked model, for R in :data:`GROUP_SIZES`, on the device the bench runs on.
+g. groups: the time of one step per member when R runs train as one group (stacked
+   parameters, one vmapped loss), for R in :data:`GROUP_SIZES`, on the device the bench
+   runs on (R = 1 is a run alone).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from repro.core.heuristics import BaselineScorer
 from repro.errors import BadInput
 from repro.io import read_json, write_json
 from repro.learn.batches import TrajectoryTensors
-from repro.learn.group import fresh_member, group_step, stack_members
+from repro.learn.train import Group, fresh_member, group_step
 from repro.learn.methods import METHODS, build_model, method_of
 from repro.learn.optim import FusedAdam
 from repro.learn.runfiles import resolve_device
@@ -239,14 +240,15 @@ GROUP_SIZES = (1, 2, 4, 8, 16, 40)  # members of a group
 def group_step_closure(
     method: str, regime: str, members: int, device: torch.device = CPU, scale: str = "paper"
 ):
-    """One step of a group of ``members`` runs (seeds 0..R-1) as the group trainer takes it,
-    as a closure. The members share one dataset here (what they draw does not change the
+    """One step of a group of ``members`` runs (seeds 0..R-1) as the trainer takes it (R = 1:
+    the plain call of a run alone; R > 1: the vmapped loss over stacked parameters), as a
+    closure. The members share one dataset here (what they draw does not change the
     time of a step), so that a group of 40 is not 40 datasets to build."""
     base = make_config(f"{method}-normal", regime, 0, scale)
     ds = make_dataset("normal", base.n_trajectories, 0, base.size, regime)
     data = (ds, TrajectoryTensors.from_dataset(ds, device, regime == "procedural"))
     configs = [make_config(f"{method}-normal", regime, seed, scale) for seed in range(members)]
-    group = stack_members([fresh_member(c, device, data) for c in configs], device)
+    group = Group.of([fresh_member(c, device, data) for c in configs])
     return lambda: group_step(group)
 
 

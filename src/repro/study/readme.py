@@ -264,15 +264,15 @@ def performance(bench: dict[str, Any]) -> str:
 
 
 def group_rows(bench: dict[str, Any]) -> list[str]:
-    """The group trainer's table: ms per member-step against the group size R,
-    beside the single trainer's step; nothing for a bench.json without it."""
+    """The groups' table: ms per member-step against the group size R, beside a run
+    alone's step; nothing for a bench.json without it."""
     groups = bench.get("groups")
     if not groups:
         return []
     sizes = [str(r) for r in groups["sizes"]]
     rows = [
         "",
-        "| ms per member-step | single trainer | " + " | ".join(f"R={r}" for r in sizes) + " |",
+        "| ms per member-step | a run alone | " + " | ".join(f"R={r}" for r in sizes) + " |",
         "|---" * (2 + len(sizes)) + "|",
     ]
     for key, per_member in groups["per_member_step_ms"].items():
@@ -282,9 +282,10 @@ def group_rows(bench: dict[str, Any]) -> list[str]:
         rows.append(f"| {key} | " + " | ".join(cells) + " |")
     rows += [
         "",
-        f"Group trainer (`python -m repro train-group`) on {bench['device']}: R runs "
-        "of one architecture trained as one stacked model; a group step's time over R, beside "
-        "the single trainer's step.",
+        f"Groups (`python -m repro train --member ...`) on {bench['device']}: R runs of one "
+        "architecture trained as one group (stacked parameters, the method's loss under "
+        "`torch.func.vmap`; R = 1 is the plain call of a run alone); a group step's time over "
+        "R, beside the bench's step of a run alone.",
     ]
     return rows
 

@@ -46,10 +46,8 @@ from repro.config import (
 from repro.errors import BadInput, Busy, ConfigError
 from repro.fingerprint import code_hash
 from repro.io import read_json, write_json
-from repro.learn.group import is_trained
-from repro.learn.group_methods import group_key
-from repro.learn.methods import run_cost
-from repro.learn.runfiles import resolve_device
+from repro.learn.methods import group_key, run_cost
+from repro.learn.runfiles import is_complete, resolve_device
 from repro.paths import (
     baselines_file,
     default_results_dir,
@@ -166,7 +164,7 @@ def variant_sets(c: RunConfig, scale: str) -> list[str]:
 def stage_train(
     configs: list[RunConfig], scale: str, force: bool, ex: ExecutorConfig, what: str = "train"
 ) -> bool:
-    todo = [c for c in configs if force or not is_trained(run_dir(c.run_id), c)]
+    todo = [c for c in configs if force or not is_complete(run_dir(c.run_id), c)]
     if not todo:
         log(f"{what}: all {len(configs)} runs up to date (skipped)")
         return False
@@ -198,20 +196,20 @@ def train_unit(c: RunConfig, scale: str, force: bool, threads: int) -> Unit:
 
 
 def member_spec(c: RunConfig, scale: str) -> str:
-    """``CONFIG/REGIME/SEED[,FIELD=VALUE...]``: run ``c`` as ``train-group --member`` takes it."""
+    """``CONFIG/REGIME/SEED[,FIELD=VALUE...]``: run ``c`` as ``train --member`` takes it."""
     sets = variant_sets(c, scale)[1::2]  # the FIELD=VALUE of each --set
     return ",".join([f"{c.name}/{c.regime}/{c.seed}", *sets])
 
 
 def group_units(todo: list[RunConfig], scale: str, force: bool, threads: int) -> list[Unit]:
-    """One ``python -m repro train-group`` command per architecture, its runs as members
-    (groups in the order of their costliest run)."""
+    """One ``python -m repro train --member ...`` command per group key, its runs as
+    members (groups in the order of their costliest run)."""
     groups: dict[tuple, list[RunConfig]] = {}
     for c in todo:
         groups.setdefault(group_key(c), []).append(c)
     units = []
     for members in groups.values():
-        argv = ["--results", str(results_dir()), "train-group", "--scale", scale]
+        argv = ["--results", str(results_dir()), "train", "--scale", scale]
         argv += ["--threads", str(threads)]
         for c in members:
             argv += ["--member", member_spec(c, scale)]
@@ -292,7 +290,7 @@ def stage_generalization(scale: str, n_seeds: int | None, force: bool, ex: Execu
     call, longest first; freeze each run's test, planning and training-maze sets; then
     evaluate each run's scheduled snapshots as a unit of its own. Cached like the others."""
     runs = generalization.study_runs(scale, n_seeds)
-    todo = [r for r in runs if force or not is_trained(r.run_dir(), r.config)]
+    todo = [r for r in runs if force or not is_complete(r.run_dir(), r.config)]
     if todo:
         todo.sort(key=lambda r: run_cost(r.config), reverse=True)  # stable for ties
         trainer = training_path(ex)

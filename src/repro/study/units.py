@@ -1,8 +1,8 @@
 """What the executors share: a unit of work, and where and how units run.
 
-A *unit* is one command of our CLI (``python -m repro train ...``,
-``python -m repro train-group ...`` or ``python -m repro evaluate --run ...``) with a
-label (the run id, or the group's runs);
+A *unit* is one command of our CLI (``python -m repro train ...``, for one run or a
+group of them, or ``python -m repro evaluate --run ...``) with a label (the run id, or
+the group's runs);
 :class:`ExecutorConfig` holds the ``reproduce`` options that choose and shape
 the executor (:mod:`repro.study.executor`, :mod:`repro.study.slurm`).
 """
@@ -17,8 +17,8 @@ from repro.errors import BadInput
 from repro.paths import results_dir
 
 EXECUTORS = ("local", "slurm")
-# How runs are trained (issue 16): 'single' one run a process; 'group' the runs of one
-# architecture as one stacked model in one process; 'auto' groups on CUDA only.
+# How runs are trained: 'single' one run a process; 'group' the runs of one group key as
+# one group (stacked parameters, vmapped loss) in one process; 'auto' groups on CUDA only.
 TRAINERS = ("auto", "single", "group")
 
 
