@@ -40,11 +40,11 @@ from repro.core.heuristics import BaselineScorer
 from repro.errors import BadInput
 from repro.io import read_json, write_json
 from repro.learn.batches import TrajectoryTensors
-from repro.learn.train import Group, fresh_member, group_step
 from repro.learn.methods import METHODS, build_model, method_of
 from repro.learn.optim import FusedAdam
 from repro.learn.runfiles import resolve_device
 from repro.learn.scorer import ModelScorer
+from repro.learn.train import Group, fresh_member, group_step
 from repro.learn.trunk import ResidualBlock
 from repro.paths import results_dir, timings_file
 from repro.study import readme
