@@ -92,6 +92,11 @@ def test_timed_closures_run_on_the_cpu(method):
     assert len(calls) == 1 + 2 * 3 and t > 0
 
 
+def test_a_local_unit_is_timed_first_and_then_each():
+    out = bench.bench_units(n=2)
+    assert set(out) == {"first_unit_s", "unit_s"} and out["first_unit_s"] > 0 < out["unit_s"]
+
+
 def test_group_scaling_is_measured_per_member_on_a_small_setting():
     """bench_groups at smoke scale: a time per member-step for every method, regime and R."""
     step = bench.group_step_closure("contrastive", "procedural", 3, torch.device("cpu"), "smoke")
@@ -120,7 +125,7 @@ TIMES = {
     ("dense", "contrastive", "fixed"): 0.0011,
     ("dense", "contrastive", "procedural"): 0.0013,
 }
-# Group trainer: ms per member-step for each R (issue 16).
+# Groups: ms per member-step for each R.
 GROUPS = {"supervised/fixed": {str(r): 2.0 / r for r in bench.GROUP_SIZES}}
 EVALUATION = {
     "planning_400_both_modes_model_s": 1.25,
@@ -151,6 +156,7 @@ def fake_bench(monkeypatch):
     monkeypatch.setattr(bench, "bench_evaluation", lambda: dict(EVALUATION))
     monkeypatch.setattr(bench, "bench_groups", lambda device: dict(GROUPS))
     monkeypatch.setattr(bench, "peak_training_rss_mb", lambda: 321.5)
+    monkeypatch.setattr(bench, "bench_units", lambda: {"first_unit_s": 2.5, "unit_s": 0.025})
     threads = []
     monkeypatch.setattr(bench.torch, "set_num_threads", threads.append)  # this process's own
     updates = []
@@ -197,6 +203,7 @@ def test_bench_numbers_follow_from_the_measured_times(fake_bench):
         "per_member_step_ms": bench._rounded(GROUPS),
     }
     assert written["peak_training_rss_mb"] == 321.5
+    assert written["units"] == {"first_unit_s": 2.5, "unit_s": 0.025}
     assert written["last_full_reproduce"] == full
     assert written["device"] == "cpu" and written["threads"] == 1
     assert written["batch"] == bench.BATCH

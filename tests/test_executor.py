@@ -109,138 +109,115 @@ def test_a_failed_state_must_last_before_a_slurm_job_counts_as_failed(monkeypatc
     assert slurm.job_outcome(t, "FAILED") == "failed" and t.state == "FAILED"
 
 
-# ---------------------------------------------------------------- the local fork server
+# ---------------------------------------------------------------- the local process pool
+
+# A parent process running one long unit through the local executor (its main thread in
+# run(), as in a reproduce); a helper thread prints the unit's pid once it has started.
+PARENT = """
+import sys, threading, time
+from repro.study.executor import LocalExecutor
+from repro.study.units import Unit
+if __name__ == "__main__":
+    ex, out = LocalExecutor(1), sys.argv[1]
+    def say_pid():
+        while not (ex.logs and list(ex.logs.glob("*.out"))):  # the unit has started
+            time.sleep(0.01)
+        print(next(iter(ex.running.values()))[0].pid, flush=True)
+    threading.Thread(target=say_pid, daemon=True).start()
+    argv = ("--results", out, "train", "--config", "supervised-normal", "--scale", "smoke",
+            "--set", "steps=1000000")
+    try:
+        ex.run([Unit("long", argv)], "training")
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+"""
 
 
-def test_units_share_one_fork_server_until_the_source_changes(monkeypatch):
+def _parent(tmp_path):
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(tmp_path / "results")], stdout=subprocess.PIPE, text=True
+    )
+    pid = int(proc.stdout.readline())
+    assert _proc_state(pid) != "Z"
+    return proc, pid
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _proc_state(pid) != "Z":
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_ctrl_c_stops_a_running_unit_at_once(tmp_path):
+    """SIGINT to the executor's process alone (not its process group): the running unit is
+    stopped within seconds, and the interrupt reaches the caller."""
+    proc, unit = _parent(tmp_path)
+    proc.send_signal(signal.SIGINT)
+    assert _gone_within(unit, 10), "the unit kept running after Ctrl-C"
+    assert proc.stdout.read().strip() == "interrupted" and proc.wait(timeout=30) == 0
+    assert not list(tmp_path.glob("results/runs/*/*/run.json"))
+
+
+def test_a_unit_dies_with_its_parent(tmp_path):
+    """A reproduce killed by SIGKILL (no clean-up code runs) leaves no unit writing behind:
+    each unit's thread waiting on a pidfd of its parent sends it SIGTERM."""
+    proc, unit = _parent(tmp_path)
+    proc.kill()
+    proc.wait()
+    assert _gone_within(unit, 30), "a unit outlived its parent"
+
+
+def test_a_unit_killed_by_a_signal_fails_the_stage_naming_it(tmp_path):
+    import threading
+
+    ex = LocalExecutor(1)
+    argv = ("--results", str(tmp_path), "train", "--config", "supervised-normal")
+    argv += ("--scale", "smoke", "--set", "steps=1000000")
+
+    def kill_it():
+        while not (ex.logs and list(ex.logs.glob("*.out"))):
+            time.sleep(0.01)
+        os.kill(next(iter(ex.running.values()))[0].pid, signal.SIGKILL)
+
+    threading.Thread(target=kill_it, daemon=True).start()
+    with pytest.raises(StageFailed, match="training long failed: killed by SIGKILL"):
+        ex.run([Unit("long", argv)], "training")
+
+
+def test_each_unit_reports_its_own_line_and_its_cpu_time(tmp_path, capsys):
     from repro.study import executor
 
-    first = executor.fork_server()
-    assert executor.fork_server() is first and first.alive()
-    state = executor._source_state()
-    monkeypatch.setattr(executor, "_source_state", lambda: (state[0][1:], state[1]))
-    second = executor.fork_server()  # a source file changed: a fresh server, the old one gone
-    assert second is not first and second.alive() and first.proc.poll() is not None
-
-
-def test_a_unit_stopped_by_a_signal_reports_that_signal(tmp_path):
-    from repro.study.executor import fork_server
-
-    server = fork_server()
-    argv = ("--results", str(tmp_path), "train", "--config", "supervised-normal")
-    argv += ("--scale", "smoke", "--set", "steps=100000")
-    rid = server.submit(argv, tmp_path / "out", tmp_path / "err")
-    deadline = time.monotonic() + 60
-    while rid not in server.pids:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    server.terminate(rid)
-    assert server.wait(rid) == -signal.SIGTERM
-
-
-def test_a_unit_stopped_before_it_is_forked_never_runs(tmp_path):
-    """Stopped while the server is still loading its modules (a Ctrl-C just after a stage
-    began): the unit must not start later and run to its end, with the command waiting."""
-    from repro.study.executor import ForkServer
-
-    server = ForkServer()  # a fresh one: loading its modules takes a second or more
-    argv = ("--results", str(tmp_path), "train", "--config", "supervised-normal")
-    argv += ("--scale", "smoke")  # about a second of training once forked
-    rid = server.submit(argv, tmp_path / "out", tmp_path / "err")
-    assert rid not in server.pids  # not forked yet
-    server.terminate(rid)
-    assert server.wait(rid) != 0
-    assert not list(tmp_path.glob("runs/*/*/run.json"))  # it never finished
-    server.close()
-
-
-# A parent process that asks for a fork server: as a ``reproduce`` does (FORKED: the
-# server is a fork of the parent) or as any other process (a fresh interpreter).
-FORKED = (
-    "import sys\nfrom repro.cli import main\nfrom repro.study import executor\n"
-    "executor.serve_from_this_process(main)\n"
-)
-SPAWNED = "import sys\nfrom repro.study import executor\n"
-
-
-@pytest.mark.parametrize("start", [FORKED, SPAWNED], ids=["forked", "spawned"])
-def test_the_fork_server_and_its_units_die_with_their_parent(tmp_path, start):
-    """A reproduce killed by SIGKILL (no clean-up code runs) leaves no unit writing behind."""
-    code = start + (
-        "import time\nfrom pathlib import Path\n"
-        "s = executor.fork_server(); out = Path(sys.argv[1])\n"
-        "argv = ('--results', str(out), 'train', '--config', 'supervised-normal',\n"
-        "        '--scale', 'smoke', '--set', 'steps=1000000')\n"
-        "rid = s.submit(argv, out / 'o', out / 'e')\n"
-        "while rid not in s.pids: time.sleep(0.01)\n"
-        "print(s.proc.pid, s.pids[rid], flush=True); time.sleep(120)\n"
-    )
-    parent = subprocess.Popen(
-        [sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True
-    )
-    pids = [int(p) for p in parent.stdout.readline().split()]
-    assert len(pids) == 2 and all(_proc_state(p) != "Z" for p in pids)
-    parent.kill()  # SIGKILL
-    parent.wait()
-    deadline = time.monotonic() + 30
-    while any(_proc_state(p) != "Z" for p in pids):
-        assert time.monotonic() < deadline, "a unit or the fork server outlived its parent"
-        time.sleep(0.05)
-
-
-def test_a_reproduce_forks_its_server_from_itself_once_while_its_code_is_current(tmp_path):
-    """The server is a fork of the process that allowed it (its command line, no second
-    interpreter) and runs units like a spawned one. A fresh interpreter while the source
-    differs from the code loaded or another thread runs, and for every later server."""
-    code = FORKED + (
-        "import os, signal, threading, time\nfrom pathlib import Path\n"
-        "def kind(s):\n"
-        "    same = Path(f'/proc/{s.proc.pid}/cmdline').read_bytes() == "
-        "Path('/proc/self/cmdline').read_bytes()\n"
-        "    os.kill(s.proc.pid, signal.SIGTERM); s.proc.wait()\n"  # not its imports' end
-        "    return 'forked' if same else 'spawned'\n"
-        "out = Path(sys.argv[1]); seen = []\n"
-        "state = executor._source_state()\n"
-        "executor._source_state = lambda: (state[0][1:], state[1])\n"  # a file changed
-        "seen.append(kind(executor.ForkServer()))\n"
-        "executor._source_state = lambda: state\n"
-        "stop = threading.Event(); threading.Thread(target=stop.wait).start()\n"
-        "seen.append(kind(executor.ForkServer())); stop.set()\n"
-        "while threading.active_count() > 1: time.sleep(0.01)\n"  # readers of closed servers
-        "s = executor.ForkServer()\n"
-        "rid = s.submit(('--results', str(out), 'train', '--config', 'supervised-normal',\n"
-        "                '--scale', 'smoke', '--set', 'steps=20'), out / 'o', out / 'e')\n"
-        "seen.append(str(s.wait(rid))); seen.append(kind(s))\n"
-        "seen.append(kind(executor.ForkServer()))\n"
-        "print(*seen)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout == "spawned spawned 0 forked spawned\n"
-    assert list(tmp_path.glob("runs/*/supervised-normal__s0/run.json"))  # the unit's run
-
-
-def test_a_forked_server_serves_a_process_started_without_stdin(tmp_path):
-    """A reproduce started with its stdin closed (from a daemon, or with <&-): the server's
-    request pipe then takes fd 0 itself, which the fork must keep open."""
-    code = FORKED + (
-        "from pathlib import Path\n"
-        "s = executor.fork_server(); out = Path(sys.argv[1])\n"
-        "rid = s.submit(('--results', str(out), 'train', '--config', 'supervised-normal',\n"
-        "                '--scale', 'smoke', '--set', 'steps=20'), out / 'o', out / 'e')\n"
-        "print(type(s.proc).__name__, s.wait(rid))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        preexec_fn=lambda: os.close(0),
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout == "_ForkedServer 0\n"
+    before = executor.units_cpu_seconds()
+    units = [
+        Unit(
+            f"fixed/supervised-normal__s{s}",
+            (
+                "--results",
+                str(tmp_path),
+                "train",
+                "--config",
+                "supervised-normal",
+                "--regime",
+                "fixed",
+                "--seed",
+                str(s),
+                "--scale",
+                "smoke",
+            ),
+        )  # fmt: skip
+        for s in range(2)
+    ]
+    executor.LocalExecutor(2).run(units, "training")
+    lines = capsys.readouterr().out.splitlines()
+    for i in (1, 2):
+        assert any(line.startswith(f"  [{i}/2] fixed/supervised-normal__s") for line in lines)
+    assert executor.units_cpu_seconds() > before  # the units' own CPU time, counted here
+    assert len(list((tmp_path / "runs/fixed").glob("*/run.json"))) == 2
 
 
 def _proc_state(pid: int) -> str:

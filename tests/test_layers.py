@@ -7,7 +7,7 @@ Layers, bottom to top (a module may import only its own layer and the ones below
     config repro.config        (declarations; imports core's names)
     learn  repro.learn.*       (torch)
     study  repro.study.*
-    entry  repro.cli, repro.__main__, repro.forkserver
+    entry  repro.cli, repro.__main__
 
 ``repro/__init__.py`` re-exports the stable public API from the core only.
 """

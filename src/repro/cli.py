@@ -209,11 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from repro.study.executor import serve_from_this_process
     from repro.study.reproduce import main as reproduce
     from repro.study.units import ExecutorConfig, default_jobs
-
-    serve_from_this_process(main)  # its fork server: a fork of this process, not a new one
 
     ex = ExecutorConfig(
         kind=args.executor,

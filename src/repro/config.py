@@ -196,7 +196,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class Family:
-    """The maze-family study (issue 14): how planning moves with the maze size and loops.
+    """The maze-family study: how planning moves with the maze size and loops.
 
     Every (size, loop_prob) cell scores the baselines in both regimes; the four
     configurations are trained in the fixed regime at ``trained_sizes`` with the
@@ -212,7 +212,7 @@ class Family:
 
 @dataclass(frozen=True)
 class Generalization:
-    """The generalization study (issue 15) at one scale: the runs of :data:`GENERALIZATION`,
+    """The generalization study at one scale: the runs of :data:`GENERALIZATION`,
     procedural regime, trained for ``steps``; their weight snapshots evaluated on the
     schedule below, on unseen mazes and on a frozen sample of their own training mazes.
     Every other setting stays the scale's (the paper's, at paper scale)."""
@@ -309,7 +309,7 @@ SCALES: dict[str, Scale] = {
 }
 
 
-# The ablations (issue 8), the only place they are declared: per study, the
+# The ablations, the only place they are declared: per study, the
 # variants as (configuration, overrides); each is trained in both regimes and
 # compared with its configuration's paper-setting run of the same seed.
 ABLATIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
@@ -327,7 +327,7 @@ ABLATIONS: dict[str, list[tuple[str, dict[str, Any]]]] = {
 }
 
 
-# The generalization study (issue 15), the only place its runs are declared: per arm, the
+# The generalization study, the only place its runs are declared: per arm, the
 # (configuration, overrides) trained in the procedural regime for Generalization.steps.
 # 'models': the paper's two supervised heads, the paper's contrastive setting and the best
 # same-maze-negatives variant of the ablations; 'data': two of them again with

@@ -56,7 +56,7 @@ def family_dir(size: int, loop_prob: float) -> Path:
 
 
 def generalization_dir() -> Path:
-    """``results/generalization``: the generalization study (issue 15), one results folder
+    """``results/generalization``: the generalization study, one results folder
     per set of changed training fields (``steps200000``, ``steps200000+n_trajectories40000``)."""
     return results_dir() / "generalization"
 

@@ -16,7 +16,9 @@ e. peak memory (RSS) of a paper-scale training process;
 f. the stage times of the last paper-scale reproduce (results/timings.json);
 g. groups: the time of one step per member when R runs train as one group (stacked
    parameters, one vmapped loss), for R in :data:`GROUP_SIZES`, on the device the bench
-   runs on (R = 1 is a run alone).
+   runs on (R = 1 is a run alone);
+h. the local executor: the time of a unit's fresh process (and of the first, which starts
+   the forkserver).
 """
 
 from __future__ import annotations
@@ -271,6 +273,29 @@ def bench_groups(
     return out
 
 
+# ---------------------------------------------------------------------------- h. units
+
+
+def bench_units(n: int = 20) -> dict[str, float]:
+    """The local executor's cost of a unit: the first unit (the forkserver's start and
+    imports included) and the median of ``n`` more, each a fresh process running
+    ``python -m repro train --help``, one at a time. Seconds."""
+    import contextlib
+    import io
+
+    from repro.study.executor import LocalExecutor
+    from repro.study.units import Unit
+
+    def one() -> float:
+        t = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):
+            LocalExecutor(1).run([Unit("help", ("train", "--help"))], "bench")
+        return time.perf_counter() - t
+
+    first = one()
+    return {"first_unit_s": first, "unit_s": statistics.median(one() for _ in range(n))}
+
+
 # ---------------------------------------------------------------------------- d, e, f
 
 
@@ -374,6 +399,11 @@ def main(device: str = "auto") -> dict[str, Any]:
             )
     print(f"group step per member (ms), R = {', '.join(map(str, GROUP_SIZES))}")
     out["groups"] = {"sizes": list(GROUP_SIZES), "per_member_step_ms": bench_groups(dev)}
+    out["units"] = bench_units()
+    print(
+        f"local unit: first {out['units']['first_unit_s']:.3f} s (forkserver start), then "
+        f"{1e3 * out['units']['unit_s']:.1f} ms each"
+    )
     out["evaluation"] = bench_evaluation()
     for k, v in out["evaluation"].items():
         print(f"{k:<42}{v:>8.3f} s")

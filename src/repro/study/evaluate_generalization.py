@@ -1,4 +1,4 @@
-"""Score a generalization-study run's snapshots on unseen and on training mazes (issue 15).
+"""Score a generalization-study run's snapshots on unseen and on training mazes.
 
 For every snapshot step on the study's schedule (:meth:`Generalization.schedule`), the
 weights saved at that step are scored, with the evaluation's own functions

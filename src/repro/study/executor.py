@@ -5,9 +5,9 @@ A *unit* is one command of our CLI (``python -m repro train ...`` or
 executors run lists of units:
 
 - ``local`` (the default): ``jobs`` processes at a time on this machine, one
-  thread each, forked from a server that has imported the units' code; it
-  stops at the first failure and stops its children when it is interrupted or
-  killed.
+  thread each: a fresh process per unit from the standard library's
+  forkserver, which has the units' code preloaded; it stops at the first
+  failure and stops its units when it is interrupted or killed.
 - ``slurm``: one SLURM job per unit through submitit (:mod:`repro.study.slurm`).
 
 A unit writes the same files whichever executor ran it; the results folder is
@@ -16,9 +16,11 @@ the only meeting point, so on a cluster it must live on a shared filesystem.
 
 from __future__ import annotations
 
-import contextlib
-import json
+import multiprocessing
 import os
+import resource
+import runpy
+import select
 import shutil
 import signal
 import subprocess
@@ -27,15 +29,12 @@ import tempfile
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from multiprocessing import connection as mp_connection
 from pathlib import Path
 from typing import Protocol
 
 from repro.errors import BadInput, StageFailed
-from repro.study.forkserve import Run, die_with_parent, serve
 from repro.study.units import ExecutorConfig, Unit
-
-_SRC = Path(__file__).resolve().parents[2]  # src/, the package's source root
 
 
 class Executor(Protocol):
@@ -77,244 +76,168 @@ def check_reachable(config: ExecutorConfig) -> None:
 
 # ---------------------------------------------------------------------------- local
 
-
 _ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-
-
-def _source_state() -> tuple:
-    """What a running fork server depends on: the package's source files and the environment.
-
-    A server whose preloaded code or inherited environment is out of date is replaced
-    (``REPRO_RESULTS`` aside: every unit names its results folder).
-    """
-    files = sorted((_SRC / "repro").rglob("*.py"))
-    env = sorted((k, v) for k, v in os.environ.items() if k != "REPRO_RESULTS")
-    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files), tuple(env)
-
-
-# The process that may fork its own fork server (serve_from_this_process), and the source
-# state its code was loaded from: None, or (run, state).
-_FORKABLE: tuple[Run, tuple] | None = None
-
-
-def serve_from_this_process(run: Run) -> None:
-    """Let this process's next fork server be a fork of this process, serving ``run`` (the
-    command line's main), if the source and environment are still as they are now.
-
-    A ``reproduce`` has imported the units' code already (torch included): a fork of it is
-    a server at once, where a fresh interpreter takes seconds of CPU to import it again.
-    Only one server is forked: later the process may have asked torch about CUDA, which a
-    forked child can then no longer use (any later server is a fresh interpreter).
-    Called before this process has run any numerical code or started a thread.
-    """
-    global _FORKABLE
-    _FORKABLE = (run, _source_state())
-
-
-def _one_thread() -> None:
-    """In a forked server: one thread per numerical library, as a spawned server has from
-    its environment (each unit also sets torch's own count)."""
-    os.environ.update(_ONE_THREAD)  # for the processes the units start in their turn
-    torch = sys.modules.get("torch")
-    if torch is not None:
-        torch.set_num_threads(1)
-
-
-class _ForkedServer:
-    """A server forked from this process, with the parts of ``Popen`` the client uses."""
-
-    def __init__(self, run: Run) -> None:
-        req_r, req_w = os.pipe()
-        rep_r, rep_w = os.pipe()
-        parent = os.getpid()
-        self.pid = os.fork()
-        if self.pid == 0:  # the server: requests on fd 0, replies on fd 1; never returns
-            code = 1
-            try:
-                os.dup2(req_r, 0)
-                os.dup2(rep_w, 1)
-                for fd in {req_r, req_w, rep_r, rep_w} - {0, 1}:  # 0: this one had no stdin
-                    os.close(fd)
-                if die_with_parent(parent):  # else its parent died before that took effect
-                    _one_thread()
-                    serve(run)
-                    code = 0
-            except BaseException:  # a bug: say where, as a spawned server's traceback would
-                traceback.print_exc()
-            finally:
-                os._exit(code)
-        os.close(req_r)
-        os.close(rep_w)
-        self.stdin = os.fdopen(req_w, "wb")
-        self.stdout = os.fdopen(rep_r, "rb")
-        self.returncode: int | None = None
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def wait(self) -> int:
-        if self.returncode is None:
-            self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
-        return self.returncode
-
-
-class ForkServer:
-    """The client side of a fork server (:mod:`repro.study.forkserve`): submit a unit, wait
-    for its code. The server is a fork of this process where serve_from_this_process allows
-    it (once) and this process's code is still the code on disk, else a fresh interpreter
-    (``python -m repro.forkserver``).
-    """
-
-    def __init__(self) -> None:
-        self.state = _source_state()
-        # Forked only from a single-threaded process: a thread holding a lock at the fork
-        # would leave it held forever in the server.
-        global _FORKABLE
-        if _FORKABLE and _FORKABLE[1] == self.state and threading.active_count() == 1:
-            run, _FORKABLE = _FORKABLE[0], None
-            self.proc: subprocess.Popen | _ForkedServer = _ForkedServer(run)
-        else:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "repro.forkserver"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                env={**os.environ, **_ONE_THREAD},
-                preexec_fn=die_with_parent,
-            )
-        self.cond = threading.Condition()
-        self.pids: dict[int, int] = {}
-        self.codes: dict[int, int] = {}
-        self.next_id = 0
-        self.dead = False
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        global _UNITS_CPU
-        for line in self.proc.stdout:
-            reply = json.loads(line)
-            with self.cond:
-                table = self.codes if "code" in reply else self.pids
-                table[reply["id"]] = reply.get("code", reply.get("pid"))
-                _UNITS_CPU += reply.get("cpu", 0.0)
-                self.cond.notify_all()
-        with self.cond:  # the server is gone: every unit not yet reported is lost
-            self.dead = True
-            self.cond.notify_all()
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None and not self.dead
-
-    def submit(self, argv: tuple[str, ...], out: Path, err: Path) -> int:
-        """Fork a child running ``python -m repro ARGV``; the request's id."""
-        with self.cond:
-            rid, self.next_id = self.next_id, self.next_id + 1
-        request = {"id": rid, "argv": list(argv), "out": str(out), "err": str(err)}
-        self.proc.stdin.write((json.dumps(request) + "\n").encode())
-        self.proc.stdin.flush()
-        return rid
-
-    def wait(self, rid: int) -> int:
-        """The exit code of request ``rid`` (negative: the signal that killed it)."""
-        with self.cond:
-            self.cond.wait_for(lambda: rid in self.codes or self.dead)
-            return self.codes.get(rid, -1)
-
-    def terminate(self, rid: int) -> None:
-        """SIGTERM to the child of request ``rid`` if it is running; if it is not forked yet,
-        to the server, whose children die with it (a Ctrl-C while the server was still
-        loading its modules waited for it to load, then for that unit to run to its end)."""
-        with self.cond:
-            if rid in self.codes:
-                return
-            pid = self.pids.get(rid, self.proc.pid)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.proc.stdin.close()
-        self.proc.wait()
-
-
-_SERVER: ForkServer | None = None
-_UNITS_CPU = 0.0  # CPU seconds of every unit the fork servers of this process have reaped
+# What the units run besides the command line itself, imported once by the forkserver
+# (the command line imports each command's code only when it runs), so that a unit's
+# process starts with torch and our code loaded.
+PRELOAD = [
+    "repro.cli",
+    "repro.learn.train",
+    "repro.study.evaluate",
+    "repro.study.evaluate_generalization",
+]
+_UNITS_CPU = 0.0  # CPU seconds of every unit this process's local executors have run
 
 
 def units_cpu_seconds() -> float:
-    """CPU seconds (user + system) used so far by the units forked for this process (its
-    own child processes' times do not include them: the fork server reaps them)."""
+    """CPU seconds (user + system) used so far by the local units of this process (its own
+    children's times do not include them: the forkserver, not this process, reaps them)."""
     return _UNITS_CPU
 
 
-def fork_server() -> ForkServer:
-    """This process's fork server, started on first use and replaced if out of date."""
-    global _SERVER
-    if _SERVER is None or not _SERVER.alive() or _SERVER.state != _source_state():
-        if _SERVER is not None:
-            _SERVER.close()
-        _SERVER = ForkServer()
-    return _SERVER
+def _context():
+    """The forkserver context with our modules preloaded; the stdlib starts one server per
+    process, on first use (or at :func:`warm_up`), and forks every unit's process from it."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def warm_up() -> None:
+    """Start the forkserver now, so that its imports (a few seconds) overlap other work."""
+    import multiprocessing.forkserver
+
+    _context()
+    multiprocessing.forkserver.ensure_running()
+
+
+def die_with(parent: int) -> None:
+    """In a unit's process: SIGTERM to itself as soon as the executor's process ``parent``
+    ends, even by SIGKILL (a watcher thread blocked on a pidfd of the parent; a unit's own
+    parent is the forkserver, which lives while any unit does, so Linux's parent-death
+    signal would not come)."""
+
+    def watch(fd: int | None) -> None:
+        if fd is not None:
+            select.select([fd], [], [])  # readable once the process has exited
+        else:  # no pidfd (not Linux, or an old kernel): look once a second
+            while _alive(parent):
+                time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        fd = os.pidfd_open(parent)
+    except ProcessLookupError:  # it is gone already
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    except (AttributeError, OSError):
+        fd = None
+    threading.Thread(target=watch, args=(fd,), daemon=True, name="die-with-parent").start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _unit_main(argv: tuple[str, ...], log: str, parent: int) -> None:
+    """A unit's process: ``python -m repro ARGV`` with stdout and stderr sent to ``LOG.out``
+    and ``LOG.err`` and its CPU seconds to ``LOG.cpu``; exits with the command's code. It
+    dies with the executor's process ``parent``, runs one thread per numerical library and
+    takes Ctrl-C as usual."""
+    die_with(parent)
+    os.environ.update(_ONE_THREAD)  # for the processes the unit starts in its turn
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    for fd, suffix in ((1, ".out"), (2, ".err")):
+        target = os.open(log + suffix, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(target, fd)
+        os.close(target)
+    sys.argv = ["python -m repro", *argv]
+    try:  # exactly `python -m repro ARGV` (the command line is the layer above this one)
+        runpy.run_module("repro", run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as e:  # the command line's exit code (its __main__ exits with it)
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    except BaseException:  # a bug: its traceback, as a fresh interpreter would show it
+        traceback.print_exc()
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # this process only: a fresh fork
+    Path(log + ".cpu").write_text(repr(usage.ru_utime + usage.ru_stime))
+    raise SystemExit(code or 0)
 
 
 class LocalExecutor:
     """``jobs`` processes at a time on this machine, one thread each; stops at the first failure.
 
-    Each unit is forked from this process's fork server (:mod:`repro.forkserver`),
-    which has imported the units' code. If this process is interrupted or killed, its
-    units are stopped too, so no orphan keeps writing into the results folder behind a
-    restarted run.
+    Each unit is a fresh process of the standard library's forkserver context, whose server
+    has imported the units' code once (:data:`PRELOAD`), so a unit starts in milliseconds and
+    never sees another unit's state. If this process is interrupted (or a unit fails), the
+    running units are stopped at once; if it is killed, they die with it, so no orphan keeps
+    writing into the results folder behind a restarted run.
     """
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
-        self.live: set[int] = set()
-        self.lock = threading.Lock()
-        self.stopping = threading.Event()
-
-    def _run_one(self, unit: Unit, log: Path) -> tuple[Unit, int, str, str, float]:
-        t = time.perf_counter()
-        out, err = log.with_suffix(".out"), log.with_suffix(".err")
-        with self.lock:
-            if self.stopping.is_set():
-                return unit, -1, "", "cancelled", 0.0
-            rid = self.server.submit(unit.argv, out, err)
-            self.live.add(rid)
-        code = self.server.wait(rid)
-        with self.lock:
-            self.live.discard(rid)
-        text = [p.read_text(errors="replace") if p.exists() else "" for p in (out, err)]
-        return unit, code, text[0], text[1], time.perf_counter() - t
+        self.logs: Path | None = None  # while run() runs: the units' log files
+        self.running: dict[int, tuple] = {}  # sentinel -> (process, index, unit, start)
 
     def run(self, units: list[Unit], what: str) -> None:
-        self.stopping.clear()
-        self.server = fork_server()
-        pool = ThreadPoolExecutor(max_workers=self.jobs)
-        futures: list = []
+        ctx = _context()
+        todo = list(enumerate(units))
         with tempfile.TemporaryDirectory(prefix="repro-units-") as logs:
+            self.logs = Path(logs)
             try:
-                futures = [
-                    pool.submit(self._run_one, u, Path(logs) / str(i)) for i, u in enumerate(units)
-                ]
-                for done, fut in enumerate(as_completed(futures), 1):
-                    unit, code, out, err, seconds = fut.result()
-                    if code != 0:
-                        msg = (err or out).strip().splitlines()
-                        raise StageFailed(f"{what} {unit.label} failed: {msg[-1] if msg else code}")
-                    last = (out.strip().splitlines() or [unit.label])[-1]
-                    if not last.startswith(unit.label):  # a study run: its label names more
-                        last = f"{unit.label}: {last.partition(': ')[2] or last}"
-                    print(f"  [{done}/{len(units)}] {last} ({seconds:.1f} s)", flush=True)
+                done = 0
+                while todo or self.running:
+                    while todo and len(self.running) < self.jobs:
+                        i, unit = todo.pop(0)
+                        args = (unit.argv, str(self.logs / str(i)), os.getpid())
+                        proc = ctx.Process(target=_unit_main, args=args, name=unit.label)
+                        proc.start()
+                        self.running[proc.sentinel] = (proc, i, unit, time.perf_counter())
+                    for sentinel in mp_connection.wait(list(self.running)):
+                        done += 1
+                        self._finished(*self.running.pop(sentinel), done, len(units), what)
             except BaseException:
-                for f in futures:
-                    f.cancel()
-                with self.lock:
-                    self.stopping.set()
-                    for rid in self.live:
-                        self.server.terminate(rid)
+                for proc, *_ in self.running.values():
+                    proc.terminate()
+                for proc, *_ in self.running.values():
+                    proc.join()
+                self.running.clear()
                 raise
             finally:
-                pool.shutdown(wait=True, cancel_futures=True)
+                self.logs = None
+
+    def _finished(self, proc, i: int, unit: Unit, t: float, done: int, n: int, what: str):
+        """Report unit ``i`` (its process has ended), or raise StageFailed naming it."""
+        global _UNITS_CPU
+        proc.join()
+        seconds = time.perf_counter() - t
+        log = self.logs / str(i)
+        out, err, cpu = (_read(Path(f"{log}{s}")) for s in (".out", ".err", ".cpu"))
+        _UNITS_CPU += float(cpu or 0.0)
+        code = proc.exitcode
+        if code != 0:
+            msg = (err or out).strip().splitlines()
+            why = msg[-1] if msg else f"exit code {code}"
+            if code is not None and code < 0:
+                why = f"killed by {signal.Signals(-code).name}" + (f" ({why})" if msg else "")
+            raise StageFailed(f"{what} {unit.label} failed: {why}")
+        last = (out.strip().splitlines() or [unit.label])[-1]
+        if not last.startswith(unit.label):  # a study run: its label names more
+            last = f"{unit.label}: {last.partition(': ')[2] or last}"
+        print(f"  [{done}/{n}] {last} ({seconds:.1f} s)", flush=True)
+
+
+def _read(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""

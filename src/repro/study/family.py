@@ -1,4 +1,4 @@
-"""The maze-family study (issue 14): the cells of ``Scale.family``, declared as data.
+"""The maze-family study: the cells of ``Scale.family``, declared as data.
 
 The paper never says how large its mazes are or how they are carved, so this
 study measures how the planning numbers move with the family: every (size,

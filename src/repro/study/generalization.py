@@ -1,4 +1,4 @@
-"""The generalization study (issue 15): its runs, their folders and the training-maze sample.
+"""The generalization study: its runs, their folders and the training-maze sample.
 
 Does a learned distance transfer to unseen mazes, and what does it take? The runs of
 :data:`repro.config.GENERALIZATION` train in the procedural regime for
@@ -37,7 +37,6 @@ from repro.errors import BadInput, ConfigError
 from repro.paths import generalization_dir, results_dir, results_root, run_dir
 
 REGIME = "procedural"  # the study's regime: unseen mazes are what it is about
-ARMS = tuple(GENERALIZATION)  # 'models' (the scale's training data) and 'data' (more of it)
 OUTPUT = "generalization.json"  # a study run's evaluation, beside its weights
 MAZES = ("train_mazes", "unseen_mazes")  # where a snapshot is scored: its training mazes, or not
 

@@ -260,6 +260,13 @@ def performance(bench: dict[str, Any]) -> str:
         "Adam); the last column compares our step with the dense model's matrix products "
         "alone.",
     ]
+    units = bench.get("units")
+    if units:
+        rows.append(
+            f"A local unit (a fresh process from the standard library's forkserver) starts and "
+            f"ends in {1e3 * units['unit_s']:.0f} ms; the first of a process, which starts the "
+            f"forkserver and its imports, in {units['first_unit_s']:.1f} s."
+        )
     return "\n".join(rows)
 
 

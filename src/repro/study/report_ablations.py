@@ -1,4 +1,4 @@
-"""The report's ablation section (issue 8): tables and data-dependent sentences.
+"""The report's ablation section: tables and data-dependent sentences.
 
 Built from the summary alone (read through :mod:`repro.study.results`), like the
 rest of the report. Each ablation variant ran with the seeds in

@@ -1,4 +1,4 @@
-"""The report's section "Generalization to unseen mazes" (issue 15): table and sentences.
+"""The report's section "Generalization to unseen mazes": table and sentences.
 
 Built from the summary alone (read through :mod:`repro.study.results`), and only where
 the study has results. Every sentence is chosen by a rule from the numbers:

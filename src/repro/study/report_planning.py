@@ -1,4 +1,4 @@
-"""The report's sections on where the paper's numbers come from (issue 14).
+"""The report's sections on where the paper's numbers come from.
 
 Three measurements, each rendered from the summary alone: the paper's greedy
 numbers beside ours under each reading of its greedy rule (:func:`rule_rows`),
@@ -221,7 +221,7 @@ def family_sentence(summary: Summary) -> str:
 
 
 def planning_context(summary: Summary) -> dict[str, Any]:
-    """Everything the template's issue-14 sections print."""
+    """Everything the template's sections on where the paper's numbers come from print."""
     rules = rule_rows(summary)
     noise = noise_rows(summary)
     return {

@@ -72,9 +72,9 @@ from repro.study.evaluate_generalization import up_to_date as study_up_to_date
 from repro.study.executor import (
     LocalExecutor,
     check_reachable,
-    fork_server,
     make_executor,
     units_cpu_seconds,
+    warm_up,
 )
 from repro.study.figures import figure_names
 from repro.study.report import TexMissing
@@ -252,14 +252,14 @@ def stage_evaluate(
 
 
 def stage_ablations(configs: list[RunConfig], scale: str, force: bool, ex: ExecutorConfig) -> bool:
-    """Train and evaluate the ablation variants (issue 8), cached like the main runs."""
+    """Train and evaluate the ablation variants, cached like the main runs."""
     trained = stage_train(configs, scale, force, ex, "ablations")
     evaluated = stage_evaluate(configs, scale, force, ex, "ablations")
     return trained or evaluated
 
 
 def stage_family(scale: str, force: bool, ex: ExecutorConfig) -> bool:
-    """The maze-family study (issue 14): in each cell's own results folder, the baselines of
+    """The maze-family study: in each cell's own results folder, the baselines of
     both regimes, and where the cell is trained the four configurations (fixed regime),
     trained and evaluated like the main runs. The main cell is the main study: skipped."""
     ev = make_eval_config(scale)
@@ -286,7 +286,7 @@ def _baselines_changed(c: RunConfig, ev, force: bool) -> bool:
 
 
 def stage_generalization(scale: str, n_seeds: int | None, force: bool, ex: ExecutorConfig) -> bool:
-    """The generalization study (issue 15): train its runs, every folder's in one executor
+    """The generalization study: train its runs, every folder's in one executor
     call, longest first; freeze each run's test, planning and training-maze sets; then
     evaluate each run's scheduled snapshots as a unit of its own. Cached like the others."""
     runs = generalization.study_runs(scale, n_seeds)
@@ -541,7 +541,7 @@ def _timings_record(
 
 def _cpu_seconds() -> float:
     """CPU seconds (user + system) of this process, of its finished child processes and of
-    the finished units of its fork server (local executor; a SLURM job's are not here)."""
+    the finished local units (their forkserver reaps them; a SLURM job's are not here)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + units_cpu_seconds()
@@ -617,7 +617,7 @@ def _run_stages(
     tex_missing = None
     t0 = time.perf_counter()
     with results_lock():
-        fork_server()  # its imports (about 2 s) overlap with the first stage's checks
+        warm_up()  # the forkserver's imports (about 2 s) overlap with the first stage's checks
         _remove_stale_temporaries()
         for name, fn in stages:
             t, c = time.perf_counter(), _cpu_seconds()

@@ -18,7 +18,7 @@ kept apart, as in rliable's ``get_interval_estimates``: across seeds
 (:meth:`Aggregate.interval`) and across test trajectories within a run
 (:meth:`Entry.bootstrap_ci`, the bootstrap CI that evaluation stored).
 
-The generalization study (issue 15), where it has results, is
+The generalization study, where it has results, is
 ``Summary.generalization``: a :class:`GeneralizationStudy` whose runs are
 :class:`StudyCurves` (each metric per snapshot step, on training and on unseen mazes).
 
@@ -456,7 +456,7 @@ class StudyCurves:
 
 @dataclass(frozen=True)
 class GeneralizationStudy:
-    """The generalization study (issue 15): its evaluation schedule, the steps the report's
+    """The generalization study: its evaluation schedule, the steps the report's
     table shows, and its runs in declaration order."""
 
     schedule: tuple[int, ...]
@@ -573,7 +573,7 @@ class Summary:
 
     @property
     def generalization(self) -> GeneralizationStudy | None:
-        """The generalization study (issue 15), or None where it has no results."""
+        """The generalization study, or None where it has no results."""
         d = self.data.get("generalization")
         return None if not d else GeneralizationStudy.from_dict(d)
 

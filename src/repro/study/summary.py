@@ -292,7 +292,7 @@ def study_entry(run: generalization.StudyRun, found: list[tuple[int, Path]]) -> 
 
 
 def collect_generalization(scale: str) -> dict[str, Any] | None:
-    """The generalization study (issue 15): its schedule, the steps of the report's table and
+    """The generalization study: its schedule, the steps of the report's table and
     its runs in declaration order (each :func:`study_entry`, the runs with results); None if
     no run of it has been evaluated (the summary then has no such section)."""
     runs = [study_entry(run, found) for run, found in generalization.results(scale) if found]
