@@ -301,11 +301,6 @@ def draw_fig1_trajectories(summary: Summary) -> Figure:
     return fig
 
 
-def fig1_trajectories(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Write fig1 (see :func:`draw_fig1_trajectories`); return [pdf, png]."""
-    return _write("fig1_trajectories", summary, out_dir)
-
-
 # ---------------------------------------------------------------------------- fig2
 
 
@@ -329,11 +324,6 @@ def draw_fig2_heatmaps(summary: Summary) -> Figure:
             if j == 0:
                 _row_label(ax, regime)
     return fig
-
-
-def fig2_heatmaps(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Write fig2 (see :func:`draw_fig2_heatmaps`); return [pdf, png]."""
-    return _write("fig2_heatmaps", summary, out_dir)
 
 
 # ---------------------------------------------------------------------------- fig3
@@ -390,11 +380,6 @@ def draw_fig3_budget(summary: Summary) -> Figure:
     return fig
 
 
-def fig3_budget(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Write fig3 (see :func:`draw_fig3_budget`); return [pdf, png]."""
-    return _write("fig3_budget", summary, out_dir)
-
-
 # ---------------------------------------------------------------------------- fig4
 
 
@@ -438,11 +423,6 @@ def draw_fig4_loss(summary: Summary) -> Figure:
                 ax.set_ylabel("loss")
                 _row_label(ax, regime)
     return fig
-
-
-def fig4_loss(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Write fig4 (see :func:`draw_fig4_loss`); return [pdf, png]."""
-    return _write("fig4_loss", summary, out_dir)
 
 
 # ---------------------------------------------------------------------------- fig5
@@ -519,11 +499,6 @@ def draw_fig5_training_length(summary: Summary) -> Figure:
             frameon=False,
         )
     return fig
-
-
-def fig5_training_length(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Write fig5 (see :func:`draw_fig5_training_length`); return [pdf, png]."""
-    return _write("fig5_training_length", summary, out_dir)
 
 
 # ---------------------------------------------------------------------------- fig6
@@ -610,11 +585,6 @@ def draw_fig6_head_heatmaps(summary: Summary) -> Figure:
     return fig
 
 
-def fig6_head_heatmaps(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Write fig6 (see :func:`draw_fig6_head_heatmaps`); return [pdf, png]."""
-    return _write("fig6_head_heatmaps", summary, out_dir)
-
-
 RULE_COLORS = {"unvisited": "C0", "descent": "C3", "revisit": "C2"}
 # fig7 panels: (metric suffix, paper key, y label); greedy panels draw one line per rule
 FAMILY_PANELS = (
@@ -678,11 +648,6 @@ def draw_fig7_family(summary: Summary) -> Figure:
         else:
             _no_run(ax, "no family study")
     return fig
-
-
-def fig7_family(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Write fig7 (see :func:`draw_fig7_family`); return [pdf, png]."""
-    return _write("fig7_family", summary, out_dir)
 
 
 # ---------------------------------------------------------------------------- fig8
@@ -788,11 +753,6 @@ def draw_fig8_generalization(summary: Summary) -> Figure:
     return fig
 
 
-def fig8_generalization(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Write fig8 (see :func:`draw_fig8_generalization`); return [pdf, png]."""
-    return _write("fig8_generalization", summary, out_dir)
-
-
 # ---------------------------------------------------------------------------- entry point
 
 DRAW: dict[str, Callable[[Summary | Mapping[str, Any]], Figure]] = {
@@ -804,15 +764,7 @@ DRAW: dict[str, Callable[[Summary | Mapping[str, Any]], Figure]] = {
     "fig6_head_heatmaps": draw_fig6_head_heatmaps,
     "fig7_family": draw_fig7_family,
 }
-FIGURES: dict[str, Callable[[Summary | Mapping[str, Any], Path], list[Path]]] = {
-    "fig1_trajectories": fig1_trajectories,
-    "fig2_heatmaps": fig2_heatmaps,
-    "fig3_budget": fig3_budget,
-    "fig4_loss": fig4_loss,
-    "fig5_training_length": fig5_training_length,
-    "fig6_head_heatmaps": fig6_head_heatmaps,
-    "fig7_family": fig7_family,
-}
+FIGURES = tuple(DRAW)  # the figures of every summary, in order
 PAPER_FIGURES = ("fig1_trajectories", "fig2_heatmaps", "fig3_budget", "fig4_loss")
 # The studies' figures: drawn only where the study has results (name -> whether it has).
 STUDY_FIGURES: dict[str, Callable[[Summary], bool]] = {
