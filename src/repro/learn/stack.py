@@ -95,8 +95,7 @@ class StackedRuns:
     @torch.no_grad()
     def write_member(self, r: int, model: nn.Module, opt: FusedAdam) -> None:
         """Copy member r's weights and Adam moments into its own ``model`` and ``opt``."""
-        for i, (name, p) in enumerate(model.named_parameters()):
-            assert name == self.names[i]
+        for i, (name, p) in enumerate(model.named_parameters()):  # the order of self.names
             p.copy_(self.params[name][r])
             opt.exp_avg[i].copy_(self.opt.exp_avg[i][r])
             opt.exp_avg_sq[i].copy_(self.opt.exp_avg_sq[i][r])
