@@ -71,7 +71,7 @@ def reproduce(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Speed and memory benchmarks: training vs a reference, evaluation, RSS -> bench.json."""
     _install(session)
-    session.run("python", "-m", "repro.study.bench", *session.posargs)
+    session.run("python", "-m", "repro.bench", *session.posargs)
 
 
 @nox.session(python="3.11")

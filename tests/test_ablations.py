@@ -23,10 +23,7 @@ from repro.core.data import make_dataset
 from repro.core.maze import quadrant
 from repro.core.metrics import integer_gap, trajectory_spearman
 from repro.core.planning import PlanStats
-from repro.learn.methods import run_cost
-from repro.learn.runfiles import load_model
-from repro.learn.train import train
-from repro.study.evaluate import (
+from repro.evaluation.evaluate import (
     ModelScorer,
     eval_dataset,
     evaluate_run,
@@ -34,9 +31,12 @@ from repro.study.evaluate import (
     same_quadrant,
     snapshot_metrics,
 )
-from repro.study.report_ablations import change, direction_sentence, on_seeds
-from repro.study.reproduce import variant_sets
-from repro.study.results import Entry
+from repro.learn.methods import run_cost
+from repro.learn.runfiles import load_model
+from repro.learn.train import train
+from repro.pipeline.reproduce import variant_sets
+from repro.report.ablations import change, direction_sentence, on_seeds
+from repro.results.view import Entry
 
 # ---------------------------------------------------------------------------- configuration
 
@@ -73,7 +73,7 @@ def test_ablation_list_covers_the_issue():
 
 
 def test_variant_sets_rebuild_the_config():
-    from repro.study.family import cells, trained_configs
+    from repro.studies.family import cells, trained_configs
 
     family = [c for cell in cells("smoke") for c in trained_configs("smoke", cell)]
     assert {c.size for c in family} == {6, 8}  # the family's sizes reach the command line
@@ -264,8 +264,8 @@ def test_on_seeds_picks_the_shared_seeds():
 
 def test_summary_has_the_ablation_sections(tmp_path, monkeypatch):
     """A tiny pipeline: one paper run, one variant, evaluated and summarised."""
-    from repro.study.evaluate import evaluate_baselines
-    from repro.study.summary import build_summary
+    from repro.evaluation.evaluate import evaluate_baselines
+    from repro.results.summary import build_summary
 
     monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
     ev = make_eval_config("smoke")

@@ -15,20 +15,20 @@ import statistics
 import pytest
 import torch
 
-from repro import paths
-from repro.study import bench, readme
+from repro import bench, paths
+from repro.report import readme
 
 
 def test_bench_keeps_the_callers_results_folder(monkeypatch, tmp_path):
     """The evaluation timing borrows REPRO_RESULTS for scratch instances and gives it back."""
-    import repro.study.bench
+    import repro.bench
 
     monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
 
     def boom(*args, **kwargs):
         raise RuntimeError("stop here")
 
-    monkeypatch.setattr(repro.study.bench, "eval_dataset", boom)
+    monkeypatch.setattr(repro.bench, "eval_dataset", boom)
     with pytest.raises(RuntimeError, match="stop here"):
         bench.bench_evaluation()
     assert os.environ["REPRO_RESULTS"] == str(tmp_path)

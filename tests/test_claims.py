@@ -9,8 +9,8 @@ import pytest
 from repro.config import CONFIGS
 from repro.core.metrics import loss_improvement
 from repro.errors import BadInput
-from repro.study.claims import CLAIMS, SEED_RULE, check_claims
-from repro.study.results import Summary
+from repro.results.claims import CLAIMS, SEED_RULE, check_claims
+from repro.results.view import Summary
 
 
 def agg(v):

@@ -10,8 +10,8 @@ from repro import cli
 from repro.errors import BadInput
 from repro.io import write_json
 from repro.paths import summary_file
-from repro.study import compare as cmp
-from repro.study.results import Summary
+from repro.results import compare as cmp
+from repro.results.view import Summary
 from test_claims import aggs
 
 
@@ -262,7 +262,7 @@ def test_reproduce_line_never_raises(repo, tmp_path):
 
 @pytest.mark.parametrize(("scale", "compared"), [("paper", True), ("smoke", False)])
 def test_reproduce_ends_with_the_comparison_at_paper_scale(scale, compared, monkeypatch, capsys):
-    from repro.study import reproduce
+    from repro.pipeline import reproduce
 
     monkeypatch.setattr(reproduce, "_run_stages", lambda *args: None)  # no stage runs
     assert reproduce.main(scale, n_seeds=1, n_ablation_seeds=0) == 0  # no summary: still 0

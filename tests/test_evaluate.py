@@ -11,10 +11,10 @@ import pytest
 from repro.config import make_config, make_eval_config
 from repro.core.heuristics import BaselineScorer, heuristic_maps
 from repro.core.maze import bfs_distances
+from repro.evaluation.evaluate import eval_dataset, evaluate_baselines, evaluate_run
 from repro.learn.runfiles import load_model
 from repro.learn.scorer import ModelScorer
 from repro.learn.train import train
-from repro.study.evaluate import eval_dataset, evaluate_baselines, evaluate_run
 
 
 @pytest.fixture

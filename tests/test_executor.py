@@ -14,8 +14,8 @@ import pytest
 
 from conftest import smoke_argv
 from repro.errors import BadInput, StageFailed
-from repro.study.executor import LocalExecutor, check_reachable, make_executor
-from repro.study.units import ExecutorConfig, Unit
+from repro.pipeline.executor import LocalExecutor, check_reachable, make_executor
+from repro.pipeline.units import ExecutorConfig, Unit
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_cli_refuses_a_bad_executor_with_exit_2(tmp_path):
 
 
 def test_failure_message_shows_the_units_own_error_lines(tmp_path):
-    from repro.study.slurm import Tracked, failure_message
+    from repro.pipeline.slurm import Tracked, failure_message
 
     err = tmp_path / "7_0_log.err"
     err.write_text(
@@ -95,7 +95,7 @@ def test_failure_message_shows_the_units_own_error_lines(tmp_path):
 
 def test_a_failed_state_must_last_before_a_slurm_job_counts_as_failed(monkeypatch, tmp_path):
     # A job that submitit requeues can show FAILED for a moment before it is PENDING again.
-    from repro.study import slurm
+    from repro.pipeline import slurm
 
     clock = [100.0]
     monkeypatch.setattr(slurm.time, "monotonic", lambda: clock[0])
@@ -115,8 +115,8 @@ def test_a_failed_state_must_last_before_a_slurm_job_counts_as_failed(monkeypatc
 # run(), as in a reproduce); a helper thread prints the unit's pid once it has started.
 PARENT = """
 import sys, threading, time
-from repro.study.executor import LocalExecutor
-from repro.study.units import Unit
+from repro.pipeline.executor import LocalExecutor
+from repro.pipeline.units import Unit
 if __name__ == "__main__":
     ex, out = LocalExecutor(1), sys.argv[1]
     def say_pid():
@@ -190,7 +190,7 @@ def test_a_unit_killed_by_a_signal_fails_the_stage_naming_it(tmp_path):
 
 
 def test_each_unit_reports_its_own_line_and_its_cpu_time(tmp_path, capsys):
-    from repro.study import executor
+    from repro.pipeline import executor
 
     before = executor.units_cpu_seconds()
     units = [

@@ -604,7 +604,7 @@ def test_unchanged_code_and_a_late_stage_change_redo_only_that_stage(stale_setup
     assert run() == {**SKIPPED, "report": "redone"}  # a copied folder: see copy_results
     assert run() == SKIPPED
     count("g. stale cache: change redid exactly the dependent stages", 1)
-    edit("study/figures")  # code of a late stage: only it reruns; same figures, report kept
+    edit("report/figures")  # code of a late stage: only it reruns; same figures, report kept
     assert run() == {**SKIPPED, "figures": "redone"}
     count("g. stale cache: change redid exactly the dependent stages", 1)
 

@@ -13,7 +13,7 @@ import pytest
 from repro.config import CONFIGS, REGIMES
 from repro.core.heuristics import BASELINES
 from repro.core.planning import MODES
-from repro.study.figures import (
+from repro.report.figures import (
     DRAW,
     FIGURES,
     HEAD_BINS,
@@ -30,7 +30,7 @@ from repro.study.figures import (
     main,
     write_figure,
 )
-from repro.study.results import Summary
+from repro.results.view import Summary
 
 MISSING = ("procedural", "contrastive-stitching")
 LENGTH_KEYS = (

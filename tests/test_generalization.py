@@ -31,9 +31,22 @@ from repro.io import read_json, write_json
 from repro.learn.methods import run_cost
 from repro.learn.train import train
 from repro.paths import PROJECT, generalization_dir, results_root
-from repro.study.evaluate_generalization import evaluate_study_run, up_to_date
-from repro.study.figures import draw_fig8_generalization, figure_names, study_styles
-from repro.study.generalization import (
+from repro.pipeline.reproduce import variant_sets
+from repro.report.document import render
+from repro.report.figures import draw_fig8_generalization, figure_names, study_styles
+from repro.report.readme import headline
+from repro.results.summary import collect_generalization
+from repro.results.view import Summary
+from repro.studies.generalization.evaluate import evaluate_study_run, up_to_date
+from repro.studies.generalization.report import (
+    closest_rows,
+    data_sentence,
+    fit_kind,
+    generalization_context,
+    reach_sentence,
+    reading_sentence,
+)
+from repro.studies.generalization.runs import (
     MAZES,
     OUTPUT,
     pick_sample,
@@ -42,19 +55,6 @@ from repro.study.generalization import (
     study_runs,
     train_sample,
 )
-from repro.study.readme import headline
-from repro.study.report import render
-from repro.study.report_generalization import (
-    closest_rows,
-    data_sentence,
-    fit_kind,
-    generalization_context,
-    reach_sentence,
-    reading_sentence,
-)
-from repro.study.reproduce import variant_sets
-from repro.study.results import Summary
-from repro.study.summary import collect_generalization
 
 COMMITTED = PROJECT / "results" / "summary.json"
 GENERALIZATION_SETS = {k for arm in GENERALIZATION.values() for _, sets in arm for k in sets}
@@ -509,6 +509,6 @@ def test_smoke_study_through_reproduce(quick_reference, tmp_path):
 
 
 def test_no_torch_in_the_studys_declaration():
-    code = "import sys, repro.study.generalization; print('torch' in sys.modules)"
+    code = "import sys, repro.studies.generalization.runs; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr

@@ -165,7 +165,7 @@ def test_a_group_members_metrics_agree_with_alone_within_the_seed_spread(tmp_pat
     """The four members' evaluated metrics (smoke evaluation) against the same runs alone:
     each difference is within the spread of those runs over their seeds."""
     from repro.config import make_eval_config
-    from repro.study.evaluate import evaluate_run
+    from repro.evaluation.evaluate import evaluate_run
 
     configs = [smoke("supervised-normal", "fixed", seed) for seed in range(4)]
     train_runs(configs, [tmp_path / f"g{i}" for i in range(4)], device="cpu", progress=False)
@@ -426,8 +426,8 @@ def test_cli_bad_member_is_exit_2_naming_it(tmp_path, member, name):
 def test_reproduce_sends_one_group_per_architecture(monkeypatch):
     from repro.cli import member_config
     from repro.config import ablation_configs
-    from repro.study import reproduce
-    from repro.study.units import ExecutorConfig
+    from repro.pipeline import reproduce
+    from repro.pipeline.units import ExecutorConfig
 
     sent = []
 
@@ -457,7 +457,7 @@ def test_reproduce_sends_one_group_per_architecture(monkeypatch):
 
 def test_an_unknown_trainer_is_bad_input_naming_the_option(tmp_path):
     from repro.errors import BadInput
-    from repro.study.units import ExecutorConfig
+    from repro.pipeline.units import ExecutorConfig
 
     with pytest.raises(BadInput, match="--trainer"):
         ExecutorConfig(trainer="sideways")

@@ -6,8 +6,12 @@ Layers, bottom to top (a module may import only its own layer and the ones below
     core   repro.core.*        (numpy, scipy: never torch)
     config repro.config        (declarations; imports core's names)
     learn  repro.learn.*       (torch)
-    study  repro.study.*
-    entry  repro.cli, repro.__main__
+    evaluation  repro.evaluation.*   (a run's metrics and the baselines')
+    results     repro.results.*      (summary writer, shape check, typed view, claims, compare)
+    report      repro.report.*       (figures, the LaTeX document, the README's blocks)
+    studies     repro.studies.*      (studies beyond the paper and their registry)
+    pipeline    repro.pipeline.*     (reproduce's stages, executors, units)
+    entry       repro.cli, repro.__main__, repro.bench
 
 ``repro/__init__.py`` re-exports the stable public API from the core only.
 """
@@ -25,7 +29,19 @@ import repro
 from repro.fingerprint import imported_modules
 
 SRC = Path(repro.__file__).resolve().parent
-RANK = {"base": 0, "core": 1, "config": 2, "learn": 3, "study": 4, "entry": 5}
+PACKAGES = ("core", "learn", "evaluation", "results", "report", "studies", "pipeline")
+RANK = {
+    "base": 0,
+    "core": 1,
+    "config": 2,
+    "learn": 3,
+    "evaluation": 4,
+    "results": 5,
+    "report": 6,
+    "studies": 7,
+    "pipeline": 8,
+    "entry": 9,
+}
 BASE = {"errors", "io", "paths", "fingerprint"}
 THIRD_PARTY_BANNED = {"core": ("torch",), "base": ("torch", "numpy", "scipy")}
 
@@ -44,7 +60,7 @@ def layer(module: str) -> str:
     parts = module.split(".")
     if len(parts) == 1:
         return "api"  # the package itself
-    if parts[1] in ("core", "learn", "study"):
+    if parts[1] in PACKAGES:
         return parts[1]
     if parts[1] == "config":
         return "config"

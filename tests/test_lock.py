@@ -12,7 +12,7 @@ import pytest
 
 from repro.errors import Busy
 from repro.paths import lock_file
-from repro.study.reproduce import results_lock
+from repro.pipeline.reproduce import results_lock
 
 HOLD_S = 0.15
 

@@ -17,11 +17,11 @@ from torch import nn
 
 from repro.config import RunConfig, make_config, make_eval_config
 from repro.errors import ConfigError
+from repro.evaluation.evaluate import evaluate_run
 from repro.learn import contrastive, supervised
 from repro.learn.methods import METHODS, Method, build_model, method_of, run_cost
 from repro.learn.runfiles import load_model
 from repro.learn.train import train, train_runs
-from repro.study.evaluate import evaluate_run
 
 # ---------------------------------------------------------------- the toy method (one "module")
 

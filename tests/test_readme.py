@@ -8,8 +8,8 @@ import re
 import pytest
 
 from repro.config import CONFIGS
-from repro.study.readme import has_section, headline, replace_section, update
-from repro.study.results import Summary
+from repro.report.readme import has_section, headline, replace_section, update
+from repro.results.view import Summary
 from test_claims import agg, paperlike
 
 
@@ -114,7 +114,7 @@ def test_headline_full_run_timing():
 
 
 def test_only_a_forced_run_is_recorded_as_the_from_scratch_time(tmp_path, monkeypatch):
-    from repro.study.reproduce import _timings_record
+    from repro.pipeline.reproduce import _timings_record
 
     monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
     worked = {"train": True, "evaluate": True}

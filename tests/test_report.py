@@ -11,8 +11,8 @@ from repro.core.heuristics import BASELINES
 from repro.core.planning import MODES
 from repro.io import read_json
 from repro.paths import PROJECT, paper_numbers_file
-from repro.study.claims import SEED_RULE
-from repro.study.report import (
+from repro.report.ablations import quadrant_counts
+from repro.report.document import (
     _finalize,
     claim_rows,
     closeness_rows,
@@ -24,9 +24,9 @@ from repro.study.report import (
     text_numbers,
     words,
 )
-from repro.study.report_ablations import quadrant_counts
-from repro.study.results import Aggregate, Summary
-from repro.study.texfmt import LABELS, Tex, mean_sd, num, pct, tex_escape
+from repro.report.texfmt import LABELS, Tex, mean_sd, num, pct, tex_escape
+from repro.results.claims import SEED_RULE
+from repro.results.view import Aggregate, Summary
 
 COMMITTED = PROJECT / "results" / "summary.json"
 

@@ -8,8 +8,8 @@ from repro.config import CONFIGS, REGIMES
 from repro.core.heuristics import BASELINES
 from repro.io import read_json, write_json
 from repro.paths import PROJECT
-from repro.study.claims import check_claims
-from repro.study.results import (
+from repro.results.claims import check_claims
+from repro.results.view import (
     Aggregate,
     Claim,
     Entry,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from repro.paths import PROJECT
-from repro.study.units import ExecutorConfig, default_jobs
+from repro.pipeline.units import ExecutorConfig, default_jobs
 
 SCRIPT = PROJECT / "scripts" / "system-deps.sh"
 PACKAGES = {

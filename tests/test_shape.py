@@ -16,9 +16,9 @@ from repro import cli
 from repro.errors import BadInput
 from repro.io import write_json
 from repro.paths import figures_dir, summary_file
-from repro.study import compare as cmp
-from repro.study.results import Summary
-from repro.study.shape import MAX_DEPTH, check_summary
+from repro.results import compare as cmp
+from repro.results.shape import MAX_DEPTH, check_summary
+from repro.results.view import Summary
 from test_compare import committed_dict
 
 

@@ -27,8 +27,8 @@ from repro.config import make_config
 from repro.errors import StageFailed
 from repro.learn.train import train
 from repro.paths import PROJECT
-from repro.study.reproduce import results_lock, train_unit
-from repro.study.units import ExecutorConfig, Unit
+from repro.pipeline.reproduce import results_lock, train_unit
+from repro.pipeline.units import ExecutorConfig, Unit
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.xdist_group("slurm")]
 CLUSTER = PROJECT / "tests" / "slurm" / "cluster.sh"
@@ -246,7 +246,7 @@ def reference_sha(shared_folder) -> str:
 
 
 def test_cancelled_job_resumes_exactly_on_the_next_run(slurm, tmp_path, monkeypatch, reference_sha):
-    from repro.study.slurm import SlurmExecutor
+    from repro.pipeline.slurm import SlurmExecutor
 
     monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
     config, unit, run = _long_run(tmp_path)
@@ -266,7 +266,7 @@ def test_cancelled_job_resumes_exactly_on_the_next_run(slurm, tmp_path, monkeypa
 
 
 def test_preempted_job_is_requeued_and_ends_identical(slurm, tmp_path, monkeypatch, reference_sha):
-    from repro.study.slurm import SlurmExecutor
+    from repro.pipeline.slurm import SlurmExecutor
 
     monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
     config, unit, run = _long_run(tmp_path)

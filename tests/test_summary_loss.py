@@ -11,8 +11,8 @@ from repro.core.metrics import loss_improvement
 from repro.core.planning import MODES, PLANNERS
 from repro.io import write_json
 from repro.paths import runs_dir
-from repro.study.results import Entry
-from repro.study.summary import collect_config
+from repro.results.summary import collect_config
+from repro.results.view import Entry
 
 
 def planning():

@@ -209,8 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from repro.study.reproduce import main as reproduce
-    from repro.study.units import ExecutorConfig, default_jobs
+    from repro.pipeline.reproduce import main as reproduce
+    from repro.pipeline.units import ExecutorConfig, default_jobs
 
     ex = ExecutorConfig(
         kind=args.executor,
@@ -239,8 +239,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import torch
 
+    from repro.evaluation.evaluate import evaluate_baselines, evaluate_run
     from repro.learn.runfiles import load_model
-    from repro.study.evaluate import evaluate_baselines, evaluate_run
 
     torch.set_num_threads(1)
     ev = make_eval_config(args.scale)
@@ -298,8 +298,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_figures(args: argparse.Namespace) -> int:
     from repro.paths import figures_dir, summary_file
-    from repro.study.figures import FIGURES, STUDY_FIGURES, figure_names, write_figure
-    from repro.study.results import load_summary
+    from repro.report.figures import FIGURES, STUDY_FIGURES, figure_names, write_figure
+    from repro.results.view import load_summary
 
     known = [*FIGURES, *STUDY_FIGURES]
     unknown = [n for n in args.only if n not in known]
@@ -315,7 +315,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
 def cmd_evaluate_generalization(args: argparse.Namespace) -> int:
     import torch
 
-    from repro.study.evaluate_generalization import evaluate_study_run
+    from repro.studies.generalization.evaluate import evaluate_study_run
 
     torch.set_num_threads(1)
     ev = make_eval_config(args.scale)
@@ -346,7 +346,7 @@ def member_config(spec: str, scale: str):
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from repro.study.compare import main as compare
+    from repro.results.compare import main as compare
 
     return compare(args.against)
 

@@ -4,7 +4,7 @@ A cached result is reused only if its configuration, the source code of the
 modules its stage runs, and the versions of the libraries it uses are all
 unchanged. The modules are found from the code's structure, not from a list
 kept by hand: a stage's code is its entry module (:data:`STAGE_ENTRIES`) and
-every module of ``repro.core``, ``repro.learn`` and ``repro.study`` that it
+every module of the package's layers (:data:`LAYERS`) that it
 imports, directly or through others (read from the source's import
 statements, deferred ones included). A new module is therefore covered as soon
 as a stage imports it.
@@ -26,16 +26,17 @@ from importlib.metadata import version
 from pathlib import Path
 
 _PKG = Path(__file__).resolve().parent  # src/repro
-LAYERS = ("core", "learn", "study")  # the subpackages whose code a stage's results depend on
+# The subpackages whose code a stage's results depend on.
+LAYERS = ("core", "learn", "evaluation", "results", "report", "studies", "pipeline")
 
 # The module each stage runs; its fingerprint follows that module's imports.
 STAGE_ENTRIES: dict[str, str] = {
     "train": "repro.learn.train",
-    "evaluate": "repro.study.evaluate",
-    "generalization": "repro.study.evaluate_generalization",
-    "summary": "repro.study.summary",
-    "figures": "repro.study.figures",
-    "report": "repro.study.report",
+    "evaluate": "repro.evaluation.evaluate",
+    "generalization": "repro.studies.generalization.evaluate",
+    "summary": "repro.results.summary",
+    "figures": "repro.report.figures",
+    "report": "repro.report.document",
 }
 
 
@@ -60,7 +61,7 @@ def imported_modules(name: str) -> set[str]:
             out.update(a.name for a in node.names if a.name.startswith("repro"))
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("repro"):
             out.add(node.module)
-            # "from repro.study import figures" imports the module repro.study.figures
+            # "from repro.report import figures" imports the module repro.report.figures
             out.update(
                 f"{node.module}.{a.name}"
                 for a in node.names

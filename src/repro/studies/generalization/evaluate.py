@@ -2,13 +2,13 @@
 
 For every snapshot step on the study's schedule (:meth:`Generalization.schedule`), the
 weights saved at that step are scored, with the evaluation's own functions
-(:mod:`repro.study.evaluate`), on
+(:mod:`repro.evaluation.evaluate`), on
 
 - ``unseen_mazes``: the frozen test set (full-test and 10-trajectory Spearman, all-pairs
   correlation) and the frozen planning instances (search and greedy, solved rate and mean
   expanded states): the same data every run of the main study is judged on;
 - ``train_mazes``: a frozen sample of the run's own training trajectories
-  (:func:`repro.study.generalization.train_sample`): full-test Spearman and all-pairs;
+  (:func:`repro.studies.generalization.runs.train_sample`): full-test Spearman and all-pairs;
 
 beside the training loss logged at that step. The Manhattan and oracle heuristics are
 scored the same way (``baselines``), so every curve has its levels on the same mazes.
@@ -27,17 +27,17 @@ from repro.core.data import Dataset
 from repro.core.heuristics import BaselineScorer
 from repro.core.metrics import trajectory_spearman
 from repro.errors import BadInput
-from repro.fingerprint import code_hash
-from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
-from repro.learn.runfiles import load_model
-from repro.learn.scorer import ModelScorer
-from repro.study.evaluate import (
+from repro.evaluation.evaluate import (
     all_pairs_metric,
     eval_dataset,
     snapshot_metrics,
     trajectory_predictions,
 )
-from repro.study.generalization import OUTPUT, train_sample
+from repro.fingerprint import code_hash
+from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
+from repro.learn.runfiles import load_model
+from repro.learn.scorer import ModelScorer
+from repro.studies.generalization.runs import OUTPUT, train_sample
 
 LEVELS = ("oracle", "manhattan")  # the baselines whose levels the study draws
 

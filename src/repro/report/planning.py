@@ -14,7 +14,8 @@ from typing import Any
 
 from repro.config import CONFIGS, REGIMES
 from repro.core.planning import RULES
-from repro.study.paper_gap import (
+from repro.report.texfmt import LABELS, NO_VALUE, Tex, mean_sd, num, pct, printed
+from repro.results.paper_gap import (
     REACH_EXPANDED,
     REACH_SOLVED,
     RULE_PLANNERS,
@@ -23,8 +24,7 @@ from repro.study.paper_gap import (
     greedy_gap,
     least,
 )
-from repro.study.results import FamilyCell, Summary, short_name
-from repro.study.texfmt import LABELS, NO_VALUE, Tex, mean_sd, num, pct, printed
+from repro.results.view import FamilyCell, Summary, short_name
 
 
 def _nan(x: float | None) -> float:

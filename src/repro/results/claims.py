@@ -24,8 +24,8 @@ import numpy as np
 from repro.config import CONFIGS
 from repro.core.data import DATASETS
 from repro.core.planning import MODES
-from repro.study.paper_gap import REACH_EXPANDED, REACH_SOLVED, closest_rule
-from repro.study.results import VERDICTS, Entry, Summary, as_summary, config_name, short_name
+from repro.results.paper_gap import REACH_EXPANDED, REACH_SOLVED, closest_rule
+from repro.results.view import VERDICTS, Entry, Summary, as_summary, config_name, short_name
 
 SUP = {d: config_name("supervised", d) for d in DATASETS}  # dataset -> configuration name
 CON = {d: config_name("contrastive", d) for d in DATASETS}

@@ -1,6 +1,6 @@
 """A typed, read-only view of ``summary.json``: the one reader that knows its layout.
 
-:mod:`repro.study.summary` writes the summary as nested dicts (kept as they are,
+:mod:`repro.results.summary` writes the summary as nested dicts (kept as they are,
 so the JSON never changes); the claims, figures, report and README read it only
 through this module:
 
@@ -36,7 +36,7 @@ from typing import Any
 from repro.config import CONFIGS, STUDY_FIELDS
 from repro.core.metrics import mixture_cdf, mixture_quantile
 from repro.io import read_json
-from repro.study.shape import check_summary
+from repro.results.shape import check_summary
 
 INTERVALS = ("sd", "range")  # the kinds of seed interval Aggregate.interval gives
 KINDS = ("config", "baseline", "ablation")  # what an Entry is; its section in the summary
@@ -589,5 +589,5 @@ def as_summary(summary: Summary | Mapping[str, Any]) -> Summary:
 
 def load_summary(path: Path) -> Summary:
     """Read ``summary.json`` at ``path``: BadInput naming the file if it is unreadable, and
-    the key path if it does not have the shape the view reads (:mod:`repro.study.shape`)."""
+    the key path if it does not have the shape the view reads (:mod:`repro.results.shape`)."""
     return Summary.from_dict(check_summary(read_json(path), str(path)))

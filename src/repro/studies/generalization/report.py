@@ -1,6 +1,6 @@
 """The report's section "Generalization to unseen mazes": table and sentences.
 
-Built from the summary alone (read through :mod:`repro.study.results`), and only where
+Built from the summary alone (read through :mod:`repro.results.view`), and only where
 the study has results. Every sentence is chosen by a rule from the numbers:
 
 - :func:`reach_sentence`: whether a run reaches (within :data:`TOL`) and passes the
@@ -21,8 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 from repro.config import SCALES
-from repro.study.results import GeneralizationStudy, StudyCurves, Summary, config_name
-from repro.study.texfmt import LABELS, NO_VALUE, Tex, num, pct, printed
+from repro.report.texfmt import LABELS, NO_VALUE, Tex, num, pct, printed
+from repro.results.view import GeneralizationStudy, StudyCurves, Summary, config_name
 
 TOL = 0.02  # the smallest change of a rank correlation the sentences call a change
 NEAR = 0.05  # how close to the paper's Spearman counts as coming near it

@@ -8,7 +8,7 @@ executors run lists of units:
   thread each: a fresh process per unit from the standard library's
   forkserver, which has the units' code preloaded; it stops at the first
   failure and stops its units when it is interrupted or killed.
-- ``slurm``: one SLURM job per unit through submitit (:mod:`repro.study.slurm`).
+- ``slurm``: one SLURM job per unit through submitit (:mod:`repro.pipeline.slurm`).
 
 A unit writes the same files whichever executor ran it; the results folder is
 the only meeting point, so on a cluster it must live on a shared filesystem.
@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Protocol
 
 from repro.errors import BadInput, StageFailed
-from repro.study.units import ExecutorConfig, Unit
+from repro.pipeline.units import ExecutorConfig, Unit
 
 
 class Executor(Protocol):
@@ -48,7 +48,7 @@ def make_executor(config: ExecutorConfig) -> Executor:
     if config.kind == "local":
         return LocalExecutor(config.jobs)
     # Deferred on purpose: submitit is an optional extra ([slurm]) that local runs never need.
-    from repro.study.slurm import SlurmExecutor
+    from repro.pipeline.slurm import SlurmExecutor
 
     return SlurmExecutor(config)
 
@@ -83,8 +83,8 @@ _ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THR
 PRELOAD = [
     "repro.cli",
     "repro.learn.train",
-    "repro.study.evaluate",
-    "repro.study.evaluate_generalization",
+    "repro.evaluation.evaluate",
+    "repro.studies.generalization.evaluate",
 ]
 _UNITS_CPU = 0.0  # CPU seconds of every unit this process's local executors have run
 

@@ -1,4 +1,4 @@
-"""The report's figures, drawn from the summary alone (read through :mod:`repro.study.results`).
+"""The report's figures, drawn from the summary alone (read through :mod:`repro.results.view`).
 
 The paper's four (``PAPER_FIGURES``), then metrics vs training length (fig5),
 the supervised regression vs classification head heatmaps (fig6), planning across
@@ -6,7 +6,7 @@ maze families (fig7), and, only where the generalization study has results, its
 training-maze and unseen-maze curves (fig8, ``STUDY_FIGURES``).
 
 Each figure has a ``draw_*`` function that takes the summary (a dict or a
-:class:`~repro.study.results.Summary`) and returns the
+:class:`~repro.results.view.Summary`) and returns the
 :class:`matplotlib.figure.Figure`, so tests can read what it plots, and a
 ``fig*`` function that draws it and writes ``<name>.pdf`` (for the LaTeX
 report) and ``<name>.png`` (150 dpi, for the README) into an output folder and
@@ -40,9 +40,9 @@ from matplotlib.ticker import FuncFormatter, LogFormatter
 from repro.config import CONFIGS, REGIMES
 from repro.core.heuristics import BASELINES
 from repro.core.planning import MODES
-from repro.study.paper_gap import RULE_PLANNERS
-from repro.study.results import Entry, GeneralizationStudy, Summary, as_summary
-from repro.study.texfmt import LABELS
+from repro.report.texfmt import LABELS
+from repro.results.paper_gap import RULE_PLANNERS
+from repro.results.view import Entry, GeneralizationStudy, Summary, as_summary
 
 MODE_TITLES = {"search": "best-first search", "greedy": "greedy descent"}
 BASELINE_STYLES = dict(  # grey, broken lines, so the models' colours stand out
@@ -195,7 +195,7 @@ def _row_label(ax: Axes, regime: str) -> None:
 def _heatmap(fig: Figure, ax: Axes, h: Mapping[str, Any] | None, key: str) -> None:
     """``h[key]`` ("bfs" or "pred") over the maze: walls black, goal a red star, own colour bar.
 
-    ``h`` is an :attr:`Entry.heatmap <repro.study.results.Entry.heatmap>`; without one the
+    ``h`` is an :attr:`Entry.heatmap <repro.results.view.Entry.heatmap>`; without one the
     panel says "no run".
     """
     if not h:

@@ -44,6 +44,7 @@ from repro.config import (
     make_eval_config,
 )
 from repro.errors import BadInput, Busy, ConfigError
+from repro.evaluation.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
 from repro.fingerprint import code_hash
 from repro.io import read_json, write_json
 from repro.learn.methods import group_key, run_cost
@@ -65,21 +66,24 @@ from repro.paths import (
     template_dir,
     timings_file,
 )
-from repro.study import family, generalization, readme, report, summary
-from repro.study.compare import reproduce_line
-from repro.study.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
-from repro.study.evaluate_generalization import up_to_date as study_up_to_date
-from repro.study.executor import (
+from repro.pipeline.executor import (
     LocalExecutor,
     check_reachable,
     make_executor,
     units_cpu_seconds,
     warm_up,
 )
-from repro.study.figures import figure_names
-from repro.study.report import TexMissing
-from repro.study.results import load_summary
-from repro.study.units import ExecutorConfig, Unit
+from repro.pipeline.units import ExecutorConfig, Unit
+from repro.report import document as report
+from repro.report import readme
+from repro.report.document import TexMissing
+from repro.report.figures import figure_names
+from repro.results import summary
+from repro.results.compare import reproduce_line
+from repro.results.view import load_summary
+from repro.studies import family
+from repro.studies.generalization import runs as generalization
+from repro.studies.generalization.evaluate import up_to_date as study_up_to_date
 
 
 def log(msg: str) -> None:

@@ -2,12 +2,12 @@
 
 The template uses LaTeX-safe delimiters (``\\VAR{...}``, ``\\BLOCK{...}``,
 ``\\#{...}``) and ``StrictUndefined``; every string that reaches the page is
-escaped unless it is a :class:`~repro.study.texfmt.Tex` fragment, and every
-number is formatted in Python (:mod:`repro.study.texfmt`), so the template holds
-no arithmetic. The summary is read only through :mod:`repro.study.results`; the
-ablation section's context comes from :mod:`repro.study.report_ablations`, the
+escaped unless it is a :class:`~repro.report.texfmt.Tex` fragment, and every
+number is formatted in Python (:mod:`repro.report.texfmt`), so the template holds
+no arithmetic. The summary is read only through :mod:`repro.results.view`; the
+ablation section's context comes from :mod:`repro.report.ablations`, the
 generalization section's (printed only where that study has results) from
-:mod:`repro.study.report_generalization`.
+:mod:`repro.studies.generalization.report`.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from repro.errors import StageFailed
 from repro.io import atomic_write_bytes
 from repro.paths import figures_dir, report_build_dir, report_pdf
 from repro.paths import template_dir as default_template_dir
-from repro.study.claims import CLAIMS, SEED_RULE, UNDECIDED
-from repro.study.report_ablations import ablation_context
-from repro.study.report_generalization import generalization_context
-from repro.study.report_planning import planning_context
-from repro.study.results import (
+from repro.report.ablations import ablation_context
+from repro.report.planning import planning_context
+from repro.report.texfmt import LABELS, NO_VALUE, Tex, mean_sd, num, pct, printed, tex_escape
+from repro.results.claims import CLAIMS, SEED_RULE, UNDECIDED
+from repro.results.view import (
     SHORT_METHODS,
     Entry,
     Finding,
@@ -42,7 +42,7 @@ from repro.study.results import (
     as_summary,
     config_name,
 )
-from repro.study.texfmt import LABELS, NO_VALUE, Tex, mean_sd, num, pct, printed, tex_escape
+from repro.studies.generalization.report import generalization_context
 
 TEMPLATE = "report.tex.j2"
 SOURCE_DATE_EPOCH = "1750377600"  # 2025-06-20, the paper's date: fixed so the PDF is reproducible

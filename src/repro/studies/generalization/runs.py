@@ -5,7 +5,7 @@ Does a learned distance transfer to unseen mazes, and what does it take? The run
 ``Scale.generalization.steps`` (ten times the paper's at paper scale), the 'data' arm
 again with ten times the training trajectories; every weight snapshot on the study's
 schedule is then scored on the unseen test mazes and on a frozen sample of the run's own
-training mazes (:mod:`repro.study.evaluate_generalization`), so that underfitting (both
+training mazes (:mod:`repro.studies.generalization.evaluate`), so that underfitting (both
 curves still rising) and overfitting (a growing gap) can be told apart.
 
 A study run changes fields that its run id does not name (``steps``,

@@ -1,6 +1,6 @@
 """The report's ablation section: tables and data-dependent sentences.
 
-Built from the summary alone (read through :mod:`repro.study.results`), like the
+Built from the summary alone (read through :mod:`repro.results.view`), like the
 rest of the report. Each ablation variant ran with the seeds in
 ``Summary.ablation_seeds`` (one at paper scale); it is compared with its
 paper-setting configuration on the *same* seeds, and a difference counts as
@@ -15,8 +15,8 @@ from typing import Any
 from repro.config import CONFIGS, REGIMES, RunConfig
 from repro.core.heuristics import BASELINES
 from repro.core.maze import HALVES
-from repro.study.results import Entry, Summary, Variant
-from repro.study.texfmt import LABELS, NO_VALUE, Tex, num, pct
+from repro.report.texfmt import LABELS, NO_VALUE, Tex, num, pct
+from repro.results.view import Entry, Summary, Variant
 
 REGIME_WORDS = {"fixed": "fixed maze", "procedural": "procedural mazes"}
 TABLE_METRICS = (  # (metric, formatter) of the ablation tables

@@ -7,7 +7,7 @@ template only through :func:`num`, :func:`pct` and :func:`mean_sd`, as ``Tex``.
 
 from __future__ import annotations
 
-from repro.study.results import Aggregate
+from repro.results.view import Aggregate
 
 # Display names of the paper's configurations (repro.config.CONFIGS) and of the
 # baselines (repro.core.heuristics.BASELINES), as the tables print them.

@@ -6,7 +6,7 @@ and per-seed values of every metric (those of metrics.json, and each run's
 the baselines, the paper's numbers (from ``repro/data/paper_numbers.json``) and the
 claim verdicts. ``results/summary.csv`` is the same table flat. Figures and the
 report are rendered from this file alone, read through the typed view of
-:mod:`repro.study.results` (this module writes the layout; that one reads it).
+:mod:`repro.results.view` (this module writes the layout; that one reads it).
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ from repro.paths import (
     runs_dir,
     summary_file,
 )
-from repro.study import family, generalization
-from repro.study.claims import check_claims
-from repro.study.results import Aggregate, Summary, as_summary
+from repro.results.claims import check_claims
+from repro.results.view import Aggregate, Summary, as_summary
+from repro.studies import family
+from repro.studies.generalization import runs as generalization
 
 
 def flat_metrics(m: dict[str, Any]) -> dict[str, float | None]:
@@ -241,7 +242,7 @@ def collect_family_cell(scale: str, cell: family.Cell) -> dict[str, Any]:
 
 
 def collect_family(scale: str) -> list[dict[str, Any]]:
-    """Every maze-family cell (see :mod:`repro.study.family`), in declaration order."""
+    """Every maze-family cell (see :mod:`repro.studies.family`), in declaration order."""
     return [collect_family_cell(scale, cell) for cell in family.cells(scale)]
 
 

@@ -40,6 +40,12 @@ from repro.config import REGIMES, make_config, make_eval_config
 from repro.core.data import make_dataset
 from repro.core.heuristics import BaselineScorer
 from repro.errors import BadInput
+from repro.evaluation.evaluate import (
+    eval_dataset,
+    plan_all,
+    spearman_metrics,
+    trajectory_predictions,
+)
 from repro.io import read_json, write_json
 from repro.learn.batches import TrajectoryTensors
 from repro.learn.methods import METHODS, build_model, method_of
@@ -49,8 +55,7 @@ from repro.learn.scorer import ModelScorer
 from repro.learn.train import Group, fresh_member, group_step
 from repro.learn.trunk import ResidualBlock
 from repro.paths import results_dir, timings_file
-from repro.study import readme
-from repro.study.evaluate import eval_dataset, plan_all, spearman_metrics, trajectory_predictions
+from repro.report import readme
 
 BATCH = 64
 CPU = torch.device("cpu")
@@ -283,8 +288,8 @@ def bench_units(n: int = 20) -> dict[str, float]:
     import contextlib
     import io
 
-    from repro.study.executor import LocalExecutor
-    from repro.study.units import Unit
+    from repro.pipeline.executor import LocalExecutor
+    from repro.pipeline.units import Unit
 
     def one() -> float:
         t = time.perf_counter()
@@ -433,11 +438,11 @@ def _rounded(obj):
 
 
 def cli(argv: list[str] | None = None) -> int:
-    """``python -m repro.study.bench [--device auto|cpu|cuda] [--out PATH]``; exit 2 if bad."""
+    """``python -m repro.bench [--device auto|cpu|cuda] [--out PATH]``; exit 2 if bad."""
     import argparse
 
     parser = argparse.ArgumentParser(
-        prog="python -m repro.study.bench", description=__doc__.split("\n")[0]
+        prog="python -m repro.bench", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda[:N]")
     args = parser.parse_args(argv)

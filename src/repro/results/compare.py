@@ -3,7 +3,7 @@
 The fresh summary (the results folder's ``summary.json``) is compared with the
 committed one: ``git show HEAD:results/summary.json`` in the project, or
 ``--against`` another git ref or a results folder. Both are read through the
-typed view (:mod:`repro.study.results`).
+typed view (:mod:`repro.results.view`).
 
 - A *number* is one (regime, entry, metric) present in both summaries, where an
   entry is a paper configuration, a baseline or an ablation variant. It is
@@ -38,8 +38,8 @@ from repro.config import REGIMES
 from repro.errors import BadInput
 from repro.io import read_json
 from repro.paths import summary_file, work_dir
-from repro.study.results import Entry, Summary
-from repro.study.shape import check_summary
+from repro.results.shape import check_summary
+from repro.results.view import Entry, Summary
 
 TOL = 1e-9  # absolute slack on both ends of a committed interval
 COMMITTED = "results/summary.json"  # the committed summary, relative to the project root

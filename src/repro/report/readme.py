@@ -17,8 +17,8 @@ from repro.config import CONFIGS, REGIMES, STUDIES
 from repro.errors import BadInput
 from repro.io import atomic_write_text
 from repro.paths import readme_file, work_dir
-from repro.study.claims import SEED_RULE
-from repro.study.results import (
+from repro.results.claims import SEED_RULE
+from repro.results.view import (
     Aggregate,
     GeneralizationStudy,
     StudyCurves,

@@ -32,7 +32,7 @@ import submitit
 from tqdm import tqdm
 
 from repro.errors import StageFailed
-from repro.study.units import ExecutorConfig, Unit
+from repro.pipeline.units import ExecutorConfig, Unit
 
 # Job states in which a job is still in the queue (waiting, running or being requeued).
 ACTIVE = {

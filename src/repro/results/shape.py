@@ -1,6 +1,6 @@
 """The shape of ``summary.json`` as the typed view reads it, checked before anything reads it.
 
-A summary is written by :mod:`repro.study.summary`, but the one that ``compare``,
+A summary is written by :mod:`repro.results.summary`, but the one that ``compare``,
 ``figures`` and the report read may come from anywhere (another machine, a git ref, an
 edited file). :func:`check_summary` raises :class:`BadInput` naming the file and the key
 path of the first value that is not what the view expects, so a damaged summary is a

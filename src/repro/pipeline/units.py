@@ -4,7 +4,7 @@ A *unit* is one command of our CLI (``python -m repro train ...``, for one run o
 group of them, or ``python -m repro evaluate --run ...``) with a label (the run id, or
 the group's runs);
 :class:`ExecutorConfig` holds the ``reproduce`` options that choose and shape
-the executor (:mod:`repro.study.executor`, :mod:`repro.study.slurm`).
+the executor (:mod:`repro.pipeline.executor`, :mod:`repro.pipeline.slurm`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Studies beyond the paper, one module (or package) each, and their registry."""

@@ -1,0 +1,1 @@
+"""The generalization study: runs and folders, snapshot evaluation, report section."""
