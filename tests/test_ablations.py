@@ -73,7 +73,7 @@ def test_ablation_list_covers_the_issue():
 
 
 def test_variant_sets_rebuild_the_config():
-    from repro.studies.family import cells, trained_configs
+    from repro.studies.family.cells import cells, trained_configs
 
     family = [c for cell in cells("smoke") for c in trained_configs("smoke", cell)]
     assert {c.size for c in family} == {6, 8}  # the family's sizes reach the command line

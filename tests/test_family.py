@@ -9,11 +9,11 @@ import pytest
 from repro.config import CONFIGS, SCALES, RunConfig
 from repro.core.maze import bfs_distances, generate_maze
 from repro.paths import family_dir, results_dir, results_root
-from repro.report.figures import draw_fig7_family, family_series
-from repro.report.planning import family_best, family_sentence
 from repro.results.paper_gap import REACH_EXPANDED, REACH_SOLVED, greedy_gap
 from repro.results.view import Summary
-from repro.studies.family import cells, contexts, trained_configs
+from repro.studies.family.cells import cells, contexts, trained_configs
+from repro.studies.family.figure import draw_fig7_family, family_series
+from repro.studies.family.report import family_best, family_sentence
 
 SIZES_USED = sorted(
     {s for sc in SCALES.values() for s in sc.family.sizes}

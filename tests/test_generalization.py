@@ -32,12 +32,9 @@ from repro.learn.methods import run_cost
 from repro.learn.train import train
 from repro.paths import PROJECT, generalization_dir, results_root
 from repro.pipeline.reproduce import variant_sets
-from repro.report.document import render
-from repro.report.figures import draw_fig8_generalization, figure_names, study_styles
-from repro.report.readme import headline
-from repro.results.summary import collect_generalization
 from repro.results.view import Summary
 from repro.studies.generalization.evaluate import evaluate_study_run, up_to_date
+from repro.studies.generalization.figure import draw_fig8_generalization, study_styles
 from repro.studies.generalization.report import (
     closest_rows,
     data_sentence,
@@ -46,6 +43,8 @@ from repro.studies.generalization.report import (
     reach_sentence,
     reading_sentence,
 )
+from repro.studies.generalization.results import collect as collect_generalization
+from repro.studies.generalization.results import study_of
 from repro.studies.generalization.runs import (
     MAZES,
     OUTPUT,
@@ -55,6 +54,8 @@ from repro.studies.generalization.runs import (
     study_runs,
     train_sample,
 )
+from repro.studies.registry import figure_draws as figure_names
+from repro.studies.registry import headline, render
 
 COMMITTED = PROJECT / "results" / "summary.json"
 GENERALIZATION_SETS = {k for arm in GENERALIZATION.values() for _, sets in arm for k in sets}
@@ -248,7 +249,7 @@ def test_summary_section_only_with_results(evaluated, tmp_path):
     assert entry["unseen_mazes"]["spearman_full"][-1]["mean"] == pytest.approx(
         out["snapshots"][-1]["unseen_mazes"]["spearman_full"]
     )
-    view = Summary.from_dict({"scale": "smoke", "generalization": study}).generalization
+    view = study_of(Summary.from_dict({"scale": "smoke", "generalization": study}))
     assert view.runs[0].at("train_mazes", "spearman_full", 240) is not None
 
 
@@ -258,7 +259,7 @@ def test_the_committed_summary_shows_the_study_only_with_its_section():
     assert "generalization" in committed  # the study ran at paper scale (issue 15)
     assert "fig8_generalization" in figure_names(committed)
     d = {k: v for k, v in committed.items() if k != "generalization"}  # as before it ran
-    assert Summary.from_dict(d).generalization is None
+    assert study_of(Summary.from_dict(d)) is None
     assert "fig8_generalization" not in figure_names(d)
     assert "Generalization to unseen mazes" not in render(d)
     assert "Generalization study" not in headline(d, None)
@@ -332,11 +333,11 @@ def study_dict(runs=None):
 def one_run(train, unseen):
     """The view of a study with one supervised run of the given curves."""
     d = study_dict([curve("x", "models", "supervised-normal", {}, train, unseen)])
-    return Summary.from_dict({"scale": "paper", "generalization": d}).generalization.runs[0]
+    return study_of(Summary.from_dict({"scale": "paper", "generalization": d})).runs[0]
 
 
 def view():
-    return Summary.from_dict({"scale": "paper", "generalization": study_dict()}).generalization
+    return study_of(Summary.from_dict({"scale": "paper", "generalization": study_dict()}))
 
 
 def test_reach_sentences_follow_the_rule():
@@ -380,7 +381,7 @@ def test_closest_rows_and_reading_are_computed():
     d = {"scale": "paper", "generalization": study_dict()}
     s_paper = {"results": paper, "printed": printed}
     s = Summary.from_dict({**d, "paper": s_paper})
-    rows = closest_rows(s, s.generalization)
+    rows = closest_rows(s, study_of(s))
     first = rows[0]
     got = (first["model"], first["paper"], first["run"], first["step"], first["ours"])
     assert got == (
@@ -390,20 +391,20 @@ def test_closest_rows_and_reading_are_computed():
         "100k",
         "0.800",
     )
-    text = reading_sentence(s, s.generalization, "supervised")
+    text = reading_sentence(s, study_of(s), "supervised")
     assert "is matched within 0.05 by our supervised, regression (40,000 mazes)" in text
     assert "first at 100,000 steps, 5 times the paper's 20,000 (0.800)." in text
     # the earliest match, not the closest, decides the length (issue 15: at which step)
     early = [0.1, 0.2, 0.3, 0.77, 0.8, 0.8]  # within 0.05 of 0.807 from 50k on
     runs = [curve("supervised-normal+steps200000", "models", "supervised-normal", {}, early, early)]
     s2 = Summary.from_dict({**d, "generalization": study_dict(runs), "paper": s_paper})
-    text = reading_sentence(s2, s2.generalization, "supervised")
+    text = reading_sentence(s2, study_of(s2), "supervised")
     assert "first at 50,000 steps, 2.5 times the paper's 20,000 (0.770)" in text
     assert (
         "; the closest is our supervised, regression (4,000 mazes) at 100,000 steps (0.800)."
         in text
     )
-    text = reading_sentence(s, s.generalization, "contrastive")
+    text = reading_sentence(s, study_of(s), "contrastive")
     assert "is not matched within 0.05" in text and "(0.600)" in text
 
 

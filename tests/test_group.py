@@ -437,7 +437,8 @@ def test_reproduce_sends_one_group_per_architecture(monkeypatch):
 
     monkeypatch.setattr(reproduce, "make_executor", lambda ex: Recorder())
     configs = reproduce.all_configs("smoke", 2) + ablation_configs("smoke")
-    reproduce.stage_train(configs, "smoke", False, ExecutorConfig(trainer="group"))
+    runs = reproduce.main_runs(configs)
+    reproduce.stage_train(runs, "smoke", False, ExecutorConfig(trainer="group"))
     groups = [
         [
             member_config(spec, "smoke")

@@ -8,8 +8,9 @@ import re
 import pytest
 
 from repro.config import CONFIGS
-from repro.report.readme import has_section, headline, replace_section, update
+from repro.report.readme import has_section, replace_section, update
 from repro.results.view import Summary
+from repro.studies.registry import headline
 from test_claims import agg, paperlike
 
 

@@ -19,7 +19,6 @@ from repro.report.document import (
     level,
     make_env,
     planning_rows,
-    render,
     spearman_rows,
     text_numbers,
     words,
@@ -27,6 +26,7 @@ from repro.report.document import (
 from repro.report.texfmt import LABELS, Tex, mean_sd, num, pct, tex_escape
 from repro.results.claims import SEED_RULE
 from repro.results.view import Aggregate, Summary
+from repro.studies.registry import render
 
 COMMITTED = PROJECT / "results" / "summary.json"
 

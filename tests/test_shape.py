@@ -17,8 +17,9 @@ from repro.errors import BadInput
 from repro.io import write_json
 from repro.paths import figures_dir, summary_file
 from repro.results import compare as cmp
-from repro.results.shape import MAX_DEPTH, check_summary
+from repro.results.shape import MAX_DEPTH
 from repro.results.view import Summary
+from repro.studies.registry import check_summary  # every study block checked too
 from test_compare import committed_dict
 
 

@@ -20,7 +20,6 @@ from repro.config import (
     CONFIGS,
     REGIMES,
     SCALES,
-    STUDIES,
     make_config,
     make_eval_config,
     parse_int,
@@ -28,6 +27,7 @@ from repro.config import (
 )
 from repro.errors import BadInput, Busy, ConfigError, StageFailed, TrainingDiverged
 from repro.paths import run_dir, runs_dir
+from repro.studies import registry
 
 
 def _ascii_int(text: str) -> int:
@@ -121,7 +121,16 @@ def _add_reproduce(sub) -> None:
     r.add_argument(
         "--slurm-max-jobs", type=_ascii_int, default=8, help="slurm: jobs queued at once"
     )
-    r.add_argument("--no-family", action="store_true", help="skip the maze-family study")
+    for s in registry.STUDIES.values():
+        if not s.on_request:
+            r.add_argument(
+                f"--no-{s.name}",
+                dest="skip_studies",
+                action="append_const",
+                const=s.name,
+                default=[],
+                help=f"skip the {s.name} study ({s.about})",
+            )
     r.add_argument(
         "--no-pdf", action="store_true", help="write everything but the PDF (no TeX needed)"
     )
@@ -130,8 +139,8 @@ def _add_reproduce(sub) -> None:
         nargs="+",
         default=[],
         metavar="STUDY",
-        help=f"also run these studies: {', '.join(STUDIES)} (default: none; their results, "
-        "once they exist, stay in the summary and report)",
+        help=f"also run these studies: {', '.join(registry.on_request())} (default: none; "
+        "their results, once they exist, stay in the summary and report)",
     )
     r.add_argument(
         "--study-seeds",
@@ -147,16 +156,10 @@ def _add_reproduce(sub) -> None:
     )
 
 
-def _add_evaluate_generalization(sub) -> None:
-    """The ``evaluate-generalization`` command: one generalization-study run's snapshots."""
-    g = sub.add_parser(
-        "evaluate-generalization",
-        help="score a generalization-study run's snapshots on training and unseen mazes",
-    )
-    g.add_argument("--run", required=True, help="a run id under the results folder's runs/")
-    g.add_argument("--scale", default="paper", help=f"study preset: {', '.join(SCALES)}")
-    g.add_argument("--device", default="cpu", help="cpu (default), auto, cuda[:N]")
-    g.add_argument("--force", action="store_true", help="recompute even if up to date")
+def _add_study_commands(sub) -> None:
+    """The studies' own commands (:func:`repro.studies.registry.commands`)."""
+    for c in registry.commands():
+        c.add_arguments(sub.add_parser(c.name, help=c.help))
 
 
 def _add_commands(sub) -> None:
@@ -197,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_train,
         _add_evaluate,
         _add_reproduce,
-        _add_evaluate_generalization,
+        _add_study_commands,
         _add_commands,
     ):
         add(sub)
@@ -229,7 +232,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         args.force,
         args.ablation_seeds,
         ex,
-        not args.no_family,
+        tuple(args.skip_studies or ()),
         tuple(args.studies),
         args.study_seeds,
         not args.no_pdf,
@@ -298,37 +301,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_figures(args: argparse.Namespace) -> int:
     from repro.paths import figures_dir, summary_file
-    from repro.report.figures import FIGURES, STUDY_FIGURES, figure_names, write_figure
-    from repro.results.view import load_summary
+    from repro.report.figures import write_figure
 
-    known = [*FIGURES, *STUDY_FIGURES]
+    known = registry.every_figure()
     unknown = [n for n in args.only if n not in known]
     if unknown:
         raise BadInput(f"unknown figure {unknown[0]!r}; figures are: {', '.join(known)}")
-    summary = load_summary(summary_file())  # its shape checked: nothing drawn from garbage
-    for name in args.only or figure_names(summary):
-        paths = write_figure(name, summary, figures_dir())
+    summary = registry.load_summary(summary_file())  # checked: nothing drawn from garbage
+    draws = registry.figure_draws(summary)
+    for name in args.only or draws:
+        paths = write_figure(name, summary, figures_dir(), known[name])
         print(f"{name}: {', '.join(p.name for p in paths)}")
-    return 0
-
-
-def cmd_evaluate_generalization(args: argparse.Namespace) -> int:
-    import torch
-
-    from repro.studies.generalization.evaluate import evaluate_study_run
-
-    torch.set_num_threads(1)
-    ev = make_eval_config(args.scale)
-    run = run_dir(args.run)
-    if not run.is_dir():
-        raise BadInput(f"run folder {run} does not exist")
-    out = evaluate_study_run(run, ev, SCALES[args.scale].generalization, args.device, args.force)
-    last = out["snapshots"][-1]
-    print(
-        f"{out['run_id']}: step {last['step']}: full-test Spearman "
-        f"{last['unseen_mazes']['spearman_full']:.3f} on unseen mazes, "
-        f"{last['train_mazes']['spearman_full']:.3f} on training mazes"
-    )
     return 0
 
 
@@ -358,8 +341,14 @@ COMMANDS = {
     "reproduce": cmd_reproduce,
     "figures": cmd_figures,
     "compare": cmd_compare,
-    "evaluate-generalization": cmd_evaluate_generalization,
 }
+
+
+def _command(name: str):
+    """The function that runs command ``name`` (the core commands, then the studies')."""
+    if name in COMMANDS:
+        return COMMANDS[name]
+    return next(c.run for c in registry.commands() if c.name == name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -367,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.results is not None:  # every command reads its folder through repro.paths
         os.environ["REPRO_RESULTS"] = args.results
     try:
-        return COMMANDS[args.command](args)
+        return _command(args.command)(args)
     except (BadInput, Busy) as e:  # the user's input, or a folder in use: one line
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -344,7 +344,6 @@ GENERALIZATION: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("contrastive-normal", {"direction": "symmetric", "repeat": 4}),
     ],
 }
-STUDIES = ("generalization",)  # the studies ``reproduce --studies`` runs on request
 # The fields the generalization study sets on its runs beyond each entry's own overrides.
 STUDY_FIELDS = ("steps", "n_trajectories")
 

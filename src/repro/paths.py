@@ -61,13 +61,14 @@ def generalization_dir() -> Path:
     return results_dir() / "generalization"
 
 
-def runs_dir() -> Path:
-    return results_dir() / "runs"
+def runs_dir(root: Path | None = None) -> Path:
+    return (root or results_dir()) / "runs"
 
 
-def run_dir(run_id: str) -> Path:
-    """``results/runs/<regime>/<config>__s<seed>``."""
-    return runs_dir() / run_id
+def run_dir(run_id: str, root: Path | None = None) -> Path:
+    """``results/runs/<regime>/<config>__s<seed>`` (under ``root`` if given: a study's own
+    results folder)."""
+    return runs_dir(root) / run_id
 
 
 def stages_file() -> Path:

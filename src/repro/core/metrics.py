@@ -13,7 +13,6 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
 from repro.errors import BadInput
 
@@ -56,6 +55,8 @@ def spearman(pred, true) -> float:
         raise BadInput(f"pred and true must have equal lengths, got {len(p)} and {len(t)}")
     if is_constant(p) or is_constant(t):
         return 0.0
+    from scipy import stats  # about 1 s to import: only where a number is computed
+
     rho = float(stats.spearmanr(p, t).statistic)
     # Rounding can push a perfect correlation a hair past 1.
     return float(np.clip(rho, -1.0, 1.0))
@@ -198,6 +199,8 @@ def bootstrap_mean_ci(
     mean = float(v.mean())
     if is_constant(v):
         return mean, mean, mean
+    from scipy import stats
+
     for method in ("BCa", "percentile"):
         with warnings.catch_warnings():  # BCa warns on near-degenerate data; handled below
             warnings.simplefilter("ignore")

@@ -35,6 +35,7 @@ from typing import Protocol
 
 from repro.errors import BadInput, StageFailed
 from repro.pipeline.units import ExecutorConfig, Unit
+from repro.studies import registry
 
 
 class Executor(Protocol):
@@ -80,12 +81,7 @@ _ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THR
 # What the units run besides the command line itself, imported once by the forkserver
 # (the command line imports each command's code only when it runs), so that a unit's
 # process starts with torch and our code loaded.
-PRELOAD = [
-    "repro.cli",
-    "repro.learn.train",
-    "repro.evaluation.evaluate",
-    "repro.studies.generalization.evaluate",
-]
+PRELOAD = ["repro.cli", "repro.learn.train", "repro.evaluation.evaluate", "scipy.stats"]
 _UNITS_CPU = 0.0  # CPU seconds of every unit this process's local executors have run
 
 
@@ -99,7 +95,7 @@ def _context():
     """The forkserver context with our modules preloaded; the stdlib starts one server per
     process, on first use (or at :func:`warm_up`), and forks every unit's process from it."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(PRELOAD)
+    ctx.set_forkserver_preload([*PRELOAD, *registry.preload()])  # and the studies' units
     return ctx
 
 

@@ -20,24 +20,23 @@ committed paper-scale results.
 
 from __future__ import annotations
 
-import dataclasses
 import fcntl
+import functools
 import hashlib
 import os
 import resource
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from repro.config import (
     CONFIGS,
     REGIMES,
     SCALES,
-    STUDIES,
     RunConfig,
     ablation_configs,
     make_config,
@@ -52,7 +51,6 @@ from repro.learn.runfiles import is_complete, resolve_device
 from repro.paths import (
     baselines_file,
     default_results_dir,
-    family_dir,
     figures_dir,
     lock_file,
     paper_numbers_file,
@@ -77,13 +75,10 @@ from repro.pipeline.units import ExecutorConfig, Unit
 from repro.report import document as report
 from repro.report import readme
 from repro.report.document import TexMissing
-from repro.report.figures import figure_names
 from repro.results import summary
 from repro.results.compare import reproduce_line
-from repro.results.view import load_summary
-from repro.studies import family
-from repro.studies.generalization import runs as generalization
-from repro.studies.generalization.evaluate import up_to_date as study_up_to_date
+from repro.studies import registry
+from repro.studies.study import Placed, Study
 
 
 def log(msg: str) -> None:
@@ -165,19 +160,30 @@ def variant_sets(c: RunConfig, scale: str) -> list[str]:
     return out
 
 
+def _run_dir(r: Placed) -> Path:
+    return run_dir(r.config.run_id, r.folder)
+
+
+def main_runs(configs: list[RunConfig]) -> list[Placed]:
+    """The runs of ``configs`` in the main results folder, labelled by run id."""
+    return [Placed(results_dir(), c, c.run_id) for c in configs]
+
+
 def stage_train(
-    configs: list[RunConfig], scale: str, force: bool, ex: ExecutorConfig, what: str = "train"
+    runs: list[Placed], scale: str, force: bool, ex: ExecutorConfig, what: str = "train"
 ) -> bool:
-    todo = [c for c in configs if force or not is_complete(run_dir(c.run_id), c)]
+    """Train the runs that are not complete (every folder's in one executor call, longest
+    first); whether any was."""
+    todo = [r for r in runs if force or not is_complete(_run_dir(r), r.config)]
     if not todo:
-        log(f"{what}: all {len(configs)} runs up to date (skipped)")
+        log(f"{what}: all {len(runs)} runs up to date (skipped)")
         return False
-    todo.sort(key=run_cost, reverse=True)  # stable: ties keep the declared order
+    todo.sort(key=lambda r: run_cost(r.config), reverse=True)  # stable: ties keep the order
     trainer = training_path(ex)
     units = TRAIN_UNITS[trainer](todo, scale, force, ex.threads)
     where = f"{ex.jobs} at a time" if ex.kind == "local" else "as SLURM jobs"
     where = f"{len(units)} units {where}" if trainer == "group" else where
-    log(f"{what}: {len(todo)} of {len(configs)} runs to train, {where} ({trainer} trainer)")
+    log(f"{what}: {len(todo)} of {len(runs)} runs to train, {where} ({trainer} trainer)")
     make_executor(ex).run(units, "training")
     return True
 
@@ -190,13 +196,14 @@ def training_path(ex: ExecutorConfig) -> str:
     return "group" if resolve_device("auto").type == "cuda" else "single"
 
 
-def train_unit(c: RunConfig, scale: str, force: bool, threads: int) -> Unit:
-    """The command that trains run ``c`` into the current results folder:
+def train_unit(r: Placed, scale: str, force: bool, threads: int) -> Unit:
+    """The command that trains run ``r`` into its results folder:
     ``python -m repro --results <folder> train ...``."""
-    argv = ["--results", str(results_dir()), "train", "--config", c.name, "--regime", c.regime]
+    c = r.config
+    argv = ["--results", str(r.folder), "train", "--config", c.name, "--regime", c.regime]
     argv += ["--seed", str(c.seed)]
     argv += ["--scale", scale, "--threads", str(threads), *variant_sets(c, scale)]
-    return Unit(c.run_id, tuple(argv + (["--force"] if force else [])))
+    return Unit(r.label, tuple(argv + (["--force"] if force else [])))
 
 
 def member_spec(c: RunConfig, scale: str) -> str:
@@ -205,26 +212,26 @@ def member_spec(c: RunConfig, scale: str) -> str:
     return ",".join([f"{c.name}/{c.regime}/{c.seed}", *sets])
 
 
-def group_units(todo: list[RunConfig], scale: str, force: bool, threads: int) -> list[Unit]:
-    """One ``python -m repro train --member ...`` command per group key, its runs as
-    members (groups in the order of their costliest run)."""
-    groups: dict[tuple, list[RunConfig]] = {}
-    for c in todo:
-        groups.setdefault(group_key(c), []).append(c)
+def group_units(todo: list[Placed], scale: str, force: bool, threads: int) -> list[Unit]:
+    """One ``python -m repro train --member ...`` command per results folder and group key,
+    its runs as members (groups in the order of their costliest run)."""
+    groups: dict[tuple, list[Placed]] = {}
+    for r in todo:
+        groups.setdefault((r.folder, group_key(r.config)), []).append(r)
     units = []
-    for members in groups.values():
-        argv = ["--results", str(results_dir()), "train", "--scale", scale]
+    for (folder, _), members in groups.items():
+        argv = ["--results", str(folder), "train", "--scale", scale]
         argv += ["--threads", str(threads)]
-        for c in members:
-            argv += ["--member", member_spec(c, scale)]
-        label = f"group of {len(members)}: {', '.join(c.run_id for c in members)}"
+        for r in members:
+            argv += ["--member", member_spec(r.config, scale)]
+        label = f"group of {len(members)}: {', '.join(r.label for r in members)}"
         units.append(Unit(label, tuple(argv + (["--force"] if force else []))))
     return units
 
 
-def single_units(todo: list[RunConfig], scale: str, force: bool, threads: int) -> list[Unit]:
+def single_units(todo: list[Placed], scale: str, force: bool, threads: int) -> list[Unit]:
     """One ``python -m repro train`` command per run."""
-    return [train_unit(c, scale, force, threads) for c in todo]
+    return [train_unit(r, scale, force, threads) for r in todo]
 
 
 # How each training path turns the runs to train into units of work.
@@ -232,151 +239,79 @@ TRAIN_UNITS = {"single": single_units, "group": group_units}
 
 
 def stage_evaluate(
-    configs: list[RunConfig], scale: str, force: bool, ex: ExecutorConfig, what: str = "evaluate"
+    runs: list[Placed], scale: str, force: bool, ex: ExecutorConfig, what: str = "evaluate"
 ) -> bool:
+    """Score the runs whose metrics.json is missing or stale, then the baselines of their
+    evaluation contexts (each in its run's results folder); whether any run was scored."""
     ev = make_eval_config(scale)
     # Freeze the instances first, so parallel evaluations only read them.
-    contexts = {("procedural" if c.regime == "procedural" else c.seed): c for c in configs}
-    for c in contexts.values():
-        eval_dataset("test", c, ev)
-        eval_dataset("plan", c, ev)
-    todo = [c for c in configs if force or not metrics_up_to_date(run_dir(c.run_id), ev)]
+    contexts: dict[tuple, Placed] = {}
+    for r in runs:
+        key = (r.folder, "procedural" if r.config.regime == "procedural" else r.config.seed)
+        contexts.setdefault(key, r)
+    for r in contexts.values():
+        with results_root(r.folder):
+            eval_dataset("test", r.config, ev)
+            eval_dataset("plan", r.config, ev)
+    todo = [r for r in runs if force or not metrics_up_to_date(_run_dir(r), ev)]
     if todo:
-        log(f"{what}: {len(todo)} of {len(configs)} runs to evaluate")
-        argv = ("--results", str(results_dir()), "evaluate", "--scale", scale, "--no-baselines")
-        argv += ("--force",) if force else ()
-        units = [Unit(c.run_id, (*argv, "--run", c.run_id)) for c in todo]
+        log(f"{what}: {len(todo)} of {len(runs)} runs to evaluate")
+        units = [
+            Unit(
+                r.label,
+                ("--results", str(r.folder), "evaluate", "--scale", scale, "--no-baselines")
+                + (("--force",) if force else ())
+                + ("--run", r.config.run_id),
+            )
+            for r in todo
+        ]
         make_executor(ex).run(units, "evaluation")
     else:
-        log(f"{what}: all {len(configs)} runs up to date (skipped)")
-    for c in contexts.values():
-        evaluate_baselines(c, ev, force)
-    log(f"{what}: baselines of {len(contexts)} evaluation context(s) in {baselines_file()}")
+        log(f"{what}: all {len(runs)} runs up to date (skipped)")
+    for r in contexts.values():
+        with results_root(r.folder):
+            evaluate_baselines(r.config, ev, force)
+    folders = sorted({str(r.folder) for r in runs})
+    log(f"{what}: baselines of {len(contexts)} evaluation context(s) in {', '.join(folders)}")
     return bool(todo)
 
 
 def stage_ablations(configs: list[RunConfig], scale: str, force: bool, ex: ExecutorConfig) -> bool:
     """Train and evaluate the ablation variants, cached like the main runs."""
-    trained = stage_train(configs, scale, force, ex, "ablations")
-    evaluated = stage_evaluate(configs, scale, force, ex, "ablations")
+    trained = stage_train(main_runs(configs), scale, force, ex, "ablations")
+    evaluated = stage_evaluate(main_runs(configs), scale, force, ex, "ablations")
     return trained or evaluated
 
 
-def stage_family(scale: str, force: bool, ex: ExecutorConfig) -> bool:
-    """The maze-family study: in each cell's own results folder, the baselines of
-    both regimes, and where the cell is trained the four configurations (fixed regime),
-    trained and evaluated like the main runs. The main cell is the main study: skipped."""
-    ev = make_eval_config(scale)
-    worked = False
-    for cell in family.cells(scale):
-        if cell.main:
-            continue
-        with results_root(cell.folder()):
-            configs = family.trained_configs(scale, cell)
-            if configs:
-                worked |= stage_train(configs, scale, force, ex, f"family {cell.name}: train")
-                worked |= stage_evaluate(configs, scale, force, ex, f"family {cell.name}: evaluate")
-            for c in family.contexts(scale, cell).values():
-                worked |= _baselines_changed(c, ev, force)
-    log(f"family: {len(family.cells(scale))} maze families under {family_dir(0, 0).parent}")
-    return worked
+@dataclass
+class StudyPipeline:
+    """What a study's stage may ask of this pipeline (:class:`repro.studies.study.Pipeline`):
+    its runs trained and evaluated like the main ones, through the same executor."""
 
+    scale: str
+    force: bool
+    study_seeds: int | None
+    ex: ExecutorConfig
 
-def _baselines_changed(c: RunConfig, ev, force: bool) -> bool:
-    """Score the baselines of ``c``'s context (cached in baselines.json); whether any work."""
-    before = _sha(baselines_file()) if baselines_file().exists() else None
-    evaluate_baselines(c, ev, force)
-    return _sha(baselines_file()) != before
+    def train(self, runs: Sequence[Placed], what: str) -> bool:
+        return stage_train(list(runs), self.scale, self.force, self.ex, what)
 
+    def evaluate(self, runs: Sequence[Placed], what: str) -> bool:
+        return stage_evaluate(list(runs), self.scale, self.force, self.ex, what)
 
-def stage_generalization(scale: str, n_seeds: int | None, force: bool, ex: ExecutorConfig) -> bool:
-    """The generalization study: train its runs, every folder's in one executor
-    call, longest first; freeze each run's test, planning and training-maze sets; then
-    evaluate each run's scheduled snapshots as a unit of its own. Cached like the others."""
-    runs = generalization.study_runs(scale, n_seeds)
-    todo = [r for r in runs if force or not is_complete(r.run_dir(), r.config)]
-    if todo:
-        todo.sort(key=lambda r: run_cost(r.config), reverse=True)  # stable for ties
-        trainer = training_path(ex)
-        units = _study_train_units(todo, scale, force, ex.threads, trainer)
-        where = f"{ex.jobs} at a time" if ex.kind == "local" else "as SLURM jobs"
-        log(
-            f"generalization: {len(todo)} of {len(runs)} runs to train in {len(units)} units, "
-            f"{where} ({trainer} trainer)"
-        )
-        make_executor(ex).run(units, "training")
-    else:
-        log(f"generalization: all {len(runs)} runs trained (skipped)")
-    return _evaluate_study(runs, scale, force, ex) or bool(todo)
-
-
-def _study_train_units(
-    todo: list[generalization.StudyRun], scale: str, force: bool, threads: int, trainer: str
-) -> list[Unit]:
-    """The training units of the study runs ``todo`` (longest first): one per run, labelled
-    with its study id ('single'), or one per architecture within each folder ('group')."""
-    if trainer == "single":
-        units = []
-        for r in todo:
-            with results_root(r.folder()):
-                unit = train_unit(r.config, scale, force, threads)
-            units.append(dataclasses.replace(unit, label=r.id))
-        return units
-    folders: dict[Path, list[RunConfig]] = {}
-    for r in todo:
-        folders.setdefault(r.folder(), []).append(r.config)
-    units = []
-    for folder, configs in folders.items():
+    def baselines(self, folder: Path, contexts: Sequence[RunConfig]) -> bool:
+        ev = make_eval_config(self.scale)
         with results_root(folder):
-            units += TRAIN_UNITS[trainer](configs, scale, force, threads)
-    return units
+            before = _sha(baselines_file()) if baselines_file().exists() else None
+            for c in contexts:
+                evaluate_baselines(c, ev, self.force)
+            return _sha(baselines_file()) != before
 
+    def run(self, commands: Sequence[tuple[str, tuple[str, ...]]], kind: str) -> None:
+        make_executor(self.ex).run([Unit(label, tuple(argv)) for label, argv in commands], kind)
 
-def _evaluate_study(
-    runs: list[generalization.StudyRun], scale: str, force: bool, ex: ExecutorConfig
-) -> bool:
-    """Freeze the study's instances (so parallel units only read them), then evaluate the
-    runs whose generalization.json is missing or stale; whether any was."""
-    ev, g = make_eval_config(scale), SCALES[scale].generalization
-    for r in runs:
-        with results_root(r.folder()):
-            eval_dataset("test", r.config, ev)
-            eval_dataset("plan", r.config, ev)
-            generalization.train_sample(r.config, g)
-    todo = [r for r in runs if force or not study_up_to_date(r.run_dir(), ev, g)]
-    if not todo:
-        log(f"generalization: all {len(runs)} runs evaluated (skipped)")
-        return False
-    log(f"generalization: {len(todo)} of {len(runs)} runs to evaluate at {len(g.schedule())} steps")
-    units = [
-        Unit(
-            r.id,
-            ("--results", str(r.folder()), "evaluate-generalization", "--scale", scale)
-            + ("--run", r.config.run_id)
-            + (("--force",) if force else ()),
-        )
-        for r in todo
-    ]
-    make_executor(ex).run(units, "evaluation")
-    return True
-
-
-def generalization_inputs(scale: str) -> list[Path]:
-    """The study's evaluations the summary reads (whichever exist)."""
-    return [path for _, found in generalization.results(scale) for _, path in found]
-
-
-def family_inputs(scale: str) -> list[Path]:
-    """Every file of the family study the summary reads (the non-main cells)."""
-    out = []
-    for cell in family.cells(scale):
-        if cell.main:
-            continue
-        with results_root(cell.folder()):
-            out.append(baselines_file())
-            for c in family.trained_configs(scale, cell):
-                out += [run_dir(c.run_id) / n for n in ("metrics.json", "loss.csv")]
-    return [p for p in out if p.exists()]
+    def log(self, msg: str) -> None:
+        log(msg)
 
 
 def _files_hash(paths: list[Path], extra: str) -> str:
@@ -441,37 +376,40 @@ def stage_summary(
     seeds: list[int],
     force: bool,
     ablation_seeds: list[int],
-    with_family: bool = True,
+    studies: list[Study],
 ) -> bool:
+    """The summary of the runs of ``configs`` and the blocks of ``studies`` (each where its
+    results exist), cached on every file it reads."""
     runs = [run_dir(c.run_id) for c in configs]
     inputs = [r / n for r in runs for n in ("metrics.json", "loss.csv")]
     inputs += [baselines_file(), paper_numbers_file()]
-    inputs += family_inputs(scale) if with_family else []
-    inputs += generalization_inputs(scale)
+    for s in studies:
+        inputs += s.inputs(scale)
+    blocks = {s.name: functools.partial(s.summarize, scale) for s in studies}
     out = summary_file()
     return cached_stage(
         "summary",
         inputs,
         [out, out.with_suffix(".csv")],
-        f"{scale}|{seeds}|{ablation_seeds}|family={with_family}",
-        lambda: summary.main(scale, seeds, ablation_seeds, with_family),
+        f"{scale}|{seeds}|{ablation_seeds}|studies={','.join(blocks)}",
+        lambda: summary.main(scale, seeds, ablation_seeds, blocks),
         force,
     )
 
 
 def figure_files() -> list[Path]:
     """The figures of the current summary (a study's only where its results exist)."""
-    names = figure_names(read_json(summary_file()))
+    names = registry.figure_draws(read_json(summary_file()))
     return [figures_dir() / f"{name}.{ext}" for name in names for ext in ("pdf", "png")]
 
 
 def draw_figures(jobs: int) -> None:
-    """Every figure of the summary (:func:`figures.figure_names`), each in a local process
-    of its own (``python -m repro figures --only NAME``), ``jobs`` at a time: they are
-    independent, and matplotlib takes about a second a figure. Local even for a SLURM run:
-    a figure is not worth a job."""
+    """Every figure of the summary (:func:`repro.studies.registry.figure_draws`), each in a
+    local process of its own (``python -m repro figures --only NAME``), ``jobs`` at a time:
+    they are independent, and matplotlib takes about a second a figure. Local even for a
+    SLURM run: a figure is not worth a job."""
     argv = ("--results", str(results_dir()), "figures", "--only")
-    names = figure_names(read_json(summary_file()))
+    names = registry.figure_draws(read_json(summary_file()))
     LocalExecutor(jobs).run([Unit(name, (*argv, name)) for name in names], "figure")
 
 
@@ -481,16 +419,16 @@ def stage_figures(force: bool, jobs: int = 2) -> bool:
     )
 
 
+def _build_report() -> None:
+    view = registry.load_summary(summary_file())
+    report.main(view, registry.sections(view))
+
+
 def stage_report(force: bool) -> bool:
-    inputs = [summary_file(), template_dir() / report.TEMPLATE, *figure_files()]
-    return cached_stage(
-        "report",
-        inputs,
-        [report_pdf()],
-        str(report_pdf()),
-        lambda: report.main(load_summary(summary_file())),
-        force,
-    )
+    sections = sorted((template_dir() / "sections").glob("*.j2"))
+    templates = [template_dir() / report.TEMPLATE, *sections]
+    inputs = [summary_file(), *templates, *figure_files()]
+    return cached_stage("report", inputs, [report_pdf()], str(report_pdf()), _build_report, force)
 
 
 def _update_readme() -> None:
@@ -499,7 +437,7 @@ def _update_readme() -> None:
         log(f"readme: no headline block in {readme_file()} (skipped)")
         return
     timings = read_json(timings_file()) if timings_file().exists() else None
-    changed = readme.update("headline", readme.headline(read_json(summary_file()), timings))
+    changed = readme.update("headline", registry.headline(read_json(summary_file()), timings))
     log(f"readme: headline {'updated' if changed else 'unchanged'} ({readme_file()})")
 
 
@@ -535,7 +473,7 @@ def _timings_record(
     elif same and "full_run" in previous:
         record["full_run"] = previous["full_run"]
     studies = dict(previous.get("studies") or {}) if same else {}
-    for name in STUDIES:
+    for name in registry.on_request():
         if worked.get(name):
             studies[name] = {"wall_s": timings[name], "cpu_s": (cpu or {}).get(name)}
     if studies:
@@ -549,14 +487,6 @@ def _cpu_seconds() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime + units_cpu_seconds()
-
-
-def _study_list(studies: tuple[str, ...]) -> tuple[str, ...]:
-    """The ``--studies`` names, checked (ConfigError naming an unknown one)."""
-    for name in studies:
-        if name not in STUDIES:
-            raise ConfigError(f"unknown study {name!r}; studies are: {', '.join(STUDIES)}")
-    return tuple(dict.fromkeys(studies))
 
 
 def _counts(scale: str, n_seeds: int | None, n_ablation: int | None) -> tuple[int, int]:
@@ -578,12 +508,13 @@ def _stages(
     n_ablation: int,
     force: bool,
     ex: ExecutorConfig,
-    with_family: bool,
-    studies: tuple[str, ...] = (),
+    studies: list[Study],
+    summarized: list[Study],
     study_seeds: int | None = None,
 ) -> list[tuple[str, Callable[[], bool]]]:
     """The pipeline's stages in order, each a (name, run) pair; run() says whether it did work.
-    The studies of ``studies`` run before the summary, with ``study_seeds`` seeds each."""
+    The ``studies`` run before the summary (``study_seeds`` seeds per study run); the
+    ``summarized`` ones have their block in the summary wherever their results exist."""
     configs = all_configs(scale, n_seeds)
     ablations = ablation_configs(scale, n_ablation)
     seeds, ablation_seeds = list(range(n_seeds)), list(range(n_ablation))
@@ -591,24 +522,22 @@ def _stages(
         f"reproduce: scale {scale}, {n_seeds} seed(s), {len(configs)} runs and "
         f"{len(ablations)} ablation runs -> {results_dir()}"
     )
+    pipe = StudyPipeline(scale, force, study_seeds, ex)
     stages = [
-        ("train", lambda: stage_train(configs, scale, force, ex)),
-        ("evaluate", lambda: stage_evaluate(configs, scale, force, ex)),
+        ("train", lambda: stage_train(main_runs(configs), scale, force, ex)),
+        ("evaluate", lambda: stage_evaluate(main_runs(configs), scale, force, ex)),
         ("ablations", lambda: stage_ablations(ablations, scale, force, ex)),
-        ("family", lambda: stage_family(scale, force, ex)),
-        ("generalization", lambda: stage_generalization(scale, study_seeds, force, ex)),
+        *((s.name, functools.partial(s.stage, pipe)) for s in studies),
         (
             "summary",
             lambda: stage_summary(
-                configs + ablations, scale, seeds, force, ablation_seeds, with_family
+                configs + ablations, scale, seeds, force, ablation_seeds, summarized
             ),
         ),
         ("figures", lambda: stage_figures(force, ex.jobs)),
         ("report", lambda: stage_report(force)),
     ]
-    skip = {"ablations": not ablations, "family": not with_family}
-    skip |= {name: name not in studies for name in STUDIES}
-    return [(name, fn) for name, fn in stages if not skip.get(name)]
+    return [(name, fn) for name, fn in stages if name != "ablations" or ablations]
 
 
 def _run_stages(
@@ -646,22 +575,25 @@ def main(
     force: bool = False,
     n_ablation_seeds: int | None = None,
     executor: ExecutorConfig | None = None,
-    with_family: bool = True,
+    skip_studies: tuple[str, ...] = (),
     studies: tuple[str, ...] = (),
     study_seeds: int | None = None,
     with_pdf: bool = True,
 ) -> int:
     """Run the whole study at ``scale`` with ``executor`` (default: local, one process per
-    core), the maze-family stage unless ``with_family`` is False, and the studies named in
-    ``studies`` (``STUDIES``) with ``study_seeds`` seeds per run (default the scale's); the
-    PDF unless ``with_pdf`` is False. Return 0, or 2 if TeX went missing during the run (all
-    else written; a missing latexmk is a BadInput before anything is written). At paper
-    scale the last line compares the summary with the committed one (``compare``)."""
+    core): every study of the registry that runs by default unless named in
+    ``skip_studies``, and the on-request ones named in ``studies``, with ``study_seeds``
+    seeds per study run (default the scale's); the PDF unless ``with_pdf`` is False. Return
+    0, or 2 if TeX went missing during the run (all else written; a missing latexmk is a
+    BadInput before anything is written). At paper scale the last line compares the summary
+    with the committed one (``compare``)."""
     ex = executor or ExecutorConfig()
     n_seeds, n_ablation = _counts(scale, n_seeds, n_ablation_seeds)
-    studies = _study_list(tuple(studies))
-    if "generalization" in studies:
-        generalization.study_runs(scale, study_seeds)  # a bad --study-seeds: nothing written
+    to_run = registry.select(studies, skip_studies)
+    summarized = registry.select(registry.STUDIES, skip_studies)
+    for s in to_run:
+        if s.check_args:
+            s.check_args(scale, study_seeds)  # bad --study-seeds: nothing written
     check_reachable(ex)  # before anything is written
     if with_pdf and shutil.which("latexmk") is None:  # before an hour of work, not after it
         raise BadInput(
@@ -670,7 +602,7 @@ def main(
         )
     if scale != "paper" and not os.environ.get("REPRO_RESULTS"):
         os.environ["REPRO_RESULTS"] = str(default_results_dir() / scale)
-    stages = _stages(scale, n_seeds, n_ablation, force, ex, with_family, studies, study_seeds)
+    stages = _stages(scale, n_seeds, n_ablation, force, ex, to_run, summarized, study_seeds)
     if not with_pdf:
         stages = [(name, fn) for name, fn in stages if name != "report"]
         log("report: not built (--no-pdf)")

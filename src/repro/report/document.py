@@ -5,9 +5,9 @@ The template uses LaTeX-safe delimiters (``\\VAR{...}``, ``\\BLOCK{...}``,
 escaped unless it is a :class:`~repro.report.texfmt.Tex` fragment, and every
 number is formatted in Python (:mod:`repro.report.texfmt`), so the template holds
 no arithmetic. The summary is read only through :mod:`repro.results.view`; the
-ablation section's context comes from :mod:`repro.report.ablations`, the
-generalization section's (printed only where that study has results) from
-:mod:`repro.studies.generalization.report`.
+ablation section's context comes from :mod:`repro.report.ablations`. A study's section
+is its own template (``repro/data/sections/``) with its own values, passed in as
+``sections`` by the layers that know the studies and included at its placement.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ import dataclasses
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-from repro.config import CONFIGS, REGIMES, SCALES, EvalConfig, Family, RunConfig
+from repro.config import CONFIGS, REGIMES, SCALES, EvalConfig, RunConfig
 from repro.core.data import DATASETS
 from repro.core.heuristics import BASELINES
 from repro.core.planning import MODES
@@ -42,7 +42,6 @@ from repro.results.view import (
     as_summary,
     config_name,
 )
-from repro.studies.generalization.report import generalization_context
 
 TEMPLATE = "report.tex.j2"
 SOURCE_DATE_EPOCH = "1750377600"  # 2025-06-20, the paper's date: fixed so the PDF is reproducible
@@ -311,8 +310,16 @@ def words(summary: Summary) -> dict[str, Any]:
     return out
 
 
-def build_context(summary: Summary | Mapping[str, Any]) -> dict[str, Any]:
-    """Every variable the template prints, from the summary."""
+# Where the template includes the studies' sections (see repro.studies.study.PLACEMENTS).
+PLACEMENTS = ("planning", "end")
+
+
+def build_context(
+    summary: Summary | Mapping[str, Any], sections: Sequence[Any] = ()
+) -> dict[str, Any]:
+    """Every variable the template prints, from the summary. ``sections``: the studies'
+    report sections (each with ``template``, ``placement`` and ``context``; see
+    :func:`repro.studies.registry.sections`), included by the template at their placement."""
     view = as_summary(summary)
     ev = EvalConfig(**SCALES[view.scale].eval_overrides)
     hyper = hyper_rows(view)
@@ -334,28 +341,22 @@ def build_context(summary: Summary | Mapping[str, Any]) -> dict[str, Any]:
         "figdir": Tex(str(figures_dir()).replace("\\", "/")),
         "ab": ablation_context(view),
         "planning14": planning_context(view),
-        "gen": generalization_context(view),
-        **_family_settings(view.scale),
-    }
-
-
-def _family_settings(scale: str) -> dict[str, str]:
-    """The maze-family study's declared sizes and loop probabilities, as the prose lists them."""
-    fam = SCALES[scale].family if scale in SCALES else Family((), (), ())
-    return {
-        "family_sizes": ", ".join(str(x) for x in fam.sizes),
-        "family_loops": ", ".join(f"{x:g}" for x in fam.loop_probs),
-        "family_trained": ", ".join(str(x) for x in fam.trained_sizes),
+        "sections": {at: [s for s in sections if s.placement == at] for at in PLACEMENTS},
     }
 
 
 # ---------------------------------------------------------------------------- build
 
 
-def render(summary: Summary | Mapping[str, Any], template_dir: Path | None = None) -> str:
-    """The report's LaTeX source, rendered from the summary (a dict or a Summary)."""
+def render(
+    summary: Summary | Mapping[str, Any],
+    template_dir: Path | None = None,
+    sections: Sequence[Any] = (),
+) -> str:
+    """The report's LaTeX source, rendered from the summary (a dict or a Summary) and the
+    studies' ``sections``."""
     env = make_env(template_dir or default_template_dir())
-    return env.get_template(TEMPLATE).render(**build_context(summary))
+    return env.get_template(TEMPLATE).render(**build_context(summary, sections))
 
 
 def _latex_log_tail(build: Path, stdout: str) -> str:
@@ -387,6 +388,7 @@ def build_pdf(tex_source: str, out_pdf: Path | None = None) -> Path:
     return out_pdf
 
 
-def main(summary: Summary | Mapping[str, Any]) -> Path:
-    """Render the report from the summary and build the PDF; return its path."""
-    return build_pdf(render(summary))
+def main(summary: Summary | Mapping[str, Any], sections: Sequence[Any] = ()) -> Path:
+    """Render the report from the summary and the studies' sections and build the PDF;
+    return its path."""
+    return build_pdf(render(summary, sections=sections))

@@ -1,14 +1,14 @@
 """The report's figures, drawn from the summary alone (read through :mod:`repro.results.view`).
 
-The paper's four (``PAPER_FIGURES``), then metrics vs training length (fig5),
-the supervised regression vs classification head heatmaps (fig6), planning across
-maze families (fig7), and, only where the generalization study has results, its
-training-maze and unseen-maze curves (fig8, ``STUDY_FIGURES``).
+The paper's four (``PAPER_FIGURES``), then metrics vs training length (fig5) and
+the supervised regression vs classification head heatmaps (fig6). A study's figures
+(planning across maze families, fig7; the generalization curves, fig8) are its own, in
+its package under :mod:`repro.studies`, drawn with the helpers here.
 
 Each figure has a ``draw_*`` function that takes the summary (a dict or a
 :class:`~repro.results.view.Summary`) and returns the
-:class:`matplotlib.figure.Figure`, so tests can read what it plots, and a
-``fig*`` function that draws it and writes ``<name>.pdf`` (for the LaTeX
+:class:`matplotlib.figure.Figure`, so tests can read what it plots;
+:func:`write_figure` draws one and writes ``<name>.pdf`` (for the LaTeX
 report) and ``<name>.png`` (150 dpi, for the README) into an output folder and
 returns the two paths. The output is byte-for-byte deterministic: the PDF
 carries no dates and no producer string, the PNG no software tag.
@@ -40,9 +40,7 @@ from matplotlib.ticker import FuncFormatter, LogFormatter
 from repro.config import CONFIGS, REGIMES
 from repro.core.heuristics import BASELINES
 from repro.core.planning import MODES
-from repro.report.texfmt import LABELS
-from repro.results.paper_gap import RULE_PLANNERS
-from repro.results.view import Entry, GeneralizationStudy, Summary, as_summary
+from repro.results.view import Entry, Summary, as_summary
 
 MODE_TITLES = {"search": "best-first search", "greedy": "greedy descent"}
 BASELINE_STYLES = dict(  # grey, broken lines, so the models' colours stand out
@@ -100,7 +98,7 @@ RC: dict[str, Any] = {
 # ---------------------------------------------------------------------------- helpers
 
 
-def _figure(nrows: int, ncols: int, height_in: float) -> tuple[Figure, np.ndarray]:
+def new_figure(nrows: int, ncols: int, height_in: float) -> tuple[Figure, np.ndarray]:
     fig = Figure(figsize=(WIDTH_IN, height_in), layout="constrained")
     fig.get_layout_engine().set(w_pad=0.02, h_pad=0.02, wspace=0.02, hspace=0.02)
     axes = fig.subplots(nrows, ncols, squeeze=False)
@@ -117,7 +115,7 @@ def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
     return [pdf, png]
 
 
-def _no_run(ax: Axes, text: str = "no run") -> None:
+def no_run(ax: Axes, text: str = "no run") -> None:
     """An empty panel that says why it is empty."""
     ax.set_xticks([])
     ax.set_yticks([])
@@ -126,7 +124,7 @@ def _no_run(ax: Axes, text: str = "no run") -> None:
         spine.set_color("0.7")
 
 
-def _floats(values: Sequence[Any]) -> np.ndarray:
+def floats(values: Sequence[Any]) -> np.ndarray:
     """A list that may hold None (JSON null) as a float array with NaN."""
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
@@ -179,7 +177,7 @@ def _log_axis_plain(axis) -> None:
     axis.set_minor_formatter(_PlainLogFormatter(minor_thresholds=(2, 0.5)))
 
 
-def _steps_formatter(max_step: float) -> FuncFormatter:
+def steps_formatter(max_step: float) -> FuncFormatter:
     """Training steps as 5k, 10k, ... once they reach the thousands."""
     if max_step >= 1000:
         return FuncFormatter(lambda v, _pos: f"{v / 1000:g}k" if v else "0")
@@ -199,7 +197,7 @@ def _heatmap(fig: Figure, ax: Axes, h: Mapping[str, Any] | None, key: str) -> No
     panel says "no run".
     """
     if not h:
-        _no_run(ax)
+        no_run(ax)
         ax.set_box_aspect(1)
         return
     cmap = matplotlib.colormaps["viridis"].with_extremes(bad="black")
@@ -225,7 +223,7 @@ def _heatmap(fig: Figure, ax: Axes, h: Mapping[str, Any] | None, key: str) -> No
     cb.outline.set_linewidth(0.4)
 
 
-def _styled(draw: Callable[[Summary], Figure]) -> Callable[[Summary | Mapping], Figure]:
+def styled(draw: Callable[[Summary], Figure]) -> Callable[[Summary | Mapping], Figure]:
     """``draw`` run on the summary's view under the figures' rcParams (:data:`RC`)."""
 
     @functools.wraps(draw)
@@ -236,13 +234,6 @@ def _styled(draw: Callable[[Summary], Figure]) -> Callable[[Summary | Mapping], 
     return styled
 
 
-def _write(name: str, summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Draw figure ``name`` and save it as PDF and PNG (under RC, which the savers read)."""
-    draw = DRAW.get(name) or STUDY_DRAW[name]
-    with matplotlib.rc_context(RC):
-        return _save(draw(summary), out_dir, name)
-
-
 # ---------------------------------------------------------------------------- fig1
 
 
@@ -251,12 +242,12 @@ def _trajectory_panel(ax: Axes, entry: Entry | None, config: str, bottom: bool) 
     mapped onto them by one affine fit (solid), one colour per trajectory."""
     trajs = entry.trajectories if entry else []
     if not trajs:
-        _no_run(ax)
+        no_run(ax)
         ax.set_title(config)
         return
     colors = matplotlib.colormaps["tab10"].colors
-    preds = [_floats(t["pred"]) for t in trajs]
-    trues = [_floats(t["true"]) for t in trajs]
+    preds = [floats(t["pred"]) for t in trajs]
+    trues = [floats(t["true"]) for t in trajs]
     a, b = affine_fit(np.concatenate(preds), np.concatenate(trues))
     for k, (p, t) in enumerate(zip(preds, trues, strict=True)):
         c = colors[k % len(colors)]
@@ -276,7 +267,7 @@ def _trajectory_panel(ax: Axes, entry: Entry | None, config: str, bottom: bool) 
         ax.set_xlabel("step $t$")
 
 
-@_styled
+@styled
 def draw_fig1_trajectories(summary: Summary) -> Figure:
     """Predicted (solid) vs true (dashed) remaining steps on the 10 protocol trajectories.
 
@@ -285,7 +276,7 @@ def draw_fig1_trajectories(summary: Summary) -> Figure:
     remaining steps, since contrastive distances have no units; the fit is printed
     in the panel. Lines per panel: (true, fitted prediction) per trajectory.
     """
-    fig, axes = _figure(len(REGIMES), len(CONFIGS), 3.9)
+    fig, axes = new_figure(len(REGIMES), len(CONFIGS), 3.9)
     for i, regime in enumerate(REGIMES):
         for j, config in enumerate(CONFIGS):
             ax = axes[i, j]
@@ -304,7 +295,7 @@ def draw_fig1_trajectories(summary: Summary) -> Figure:
 # ---------------------------------------------------------------------------- fig2
 
 
-@_styled
+@styled
 def draw_fig2_heatmaps(summary: Summary) -> Figure:
     """BFS distance to the goal, then each model's predicted distance, one row per regime.
 
@@ -312,7 +303,7 @@ def draw_fig2_heatmaps(summary: Summary) -> Figure:
     Columns: the BFS truth (of the first model with a heatmap), then CONFIGS.
     """
     columns = ("BFS (truth)", *CONFIGS)
-    fig, axes = _figure(len(REGIMES), len(columns), 3.2)
+    fig, axes = new_figure(len(REGIMES), len(columns), 3.2)
     for i, regime in enumerate(REGIMES):
         heat = {c: (e.heatmap if (e := summary.run(regime, c)) else None) for c in CONFIGS}
         first = next((h for h in heat.values() if h), None)
@@ -337,7 +328,7 @@ def _budget_lines(ax: Axes, summary: Summary, regime: str, mode: str) -> dict[st
         curve = entry.curve(mode) if entry else None
         if not curve:
             continue
-        y = _floats(curve)
+        y = floats(curve)
         style = (
             {"color": CONFIG_COLORS[name], "linewidth": 1.2}
             if name in CONFIGS
@@ -347,14 +338,14 @@ def _budget_lines(ax: Axes, summary: Summary, regime: str, mode: str) -> dict[st
     return lines
 
 
-@_styled
+@styled
 def draw_fig3_budget(summary: Summary) -> Figure:
     """Solved rate vs expansion budget: models (solid) and baselines (grey, dashed/dotted).
 
     Rows: REGIMES; columns: MODES. Each panel's lines, in order: the CONFIGS that ran,
     then the BASELINES that ran; line k's y data is the curve for budgets 1..B.
     """
-    fig, axes = _figure(len(REGIMES), len(MODES), 3.9)
+    fig, axes = new_figure(len(REGIMES), len(MODES), 3.9)
     handles: dict[str, Line2D] = {}
     for i, regime in enumerate(REGIMES):
         for j, mode in enumerate(MODES):
@@ -364,7 +355,7 @@ def draw_fig3_budget(summary: Summary) -> Figure:
                 handles.setdefault(name, line)
             ax.set_title(f"{regime}: {MODE_TITLES[mode]}")
             if not lines:
-                _no_run(ax)
+                no_run(ax)
                 continue
             ax.set_xscale("log")
             ax.set_xlim(left=1)
@@ -387,10 +378,10 @@ def _loss_panel(ax: Axes, entry: Entry | None, config: str, bottom: bool) -> Non
     """One model's loss log: the mean over seeds (the panel's one line), min-max shaded."""
     loss = entry.loss if entry else None
     if loss is None or not loss.step:
-        _no_run(ax)
+        no_run(ax)
         return
-    step = _floats(loss.step)
-    mean, lo, hi = (_floats(v) for v in (loss.mean, loss.min, loss.max))
+    step = floats(loss.step)
+    mean, lo, hi = (floats(v) for v in (loss.mean, loss.min, loss.max))
     color = CONFIG_COLORS[config]
     ax.fill_between(step, lo, hi, color=color, alpha=0.25, linewidth=0)
     ax.plot(step, mean, color=color, linewidth=0.9)
@@ -402,18 +393,18 @@ def _loss_panel(ax: Axes, entry: Entry | None, config: str, bottom: bool) -> Non
         # plain numbers (0.5, 2, 10), not 5x10^-1, on majors and minors
         _log_axis_plain(ax.yaxis)
     ax.grid(True, which="major", linewidth=0.3, color="0.85")
-    ax.xaxis.set_major_formatter(_steps_formatter(float(np.nanmax(step))))
+    ax.xaxis.set_major_formatter(steps_formatter(float(np.nanmax(step))))
     if bottom:
         ax.set_xlabel("training step")
 
 
-@_styled
+@styled
 def draw_fig4_loss(summary: Summary) -> Figure:
     """Training loss: mean over seeds (line) and min-max over seeds (shaded).
 
     Rows: REGIMES; columns: CONFIGS; a panel's one line is (step, mean loss).
     """
-    fig, axes = _figure(len(REGIMES), len(CONFIGS), 3.6)
+    fig, axes = new_figure(len(REGIMES), len(CONFIGS), 3.6)
     for i, regime in enumerate(REGIMES):
         for j, config in enumerate(CONFIGS):
             ax = axes[i, j]
@@ -438,9 +429,9 @@ def _length_lines(ax: Axes, summary: Summary, regime: str, key: str) -> dict[str
         aggs = length.series(key) if length else None
         if not length or not length.steps or not aggs:
             continue
-        step = _floats(length.steps)
+        step = floats(length.steps)
         mean, lo, hi = (
-            _floats([None if a is None else getattr(a, k) for a in aggs])
+            floats([None if a is None else getattr(a, k) for a in aggs])
             for k in ("mean", "min", "max")
         )
         color = CONFIG_COLORS[config]
@@ -455,7 +446,7 @@ def _length_axes(ax: Axes, key: str, steps: list[float], bottom: bool) -> None:
     """Ticks at the snapshot steps (if few), the axis limits and the grid of a fig5 panel."""
     if len(steps) <= 8:
         ax.set_xticks(steps)
-    ax.xaxis.set_major_formatter(_steps_formatter(max(steps)))
+    ax.xaxis.set_major_formatter(steps_formatter(max(steps)))
     if key == "greedy_solved":
         ax.set_ylim(-0.02, 1.02)
     ax.grid(True, which="major", linewidth=0.3, color="0.85")
@@ -463,7 +454,7 @@ def _length_axes(ax: Axes, key: str, steps: list[float], bottom: bool) -> None:
         ax.set_xlabel("training steps")
 
 
-@_styled
+@styled
 def draw_fig5_training_length(summary: Summary) -> Figure:
     """Evaluation metrics vs training steps: mean over seeds (line) and min-max (shaded).
 
@@ -471,7 +462,7 @@ def draw_fig5_training_length(summary: Summary) -> Figure:
     best-first mean expanded states. A panel's lines: the CONFIGS that recorded the
     metric, each (steps, mean over seeds).
     """
-    fig, axes = _figure(len(REGIMES), len(LENGTH_PANELS), 3.6)
+    fig, axes = new_figure(len(REGIMES), len(LENGTH_PANELS), 3.6)
     handles: dict[str, Line2D] = {}
     for i, regime in enumerate(REGIMES):
         for j, (key, title, ylabel) in enumerate(LENGTH_PANELS):
@@ -484,7 +475,7 @@ def draw_fig5_training_length(summary: Summary) -> Figure:
             for config, line in lines.items():
                 handles.setdefault(config, line)
             if not steps:
-                _no_run(ax)
+                no_run(ax)
             else:
                 _length_axes(ax, key, sorted(steps), i == len(REGIMES) - 1)
             ax.set_ylabel(ylabel)
@@ -527,7 +518,7 @@ def _fraction_histograms(ax: Axes, heat: Mapping[str, Mapping[str, Any] | None])
         )
         drawn += 1
     if not drawn:
-        _no_run(ax)
+        no_run(ax)
         return
     ax.axhline(1.0, color="0.45", linestyle=":", linewidth=0.8)
     ax.set_xlim(-0.5, 0.5)
@@ -553,7 +544,7 @@ def head_heatmaps(summary: Summary, regime: str) -> dict[str, Mapping[str, Any] 
     }
 
 
-@_styled
+@styled
 def draw_fig6_head_heatmaps(summary: Summary) -> Figure:
     """The supervised head ablation: regression vs classification heatmaps, one row per regime.
 
@@ -568,7 +559,7 @@ def draw_fig6_head_heatmaps(summary: Summary) -> Figure:
         f"{HEAD_REGRESSION}\nclassification head",
         "fractional part\npred $-$ round(pred)",
     )
-    fig, axes = _figure(len(REGIMES), len(titles), 3.2)
+    fig, axes = new_figure(len(REGIMES), len(titles), 3.2)
     for i, regime in enumerate(REGIMES):
         heat = head_heatmaps(summary, regime)
         first = next((h for h in heat.values() if h), None)
@@ -585,174 +576,6 @@ def draw_fig6_head_heatmaps(summary: Summary) -> Figure:
     return fig
 
 
-RULE_COLORS = {"unvisited": "C0", "descent": "C3", "revisit": "C2"}
-# fig7 panels: (metric suffix, paper key, y label); greedy panels draw one line per rule
-FAMILY_PANELS = (
-    ("solved", "greedy_solved", "greedy: solved rate"),
-    ("expanded", "greedy_expanded", "greedy: mean expanded"),
-    ("search", "search_expanded", "search: mean expanded"),
-)
-
-
-def family_series(summary: Summary, planner: str, key: str) -> dict[str, list[tuple[int, float]]]:
-    """Over the family cells with the loop_prob of the trained ones, in size order: the
-    trained models' mean over the four configurations ('trained') and the Manhattan
-    heuristic on unseen mazes ('manhattan') of metric ``<planner>_<key>``, as (size, value)
-    points."""
-    cells = summary.family
-    # The loop_prob of the scale's own family (where the models were trained).
-    base = next((c.loop_prob for c in cells if c.main or c.trained), None)
-    out: dict[str, list[tuple[int, float]]] = {"trained": [], "manhattan": []}
-    for cell in sorted(cells, key=lambda c: c.size):
-        if cell.loop_prob != base:
-            continue
-        metric = f"{planner}_{key}"
-        values = [cell.run(n, metric) for n in CONFIGS] if cell.trained else []
-        if values and all(v is not None and v.mean is not None for v in values):
-            out["trained"].append((cell.size, float(np.mean([v.mean for v in values]))))
-        m = cell.baseline("procedural", "manhattan", metric)
-        if m is not None and m.mean is not None:
-            out["manhattan"].append((cell.size, m.mean))
-    return out
-
-
-@_styled
-def draw_fig7_family(summary: Summary) -> Figure:
-    """Planning against maze size: greedy solved rate and mean expanded under each rule, and
-    search's mean expanded, for the trained models (mean of the four, fixed regime) and the
-    Manhattan heuristic (unseen mazes, dashed); the paper's four values as a grey band."""
-    fig, axes = _figure(1, len(FAMILY_PANELS), 2.0)
-    for ax, (key, paper_key, title) in zip(axes[0], FAMILY_PANELS, strict=True):
-        ax.set_title(title)
-        ax.set_xlabel("maze size")
-        paper = [summary.paper_value(n, paper_key) for n in CONFIGS]
-        if all(p is not None for p in paper):
-            ax.axhspan(min(paper), max(paper), color="0.85", zorder=0, label="paper")
-        lines = RULE_COLORS if key != "search" else {"search": "C4"}
-        for rule, color in lines.items():
-            planner = "search" if key == "search" else RULE_PLANNERS[rule]
-            metric = "expanded" if key == "search" else key
-            series = family_series(summary, planner, metric)
-            for kind, style in (("trained", "-"), ("manhattan", "--")):
-                pts = series[kind]
-                if pts:
-                    x, y = zip(*pts, strict=True)
-                    label = f"{rule}, {kind}" if kind == "trained" or key == "search" else None
-                    ax.plot(x, y, style, color=color, marker="o", markersize=2.5, label=label)
-        if ax.lines:
-            ax.set_xticks(sorted({c.size for c in summary.family}))
-            handles, _ = ax.get_legend_handles_labels()
-            if key != "search":  # one key for the dashed Manhattan lines of every rule
-                handles.append(Line2D([], [], color="0.3", linestyle="--", label="Manhattan"))
-            ax.legend(handles=handles, frameon=False, fontsize=5)
-        else:
-            _no_run(ax, "no family study")
-    return fig
-
-
-# ---------------------------------------------------------------------------- fig8
-
-# fig8 panels, row by row: (mazes, metric, title); each metric's two maze panels share a y range
-STUDY_PANELS = (
-    (
-        ("train_mazes", "spearman_full", "Spearman $\\rho$, training mazes"),
-        ("unseen_mazes", "spearman_full", "Spearman $\\rho$, unseen mazes"),
-        ("unseen_mazes", "greedy_solved", "greedy solved, unseen mazes"),
-    ),
-    (
-        ("train_mazes", "all_pairs", "all-pairs $\\rho$, training mazes"),
-        ("unseen_mazes", "all_pairs", "all-pairs $\\rho$, unseen mazes"),
-        ("unseen_mazes", "search_expanded", "search expanded, unseen mazes"),
-    ),
-)
-STUDY_COLORS = ("C0", "C4", "C3", "C1")  # the 'models' arm's runs, in declaration order
-LEVEL_STYLES = {  # the baselines' levels on the same mazes
-    "manhattan": {"color": "0.45", "linestyle": "--", "linewidth": 0.8},
-    "oracle": {"color": "black", "linestyle": ":", "linewidth": 0.8},
-}
-
-
-def study_styles(study: GeneralizationStudy) -> dict[str, dict[str, Any]]:
-    """Line style per study run: a colour per model ('models' arm order); a run of the 'data'
-    arm is dashed in the colour of the same model trained on fewer mazes."""
-    styles: dict[str, dict[str, Any]] = {}
-    models = study.arm("models")
-    for i, run in enumerate(models):
-        styles[run.label] = {"color": STUDY_COLORS[i % len(STUDY_COLORS)], "linestyle": "-"}
-    for j, run in enumerate(r for r in study.runs if r.label not in styles):
-        base = study.counterpart(run, "models")
-        color = styles[base.label]["color"] if base else f"C{(len(models) + j) % 10}"
-        styles[run.label] = {"color": color, "linestyle": "--"}
-    return styles
-
-
-def _study_panel(ax: Axes, study: GeneralizationStudy, mazes: str, key: str, styles) -> None:
-    """One metric on one kind of mazes against training steps (log x): each run's mean over
-    seeds, and the Manhattan and oracle levels (from the first run that has them)."""
-    for run in study.runs:
-        means = run.means(mazes, key)
-        if means is None or not run.steps:
-            continue
-        label = f"{run.title()} ({run.n_trajectories or 0:,})"
-        ax.plot(
-            run.steps, _floats(means), marker="o", markersize=2, label=label, **styles[run.label]
-        )
-    if not ax.lines:
-        _no_run(ax)
-        return
-    for kind, style in LEVEL_STYLES.items():
-        level = next((x for r in study.runs if (x := r.level(kind, mazes, key)) is not None), None)
-        if level is not None:
-            ax.axhline(level, label=LABELS[kind], **style)
-    if study.table_steps:  # the paper's training length
-        ax.axvline(study.table_steps[0], color="0.8", linewidth=0.6, zorder=0)
-    ax.set_xscale("log")
-    ticks = sorted({*study.schedule[:1], *study.table_steps})  # the first and the table's steps
-    ax.set_xticks(ticks)
-    ax.xaxis.set_major_formatter(_steps_formatter(max(study.schedule or (1,))))
-    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _pos: ""))
-    ax.grid(True, which="major", linewidth=0.3, color="0.85")
-
-
-@_styled
-def draw_fig8_generalization(summary: Summary) -> Figure:
-    """The generalization study: each metric against training steps (log scale), on the
-    runs' own training mazes and on unseen mazes side by side, with the Manhattan (dashed
-    grey) and oracle (dotted) levels on the same mazes and the paper's training length
-    (vertical line). Rows and columns: :data:`STUDY_PANELS`; a panel's lines: the study's
-    runs (mean over seeds), dashed for the 'data' arm (more training mazes)."""
-    study = summary.generalization
-    fig, axes = _figure(len(STUDY_PANELS), len(STUDY_PANELS[0]), 4.0)
-    if study is None:
-        for ax in axes.flat:
-            _no_run(ax, "no generalization study")
-        return fig
-    styles = study_styles(study)
-    for i, row in enumerate(STUDY_PANELS):
-        for j, (mazes, key, title) in enumerate(row):
-            ax = axes[i, j]
-            ax.set_title(title)
-            _study_panel(ax, study, mazes, key, styles)
-            if i == len(STUDY_PANELS) - 1:
-                ax.set_xlabel("training steps (log)")
-        low = min(ax.get_ylim()[0] for ax in axes[i, :2])
-        high = max(ax.get_ylim()[1] for ax in axes[i, :2])
-        for ax in axes[i, :2]:  # training and unseen mazes on one scale
-            ax.set_ylim(low, high)
-    handles, labels = axes[0, 1].get_legend_handles_labels()
-    if handles:
-        fig.legend(
-            handles,
-            labels,
-            loc="outside lower center",
-            ncols=3,
-            frameon=False,
-            title="model (training mazes); grey: baselines on the same mazes",
-            title_fontsize=6,
-        )
-    return fig
-
-
 # ---------------------------------------------------------------------------- entry point
 
 DRAW: dict[str, Callable[[Summary | Mapping[str, Any]], Figure]] = {
@@ -762,34 +585,30 @@ DRAW: dict[str, Callable[[Summary | Mapping[str, Any]], Figure]] = {
     "fig4_loss": draw_fig4_loss,
     "fig5_training_length": draw_fig5_training_length,
     "fig6_head_heatmaps": draw_fig6_head_heatmaps,
-    "fig7_family": draw_fig7_family,
 }
-FIGURES = tuple(DRAW)  # the figures of every summary, in order
+FIGURES = tuple(DRAW)  # the figures of every summary, in order (the studies add theirs)
 PAPER_FIGURES = ("fig1_trajectories", "fig2_heatmaps", "fig3_budget", "fig4_loss")
-# The studies' figures: drawn only where the study has results (name -> whether it has).
-STUDY_FIGURES: dict[str, Callable[[Summary], bool]] = {
-    "fig8_generalization": lambda s: s.generalization is not None,
-}
-STUDY_DRAW = {"fig8_generalization": draw_fig8_generalization}
+Draw = Callable[[Summary | Mapping[str, Any]], Figure]
 
 
-def write_figure(name: str, summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Draw figure ``name`` (of FIGURES or STUDY_FIGURES) and write its PDF and PNG into
-    ``out_dir``; return the two paths."""
-    return _write(name, as_summary(summary), Path(out_dir))
+def write_figure(
+    name: str, summary: Summary | Mapping[str, Any], out_dir: Path, draw: Draw | None = None
+) -> list[Path]:
+    """Draw figure ``name`` with ``draw`` (default: ``DRAW[name]``; a study's figure comes
+    with its own, see :func:`repro.studies.registry.figure_draws`) and write its PDF and PNG
+    into ``out_dir``; return the two paths."""
+    draw = draw or DRAW[name]
+    with matplotlib.rc_context(RC):  # the savers read it too
+        return _save(draw(as_summary(summary)), Path(out_dir), name)
 
 
-def figure_names(summary: Summary | Mapping[str, Any]) -> list[str]:
-    """The figures of ``summary``: every one of FIGURES, and a study's where it has results."""
-    view = as_summary(summary)
-    return [*FIGURES, *(name for name, has in STUDY_FIGURES.items() if has(view))]
-
-
-def main(summary: Summary | Mapping[str, Any], out_dir: Path) -> list[Path]:
-    """Write every figure of :func:`figure_names` (PDF and PNG) into ``out_dir``; return the
-    paths written."""
+def main(
+    summary: Summary | Mapping[str, Any], out_dir: Path, draws: Mapping[str, Draw] | None = None
+) -> list[Path]:
+    """Write every figure of ``draws`` (default :data:`DRAW`), PDF and PNG, into ``out_dir``;
+    return the paths written."""
     view = as_summary(summary)
     paths: list[Path] = []
-    for name in figure_names(view):
-        paths.extend(_write(name, view, Path(out_dir)))
+    for name, draw in (draws or DRAW).items():
+        paths.extend(write_figure(name, view, Path(out_dir), draw))
     return paths

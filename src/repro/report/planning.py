@@ -22,12 +22,11 @@ from repro.results.paper_gap import (
     Gap,
     closest_rule,
     greedy_gap,
-    least,
 )
-from repro.results.view import FamilyCell, Summary, short_name
+from repro.results.view import Summary, short_name
 
 
-def _nan(x: float | None) -> float:
+def as_float(x: float | None) -> float:
     return math.nan if x is None else float(x)
 
 
@@ -40,16 +39,16 @@ def _ours(summary: Summary, regime: str):
 
     def get(name: str, key: str) -> float:
         agg = summary.metric(regime, name, key)
-        return _nan(None if agg is None else agg.mean)
+        return as_float(None if agg is None else agg.mean)
 
     return get
 
 
-def _paper(summary: Summary):
-    return lambda name, key: _nan(summary.paper_value(name, key))
+def paper_numbers(summary: Summary):
+    return lambda name, key: as_float(summary.paper_value(name, key))
 
 
-def _gap_cells(gap: Gap) -> dict[str, Tex]:
+def gap_cells(gap: Gap) -> dict[str, Tex]:
     return {"solved": num(gap.solved, 3), "expanded": num(gap.expanded, 1)}
 
 
@@ -79,8 +78,8 @@ def rule_rows(summary: Summary) -> list[dict[str, Any]]:
                     "solved_only": num(_known(mean(name, f"{planner}_expanded_solved")), 1),
                 }
             rows.append(row)
-        ours, paper = _ours(summary, regime), _paper(summary)
-        gaps = {rule: _gap_cells(greedy_gap(ours, paper, rule)) for rule in RULES}
+        ours, paper = _ours(summary, regime), paper_numbers(summary)
+        gaps = {rule: gap_cells(greedy_gap(ours, paper, rule)) for rule in RULES}
         out.append(
             {"regime": regime, "rows": rows, "gaps": gaps, "closest": closest_rule(ours, paper)}
         )
@@ -151,75 +150,6 @@ def noise_sentence(rows: list[dict[str, Any]]) -> str:
     return "; ".join(parts) if parts else "the protocol's noise was not measured"
 
 
-# ---------------------------------------------------------------------------- maze family
-
-
-def _cell_gap(cell: FamilyCell, summary: Summary, rule: str) -> Gap:
-    def ours(name: str, key: str) -> float:
-        agg = cell.run(name, key)
-        return _nan(None if agg is None else agg.mean)
-
-    return greedy_gap(ours, _paper(summary), rule)
-
-
-def family_rows(summary: Summary) -> list[dict[str, Any]]:
-    """Per cell: the Manhattan heuristic's greedy solved rate under each rule and its search
-    expanded count on unseen mazes (procedural), and where the four configurations were
-    trained (fixed regime), their gaps to the paper under each rule."""
-    rows = []
-    for cell in summary.family:
-        row: dict[str, Any] = {
-            "size": str(cell.size),
-            "loop_prob": f"{cell.loop_prob:g}",
-            "trained": cell.trained,
-            "manhattan": {
-                rule: pct(_mean(cell.baseline("procedural", "manhattan", f"{p}_solved")))
-                for rule, p in RULE_PLANNERS.items()
-            },
-            "search_expanded": num(
-                _mean(cell.baseline("procedural", "manhattan", "search_expanded")), 1
-            ),
-            "gaps": {
-                rule: _gap_cells(_cell_gap(cell, summary, rule)) if cell.trained else None
-                for rule in RULES
-            },
-        }
-        rows.append(row)
-    return rows
-
-
-def _mean(agg) -> float | None:
-    return None if agg is None else agg.mean
-
-
-def family_best(summary: Summary) -> tuple[FamilyCell, Gap] | None:
-    """The trained cell and rule closest to the paper's greedy numbers (None if none ran)."""
-    found = [
-        (cell, _cell_gap(cell, summary, rule))
-        for cell in summary.family
-        if cell.trained
-        for rule in RULES
-    ]
-    best = least([g for _, g in found])
-    return None if best is None else next((c, g) for c, g in found if g is best)
-
-
-def family_sentence(summary: Summary) -> str:
-    """Which maze family and rule, if any, put the paper's greedy numbers within reach."""
-    best = family_best(summary)
-    if best is None:
-        return "The family study did not run at this scale."
-    cell, g = best
-    where = f"size {cell.size} with loop probability {cell.loop_prob:g} and the {g.rule} rule"
-    gaps = f"mean gaps {g.solved:.3f} in solved rate and {g.expanded:.1f} expanded states"
-    if g.within_reach:
-        return f"The paper's greedy numbers come within reach at {where} ({gaps})."
-    return (
-        f"No family and rule we trained puts the paper's greedy numbers within reach; the "
-        f"closest is {where} ({gaps})."
-    )
-
-
 def planning_context(summary: Summary) -> dict[str, Any]:
     """Everything the template's sections on where the paper's numbers come from print."""
     rules = rule_rows(summary)
@@ -229,8 +159,5 @@ def planning_context(summary: Summary) -> dict[str, Any]:
         "rules_sentence": rules_sentence(rules),
         "noise": noise,
         "noise_sentence": noise_sentence(noise),
-        "family": family_rows(summary),
-        "family_sentence": family_sentence(summary),
-        "has_family": bool(summary.family),
         "reach": {"solved": str(REACH_SOLVED), "expanded": f"{REACH_EXPANDED:g}"},
     }

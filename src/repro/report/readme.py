@@ -9,22 +9,16 @@ written at all, so a rerun with unchanged numbers leaves the git tree clean.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from repro.config import CONFIGS, REGIMES, STUDIES
+from repro.config import CONFIGS, REGIMES
 from repro.errors import BadInput
 from repro.io import atomic_write_text
 from repro.paths import readme_file, work_dir
 from repro.results.claims import SEED_RULE
-from repro.results.view import (
-    Aggregate,
-    GeneralizationStudy,
-    StudyCurves,
-    Summary,
-    as_summary,
-)
+from repro.results.view import Aggregate, Summary, as_summary
 
 HEADLINE_HEADER = (
     "| model | data | paper Spearman | fixed maze | procedural mazes "
@@ -82,11 +76,13 @@ def _headline_row(summary: Summary, name: str) -> str:
     )
 
 
-def _timing_sentence(summary: Summary, stages: Mapping[str, float]) -> str:
+def _timing_sentence(
+    summary: Summary, stages: Mapping[str, float], on_request: Sequence[str] = ()
+) -> str:
     """How long a from-scratch paper-scale reproduce took, stage by stage (seconds in); the
-    studies run on request (STUDIES) are left out of the total."""
+    studies run on request (``on_request``) are left out of the total."""
     ablations = stages.get("ablations", 0.0)
-    total = stages["total"] - sum(stages.get(name, 0.0) for name in STUDIES)
+    total = stages["total"] - sum(stages.get(name, 0.0) for name in on_request)
     n_runs = len(summary.seeds) * len(CONFIGS) * len(REGIMES)
     return (
         f"A paper-scale `nox -s reproduce` from an empty cache took {total / 60:.1f} "
@@ -97,50 +93,6 @@ def _timing_sentence(summary: Summary, stages: Mapping[str, float]) -> str:
         "ablations (stage times in `results/timings.json`). A second run redoes nothing; "
         "a fresh clone retrains, since weights are not committed."
     )
-
-
-def _study_cell(run: StudyCurves | None, steps: tuple[int, ...]) -> str:
-    """A study run's unseen-maze full-test Spearman at ``steps``, 'a / b / c' ('–' if none)."""
-    if run is None:
-        return "–"
-    values = [run.at("unseen_mazes", "spearman_full", s) for s in steps]
-    return " / ".join("–" if v is None else f"{v:.3f}" for v in values)
-
-
-def _seeds(seeds: tuple[int, ...]) -> str:
-    """'seed 0' or 'seeds 0, 1, 2'."""
-    return ("seed " if len(seeds) == 1 else "seeds ") + ", ".join(str(s) for s in seeds)
-
-
-def generalization_lines(study: GeneralizationStudy, timing: Mapping[str, Any] | None) -> list:
-    """The generalization study in the headline: per model, its unseen-maze Spearman at the
-    table's steps on each arm's mazes, Manhattan's beside it, and what the study cost."""
-    steps = study.table_steps
-    arms = [a for a in ("models", "data") if study.arm(a)]
-    counts = [f"{study.arm(a)[0].n_trajectories or 0:,} mazes" for a in arms]
-    lines = [
-        "Generalization study (`reproduce --studies generalization`, procedural regime, "
-        f"{_seeds(study.runs[0].seeds)}): full-test Spearman on "
-        f"unseen mazes at {' / '.join(f'{s:,}' for s in steps)} steps.",
-        "",
-        "| model | " + " | ".join(counts) + " |",
-        "|---|" + "---|" * len(arms),
-    ]
-    for run in study.arm("models"):
-        cells = [_study_cell(study.counterpart(run, a), steps) for a in arms]
-        lines.append(f"| {run.title()} | " + " | ".join(cells) + " |")
-    level = study.runs[0].level("manhattan", "unseen_mazes", "spearman_full")
-    manhattan = "–" if level is None else f"{level:.3f}"
-    lines.append("| Manhattan (no training) | " + " | ".join([manhattan] * len(arms)) + " |")
-    if timing and timing.get("wall_s") is not None:
-        cpu = timing.get("cpu_s")
-        cost = f", {cpu / 60:.1f} CPU-min" if cpu else ""
-        lines += [
-            "",
-            f"The study took {timing['wall_s'] / 60:.1f} min on this machine (2 CPU cores, "
-            f"local executor{cost}; stage time in `results/timings.json`).",
-        ]
-    return lines
 
 
 def _range(values: list[float | None], fmt: str) -> str:
@@ -165,8 +117,7 @@ def _baseline(view: Summary, regime: str, kind: str, key: str, fmt: str) -> str:
 def findings(view: Summary) -> list[str]:
     """What the study found, as numbers side by side (no verdict words: those are the
     report's, each checked): per regime, the four models' Spearman and greedy solved rates
-    beside the paper's and the baselines'; the best unseen-maze Spearman of the
-    generalization study beside Manhattan's."""
+    beside the paper's and the baselines'."""
     paper = [view.paper_value(name, "spearman") for name in CONFIGS]
     paper_greedy = [view.paper_value(name, "greedy_solved") for name in CONFIGS]
     lines = []
@@ -182,30 +133,22 @@ def findings(view: Summary) -> list[str]:
             f"{_baseline(view, regime, 'constant', 'greedy_solved', '.1%')}, the Manhattan "
             f"distance {_baseline(view, regime, 'manhattan', 'greedy_solved', '.1%')})."
         )
-    study = view.generalization
-    if study is not None and study.runs:
-        scored = [
-            (r.at("unseen_mazes", "spearman_full", r.steps[-1]), r) for r in study.runs if r.steps
-        ]
-        scored = [(v, r) for v, r in scored if v is not None]
-        if scored:
-            best, run = max(scored, key=lambda vr: vr[0])
-            manhattan = run.level("manhattan", "unseen_mazes", "spearman_full")
-            level = "–" if manhattan is None else f"{manhattan:.3f}"
-            lines.append(
-                f"- Trained for {run.steps[-1]:,} steps, the best learned distance on unseen "
-                f"mazes ({run.title()}, {run.n_trajectories or 0:,} training mazes) reaches "
-                f"full-test Spearman {best:.3f}; the wall-blind Manhattan distance scores "
-                f"{level}."
-            )
     return lines
 
 
-def headline(summary: Summary | Mapping[str, Any], timings: Mapping[str, Any] | None) -> str:
+def headline(
+    summary: Summary | Mapping[str, Any],
+    timings: Mapping[str, Any] | None,
+    study_findings: Sequence[str] = (),
+    study_lines: Sequence[Sequence[str]] = (),
+    on_request: Sequence[str] = (),
+) -> str:
     """The paper-vs-ours table (Spearman, greedy solved, search expanded), per regime; the
-    claims' verdicts; and the time of a from-scratch run if ``timings`` holds one."""
+    claims' verdicts; and the time of a from-scratch run if ``timings`` holds one (less the
+    stages of the studies run ``on_request``). The studies' findings and blocks of lines
+    (:func:`repro.studies.registry.headline`) go after the paper's findings and at the end."""
     view = as_summary(summary)
-    found = findings(view)
+    found = [*findings(view), *study_findings]
     lines = [*found, ""] if found else []
     lines += [
         f"Mean ± sd over {len(view.seeds)} seeds; paper = its Tables 2-3 (one run). "
@@ -226,11 +169,9 @@ def headline(summary: Summary | Mapping[str, Any], timings: Mapping[str, Any] | 
     ]
     full = (timings or {}).get("full_run")
     if full:
-        lines += ["", _timing_sentence(view, full["stages_s"])]
-    study = view.generalization
-    if study is not None and study.runs:
-        timing = ((timings or {}).get("studies") or {}).get("generalization")
-        lines += ["", *generalization_lines(study, timing)]
+        lines += ["", _timing_sentence(view, full["stages_s"], on_request)]
+    for block in study_lines:
+        lines += ["", *block] if block else []
     return "\n".join(lines)
 
 

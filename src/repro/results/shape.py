@@ -8,15 +8,16 @@ one-line error, never a traceback or a figure drawn from garbage.
 
 Checked: the whole tree is at most :data:`MAX_DEPTH` deep and every number in it is finite;
 the top-level fields; every entry (configuration, baseline, ablation variant) and each of
-its metrics' aggregates; the claims; the paper's numbers; the maze-family cells and the
-generalization study's runs, as far as the view reads them. Sections may be missing (a
-partial summary renders); a section that is present must have its shape.
+its metrics' aggregates; the claims; the paper's numbers; and each study's block with the
+study's own check (passed in by the layers that know the studies), as far as the views
+read them. Sections may be missing (a partial summary renders); a section that is present
+must have its shape.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from repro.errors import BadInput
@@ -27,8 +28,9 @@ _NUMBER_TYPES = (int, float, type(None))  # exact types: bool is not a number he
 _ENTRY_SECTIONS = (("runs",), ("baselines",), ("ablations", "runs"))
 
 
-class _Checker:
-    """Checks one summary; ``where`` names its file in every message."""
+class Checker:
+    """Checks one summary; ``where`` names its file in every message. A study's
+    :data:`BlockCheck` uses its methods on the study's block."""
 
     def __init__(self, where: str) -> None:
         self.where = where
@@ -214,40 +216,6 @@ class _Checker:
         if paper.get("n_spearman_trajectories") is not None:
             self.typed(paper["n_spearman_trajectories"], int, ("paper", "n_spearman_trajectories"))
 
-    def studies(self, data: Mapping) -> None:
-        for i, cell in enumerate(self.seq(data, "family", ()) or ()):
-            path = ("family", str(i))
-            self.typed(cell, Mapping, path)
-            cell_fields = (("size", int), ("loop_prob", (int, float)), ("trained", bool))
-            self.fields(cell, path, required=cell_fields)
-            for regime, kinds in (self.mapping(cell, "baselines", path) or {}).items():
-                for kind, aggs in self.typed(kinds, Mapping, (*path, "baselines", regime)).items():
-                    bpath = (*path, "baselines", regime, kind)
-                    for key, agg in self.typed(aggs, Mapping, bpath).items():
-                        self.aggregate(agg, (*bpath, key))
-            for name, e in (self.mapping(cell, "runs", path) or {}).items():
-                self.entry(e, (*path, "runs", name))
-        study = self.mapping(data, "generalization", ())
-        for key in ("schedule", "table_steps"):
-            if study is not None and key in study:
-                self.integers(study[key], ("generalization", key))
-        for i, run in enumerate(self.seq(study or {}, "runs", ("generalization",)) or ()):
-            path = ("generalization", "runs", str(i))
-            self.typed(run, Mapping, path)
-            self.fields(run, path, optional=(("label", str), ("arm", str), ("config", str)))
-            for j, step in enumerate(self.seq(run, "steps", path) or ()):
-                self.typed(step, int, (*path, "steps", str(j)))
-            for mazes in ("train_mazes", "unseen_mazes"):
-                for key, series in (self.mapping(run, mazes, path) or {}).items():
-                    self.aggregates(series, (*path, mazes, key))
-            if run.get("loss") is not None:
-                self.aggregates(run["loss"], (*path, "loss"))
-            for kind, by_mazes in (self.mapping(run, "baselines", path) or {}).items():
-                bpath = (*path, "baselines", kind)
-                for mazes, values in self.typed(by_mazes, Mapping, bpath).items():
-                    for key, agg in self.typed(values, Mapping, (*bpath, mazes)).items():
-                        self.aggregate(agg, (*bpath, mazes, key))
-
 
 def _locate(data: Any, bad) -> tuple[str, ...]:
     """The key path of the first value ``v`` at depth ``d`` with ``bad(v, d)``."""
@@ -269,10 +237,19 @@ def _locate_value(data: Any, path: tuple[str, ...]) -> Any:
     return data
 
 
-def check_summary(data: Any, where: str) -> Mapping[str, Any]:
+# A study's check of its block: (checker, block, key path of the block); raises through the
+# checker's ``fail`` (BadInput naming the file and the key path).
+BlockCheck = Callable[[Checker, Any, tuple[str, ...]], None]
+
+
+def check_summary(
+    data: Any, where: str, blocks: Mapping[str, BlockCheck] | None = None
+) -> Mapping[str, Any]:
     """``data`` if it has the shape the typed view reads; BadInput naming ``where`` (the
-    file) and the key path of the first value that does not."""
-    c = _Checker(where)
+    file) and the key path of the first value that does not. ``blocks``: the studies'
+    checks by summary key (:func:`repro.studies.registry.check`), each run on its block
+    where the summary has one."""
+    c = Checker(where)
     c.typed(data, Mapping, ())
     c.finite_and_shallow(data)
     if "scale" in data:
@@ -284,5 +261,7 @@ def check_summary(data: Any, where: str) -> Mapping[str, Any]:
     c.ablation_studies(data)
     c.claims(data)
     c.paper(data)
-    c.studies(data)
+    for key, check in (blocks or {}).items():
+        if data.get(key) is not None:
+            check(c, data[key], (key,))
     return data

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from repro.config import ABLATIONS, CONFIGS, REGIMES, SCALES, make_config
+from repro.config import ABLATIONS, CONFIGS, REGIMES, make_config
 from repro.core.heuristics import BASELINES
 from repro.core.maze import HALVES
 from repro.core.metrics import loss_improvement
@@ -28,15 +29,11 @@ from repro.io import atomic_write_text, read_json, write_json
 from repro.paths import (
     baselines_file,
     paper_numbers_file,
-    results_root,
-    run_dir,
     runs_dir,
     summary_file,
 )
 from repro.results.claims import check_claims
 from repro.results.view import Aggregate, Summary, as_summary
-from repro.studies import family
-from repro.studies.generalization import runs as generalization
 
 
 def flat_metrics(m: dict[str, Any]) -> dict[str, float | None]:
@@ -195,117 +192,15 @@ def collect_ablations(ablation_seeds: list[int]) -> tuple[dict[str, Any], dict[s
     return studies, runs
 
 
-# The metrics the maze-family study keeps per cell and entry (the summary stays small).
-FAMILY_METRICS = ("spearman_full", "all_pairs") + tuple(
-    f"{name}_{k}"
-    for name in PLANNERS
-    for k in ("solved", "expanded", "expanded_solved", "generated")
-)
-
-
-def _family_metrics(flats: list[dict[str, float | None]]) -> dict[str, Any]:
-    return {k: aggregate([f[k] for f in flats]) for k in FAMILY_METRICS}
-
-
-def collect_family_cell(scale: str, cell: family.Cell) -> dict[str, Any]:
-    """One maze-family cell: its baselines per regime, and its trained configurations (fixed
-    regime), each metric of FAMILY_METRICS aggregated over the family's seeds."""
-    n = SCALES[scale].family.seeds
-    out: dict[str, Any] = {
-        "size": cell.size,
-        "loop_prob": cell.loop_prob,
-        "trained": cell.trained,
-        "main": cell.main,
-        "baselines": {},
-        "runs": {},
-    }
-    with results_root(cell.folder()):
-        data = read_json(baselines_file()) if baselines_file().exists() else {}
-        for key, c in family.contexts(scale, cell).items():
-            if key in data:
-                regime = out["baselines"].setdefault(c.regime, {})
-                for kind in BASELINES:
-                    regime.setdefault(kind, []).append(flat_metrics(data[key][kind]))
-        out["baselines"] = {
-            r: {kind: _family_metrics(fl) for kind, fl in kinds.items()}
-            for r, kinds in out["baselines"].items()
-        }
-        for name in CONFIGS if cell.trained else ():
-            runs = [
-                run_dir(make_config(name, "fixed", s, scale, cell.sets()).run_id) for s in range(n)
-            ]
-            done = [r for r in runs if (r / "metrics.json").exists()]
-            if done:
-                flats = [flat_metrics(read_json(r / "metrics.json")) for r in done]
-                out["runs"][name] = {"n": len(done), "metrics": _family_metrics(flats)}
-    return out
-
-
-def collect_family(scale: str) -> list[dict[str, Any]]:
-    """Every maze-family cell (see :mod:`repro.studies.family`), in declaration order."""
-    return [collect_family_cell(scale, cell) for cell in family.cells(scale)]
-
-
-def _study_series(results: list[dict[str, Any]], mazes: str) -> dict[str, list[dict]]:
-    """Per metric of ``mazes`` ('train_mazes' or 'unseen_mazes'), its aggregate over the
-    runs (seeds) at each snapshot."""
-    first = results[0]["snapshots"]
-    return {
-        key: [
-            aggregate([r["snapshots"][i][mazes][key] for r in results]) for i in range(len(first))
-        ]
-        for key in first[0][mazes]
-    }
-
-
-def study_entry(run: generalization.StudyRun, found: list[tuple[int, Path]]) -> dict[str, Any]:
-    """One generalization-study run over its seeds: at each snapshot step, every metric on
-    training and on unseen mazes and the logged loss; the baselines' levels on the same mazes."""
-    results = [read_json(path) for _, path in found]
-    steps = [row["step"] for row in results[0]["snapshots"]]
-    if any([row["step"] for row in r["snapshots"]] != steps for r in results):
-        raise BadInput(f"the seeds of study run {run.label} were scored at different steps")
-    levels = results[0]["baselines"]
-    return {
-        "label": run.label,
-        "arm": run.arm,
-        "config": run.config.name,
-        "sets": dict(run.sets),
-        "seeds": [seed for seed, _ in found],
-        "n_trajectories": run.config.n_trajectories,
-        "train_sample": results[0]["train_sample"]["n"],
-        "steps": steps,
-        "loss": [
-            aggregate([r["snapshots"][i]["loss"] for r in results]) for i in range(len(steps))
-        ],
-        **{mazes: _study_series(results, mazes) for mazes in generalization.MAZES},
-        "baselines": {
-            kind: {
-                mazes: {
-                    key: aggregate([r["baselines"][kind][mazes][key] for r in results])
-                    for key in levels[kind][mazes]
-                }
-                for mazes in generalization.MAZES
-            }
-            for kind in levels
-        },
-    }
-
-
-def collect_generalization(scale: str) -> dict[str, Any] | None:
-    """The generalization study: its schedule, the steps of the report's table and
-    its runs in declaration order (each :func:`study_entry`, the runs with results); None if
-    no run of it has been evaluated (the summary then has no such section)."""
-    runs = [study_entry(run, found) for run, found in generalization.results(scale) if found]
-    if not runs:
-        return None
-    g = SCALES[scale].generalization
-    return {"schedule": list(g.schedule()), "table_steps": list(g.table_steps), "runs": runs}
-
-
 def build_summary(
-    scale: str, seeds: list[int], ablation_seeds: list[int] = (), with_family: bool = False
+    scale: str,
+    seeds: list[int],
+    ablation_seeds: list[int] = (),
+    blocks: Mapping[str, Callable[[], Any]] | None = None,
 ) -> dict[str, Any]:
+    """The summary of the runs of ``seeds`` (and the ablations' ``ablation_seeds``), with the
+    block of each study of ``blocks`` (its name -> a function writing its block; a None block
+    is left out, so a summary without a study's results is the same as before it)."""
     runs: dict[str, Any] = {}
     for regime in REGIMES:
         for name in CONFIGS:
@@ -325,11 +220,10 @@ def build_summary(
         "baselines": collect_baselines(seeds),
         "ablations": {"studies": studies, "runs": ablation_runs},
     }
-    if with_family:
-        summary["family"] = collect_family(scale)
-    study = collect_generalization(scale)
-    if study is not None:  # only where its results exist: the summary is unchanged otherwise
-        summary["generalization"] = study
+    for name, collect in (blocks or {}).items():
+        block = collect()
+        if block is not None:
+            summary[name] = block
     summary["claims"] = check_claims(summary)
     return summary
 
@@ -370,10 +264,14 @@ def summary_csv(summary: Summary | dict[str, Any]) -> str:
 
 
 def main(
-    scale: str, seeds: list[int], ablation_seeds: list[int] = (), with_family: bool = False
+    scale: str,
+    seeds: list[int],
+    ablation_seeds: list[int] = (),
+    blocks: Mapping[str, Callable[[], Any]] | None = None,
 ) -> dict[str, Any]:
-    """Write results/summary.json and results/summary.csv; return the summary."""
-    summary = build_summary(scale, seeds, ablation_seeds, with_family)
+    """Write results/summary.json and results/summary.csv (:func:`build_summary`); return
+    the summary."""
+    summary = build_summary(scale, seeds, ablation_seeds, blocks)
     write_json(summary_file(), summary)
     atomic_write_text(summary_file().with_suffix(".csv"), summary_csv(summary))
     return summary

@@ -18,9 +18,8 @@ kept apart, as in rliable's ``get_interval_estimates``: across seeds
 (:meth:`Aggregate.interval`) and across test trajectories within a run
 (:meth:`Entry.bootstrap_ci`, the bootstrap CI that evaluation stored).
 
-The generalization study, where it has results, is
-``Summary.generalization``: a :class:`GeneralizationStudy` whose runs are
-:class:`StudyCurves` (each metric per snapshot step, on training and on unseen mazes).
+A study's block (``Summary.block(name)``) is read by that study's own view, in its
+package under :mod:`repro.studies`.
 
 Missing sections, runs, metrics or figure data read as None (or empty), never as
 an error, so partial summaries (one regime run, no ablations) render.
@@ -33,10 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repro.config import CONFIGS, STUDY_FIELDS
+from repro.config import CONFIGS
 from repro.core.metrics import mixture_cdf, mixture_quantile
 from repro.io import read_json
-from repro.results.shape import check_summary
+from repro.results.shape import BlockCheck, check_summary
 
 INTERVALS = ("sd", "range")  # the kinds of seed interval Aggregate.interval gives
 KINDS = ("config", "baseline", "ablation")  # what an Entry is; its section in the summary
@@ -49,7 +48,7 @@ _SECTIONS = (
 )
 
 
-def _get(d: Mapping[str, Any] | None, *keys: str) -> Any:
+def get_in(d: Mapping[str, Any] | None, *keys: str) -> Any:
     """``d[k1][k2]...``, or None where a level is missing."""
     for k in keys:
         if not isinstance(d, Mapping) or k not in d:
@@ -187,7 +186,7 @@ class Entry:
 
     def metric(self, key: str) -> Aggregate | None:
         """The metric over seeds (None if the entry does not hold it)."""
-        d = _get(self.data, "metrics", key)
+        d = get_in(self.data, "metrics", key)
         return None if d is None else Aggregate.from_dict(d)
 
     def mean(self, key: str, default: Any = None) -> Any:
@@ -223,7 +222,7 @@ class Entry:
     def curve(self, planner: str) -> list[float | None] | None:
         """Solved rate vs expansion budget 1..B of ``planner`` (a PLANNERS name: 'search',
         'greedy', 'greedy_descent', ...; mean over seeds)."""
-        return _get(self.data, "curves", planner) or None
+        return get_in(self.data, "curves", planner) or None
 
     @property
     def protocol_quantiles(self) -> tuple[tuple[float, ...], ...]:
@@ -324,164 +323,6 @@ class Claim:
 
 
 @dataclass(frozen=True)
-class FamilyCell:
-    """One maze family of the family study: its size and loop_prob, the baselines per regime
-    and the four configurations trained in the fixed regime (where ``trained``)."""
-
-    size: int
-    loop_prob: float
-    trained: bool
-    main: bool  # the paper-scale family itself (its numbers are the main study's seed 0)
-    data: Mapping[str, Any] = field(repr=False, compare=False)
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> FamilyCell:
-        return cls(d["size"], d["loop_prob"], d["trained"], d.get("main", False), d)
-
-    def baseline(self, regime: str, kind: str, key: str) -> Aggregate | None:
-        """A baseline's metric in ``regime`` (None if not measured)."""
-        d = _get(self.data, "baselines", regime, kind, key)
-        return None if d is None else Aggregate.from_dict(d)
-
-    def run(self, name: str, key: str) -> Aggregate | None:
-        """A trained configuration's metric (fixed regime; None if not trained)."""
-        d = _get(self.data, "runs", name, "metrics", key)
-        return None if d is None else Aggregate.from_dict(d)
-
-
-@dataclass(frozen=True)
-class StudyCurves:
-    """One run of the generalization study over its seeds: per snapshot step, every metric on
-    its training mazes and on unseen mazes (``mazes``: 'train_mazes' or 'unseen_mazes'), the
-    logged loss, and the Manhattan and oracle levels on the same mazes."""
-
-    label: str  # configuration, variant and study fields: 'supervised-normal+steps200000'
-    data: Mapping[str, Any] = field(repr=False, compare=False)
-
-    @property
-    def arm(self) -> str:
-        """'models' (the scale's training data) or 'data' (ten times more mazes)."""
-        return self.data.get("arm", "")
-
-    @property
-    def config(self) -> str:
-        """The paper configuration it varies, e.g. 'contrastive-normal'."""
-        return self.data.get("config", "")
-
-    @property
-    def sets(self) -> Mapping[str, Any]:
-        """Every field it overrides (its variant's and the study's)."""
-        return self.data.get("sets") or {}
-
-    @property
-    def variant_sets(self) -> dict[str, Any]:
-        """The overrides that make it a model variant (the study's own fields left out)."""
-        return {k: v for k, v in self.sets.items() if k not in STUDY_FIELDS}
-
-    @property
-    def method(self) -> str:
-        return self.config.partition("-")[0]
-
-    @property
-    def seeds(self) -> tuple[int, ...]:
-        return tuple(self.data.get("seeds", ()))
-
-    @property
-    def n_trajectories(self) -> int | None:
-        """Its training trajectories: in the procedural regime, its training mazes."""
-        return self.data.get("n_trajectories")
-
-    @property
-    def steps(self) -> tuple[int, ...]:
-        """The snapshot steps it was scored at, increasing."""
-        return tuple(self.data.get("steps", ()))
-
-    def title(self) -> str:
-        """The model in words: 'supervised, regression', 'contrastive, symmetric, repeat 4'."""
-        c = {**self.variant_sets}
-        if self.method == "supervised":
-            return f"supervised, {c.get('head', 'regression')}"
-        if self.method == "contrastive":
-            return f"contrastive, {c.get('direction', 'backward')}, repeat {c.get('repeat', 1)}"
-        return self.config
-
-    def series(self, mazes: str, key: str) -> tuple[Aggregate | None, ...] | None:
-        """The metric's aggregate over seeds at each step (None if not recorded)."""
-        aggs = _get(self.data, mazes, key)
-        return (
-            None
-            if aggs is None
-            else tuple(None if a is None else Aggregate.from_dict(a) for a in aggs)
-        )
-
-    def means(self, mazes: str, key: str) -> list[float | None] | None:
-        """The metric's mean over seeds at each step (None if not recorded)."""
-        series = self.series(mazes, key)
-        return None if series is None else [None if a is None else a.mean for a in series]
-
-    def at(self, mazes: str, key: str, step: int) -> float | None:
-        """The metric's mean over seeds at ``step`` (None if not scored there)."""
-        means = self.means(mazes, key)
-        if means is None or step not in self.steps:
-            return None
-        return means[self.steps.index(step)]
-
-    def spread(self, mazes: str, key: str) -> float:
-        """The largest spread (max - min) over seeds at any step; 0.0 for one seed."""
-        return max(
-            (a.spread() for a in self.series(mazes, key) or () if a is not None), default=0.0
-        )
-
-    def gap(self, key: str = "spearman_full") -> list[float | None]:
-        """Training mazes minus unseen mazes at each step: the generalization gap."""
-        train, unseen = self.means("train_mazes", key), self.means("unseen_mazes", key)
-        if train is None or unseen is None:
-            return [None] * len(self.steps)
-        return [
-            None if a is None or b is None else a - b for a, b in zip(train, unseen, strict=True)
-        ]
-
-    def level(self, kind: str, mazes: str, key: str) -> float | None:
-        """Baseline ``kind``'s ('manhattan', 'oracle') mean on the same mazes (None if absent)."""
-        d = _get(self.data, "baselines", kind, mazes, key)
-        return None if d is None else Aggregate.from_dict(d).mean
-
-    @property
-    def loss(self) -> tuple[Aggregate | None, ...]:
-        """The logged training loss at each step, over seeds."""
-        return tuple(
-            None if a is None else Aggregate.from_dict(a) for a in self.data.get("loss") or ()
-        )
-
-
-@dataclass(frozen=True)
-class GeneralizationStudy:
-    """The generalization study: its evaluation schedule, the steps the report's
-    table shows, and its runs in declaration order."""
-
-    schedule: tuple[int, ...]
-    table_steps: tuple[int, ...]
-    runs: tuple[StudyCurves, ...]
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> GeneralizationStudy:
-        runs = tuple(StudyCurves(r.get("label", ""), r) for r in d.get("runs") or ())
-        return cls(tuple(d.get("schedule") or ()), tuple(d.get("table_steps") or ()), runs)
-
-    def arm(self, arm: str) -> tuple[StudyCurves, ...]:
-        """The runs of one arm ('models' or 'data'), in declaration order."""
-        return tuple(r for r in self.runs if r.arm == arm)
-
-    def counterpart(self, run: StudyCurves, arm: str) -> StudyCurves | None:
-        """The run of ``arm`` that trains the same model as ``run`` (same configuration and
-        variant; only the study's fields differ), or None."""
-        for other in self.arm(arm):
-            if other.config == run.config and other.variant_sets == run.variant_sets:
-                return other
-        return None
-
-
-@dataclass(frozen=True)
 class Summary:
     """The whole summary. Build with :meth:`from_dict`, :func:`as_summary` or
     :func:`load_summary`; ``data`` is the dict as written, never modified."""
@@ -515,7 +356,7 @@ class Summary:
         """The paper configuration, baseline or ablation variant ``name`` in ``regime``
         (None if it did not run)."""
         for kind, keys in _SECTIONS:
-            d = _get(self.data, *keys, regime, name)
+            d = get_in(self.data, *keys, regime, name)
             if d is not None:
                 return Entry(regime, name, kind, d)
         return None
@@ -530,7 +371,7 @@ class Summary:
         then the baselines, then the ablation variants, each in the summary's order."""
         for k, keys in _SECTIONS:
             if kind is None or k == kind:
-                for name, d in (_get(self.data, *keys, regime) or {}).items():
+                for name, d in (get_in(self.data, *keys, regime) or {}).items():
                     yield Entry(regime, name, k, d)
 
     def configs(self, regime: str) -> dict[str, Entry]:
@@ -540,42 +381,36 @@ class Summary:
 
     def n_ablation_entries(self) -> int:
         """How many (regime, variant) pairs ran."""
-        return sum(len(r) for r in (_get(self.data, "ablations", "runs") or {}).values())
+        return sum(len(r) for r in (get_in(self.data, "ablations", "runs") or {}).values())
 
     def studies(self, study: str) -> tuple[Variant, ...]:
         """The variants of one ablation study ('gamma', 'direction', 'head'), as declared."""
-        rows = _get(self.data, "ablations", "studies", study) or ()
+        rows = get_in(self.data, "ablations", "studies", study) or ()
         return tuple(Variant(v["config"], v["sets"], v["run"]) for v in rows)
 
     def paper_value(self, name: str, key: str) -> float | None:
         """The paper's number ``key`` ('spearman', 'search_solved', ...) for ``name``."""
-        return _get(self.data, "paper", "results", name, key)
+        return get_in(self.data, "paper", "results", name, key)
 
     def paper_printed(self, name: str, key: str) -> str | None:
         """The paper's number ``key`` for ``name`` with exactly the digits the paper prints
         ('0.3025', '1', '0.470'), for tables that quote it; None if the paper has none."""
-        printed = _get(self.data, "paper", "printed", name, key)
+        printed = get_in(self.data, "paper", "printed", name, key)
         return None if printed is None else str(printed)
 
     @property
     def paper_hyperparameters(self) -> Mapping[str, Any]:
-        return _get(self.data, "paper", "hyperparameters") or {}
+        return get_in(self.data, "paper", "hyperparameters") or {}
 
     @property
     def paper_n_trajectories(self) -> int | None:
         """How many trajectories the paper's Spearman averages over."""
-        return _get(self.data, "paper", "n_spearman_trajectories")
+        return get_in(self.data, "paper", "n_spearman_trajectories")
 
-    @property
-    def family(self) -> tuple[FamilyCell, ...]:
-        """The maze-family study's cells, in size then loop_prob order (() if not run)."""
-        return tuple(FamilyCell.from_dict(c) for c in self.data.get("family") or ())
-
-    @property
-    def generalization(self) -> GeneralizationStudy | None:
-        """The generalization study, or None where it has no results."""
-        d = self.data.get("generalization")
-        return None if not d else GeneralizationStudy.from_dict(d)
+    def block(self, name: str) -> Any:
+        """A study's block of the summary, as written (None where the summary has none); the
+        study's own view reads it (see :mod:`repro.studies.study`)."""
+        return self.data.get(name)
 
     @property
     def claims(self) -> tuple[Claim, ...]:
@@ -587,7 +422,8 @@ def as_summary(summary: Summary | Mapping[str, Any]) -> Summary:
     return summary if isinstance(summary, Summary) else Summary.from_dict(summary)
 
 
-def load_summary(path: Path) -> Summary:
+def load_summary(path: Path, blocks: Mapping[str, BlockCheck] | None = None) -> Summary:
     """Read ``summary.json`` at ``path``: BadInput naming the file if it is unreadable, and
-    the key path if it does not have the shape the view reads (:mod:`repro.results.shape`)."""
-    return Summary.from_dict(check_summary(read_json(path), str(path)))
+    the key path if it does not have the shape the view reads (:mod:`repro.results.shape`;
+    ``blocks``: the studies' checks, see :func:`repro.studies.registry.load_summary`)."""
+    return Summary.from_dict(check_summary(read_json(path), str(path), blocks))

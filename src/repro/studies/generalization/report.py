@@ -22,7 +22,9 @@ from typing import Any
 
 from repro.config import SCALES
 from repro.report.texfmt import LABELS, NO_VALUE, Tex, num, pct, printed
-from repro.results.view import GeneralizationStudy, StudyCurves, Summary, config_name
+from repro.results.view import Summary, config_name
+from repro.studies.generalization.results import GeneralizationStudy, StudyCurves, study_of
+from repro.studies.study import Section
 
 TOL = 0.02  # the smallest change of a rank correlation the sentences call a change
 NEAR = 0.05  # how close to the paper's Spearman counts as coming near it
@@ -336,7 +338,7 @@ def _settings(scale: str) -> dict[str, str]:
 def generalization_context(summary: Summary) -> dict[str, Any]:
     """Everything the section prints; ``ran`` is False (and nothing else is given) when the
     study has no results."""
-    study = summary.generalization
+    study = study_of(summary)
     if study is None or not study.runs:
         return {"ran": False}
     ref = study.table_steps[0] if study.table_steps else study.schedule[0]
@@ -361,3 +363,9 @@ def generalization_context(summary: Summary) -> dict[str, Any]:
         "tol": f"{TOL:.2f}",
         "near": f"{NEAR:.2f}",
     }
+
+
+def section(summary: Summary) -> Section:
+    """The study's section of the report, after the ablations (empty where it has no
+    results)."""
+    return Section("sections/generalization.tex.j2", "end", generalization_context(summary))

@@ -1,15 +1,5 @@
-"""The maze-family study: the cells of ``Scale.family``, declared as data.
-
-The paper never says how large its mazes are or how they are carved, so this
-study measures how the planning numbers move with the family: every (size,
-loop_prob) cell scores the three baselines in both regimes, and at the
-``trained_sizes`` (with the scale's own loop_prob) the four configurations are
-trained in the fixed regime. Each cell is a results folder of its own
-(``results/family/size<N>-lp<p>``, see :func:`repro.paths.family_dir`) laid out
-like the main one (runs/, instances/, baselines.json); the cell of the scale's
-own size and loop_prob *is* the main results folder, so the main study is never
-rerun for it.
-"""
+"""The maze-family study's cells: one (size, loop_prob) family each, its results folder,
+the runs it trains and the evaluation contexts whose baselines it scores."""
 
 from __future__ import annotations
 
