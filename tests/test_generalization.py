@@ -499,7 +499,7 @@ def test_smoke_study_through_reproduce(quick_reference, tmp_path):
         [*argv], capture_output=True, text=True, env=env, timeout=900
     )  # a second run: nothing of the study to redo
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "generalization: all 6 runs trained (skipped)" in again.stdout
+    assert "generalization: all 6 runs up to date (skipped)" in again.stdout
     assert "generalization: all 6 runs evaluated (skipped)" in again.stdout
     assert "summary: up to date (skipped)" in again.stdout
     plain_argv = smoke_argv(*NO_ABLATIONS, quick=True)  # no --studies
