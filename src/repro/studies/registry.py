@@ -65,27 +65,26 @@ def on_request() -> tuple[str, ...]:
     return tuple(name for name, s in STUDIES.items() if s.on_request)
 
 
+def _with_figures(studies: Iterable[Study]) -> dict[str, Draw]:
+    """The paper's figures and ours, then those of ``studies``, by name in order."""
+    from repro.report.figures import DRAW  # matplotlib: only where figures are drawn
+
+    out: dict[str, Draw] = dict(DRAW)
+    for s in studies:
+        out.update(s.figures)
+    return out
+
+
 def figure_draws(summary: Summary | Mapping[str, Any]) -> dict[str, Draw]:
     """The figures of ``summary``, in order: the paper's and ours (every summary), then each
     study's where the summary has its block."""
-    from repro.report.figures import DRAW  # matplotlib: only where figures are drawn
-
     view = as_summary(summary)
-    out: dict[str, Draw] = dict(DRAW)
-    for s in STUDIES.values():
-        if view.block(s.name):
-            out.update(s.figures)
-    return out
+    return _with_figures(s for s in STUDIES.values() if view.block(s.name))
 
 
 def every_figure() -> dict[str, Draw]:
     """Every figure any summary can have, by name."""
-    from repro.report.figures import DRAW
-
-    out: dict[str, Draw] = dict(DRAW)
-    for s in STUDIES.values():
-        out.update(s.figures)
-    return out
+    return _with_figures(STUDIES.values())
 
 
 def sections(summary: Summary | Mapping[str, Any]) -> list[Section]:

@@ -34,7 +34,7 @@ from repro.config import (
 )
 from repro.core.data import TEST_MIN_LENGTH, Dataset, load_dataset, make_dataset, save_dataset
 from repro.errors import BadInput, ConfigError
-from repro.paths import generalization_dir, results_dir, results_root, run_dir
+from repro.paths import generalization_dir, results_dir, run_dir
 
 REGIME = "procedural"  # the study's regime: unseen mazes are what it is about
 OUTPUT = "generalization.json"  # a study run's evaluation, beside its weights
@@ -67,8 +67,7 @@ class StudyRun:
 
     def run_dir(self) -> Path:
         """The run's own folder (``runs/<run id>`` inside :meth:`folder`)."""
-        with results_root(self.folder()):
-            return run_dir(self.config.run_id)
+        return run_dir(self.config.run_id, self.folder())
 
 
 def changed_fields(c: RunConfig, scale: str) -> str:
