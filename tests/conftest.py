@@ -185,6 +185,7 @@ COST = {
     "test_reproduce.py::test_added_seed_trains_only_new_runs": 24,
     "test_faults.py::test_unchanged_code_and_a_late_stage_change_redo_only_that_stage": 20,
     "test_group.py::test_smoke_reproduce_through_groups": 19,
+    "test_studies.py::test_a_toy_study_added_to_the_registry_runs_through_reproduce": 18,
     "test_faults.py::test_reproduce_twice_from_scratch_is_byte_identical": 17,
     "test_figures.py::test_main_writes_every_figure_and_renders_them_identically": 17,
     "test_slurm.py::test_preempted_job_is_requeued_and_ends_identical": 14,
