@@ -2,7 +2,7 @@
 
 Layers, bottom to top (a module may import only its own layer and the ones below):
 
-    base   repro.errors, repro.io, repro.paths, repro.fingerprint   (standard library only)
+    base   repro.errors, repro.io, repro.paths, repro.fingerprint, repro.cachekey (stdlib)
     core   repro.core.*        (numpy, scipy: never torch)
     config repro.config        (declarations; imports core's names)
     learn  repro.learn.*       (torch)
@@ -42,7 +42,7 @@ RANK = {
     "pipeline": 8,
     "entry": 9,
 }
-BASE = {"errors", "io", "paths", "fingerprint"}
+BASE = {"errors", "io", "paths", "fingerprint", "cachekey"}
 THIRD_PARTY_BANNED = {"core": ("torch",), "base": ("torch", "numpy", "scipy")}
 
 
@@ -164,3 +164,15 @@ def test_public_api_without_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_importing_a_submodule_by_name_does_not_pull_in_its_package():
+    """``from repro import cachekey`` reaches repro.cachekey, not everything repro/__init__
+    imports: the training code's fingerprint must not follow the evaluation's modules."""
+    from repro.fingerprint import imported_modules, stage_modules
+
+    assert "repro" not in imported_modules("repro.learn.runfiles")
+    assert "repro.cachekey" in imported_modules("repro.learn.runfiles")
+    train = stage_modules("train")
+    assert "repro.core.planning" not in train and "repro.learn.train" in train
+    assert "repro.core.planning" in stage_modules("evaluate")

@@ -60,13 +60,16 @@ def imported_modules(name: str) -> set[str]:
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names if a.name.startswith("repro"))
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("repro"):
-            out.add(node.module)
-            # "from repro.report import figures" imports the module repro.report.figures
-            out.update(
+            # "from repro.report import figures" imports the module repro.report.figures;
+            # the package itself counts only where a name is not a submodule of it.
+            subs = {
                 f"{node.module}.{a.name}"
                 for a in node.names
                 if module_file(f"{node.module}.{a.name}") is not None
-            )
+            }
+            out.update(subs)
+            if len(subs) < len(node.names):
+                out.add(node.module)
     return out
 
 
