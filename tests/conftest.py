@@ -90,18 +90,9 @@ def shared_folder(tmp_path_factory) -> Callable[[str, Callable[[Path], None]], P
 
 
 def copy_results(src: Path, dst: Path) -> Path:
-    """Copy the results folder ``src`` to ``dst`` as if it had been made there.
-
-    Runs, metrics and baselines carry their own hashes and are reused wherever the folder
-    lies, but the summary and figures stages record their outputs by absolute path (in
-    cache/stages.json), so a plain copy would redo them on its first reproduce, damaged
-    file or not; the paths are rewritten here. (The report stage's key hashes the PDF's
-    absolute path itself: in a copy it is always redone once.)
-    """
+    """Copy the results folder ``src`` to ``dst``. Every record in it names its files
+    relative to the folder, so the copy is as up to date as the original."""
     shutil.copytree(src, dst)
-    stages = dst / "cache" / "stages.json"
-    if stages.exists():
-        stages.write_text(stages.read_text().replace(f'"{src}{os.sep}', f'"{dst}{os.sep}'))
     return dst
 
 

@@ -2,6 +2,7 @@
 evaluation, the integer gap, the summary's new sections and the report's sentences."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,7 +18,6 @@ from repro.config import (
     ablation_configs,
     make_config,
     make_eval_config,
-    parse_sets,
 )
 from repro.core.data import make_dataset
 from repro.core.maze import quadrant
@@ -34,7 +34,6 @@ from repro.evaluation.evaluate import (
 from repro.learn.methods import run_cost
 from repro.learn.runfiles import load_model
 from repro.learn.train import train
-from repro.pipeline.reproduce import variant_sets
 from repro.report.ablations import change, direction_sentence, on_seeds
 from repro.results.view import Entry
 
@@ -72,16 +71,20 @@ def test_ablation_list_covers_the_issue():
     assert ablation_configs("smoke", 0) == []
 
 
-def test_variant_sets_rebuild_the_config():
+def test_a_training_unit_rebuilds_its_run_from_the_config_json_it_is_given(tmp_path):
+    from repro.cli import config_file
+    from repro.pipeline.runs import train_unit
     from repro.studies.family.cells import cells, trained_configs
+    from repro.studies.study import Placed
 
     family = [c for cell in cells("smoke") for c in trained_configs("smoke", cell)]
-    assert {c.size for c in family} == {6, 8}  # the family's sizes reach the command line
+    assert {c.size for c in family} == {6, 8}  # the family's sizes reach the unit
     for c in ablation_configs("smoke") + family:
-        sets = variant_sets(c, "smoke")
-        pairs = [sets[i + 1] for i in range(0, len(sets), 2)]
-        again = make_config(c.name, c.regime, c.seed, "smoke", parse_sets(pairs))
-        assert again == c
+        argv = train_unit(Placed(tmp_path, c, c.run_id), False, 1).argv
+        assert "--set" not in argv and argv[:2] == ("--results", str(tmp_path))
+        path = Path(argv[argv.index("--config-file") + 1])
+        assert path == tmp_path / "runs" / c.run_id / "config.json"
+        assert config_file(path) == c
 
 
 @given(

@@ -82,7 +82,8 @@ def test_baselines(results, ev):
     assert b["constant"]["spearman"]["full"]["n_constant"] == ev.n_test
     assert b["constant"]["spearman"]["full"]["mean"] == 0.0
     assert b["manhattan"]["spearman"]["full"]["mean"] > 0.3
-    assert json.loads((results / "baselines.json").read_text())["procedural"]["eval_hash"]
+    key = json.loads((results / "baselines.json").read_text())["procedural"]["key"]
+    assert set(key) == {"code", "eval", "context"}
 
 
 def test_oracle_scorer_is_bfs(results, ev):
@@ -113,7 +114,7 @@ def test_weights_changed_metrics_recomputed(results, ev):
     train(make_config("supervised-normal", "fixed", 0, "smoke", {"lr": 3e-3}), run, progress=False)
     assert not (run / "metrics.json").exists()  # a retrained run drops stale metrics
     second = evaluate_run(run, ev)
-    assert second["model_sha256"] != first["model_sha256"]
+    assert second["key"]["model"] != first["key"]["model"]
 
 
 def _cli(results, *args):

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,7 +24,6 @@ from repro.config import (
     RunConfig,
     make_config,
     make_eval_config,
-    parse_sets,
 )
 from repro.core.data import TEST_MIN_LENGTH, make_dataset, maze_split
 from repro.errors import ConfigError
@@ -31,7 +31,6 @@ from repro.io import read_json, write_json
 from repro.learn.methods import run_cost
 from repro.learn.train import train
 from repro.paths import PROJECT, generalization_dir, results_root
-from repro.pipeline.reproduce import variant_sets
 from repro.results.view import Summary
 from repro.studies.generalization.evaluate import evaluate_study_run, up_to_date
 from repro.studies.generalization.figure import draw_fig8_generalization, study_styles
@@ -105,11 +104,14 @@ def test_only_the_declared_fields_change_and_the_ids_name_them():
     assert len({(r.folder(), r.config.run_id) for r in sup}) == len(sup)
 
 
-def test_unit_command_lines_rebuild_each_study_run():
+def test_unit_command_lines_rebuild_each_study_run(tmp_path):
+    from repro.cli import config_file
+    from repro.pipeline.runs import train_unit
+    from repro.studies.study import Placed
+
     for r in study_runs("smoke"):
-        sets = variant_sets(r.config, "smoke")
-        pairs = [sets[i + 1] for i in range(0, len(sets), 2)]
-        assert make_config(r.config.name, "procedural", 0, "smoke", parse_sets(pairs)) == r.config
+        argv = train_unit(Placed(tmp_path, r.config, r.id), False, 1).argv
+        assert config_file(Path(argv[argv.index("--config-file") + 1])) == r.config
 
 
 def test_longest_first_puts_the_contrastive_runs_first():

@@ -21,6 +21,7 @@ import collections
 import csv
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -32,7 +33,7 @@ from repro.io import read_json
 from repro.learn import train as train_mod
 from repro.learn.batches import TrajectoryTensors
 from repro.learn.methods import group_key, method_of
-from repro.learn.runfiles import is_complete, load_model, stage_hash
+from repro.learn.runfiles import is_complete, load_model, stale, train_key
 from repro.learn.stack import stack_batches
 from repro.learn.train import Group, fresh_member, group_step, run_seeds, train, train_runs
 
@@ -109,7 +110,7 @@ def compare_with_alone(configs, tmp_path, label: str) -> None:
             "group": [x.run_id for x in configs],
         }
         assert set(meta) == set(alone) | {"trainer"}  # a run's run.json, plus the trainer
-        assert meta["stage_hash"] == alone["stage_hash"] == stage_hash(c)  # one code
+        assert meta["key"] == alone["key"] == train_key(c)  # one code
         assert not (out / "checkpoints").exists()
         model, config = load_model(out)  # evaluation loads a member as it loads any run
         assert config == c and type(model) is type(load_model(tmp_path / f"alone{i}")[0])
@@ -324,8 +325,9 @@ def test_one_stage_hash_whichever_way_a_run_was_trained(tmp_path, monkeypatch):
     assert (
         all(m.get("cached") for m in reused) and reused[0]["model_sha256"] == alone["model_sha256"]
     )
-    monkeypatch.setattr("repro.learn.runfiles.code_hash", lambda stage: "changed-code")
+    monkeypatch.setattr("repro.cachekey.code_hash", lambda stage: "changed-code")
     assert not is_complete(tmp_path / "a", a) and not is_complete(tmp_path / "c", c)
+    assert stale(tmp_path / "a", a) == ["code or library versions changed"]
 
 
 def test_runs_of_different_architectures_are_refused(tmp_path):
@@ -424,9 +426,9 @@ def test_cli_bad_member_is_exit_2_naming_it(tmp_path, member, name):
 
 
 def test_reproduce_sends_one_group_per_architecture(monkeypatch):
-    from repro.cli import member_config
+    from repro.cli import config_file
     from repro.config import ablation_configs
-    from repro.pipeline import reproduce
+    from repro.pipeline import reproduce, runs
     from repro.pipeline.units import ExecutorConfig
 
     sent = []
@@ -435,25 +437,24 @@ def test_reproduce_sends_one_group_per_architecture(monkeypatch):
         def run(self, units, what):
             sent.extend(units)
 
-    monkeypatch.setattr(reproduce, "make_executor", lambda ex: Recorder())
+    monkeypatch.setattr(runs, "make_executor", lambda ex: Recorder())
     configs = reproduce.all_configs("smoke", 2) + ablation_configs("smoke")
-    runs = reproduce.main_runs(configs)
-    reproduce.stage_train(runs, "smoke", False, ExecutorConfig(trainer="group"))
+    runs.stage_train(reproduce.main_runs(configs), False, ExecutorConfig(trainer="group"))
     groups = [
         [
-            member_config(spec, "smoke")
-            for flag, spec in zip(u.argv, u.argv[1:], strict=False)
-            if flag == "--member"
+            config_file(Path(path))
+            for flag, path in zip(u.argv, u.argv[1:], strict=False)
+            if flag == "--config-file"
         ]
         for u in sent
     ]
-    assert all("train" in u.argv and "--member" in u.argv for u in sent)
+    assert all("train" in u.argv and "--set" not in u.argv for u in sent)
     assert sorted(c.run_id for g in groups for c in g) == sorted(c.run_id for c in configs)
     assert all(len({group_key(c) for c in g}) == 1 for g in groups)
     assert len(groups) == len({group_key(c) for c in configs})
     assert {c for g in groups for c in g} == set(configs)  # every member rebuilt exactly
     if not torch.cuda.is_available():
-        assert reproduce.training_path(ExecutorConfig()) == "single"  # auto: CPU keeps single
+        assert runs.training_path(ExecutorConfig()) == "single"  # auto: CPU keeps single
 
 
 def test_an_unknown_trainer_is_bad_input_naming_the_option(tmp_path):

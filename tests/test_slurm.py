@@ -27,7 +27,8 @@ from repro.config import make_config
 from repro.errors import StageFailed
 from repro.learn.train import train
 from repro.paths import PROJECT
-from repro.pipeline.reproduce import main_runs, results_lock, train_unit
+from repro.pipeline.reproduce import main_runs, results_lock
+from repro.pipeline.runs import train_unit
 from repro.pipeline.units import ExecutorConfig, Unit
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow, pytest.mark.xdist_group("slurm")]
@@ -204,9 +205,8 @@ def _long_run(tmp_path: Path):
     config = dataclasses.replace(
         make_config("supervised-normal", "fixed", 0, "smoke"), steps=12000, checkpoint_every=200
     )
-    unit = train_unit(main_runs([config])[0], "smoke", False, 1)
-    sets = ("--set", "steps=12000", "--set", "checkpoint_every=200")
-    return config, Unit(unit.label, unit.argv + sets), tmp_path / "runs" / config.run_id
+    unit = train_unit(main_runs([config])[0], False, 1)  # its config.json says 12000 steps
+    return config, unit, tmp_path / "runs" / config.run_id
 
 
 def _run_in_thread(executor, unit: Unit) -> tuple[threading.Thread, list]:

@@ -15,17 +15,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from repro.config import (
     CONFIGS,
     REGIMES,
     SCALES,
+    config_from_dict,
     make_config,
     make_eval_config,
     parse_int,
     parse_sets,
 )
 from repro.errors import BadInput, Busy, ConfigError, StageFailed, TrainingDiverged
+from repro.io import read_json
 from repro.paths import run_dir, runs_dir
 from repro.studies import registry
 
@@ -59,6 +62,12 @@ def _add_train(sub) -> None:
         action="append",
         metavar="CONFIG/REGIME/SEED[,FIELD=VALUE...]",
         help="a run of a group (repeatable), e.g. contrastive-normal/fixed/0,gamma=0.98",
+    )
+    which.add_argument(
+        "--config-file",
+        action="append",
+        metavar="PATH",
+        help="a run as the config.json reproduce wrote into its folder (repeatable: a group)",
     )
     t.add_argument("--regime", default=None, help=f"one of: {', '.join(REGIMES)} (procedural)")
     t.add_argument("--seed", type=_ascii_int, default=None, help="the run's seed (default 0)")
@@ -133,6 +142,12 @@ def _add_reproduce(sub) -> None:
             )
     r.add_argument(
         "--no-pdf", action="store_true", help="write everything but the PDF (no TeX needed)"
+    )
+    r.add_argument(
+        "-n",
+        "--dry-run",
+        action="store_true",
+        help="say which stages and runs would run and why (what changed); write nothing",
     )
     r.add_argument(
         "--studies",
@@ -236,6 +251,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         tuple(args.studies),
         args.study_seeds,
         not args.no_pdf,
+        args.dry_run,
     )
 
 
@@ -274,14 +290,17 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.threads < 1:
         raise ConfigError(f"--threads must be >= 1; got {args.threads}")
-    if args.member:
+    if args.member or args.config_file:
         given = [f for f in ("regime", "seed") if getattr(args, f) is not None]
         given += ["set"] if args.set else []
         if given:
-            raise ConfigError(
-                f"--member carries its own regime, seed and settings; drop --{given[0]}"
-            )
-        configs = [member_config(spec, args.scale) for spec in args.member]
+            option = "--member" if args.member else "--config-file"
+            what = "its own regime, seed and settings"
+            raise ConfigError(f"{option} carries {what}; drop --{given[0]}")
+        if args.member:
+            configs = [member_config(spec, args.scale) for spec in args.member]
+        else:
+            configs = [config_file(Path(p)) for p in args.config_file]
     else:
         regime = "procedural" if args.regime is None else args.regime
         if regime not in REGIMES:
@@ -313,6 +332,18 @@ def cmd_figures(args: argparse.Namespace) -> int:
         paths = write_figure(name, summary, figures_dir(), known[name])
         print(f"{name}: {', '.join(p.name for p in paths)}")
     return 0
+
+
+def config_file(path: Path):
+    """The RunConfig in ``path``, a run's config.json (``{"config": {...}, ...}``);
+    BadInput / ConfigError naming the file."""
+    data = read_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        raise BadInput(f"{path}: not a run's config.json (no 'config' object)")
+    try:
+        return config_from_dict(data["config"])
+    except (ConfigError, TypeError, ValueError) as e:
+        raise ConfigError(f"{path}: {e}") from None
 
 
 def member_config(spec: str, scale: str):

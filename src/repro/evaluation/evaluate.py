@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from repro import cachekey
+from repro.cachekey import Key
 from repro.config import EvalConfig, RunConfig, config_hash
 from repro.core.data import Dataset, load_dataset, make_dataset, save_dataset
 from repro.core.heuristics import BASELINES, BaselineScorer, heuristic_maps
@@ -30,7 +32,6 @@ from repro.core.metrics import (
     trajectory_spearman,
 )
 from repro.core.planning import MODES, PLANNERS, PlanStats, plan_many, solved_rate_curve
-from repro.fingerprint import code_hash
 from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
 from repro.learn.runfiles import load_model
 from repro.learn.scorer import ModelScorer
@@ -286,26 +287,41 @@ def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig) -> dict[str, Any]
 # ---------------------------------------------------------------------------- entry points
 
 
-def _metrics_key(run: Path, ev: EvalConfig) -> dict[str, str]:
-    """What a run's metrics.json must match to be reused: its model, settings and code."""
+def metrics_key(run: Path, ev: EvalConfig) -> Key:
+    """What a run's metrics.json must match to be reused (:mod:`repro.cachekey`): its model
+    and snapshots, the evaluation settings and the evaluation code."""
     meta = read_json(run / "run.json")
-    return {
-        "model_sha256": meta["model_sha256"],
-        "snapshots_sha256": meta["snapshots_sha256"],
-        "eval_hash": config_hash(ev),
-        "code_hash": code_hash("evaluate"),
-    }
+    return cachekey.make(
+        "evaluate",
+        eval=config_hash(ev),
+        model=meta["model_sha256"],
+        snapshots=cachekey.of_value(meta["snapshots_sha256"]),
+    )
+
+
+def metrics_stale(run: Path, ev: EvalConfig) -> list[str]:
+    """Why ``run/metrics.json`` must be (re)computed: [] when it is intact (content hash)
+    and made under the current key."""
+    run = Path(run)
+    try:
+        key = metrics_key(run, ev)
+    except (ValueError, KeyError):
+        return ["its run is not trained"]
+    if not (run / "metrics.json").exists():
+        return ["not evaluated"]
+    try:
+        old = read_json(run / "metrics.json")
+    except ValueError:
+        return ["metrics.json is unreadable"]
+    if not has_valid_content_hash(old):
+        return ["metrics.json is damaged (content hash)"]
+    return cachekey.changes(old.get("key"), key)
 
 
 def metrics_up_to_date(run: Path, ev: EvalConfig) -> bool:
-    """True when ``run/metrics.json`` is intact (content hash) and matches the run's model,
-    settings and evaluation code."""
-    try:
-        key = _metrics_key(Path(run), ev)
-        old = read_json(Path(run) / "metrics.json")
-    except (ValueError, KeyError):
-        return False  # missing or unreadable: recompute
-    return has_valid_content_hash(old) and all(old.get(k) == v for k, v in key.items())
+    """True when ``run/metrics.json`` is intact and matches the run's model, settings and
+    evaluation code."""
+    return not metrics_stale(run, ev)
 
 
 def evaluate_run(run: Path, ev: EvalConfig, device: str = "cpu", force: bool = False) -> dict:
@@ -315,19 +331,20 @@ def evaluate_run(run: Path, ev: EvalConfig, device: str = "cpu", force: bool = F
     out = run / "metrics.json"
     if not force and metrics_up_to_date(run, ev):
         return read_json(out)
-    key = _metrics_key(run, ev)
+    key = metrics_key(run, ev)
+    snapshots = read_json(run / "run.json")["snapshots_sha256"]
     metrics = evaluate_scorer(ModelScorer(model, config), config, ev)
     test, plan = eval_dataset("test", config, ev), eval_dataset("plan", config, ev)
     metrics["training_length"] = [  # the weights saved every snapshot_every steps
         {"step": int(name[len("step_") : -len(".pt")])}
         | snapshot_metrics(ModelScorer(load_model(run, device, name)[0], config), test, plan, ev)
-        for name in sorted(key["snapshots_sha256"])
+        for name in sorted(snapshots)
     ]
     result = {
         "run_id": config.run_id,
         "config": config.to_dict(),
         "eval_config": ev.to_dict(),
-        **key,
+        "key": key,
         **metrics,
     }
     result = with_content_hash(result)  # an edited number is caught on the next run
@@ -335,28 +352,40 @@ def evaluate_run(run: Path, ev: EvalConfig, device: str = "cpu", force: bool = F
     return result
 
 
-def evaluate_baselines(config: RunConfig, ev: EvalConfig, force: bool = False) -> dict:
-    """Score the three baselines on ``config``'s evaluation context; update baselines.json."""
-    path = results_dir() / "baselines.json"
+def baselines_key(config: RunConfig, ev: EvalConfig) -> Key:
+    """What a baselines entry must match to be reused: its context's maze family, the
+    evaluation settings and code."""
+    context = cachekey.of_value({"size": config.size, "loop_prob": config.loop_prob})
+    return cachekey.make("evaluate", eval=config_hash(ev), context=context)
+
+
+def _read_baselines(path: Path) -> dict:
     try:
         data = read_json(path) if path.exists() else {}
     except ValueError:
         data = {}  # damaged: every context is recomputed
-    if not isinstance(data, dict):
-        data = {}
+    return data if isinstance(data, dict) else {}
+
+
+def baselines_stale(config: RunConfig, ev: EvalConfig, path: Path | None = None) -> list[str]:
+    """Why the baselines of ``config``'s evaluation context must be (re)computed ([] when
+    the entry in ``path``, default the results folder's baselines.json, is current)."""
+    entry = _read_baselines(path or results_dir() / "baselines.json").get(context_key(config))
+    if entry is None:
+        return ["not evaluated"]
+    if not has_valid_content_hash(entry):
+        return ["its entry is damaged (content hash)"]
+    return cachekey.changes(entry.get("key"), baselines_key(config, ev))
+
+
+def evaluate_baselines(config: RunConfig, ev: EvalConfig, force: bool = False) -> dict:
+    """Score the three baselines on ``config``'s evaluation context; update baselines.json."""
+    path = results_dir() / "baselines.json"
+    data = _read_baselines(path)
     key = context_key(config)
-    ehash = config_hash(ev)
-    entry = data.get(key)
-    want = {
-        "eval_hash": ehash,
-        "code_hash": code_hash("evaluate"),
-        "size": config.size,
-        "loop_prob": config.loop_prob,
-    }
-    intact = has_valid_content_hash(entry)
-    if intact and not force and all(entry.get(k) == v for k, v in want.items()):
-        return entry
-    entry = {**want, "eval_config": ev.to_dict()}
+    if not force and not baselines_stale(config, ev, path):
+        return data[key]
+    entry = {"key": baselines_key(config, ev), "eval_config": ev.to_dict()}
     for kind in BASELINES:
         entry[kind] = evaluate_scorer(BaselineScorer(kind), config, ev)
     entry = with_content_hash(entry)

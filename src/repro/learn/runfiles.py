@@ -29,10 +29,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from repro import cachekey
+from repro.cachekey import Key
 from repro.config import RunConfig, config_from_dict, config_hash
 from repro.core.data import Dataset
 from repro.errors import BadInput
-from repro.fingerprint import code_hash, library_versions
+from repro.fingerprint import library_versions
 from repro.io import atomic_write_bytes, atomic_write_text, read_json
 from repro.learn.methods import build_model
 from repro.paths import PROJECT
@@ -59,25 +61,42 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
+def train_key(config: RunConfig) -> Key:
+    """What a finished run must match to be reused: its configuration and the training
+    code and libraries (:mod:`repro.cachekey`)."""
+    return cachekey.make("train", config=config_hash(config))
+
+
 def stage_hash(config: RunConfig) -> str:
-    """What a finished run must match to be reused: configuration, training code, libraries."""
-    return f"{config_hash(config)}-{code_hash('train')}"
+    """The digest of :func:`train_key`, which a checkpoint records."""
+    return cachekey.digest(train_key(config))
 
 
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def is_complete(out: Path, config: RunConfig) -> bool:
-    """True when ``out`` holds a finished run of exactly this configuration."""
+def stale(out: Path, config: RunConfig) -> list[str]:
+    """Why ``out`` does not hold a finished run of exactly this configuration and code
+    ([] when it does)."""
     meta_path = out / "run.json"
-    if not meta_path.exists() or not (out / "model.pt").exists():
-        return False
+    if not meta_path.exists():
+        started = (out / "checkpoints" / "last.pt").exists()
+        return ["unfinished (it resumes from its checkpoint)" if started else "not trained"]
+    if not (out / "model.pt").exists():
+        return ["model.pt is missing"]
     try:
         meta = read_json(meta_path)
     except BadInput:
-        return False
-    return meta.get("stage_hash") == stage_hash(config) and meta.get("status") == "complete"
+        return ["run.json is unreadable"]
+    if meta.get("status") != "complete":
+        return ["unfinished"]
+    return cachekey.changes(meta.get("key"), train_key(config))
+
+
+def is_complete(out: Path, config: RunConfig) -> bool:
+    """True when ``out`` holds a finished run of exactly this configuration and code."""
+    return not stale(out, config)
 
 
 def forget_finished(out: Path) -> None:
@@ -137,7 +156,7 @@ def load_checkpoint(path: Path, chash: str) -> dict | None:
             f"checkpoint {path} is not tensors and plain data, so it is not loaded (a pickle "
             f"could run code); delete it to start the run over ({reason[:160]})"
         ) from None
-    if not isinstance(state, dict) or state.get("stage_hash") != chash:
+    if not isinstance(state, dict) or state.get("key") != chash:
         return None
     return state
 
@@ -203,7 +222,7 @@ def run_record(config: RunConfig, out: Path, state, ds: Dataset, device: str, th
         "run_id": config.run_id,
         "config": config.to_dict(),
         "config_hash": config_hash(config),
-        "stage_hash": state.chash,
+        "key": train_key(config),
         "seed": config.seed,
         "derived_seeds": {"init": init_seed, "batches": batch_seed},
         "dataset_sha256": ds.content_hash(),

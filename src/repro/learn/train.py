@@ -57,6 +57,7 @@ from repro.learn.runfiles import (
     save_checkpoint,
     save_weights,
     stage_hash,
+    train_key,
     write_loss_csv,
 )
 from repro.learn.stack import StackedRuns, stack_batches
@@ -70,7 +71,7 @@ class RunState:
     model: torch.nn.Module
     opt: FusedAdam
     gen: torch.Generator  # the batch-sampling stream
-    chash: str  # the stage hash: a checkpoint of other code or settings is never resumed
+    chash: str  # the train key's digest: a checkpoint of other code or settings is never resumed
     step: int = 0  # optimizer steps taken
     rows: list[dict[str, float]] = field(default_factory=list)  # the loss log
     elapsed_before: float = 0.0  # wall seconds spent by earlier (interrupted) processes
@@ -127,7 +128,7 @@ def restore_member(config: RunConfig, out: Path, dev: torch.device, saved: dict 
         state.elapsed_before = saved["elapsed"]
     else:
         clear_stale(out)
-    write_json(out / "config.json", {"config": config.to_dict(), "stage_hash": state.chash})
+    write_json(out / "config.json", {"config": config.to_dict(), "key": train_key(config)})
     m.first_step = state.step
     return m
 
@@ -294,7 +295,7 @@ def save_on_schedule(config: RunConfig, state: RunState, out: Path, started: flo
         save_checkpoint(
             last,
             {
-                "stage_hash": state.chash,
+                "key": state.chash,
                 "step": step,
                 "rows": state.rows,
                 "elapsed": state.elapsed_before + time.perf_counter() - started,

@@ -1,17 +1,20 @@
 """``nox -s reproduce``: from nothing to ``paper/report.pdf``, every stage cached.
 
-Stages, in order: train (every configuration x regime x seed, in parallel
-processes with one thread each, longest runs first), evaluate (the frozen test
-and planning sets, one process per run, then the baselines), ablations (the
-variants of ``config.ABLATIONS``, trained and evaluated the same way), family,
-generalization (only when asked for: ``--studies generalization``), summary,
-figures, report. The summary, figures and report include a study whenever its
-results exist, so a later run without ``--studies`` keeps it.
-A stage is skipped, and says so, when its inputs, its code and the library
-versions are unchanged: training and evaluation compare the hashes stored in
-``run.json`` and ``metrics.json``; the summary, figures and report compare an
-input hash kept in ``results/cache/stages.json``. Stage wall times go to
-``results/timings.json`` (not into the summary, which stays byte-identical).
+The pipeline is a table (:func:`stage_table`, of :class:`repro.pipeline.stages.Stage`):
+train (every configuration x regime x seed, in parallel processes with one thread each,
+longest runs first), evaluate (the frozen test and planning sets, one process per run,
+then the baselines), ablations (the variants of ``config.ABLATIONS``, trained and evaluated
+the same way), each study of the registry that runs (the maze family by default, the
+generalization study with ``--studies generalization``), summary, figures, report. The
+summary, figures and report include a study whenever its results exist, so a later run
+without ``--studies`` keeps it.
+
+Every stage is cached under one key scheme (:mod:`repro.cachekey`): a run is retrained or
+re-evaluated only when its configuration, its code, the libraries or what it reads
+changed, and the summary, figures and report only when one of their input files did.
+``reproduce --dry-run`` says which stages and runs would run and which part of their key
+changed, and writes nothing. Stage wall times go to ``results/timings.json`` (not into the
+summary, which stays byte-identical).
 
 Scales other than ``paper`` write under ``results/<scale>/`` (and their report
 to ``results/<scale>/report/report.pdf``), so a smoke run never touches the
@@ -22,32 +25,18 @@ from __future__ import annotations
 
 import fcntl
 import functools
-import hashlib
 import os
 import resource
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
 from pathlib import Path
 
-from repro.config import (
-    CONFIGS,
-    REGIMES,
-    SCALES,
-    RunConfig,
-    ablation_configs,
-    make_config,
-    make_eval_config,
-)
+from repro.config import CONFIGS, REGIMES, SCALES, RunConfig, ablation_configs, make_config
 from repro.errors import BadInput, Busy, ConfigError
-from repro.evaluation.evaluate import eval_dataset, evaluate_baselines, metrics_up_to_date
-from repro.fingerprint import code_hash
 from repro.io import read_json, write_json
-from repro.learn.methods import group_key, run_cost
-from repro.learn.runfiles import is_complete, resolve_device
 from repro.paths import (
     baselines_file,
     default_results_dir,
@@ -57,20 +46,14 @@ from repro.paths import (
     readme_file,
     report_pdf,
     results_dir,
-    results_root,
     run_dir,
-    stages_file,
     summary_file,
     template_dir,
     timings_file,
 )
-from repro.pipeline.executor import (
-    LocalExecutor,
-    check_reachable,
-    make_executor,
-    units_cpu_seconds,
-    warm_up,
-)
+from repro.pipeline.executor import LocalExecutor, check_reachable, units_cpu_seconds, warm_up
+from repro.pipeline.runs import DryPipeline, RunPipeline, log
+from repro.pipeline.stages import Stage, plan_stage, run_stage
 from repro.pipeline.units import ExecutorConfig, Unit
 from repro.report import document as report
 from repro.report import readme
@@ -78,11 +61,7 @@ from repro.report.document import TexMissing
 from repro.results import summary
 from repro.results.compare import reproduce_line
 from repro.studies import registry
-from repro.studies.study import Placed, Study
-
-
-def log(msg: str) -> None:
-    print(msg, flush=True)
+from repro.studies.study import Pipeline, Placed, Study
 
 
 @contextmanager
@@ -149,251 +128,42 @@ def all_configs(scale: str, n_seeds: int) -> list[RunConfig]:
     ]
 
 
-def variant_sets(c: RunConfig, scale: str) -> list[str]:
-    """``--set`` arguments that rebuild ``c`` from its configuration name at ``scale``: every
-    field that differs from the scale's configuration (variant fields, maze family)."""
-    base = make_config(c.name, c.regime, c.seed, scale)
-    out = []
-    for f in fields(RunConfig):
-        if getattr(c, f.name) != getattr(base, f.name):
-            out += ["--set", f"{f.name}={getattr(c, f.name)}"]
-    return out
-
-
-def _run_dir(r: Placed) -> Path:
-    return run_dir(r.config.run_id, r.folder)
-
-
 def main_runs(configs: list[RunConfig]) -> list[Placed]:
     """The runs of ``configs`` in the main results folder, labelled by run id."""
     return [Placed(results_dir(), c, c.run_id) for c in configs]
 
 
-def stage_train(
-    runs: list[Placed], scale: str, force: bool, ex: ExecutorConfig, what: str = "train"
-) -> bool:
-    """Train the runs that are not complete (every folder's in one executor call, longest
-    first); whether any was."""
-    todo = [r for r in runs if force or not is_complete(_run_dir(r), r.config)]
-    if not todo:
-        log(f"{what}: all {len(runs)} runs up to date (skipped)")
-        return False
-    todo.sort(key=lambda r: run_cost(r.config), reverse=True)  # stable: ties keep the order
-    trainer = training_path(ex)
-    units = TRAIN_UNITS[trainer](todo, scale, force, ex.threads)
-    where = f"{ex.jobs} at a time" if ex.kind == "local" else "as SLURM jobs"
-    where = f"{len(units)} units {where}" if trainer == "group" else where
-    log(f"{what}: {len(todo)} of {len(runs)} runs to train, {where} ({trainer} trainer)")
-    make_executor(ex).run(units, "training")
-    return True
-
-
-def training_path(ex: ExecutorConfig) -> str:
-    """'group' or 'single': ``--trainer``, where 'auto' groups runs only on CUDA (on this
-    machine's CPU a group step was not faster per member; see the README)."""
-    if ex.trainer != "auto":
-        return ex.trainer
-    return "group" if resolve_device("auto").type == "cuda" else "single"
-
-
-def train_unit(r: Placed, scale: str, force: bool, threads: int) -> Unit:
-    """The command that trains run ``r`` into its results folder:
-    ``python -m repro --results <folder> train ...``."""
-    c = r.config
-    argv = ["--results", str(r.folder), "train", "--config", c.name, "--regime", c.regime]
-    argv += ["--seed", str(c.seed)]
-    argv += ["--scale", scale, "--threads", str(threads), *variant_sets(c, scale)]
-    return Unit(r.label, tuple(argv + (["--force"] if force else [])))
-
-
-def member_spec(c: RunConfig, scale: str) -> str:
-    """``CONFIG/REGIME/SEED[,FIELD=VALUE...]``: run ``c`` as ``train --member`` takes it."""
-    sets = variant_sets(c, scale)[1::2]  # the FIELD=VALUE of each --set
-    return ",".join([f"{c.name}/{c.regime}/{c.seed}", *sets])
-
-
-def group_units(todo: list[Placed], scale: str, force: bool, threads: int) -> list[Unit]:
-    """One ``python -m repro train --member ...`` command per results folder and group key,
-    its runs as members (groups in the order of their costliest run)."""
-    groups: dict[tuple, list[Placed]] = {}
-    for r in todo:
-        groups.setdefault((r.folder, group_key(r.config)), []).append(r)
-    units = []
-    for (folder, _), members in groups.items():
-        argv = ["--results", str(folder), "train", "--scale", scale]
-        argv += ["--threads", str(threads)]
-        for r in members:
-            argv += ["--member", member_spec(r.config, scale)]
-        label = f"group of {len(members)}: {', '.join(r.label for r in members)}"
-        units.append(Unit(label, tuple(argv + (["--force"] if force else []))))
-    return units
-
-
-def single_units(todo: list[Placed], scale: str, force: bool, threads: int) -> list[Unit]:
-    """One ``python -m repro train`` command per run."""
-    return [train_unit(r, scale, force, threads) for r in todo]
-
-
-# How each training path turns the runs to train into units of work.
-TRAIN_UNITS = {"single": single_units, "group": group_units}
-
-
-def stage_evaluate(
-    runs: list[Placed], scale: str, force: bool, ex: ExecutorConfig, what: str = "evaluate"
-) -> bool:
-    """Score the runs whose metrics.json is missing or stale, then the baselines of their
-    evaluation contexts (each in its run's results folder); whether any run was scored."""
-    ev = make_eval_config(scale)
-    # Freeze the instances first, so parallel evaluations only read them.
-    contexts: dict[tuple, Placed] = {}
-    for r in runs:
-        key = (r.folder, "procedural" if r.config.regime == "procedural" else r.config.seed)
-        contexts.setdefault(key, r)
-    for r in contexts.values():
-        with results_root(r.folder):
-            eval_dataset("test", r.config, ev)
-            eval_dataset("plan", r.config, ev)
-    todo = [r for r in runs if force or not metrics_up_to_date(_run_dir(r), ev)]
-    if todo:
-        log(f"{what}: {len(todo)} of {len(runs)} runs to evaluate")
-        units = [
-            Unit(
-                r.label,
-                ("--results", str(r.folder), "evaluate", "--scale", scale, "--no-baselines")
-                + (("--force",) if force else ())
-                + ("--run", r.config.run_id),
-            )
-            for r in todo
-        ]
-        make_executor(ex).run(units, "evaluation")
-    else:
-        log(f"{what}: all {len(runs)} runs up to date (skipped)")
-    for r in contexts.values():
-        with results_root(r.folder):
-            evaluate_baselines(r.config, ev, force)
-    folders = sorted({str(r.folder) for r in runs})
-    log(f"{what}: baselines of {len(contexts)} evaluation context(s) in {', '.join(folders)}")
-    return bool(todo)
-
-
-def stage_ablations(configs: list[RunConfig], scale: str, force: bool, ex: ExecutorConfig) -> bool:
+def _ablations(pipe: Pipeline, configs: list[RunConfig]) -> bool:
     """Train and evaluate the ablation variants, cached like the main runs."""
-    trained = stage_train(main_runs(configs), scale, force, ex, "ablations")
-    evaluated = stage_evaluate(main_runs(configs), scale, force, ex, "ablations")
+    trained = pipe.train(main_runs(configs), "ablations")
+    evaluated = pipe.evaluate(main_runs(configs), "ablations")
     return trained or evaluated
 
 
-@dataclass
-class StudyPipeline:
-    """What a study's stage may ask of this pipeline (:class:`repro.studies.study.Pipeline`):
-    its runs trained and evaluated like the main ones, through the same executor."""
-
-    scale: str
-    force: bool
-    study_seeds: int | None
-    ex: ExecutorConfig
-
-    def train(self, runs: Sequence[Placed], what: str) -> bool:
-        return stage_train(list(runs), self.scale, self.force, self.ex, what)
-
-    def evaluate(self, runs: Sequence[Placed], what: str) -> bool:
-        return stage_evaluate(list(runs), self.scale, self.force, self.ex, what)
-
-    def baselines(self, folder: Path, contexts: Sequence[RunConfig]) -> bool:
-        ev = make_eval_config(self.scale)
-        with results_root(folder):
-            before = _sha(baselines_file()) if baselines_file().exists() else None
-            for c in contexts:
-                evaluate_baselines(c, ev, self.force)
-            return _sha(baselines_file()) != before
-
-    def run(self, commands: Sequence[tuple[str, tuple[str, ...]]], kind: str) -> None:
-        make_executor(self.ex).run([Unit(label, tuple(argv)) for label, argv in commands], kind)
-
-    def log(self, msg: str) -> None:
-        log(msg)
-
-
-def _files_hash(paths: list[Path], extra: str) -> str:
-    """sha256 of ``extra`` and each file's name and bytes, in the order of the names (a name
-    is relative to the results folder, so the key does not depend on where it lies)."""
-    root = results_dir()
-    named = sorted(
-        (str(p.relative_to(root) if p.is_relative_to(root) else p.name), p) for p in paths
-    )
-    h = hashlib.sha256(extra.encode())
-    for name, p in named:
-        h.update(name.encode())
-        h.update(p.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def _read_stages() -> dict:
-    try:
-        data = read_json(stages_file()) if stages_file().exists() else {}
-    except ValueError:
-        return {}  # damaged: every cached stage reruns
-    return data if isinstance(data, dict) else {}
-
-
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def cached_stage(
-    name: str,
-    inputs: list[Path],
-    outputs: list[Path],
-    extra: str,
-    fn: Callable[[], object],
-    force: bool,
-) -> bool:
-    """Run ``fn`` unless its inputs' hash matches the last run and its outputs are intact.
-
-    Outputs are checked against the hashes recorded when they were written, so a
-    truncated or hand-edited summary, figure or PDF is rebuilt, never reused.
-    """
-    key = _files_hash(inputs, f"{extra}|{code_hash(name)}")
-    entry = _read_stages().get(name)
-    if (
-        not force
-        and isinstance(entry, dict)
-        and entry.get("key") == key
-        and all(p.exists() and entry.get("outputs", {}).get(str(p)) == _sha(p) for p in outputs)
-    ):
-        log(f"{name}: up to date (skipped)")
-        return False
-    fn()
-    stages = _read_stages()
-    stages[name] = {"key": key, "outputs": {str(p): _sha(p) for p in outputs}}
-    write_json(stages_file(), stages)
-    return True
-
-
-def stage_summary(
-    configs: list[RunConfig],
-    scale: str,
-    seeds: list[int],
-    force: bool,
-    ablation_seeds: list[int],
-    studies: list[Study],
-) -> bool:
+def summary_stage(
+    configs: list[RunConfig], scale: str, seeds: list[int], ablation_seeds: list[int],
+    studies: list[Study], needs: tuple[str, ...],
+) -> Stage:  # fmt: skip
     """The summary of the runs of ``configs`` and the blocks of ``studies`` (each where its
-    results exist), cached on every file it reads."""
-    runs = [run_dir(c.run_id) for c in configs]
-    inputs = [r / n for r in runs for n in ("metrics.json", "loss.csv")]
-    inputs += [baselines_file(), paper_numbers_file()]
-    for s in studies:
-        inputs += s.inputs(scale)
+    results exist), keyed on every file it reads."""
+
+    def inputs() -> list[Path]:
+        runs = [run_dir(c.run_id) for c in configs]
+        files = [r / n for r in runs for n in ("metrics.json", "loss.csv")]
+        files += [baselines_file(), paper_numbers_file()]
+        for s in studies:
+            files += s.inputs(scale)
+        return [p for p in files if p.exists()]
+
     blocks = {s.name: functools.partial(s.summarize, scale) for s in studies}
     out = summary_file()
-    return cached_stage(
+    return Stage(
         "summary",
-        inputs,
-        [out, out.with_suffix(".csv")],
-        f"{scale}|{seeds}|{ablation_seeds}|studies={','.join(blocks)}",
         lambda: summary.main(scale, seeds, ablation_seeds, blocks),
-        force,
+        needs,
+        inputs,
+        lambda: [out, out.with_suffix(".csv")],
+        lambda: f"{scale}|{seeds}|{ablation_seeds}|studies={','.join(blocks)}",
     )
 
 
@@ -413,9 +183,9 @@ def draw_figures(jobs: int) -> None:
     LocalExecutor(jobs).run([Unit(name, (*argv, name)) for name in names], "figure")
 
 
-def stage_figures(force: bool, jobs: int = 2) -> bool:
-    return cached_stage(
-        "figures", [summary_file()], figure_files(), "", lambda: draw_figures(jobs), force
+def figures_stage(jobs: int) -> Stage:
+    return Stage(
+        "figures", lambda: draw_figures(jobs), ("summary",), lambda: [summary_file()], figure_files
     )
 
 
@@ -424,11 +194,19 @@ def _build_report() -> None:
     report.main(view, registry.sections(view))
 
 
-def stage_report(force: bool) -> bool:
-    sections = sorted((template_dir() / "sections").glob("*.j2"))
-    templates = [template_dir() / report.TEMPLATE, *sections]
-    inputs = [summary_file(), *templates, *figure_files()]
-    return cached_stage("report", inputs, [report_pdf()], str(report_pdf()), _build_report, force)
+def report_stage() -> Stage:
+    def inputs() -> list[Path]:
+        sections = sorted((template_dir() / "sections").glob("*.j2"))
+        return [summary_file(), template_dir() / report.TEMPLATE, *sections, *figure_files()]
+
+    return Stage(
+        "report",
+        _build_report,
+        ("summary", "figures"),
+        inputs,
+        lambda: [report_pdf()],
+        lambda: os.path.relpath(report_pdf(), results_dir()),  # where it goes
+    )
 
 
 def _update_readme() -> None:
@@ -502,47 +280,43 @@ def _counts(scale: str, n_seeds: int | None, n_ablation: int | None) -> tuple[in
     return n_seeds, n_ablation
 
 
-def _stages(
+def stage_table(
     scale: str,
     n_seeds: int,
     n_ablation: int,
-    force: bool,
-    ex: ExecutorConfig,
+    jobs: int,
     studies: list[Study],
     summarized: list[Study],
-    study_seeds: int | None = None,
-) -> list[tuple[str, Callable[[], bool]]]:
-    """The pipeline's stages in order, each a (name, run) pair; run() says whether it did work.
-    The ``studies`` run before the summary (``study_seeds`` seeds per study run); the
-    ``summarized`` ones have their block in the summary wherever their results exist."""
+) -> list[Stage]:
+    """The pipeline's stages in order (see :mod:`repro.pipeline.stages`). The ``studies`` run
+    before the summary; the ``summarized`` ones have their block in the summary wherever
+    their results exist."""
     configs = all_configs(scale, n_seeds)
     ablations = ablation_configs(scale, n_ablation)
     seeds, ablation_seeds = list(range(n_seeds)), list(range(n_ablation))
-    log(
-        f"reproduce: scale {scale}, {n_seeds} seed(s), {len(configs)} runs and "
-        f"{len(ablations)} ablation runs -> {results_dir()}"
-    )
-    pipe = StudyPipeline(scale, force, study_seeds, ex)
-    stages = [
-        ("train", lambda: stage_train(main_runs(configs), scale, force, ex)),
-        ("evaluate", lambda: stage_evaluate(main_runs(configs), scale, force, ex)),
-        ("ablations", lambda: stage_ablations(ablations, scale, force, ex)),
-        *((s.name, functools.partial(s.stage, pipe)) for s in studies),
-        (
-            "summary",
-            lambda: stage_summary(
-                configs + ablations, scale, seeds, force, ablation_seeds, summarized
-            ),
-        ),
-        ("figures", lambda: stage_figures(force, ex.jobs)),
-        ("report", lambda: stage_report(force)),
+    per_run = [
+        Stage("train", lambda pipe: pipe.train(main_runs(configs), "train")),
+        Stage("evaluate", lambda pipe: pipe.evaluate(main_runs(configs), "evaluate"), ("train",)),
     ]
-    return [(name, fn) for name, fn in stages if name != "ablations" or ablations]
+    if ablations:
+        per_run.append(Stage("ablations", functools.partial(_ablations, configs=ablations)))
+    per_run += [Stage(s.name, s.stage) for s in studies]
+    return [
+        *per_run,
+        summary_stage(
+            configs + ablations,
+            scale,
+            seeds,
+            ablation_seeds,
+            summarized,
+            tuple(s.name for s in per_run),
+        ),  # fmt: skip
+        figures_stage(jobs),
+        report_stage(),
+    ]
 
 
-def _run_stages(
-    stages: list[tuple[str, Callable[[], bool]]], scale: str, n_seeds: int, force: bool = False
-) -> TexMissing | None:
+def _run_stages(stages: list[Stage], pipe: RunPipeline, n_seeds: int) -> TexMissing | None:
     """Run the stages under the results lock, timing each; the TeX error if TeX is missing."""
     timings: dict[str, float] = {}
     cpu: dict[str, float] = {}
@@ -552,10 +326,11 @@ def _run_stages(
     with results_lock():
         warm_up()  # the forkserver's imports (about 2 s) overlap with the first stage's checks
         _remove_stale_temporaries()
-        for name, fn in stages:
+        for stage in stages:
+            name = stage.name
             t, c = time.perf_counter(), _cpu_seconds()
             try:
-                worked[name] = fn()
+                worked[name] = run_stage(stage, pipe)
             except TexMissing as e:  # everything else is written; say how to get TeX
                 tex_missing, worked[name] = e, False
             timings[name] = round(time.perf_counter() - t, 3)
@@ -563,10 +338,23 @@ def _run_stages(
             log(f"{name}: {timings[name]:.1f} s")
         timings["total"] = round(time.perf_counter() - t0, 3)
         if any(worked.values()) or not timings_file().exists():  # a no-op run writes nothing
-            record = _timings_record(scale, n_seeds, timings, worked, force, cpu)
+            record = _timings_record(pipe.scale, n_seeds, timings, worked, pipe.force, cpu)
             write_json(timings_file(), record)
     log(f"reproduce: done in {timings['total']:.1f} s; stage times in {timings_file()}")
     return tex_missing
+
+
+def plan(stages: list[Stage], pipe: DryPipeline) -> None:
+    """Say what each stage would do and why, the way ``snakemake -n`` does; write nothing."""
+    running: list[str] = []
+    for stage in stages:
+        if plan_stage(stage, pipe, running):
+            running.append(stage.name)
+    log(
+        f"dry run: {len(running)} of {len(stages)} stages would run"
+        + (f" ({', '.join(running)})" if running else "")
+        + "; nothing was written"
+    )
 
 
 def main(
@@ -579,6 +367,7 @@ def main(
     studies: tuple[str, ...] = (),
     study_seeds: int | None = None,
     with_pdf: bool = True,
+    dry_run: bool = False,
 ) -> int:
     """Run the whole study at ``scale`` with ``executor`` (default: local, one process per
     core): every study of the registry that runs by default unless named in
@@ -586,7 +375,7 @@ def main(
     seeds per study run (default the scale's); the PDF unless ``with_pdf`` is False. Return
     0, or 2 if TeX went missing during the run (all else written; a missing latexmk is a
     BadInput before anything is written). At paper scale the last line compares the summary
-    with the committed one (``compare``)."""
+    with the committed one (``compare``). ``dry_run``: only say what would run and why."""
     ex = executor or ExecutorConfig()
     n_seeds, n_ablation = _counts(scale, n_seeds, n_ablation_seeds)
     to_run = registry.select(studies, skip_studies)
@@ -594,19 +383,28 @@ def main(
     for s in to_run:
         if s.check_args:
             s.check_args(scale, study_seeds)  # bad --study-seeds: nothing written
-    check_reachable(ex)  # before anything is written
-    if with_pdf and shutil.which("latexmk") is None:  # before an hour of work, not after it
+    if not dry_run:
+        check_reachable(ex)  # before anything is written
+    if not dry_run and with_pdf and shutil.which("latexmk") is None:  # before an hour of work
         raise BadInput(
             f"latexmk not found: the report needs TeX Live; install it with: "
             f"{report.INSTALL_HINT}, or pass --no-pdf to write everything but the PDF"
         )
     if scale != "paper" and not os.environ.get("REPRO_RESULTS"):
         os.environ["REPRO_RESULTS"] = str(default_results_dir() / scale)
-    stages = _stages(scale, n_seeds, n_ablation, force, ex, to_run, summarized, study_seeds)
+    stages = stage_table(scale, n_seeds, n_ablation, ex.jobs, to_run, summarized)
+    n_runs, n_ablations = len(all_configs(scale, n_seeds)), len(ablation_configs(scale, n_ablation))
+    log(
+        f"reproduce{' --dry-run' if dry_run else ''}: scale {scale}, {n_seeds} seed(s), "
+        f"{n_runs} runs and {n_ablations} ablation runs -> {results_dir()}"
+    )
     if not with_pdf:
-        stages = [(name, fn) for name, fn in stages if name != "report"]
+        stages = [s for s in stages if s.name != "report"]
         log("report: not built (--no-pdf)")
-    tex_missing = _run_stages(stages, scale, n_seeds, force)
+    if dry_run:
+        plan(stages, DryPipeline(scale, force, study_seeds))
+        return 0
+    tex_missing = _run_stages(stages, RunPipeline(scale, force, study_seeds, ex), n_seeds)
     if scale == "paper" and not os.environ.get("REPRO_RESULTS") and summary_file().exists():
         _update_readme()
     if tex_missing is None and with_pdf:

@@ -38,12 +38,14 @@ class Placed:
 
 
 class Pipeline(Protocol):
-    """What a study's stage may ask of the pipeline that runs it (see
-    :class:`repro.pipeline.reproduce.StudyPipeline`)."""
+    """What a stage may ask of the pipeline that runs it (see
+    :mod:`repro.pipeline.runs`). In a dry run (``reproduce --dry-run``) the same calls
+    only say what would run and why: a stage writes nothing itself when ``dry``."""
 
     scale: str
     force: bool
     study_seeds: int | None  # seeds per study run (``--study-seeds``; None: the scale's)
+    dry: bool
 
     def train(self, runs: Sequence[Placed], what: str) -> bool:
         """Train the runs that are not complete, in one executor call, longest first."""
@@ -55,6 +57,11 @@ class Pipeline(Protocol):
 
     def baselines(self, folder: Path, contexts: Sequence[RunConfig]) -> bool:
         """Score the baselines of each context's test and planning sets in ``folder``."""
+        ...
+
+    def retrained(self, run: Path) -> bool:
+        """Whether an earlier stage of this dry run would train the run folder ``run`` (its
+        files then say nothing of what will be); False in a real run."""
         ...
 
     def run(self, commands: Sequence[tuple[str, tuple[str, ...]]], kind: str) -> None:

@@ -38,15 +38,21 @@ def stage(pipe: Pipeline) -> bool:
 
 def _evaluate(pipe: Pipeline, runs) -> bool:
     from repro.evaluation.evaluate import eval_dataset  # torch: only when the stage runs
-    from repro.studies.generalization.evaluate import up_to_date
+    from repro.studies.generalization.evaluate import stale
 
     ev, g = make_eval_config(pipe.scale), SCALES[pipe.scale].generalization
-    for r in runs:  # frozen first, so that parallel units only read them
+    for r in runs if not pipe.dry else ():  # frozen first, so that parallel units only read them
         with results_root(r.folder()):
             eval_dataset("test", r.config, ev)
             eval_dataset("plan", r.config, ev)
             train_sample(r.config, g)
-    todo = [r for r in runs if pipe.force or not up_to_date(r.run_dir(), ev, g)]
+
+    def why(r) -> list[str]:
+        if pipe.force:
+            return ["--force"]
+        return ["after its training"] if pipe.retrained(r.run_dir()) else stale(r.run_dir(), ev, g)
+
+    todo = [(r, reasons) for r in runs if (reasons := why(r))]
     if not todo:
         pipe.log(f"{NAME}: all {len(runs)} runs evaluated (skipped)")
         return False
@@ -54,11 +60,11 @@ def _evaluate(pipe: Pipeline, runs) -> bool:
     force = ("--force",) if pipe.force else ()
     commands = [
         (
-            r.id,
+            f"{r.id} ({'; '.join(reasons)})" if pipe.dry else r.id,
             ("--results", str(r.folder()), EVALUATE, "--scale", pipe.scale)
             + ("--run", r.config.run_id, *force),
         )
-        for r in todo
+        for r, reasons in todo
     ]
     pipe.run(commands, "evaluation")
     return True

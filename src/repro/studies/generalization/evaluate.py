@@ -22,6 +22,8 @@ import csv
 from pathlib import Path
 from typing import Any
 
+from repro import cachekey
+from repro.cachekey import Key
 from repro.config import EvalConfig, Generalization, config_hash
 from repro.core.data import Dataset
 from repro.core.heuristics import BaselineScorer
@@ -33,7 +35,6 @@ from repro.evaluation.evaluate import (
     snapshot_metrics,
     trajectory_predictions,
 )
-from repro.fingerprint import code_hash
 from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
 from repro.learn.runfiles import load_model
 from repro.learn.scorer import ModelScorer
@@ -71,7 +72,7 @@ def _study_key(g: Generalization) -> str:
     )
 
 
-def _key(run: Path, ev: EvalConfig, g: Generalization) -> dict[str, Any]:
+def _key(run: Path, ev: EvalConfig, g: Generalization) -> Key:
     """What a run's generalization.json must match to be reused: weights, settings, code."""
     meta = read_json(run / "run.json")
     saved = meta.get("snapshots_sha256") or {}
@@ -79,24 +80,38 @@ def _key(run: Path, ev: EvalConfig, g: Generalization) -> dict[str, Any]:
     missing = [n for n in names if n not in saved]
     if missing:
         raise BadInput(f"{run} has no snapshot {missing[0]} (the study's schedule needs it)")
-    return {
-        "model_sha256": meta["model_sha256"],
-        "snapshots_sha256": {n: saved[n] for n in names},
-        "eval_hash": config_hash(ev),
-        "study_hash": _study_key(g),
-        "code_hash": code_hash("generalization"),
-    }
+    return cachekey.make(
+        "generalization",
+        eval=config_hash(ev),
+        settings=_study_key(g),
+        model=meta["model_sha256"],
+        snapshots=cachekey.of_value({n: saved[n] for n in names}),
+    )
+
+
+def stale(run: Path, ev: EvalConfig, g: Generalization) -> list[str]:
+    """Why ``run/generalization.json`` must be (re)computed: [] when it is intact and made
+    under the current key (the run's weights, the settings and the code)."""
+    run = Path(run)
+    try:
+        key = _key(run, ev, g)
+    except (ValueError, KeyError):
+        return ["its run is not trained"]
+    if not (run / OUTPUT).exists():
+        return ["not evaluated"]
+    try:
+        old = read_json(run / OUTPUT)
+    except ValueError:
+        return [f"{OUTPUT} is unreadable"]
+    if not has_valid_content_hash(old):
+        return [f"{OUTPUT} is damaged (content hash)"]
+    return cachekey.changes(old.get("key"), key)
 
 
 def up_to_date(run: Path, ev: EvalConfig, g: Generalization) -> bool:
     """True when ``run/generalization.json`` is intact and matches the run's weights, the
     settings and the code."""
-    try:
-        key = _key(Path(run), ev, g)
-        old = read_json(Path(run) / OUTPUT)
-    except (ValueError, KeyError):
-        return False  # missing, unreadable or not a finished run: (re)compute
-    return has_valid_content_hash(old) and all(old.get(k) == v for k, v in key.items())
+    return not stale(run, ev, g)
 
 
 def evaluate_study_run(
@@ -121,7 +136,7 @@ def evaluate_study_run(
         "config": config.to_dict(),
         "eval_config": ev.to_dict(),
         "train_sample": {"n": len(sample), "seed": g.sample_seed},
-        **key,
+        "key": key,
         "snapshots": snapshots,
         "baselines": {
             kind: mazes_metrics(BaselineScorer(kind), test, plan, sample, ev) for kind in LEVELS
