@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from repro.fingerprint import code_hash
+from repro.io import has_valid_content_hash, read_json
 
 Key = dict[str, str]
 
@@ -88,3 +89,22 @@ def changes(stored: Any, current: Mapping[str, str]) -> list[str]:
         else:
             files.append(f"{name[5:]} changed")
     return reasons + files
+
+
+def stale_result(path: Path, key: Callable[[], Key]) -> list[str]:
+    """Why the JSON result at ``path`` (a content hash and the ``key`` it was made under)
+    must be (re)made: [] when it is intact and ``key()`` is unchanged. ``key()`` raising
+    ValueError or KeyError means what it is made from (a finished run) is not there."""
+    try:
+        current = key()
+    except (ValueError, KeyError):
+        return ["its run is not trained"]
+    if not path.exists():
+        return ["not evaluated"]
+    try:
+        old = read_json(path)
+    except ValueError:
+        return [f"{path.name} is unreadable"]
+    if not has_valid_content_hash(old):
+        return [f"{path.name} is damaged (content hash)"]
+    return changes(old.get("key"), current)

@@ -303,19 +303,7 @@ def metrics_stale(run: Path, ev: EvalConfig) -> list[str]:
     """Why ``run/metrics.json`` must be (re)computed: [] when it is intact (content hash)
     and made under the current key."""
     run = Path(run)
-    try:
-        key = metrics_key(run, ev)
-    except (ValueError, KeyError):
-        return ["its run is not trained"]
-    if not (run / "metrics.json").exists():
-        return ["not evaluated"]
-    try:
-        old = read_json(run / "metrics.json")
-    except ValueError:
-        return ["metrics.json is unreadable"]
-    if not has_valid_content_hash(old):
-        return ["metrics.json is damaged (content hash)"]
-    return cachekey.changes(old.get("key"), key)
+    return cachekey.stale_result(run / "metrics.json", lambda: metrics_key(run, ev))
 
 
 def metrics_up_to_date(run: Path, ev: EvalConfig) -> bool:

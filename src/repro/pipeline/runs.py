@@ -29,6 +29,8 @@ from repro.pipeline.executor import make_executor
 from repro.pipeline.units import ExecutorConfig, Unit
 from repro.studies.study import Placed
 
+BASELINES = "baselines.json"  # in each results folder
+
 
 def log(msg: str) -> None:
     print(msg, flush=True)
@@ -183,9 +185,6 @@ class RunPipeline:
 
     def log(self, msg: str) -> None:
         log(msg)
-
-
-BASELINES = "baselines.json"
 
 
 @dataclass

@@ -41,11 +41,12 @@ def _evaluate(pipe: Pipeline, runs) -> bool:
     from repro.studies.generalization.evaluate import stale
 
     ev, g = make_eval_config(pipe.scale), SCALES[pipe.scale].generalization
-    for r in runs if not pipe.dry else ():  # frozen first, so that parallel units only read them
-        with results_root(r.folder()):
-            eval_dataset("test", r.config, ev)
-            eval_dataset("plan", r.config, ev)
-            train_sample(r.config, g)
+    if not pipe.dry:  # frozen first, so that parallel units only read them
+        for r in runs:
+            with results_root(r.folder()):
+                eval_dataset("test", r.config, ev)
+                eval_dataset("plan", r.config, ev)
+                train_sample(r.config, g)
 
     def why(r) -> list[str]:
         if pipe.force:

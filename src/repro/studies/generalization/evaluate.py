@@ -35,7 +35,7 @@ from repro.evaluation.evaluate import (
     snapshot_metrics,
     trajectory_predictions,
 )
-from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
+from repro.io import read_json, with_content_hash, write_json
 from repro.learn.runfiles import load_model
 from repro.learn.scorer import ModelScorer
 from repro.studies.generalization.runs import OUTPUT, train_sample
@@ -93,19 +93,7 @@ def stale(run: Path, ev: EvalConfig, g: Generalization) -> list[str]:
     """Why ``run/generalization.json`` must be (re)computed: [] when it is intact and made
     under the current key (the run's weights, the settings and the code)."""
     run = Path(run)
-    try:
-        key = _key(run, ev, g)
-    except (ValueError, KeyError):
-        return ["its run is not trained"]
-    if not (run / OUTPUT).exists():
-        return ["not evaluated"]
-    try:
-        old = read_json(run / OUTPUT)
-    except ValueError:
-        return [f"{OUTPUT} is unreadable"]
-    if not has_valid_content_hash(old):
-        return [f"{OUTPUT} is damaged (content hash)"]
-    return cachekey.changes(old.get("key"), key)
+    return cachekey.stale_result(run / OUTPUT, lambda: _key(run, ev, g))
 
 
 def up_to_date(run: Path, ev: EvalConfig, g: Generalization) -> bool:
