@@ -1,9 +1,11 @@
 """Shared test set-up.
 
 - Hypothesis profiles: 'ci' is derandomized so CI is repeatable; 'dev' explores.
-- Every test runs with ``REPRO_RESULTS`` pointing at a fresh temporary folder, so no test
-  (nor any subprocess it starts, which inherits the variable) can write into the
-  committed ``results/``; a test that sets its own ``REPRO_RESULTS`` overrides it.
+- Every test runs with ``REPRO_RESULTS`` pointing at a fresh temporary folder, so no command
+  it runs (in-process or in a subprocess, which inherits the variable) can write into the
+  committed ``results/``; a test that sets its own ``REPRO_RESULTS`` overrides it. The
+  library never reads the variable: a test passes it the same folder, the ``root``
+  fixture.
 - ``shared_folder``: an expensive folder (a trained smoke pipeline) built once per test
   session and read by several tests, also across pytest-xdist workers.
 - The fault suite's table of cases checked, summed over xdist workers.
@@ -55,6 +57,13 @@ def _isolated_results(_session_results, tmp_path_factory, monkeypatch):
     folder = tmp_path_factory.mktemp("results")
     monkeypatch.setenv("REPRO_RESULTS", str(folder))
     return folder
+
+
+@pytest.fixture
+def root(_isolated_results) -> Path:
+    """This test's results folder, to pass to the library (the commands a test runs find it
+    as ``$REPRO_RESULTS``, as a user's would)."""
+    return _isolated_results
 
 
 # ---------------------------------------------------------------- shared expensive folders

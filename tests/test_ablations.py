@@ -168,8 +168,7 @@ def test_integer_gap_of_shifted_integers(values, shift):
 
 
 @pytest.fixture
-def trained(tmp_path, monkeypatch):
-    monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
+def trained(tmp_path):
     config = make_config("supervised-normal", "fixed", 0, "smoke")
     run = tmp_path / "runs" / config.run_id
     train(config, run, progress=False)
@@ -179,7 +178,7 @@ def trained(tmp_path, monkeypatch):
 def test_snapshot_evaluation_matches_the_full_evaluation(trained):
     config, run = trained
     ev = make_eval_config("smoke")
-    m = evaluate_run(run, ev)
+    m = evaluate_run(run, ev, run.parents[2])
     steps = [r["step"] for r in m["training_length"]]
     assert steps == list(range(config.snapshot_every, config.steps + 1, config.snapshot_every))
     last = m["training_length"][-1]  # the last snapshot is the final model
@@ -199,7 +198,8 @@ def test_snapshot_metrics_of_one_snapshot_by_hand(trained):
     ev = make_eval_config("smoke")
     name = f"step_{config.snapshot_every:07d}.pt"
     model, _ = load_model(run, snapshot=name)
-    test, plan = eval_dataset("test", config, ev), eval_dataset("plan", config, ev)
+    root = run.parents[2]
+    test, plan = eval_dataset("test", config, ev, root), eval_dataset("plan", config, ev, root)
     out = snapshot_metrics(ModelScorer(model, config), test, plan, ev)
     d = [
         model.distance(
@@ -265,19 +265,18 @@ def test_on_seeds_picks_the_shared_seeds():
     assert on_seeds(entry, "m", [5]) is None and on_seeds(None, "m", [0]) is None
 
 
-def test_summary_has_the_ablation_sections(tmp_path, monkeypatch):
+def test_summary_has_the_ablation_sections(tmp_path):
     """A tiny pipeline: one paper run, one variant, evaluated and summarised."""
     from repro.evaluation.evaluate import evaluate_baselines
     from repro.results.summary import build_summary
 
-    monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
     ev = make_eval_config("smoke")
     for sets in ({}, {"head": "classification"}):
         c = make_config("supervised-normal", "fixed", 0, "smoke", sets)
         train(c, tmp_path / "runs" / c.run_id, progress=False)
-        evaluate_run(tmp_path / "runs" / c.run_id, ev)
-    evaluate_baselines(c, ev)
-    s = build_summary("smoke", [0], [0])
+        evaluate_run(tmp_path / "runs" / c.run_id, ev, tmp_path)
+    evaluate_baselines(c, ev, tmp_path)
+    s = build_summary(tmp_path, "smoke", [0], [0])
     json.dumps(s, allow_nan=False)
     assert s["ablation_seeds"] == [0]
     head = s["ablations"]["studies"]["head"][0]

@@ -167,12 +167,12 @@ def fake_bench(monkeypatch):
     assert threads and set(threads) == {1}  # every measurement on one thread
 
 
-def test_bench_numbers_follow_from_the_measured_times(fake_bench):
+def test_bench_numbers_follow_from_the_measured_times(fake_bench, root):
     full = {"stages_s": {"train": 600.0, "total": 900.0}, "seeds": 3}
-    paths.timings_file().parent.mkdir(parents=True, exist_ok=True)
-    paths.timings_file().write_text(json.dumps({"full_run": full}))
-    out = bench.main("cpu")
-    written = json.loads((paths.results_dir() / "bench.json").read_text())
+    paths.timings_file(root).parent.mkdir(parents=True, exist_ok=True)
+    paths.timings_file(root).write_text(json.dumps({"full_run": full}))
+    out = bench.main(root, "cpu")
+    written = json.loads((root / "bench.json").read_text())
     assert written == bench._rounded(out)
     assert set(out["training"]) == {
         f"{m}/{r}" for m in ("supervised", "contrastive") for r in ("fixed", "procedural")
@@ -207,13 +207,15 @@ def test_bench_numbers_follow_from_the_measured_times(fake_bench):
     assert written["last_full_reproduce"] == full
     assert written["device"] == "cpu" and written["threads"] == 1
     assert written["batch"] == bench.BATCH
-    assert fake_bench == []  # REPRO_RESULTS is set: the README is left alone
+    assert fake_bench == []  # not the default results folder: the README is left alone
 
 
 def test_bench_json_goes_where_repro_results_says(fake_bench, monkeypatch, tmp_path):
     monkeypatch.setenv("REPRO_RESULTS", str(tmp_path / "elsewhere"))
-    bench.main("cpu")
+    assert bench.cli(["--device", "cpu"]) == 0
     assert (tmp_path / "elsewhere" / "bench.json").is_file()
+    assert bench.cli(["--device", "cpu", "--results", str(tmp_path / "flag")]) == 0
+    assert (tmp_path / "flag" / "bench.json").is_file()  # --results before the variable
     assert not (tmp_path / "bench.json").exists()
 
 
@@ -224,13 +226,13 @@ def test_default_results_folder_also_updates_the_performance_page(
     project) and docs/performance.md's table rendered from the same numbers."""
     monkeypatch.delenv("REPRO_RESULTS")
     monkeypatch.chdir(tmp_path)
-    assert bench.results_dir() == tmp_path / "results"  # never the real project's
-    bench.main("cpu")
+    assert paths.chosen_results() is None
+    assert bench.cli(["--device", "cpu"]) == 0
     assert fake_bench == []  # no docs/performance.md with the markers here: nothing to update
     page = tmp_path / "docs" / "performance.md"
     page.parent.mkdir()
     page.write_text("# Performance\n<!-- performance:start -->\n<!-- performance:end -->\n")
-    out = bench.main("cpu")
+    out = bench.main(paths.default_results_dir(), "cpu")
     assert (tmp_path / "results" / "bench.json").is_file()
     assert fake_bench == [("performance", readme.performance(bench._rounded(out)), page)]
 

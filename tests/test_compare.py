@@ -48,12 +48,12 @@ def set_mean(d, section, name, metric, value, regime="fixed"):
 
 
 @pytest.fixture
-def folders(tmp_path):
+def folders(tmp_path, root):
     """(fresh summary path, committed results folder): both hold the committed summary."""
     committed = tmp_path / "committed"
     write_json(committed / "summary.json", committed_dict())
-    write_json(summary_file(), committed_dict())
-    return summary_file(), committed
+    write_json(summary_file(root), committed_dict())
+    return summary_file(root), committed
 
 
 def run_cli(capsys, *argv):
@@ -173,49 +173,49 @@ def git(repo, *args):
 @pytest.fixture
 def repo(tmp_path):
     """A tiny project under git: results/summary.json committed twice (tag 'first')."""
-    root = tmp_path / "project"
-    git(tmp_path, "init", "-q", str(root))
-    write_json(root / "results" / "summary.json", committed_dict())
-    git(root, "add", "results/summary.json")
-    git(root, "commit", "-q", "-m", "first")
-    git(root, "tag", "first")
+    project = tmp_path / "project"
+    git(tmp_path, "init", "-q", str(project))
+    write_json(project / "results" / "summary.json", committed_dict())
+    git(project, "add", "results/summary.json")
+    git(project, "commit", "-q", "-m", "first")
+    git(project, "tag", "first")
     d = committed_dict()
     set_mean(d, "runs", "supervised-normal", "roughness", 0.8)
-    write_json(root / "results" / "summary.json", d)
-    git(root, "commit", "-q", "-am", "second")
-    return root
+    write_json(project / "results" / "summary.json", d)
+    git(project, "commit", "-q", "-am", "second")
+    return project
 
 
-def test_against_a_git_ref(repo, capsys):
+def test_against_a_git_ref(repo, root, capsys):
     d = committed_dict()
     set_mean(d, "runs", "supervised-normal", "roughness", 0.8)
-    write_json(summary_file(), d)
-    assert cmp.main(None, project=repo) == 0  # HEAD holds these numbers
+    write_json(summary_file(root), d)
+    assert cmp.main(root, None, project=repo) == 0  # HEAD holds these numbers
     assert "committed: HEAD:results/summary.json" in capsys.readouterr().out
-    assert cmp.main("first", project=repo) == 1  # the first commit's roughness was 0.5-0.6
+    assert cmp.main(root, "first", project=repo) == 1  # the first commit's roughness: 0.5-0.6
     out = capsys.readouterr().out
     assert "committed: first:results/summary.json" in out and "roughness" in out
-    assert cmp.main("HEAD~1", project=repo) == 1
+    assert cmp.main(root, "HEAD~1", project=repo) == 1
 
 
 @pytest.mark.parametrize("ref", ["no-such-ref", "-p", ""])
-def test_a_bad_git_ref_is_bad_input(repo, ref):
-    write_json(summary_file(), committed_dict())
+def test_a_bad_git_ref_is_bad_input(repo, root, ref):
+    write_json(summary_file(root), committed_dict())
     with pytest.raises(BadInput, match="git ref|cannot read"):
-        cmp.main(ref, project=repo)
+        cmp.main(root, ref, project=repo)
 
 
-def test_a_project_without_git_or_without_the_file_is_bad_input(tmp_path, repo, monkeypatch):
-    write_json(summary_file(), committed_dict())
+def test_a_project_without_git_or_without_the_file_is_bad_input(tmp_path, repo, root, monkeypatch):
+    write_json(summary_file(root), committed_dict())
     with pytest.raises(BadInput, match="cannot read HEAD:results/summary.json"):
-        cmp.main(None, project=tmp_path / "not-a-repo")
+        cmp.main(root, None, project=tmp_path / "not-a-repo")
     git(repo, "rm", "-q", "results/summary.json")
     git(repo, "commit", "-q", "-m", "gone")
     with pytest.raises(BadInput, match="cannot read HEAD:results/summary.json"):
-        cmp.main(None, project=repo)
+        cmp.main(root, None, project=repo)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(BadInput, match="git is not installed"):
-        cmp.main(None, project=repo)
+        cmp.main(root, None, project=repo)
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -243,28 +243,30 @@ def test_a_summary_that_is_not_an_object_exits_2(folders, capsys):
 # ---------------------------------------------------------------------------- reproduce
 
 
-def test_reproduce_line_never_raises(repo, tmp_path):
-    line = cmp.reproduce_line(project=repo)  # no fresh summary yet
+def test_reproduce_line_never_raises(repo, root, tmp_path):
+    line = cmp.reproduce_line(root, project=repo)  # no fresh summary yet
     assert line.startswith("compare: not run (") and "does not exist" in line
     d = committed_dict()
     set_mean(d, "runs", "supervised-normal", "roughness", 0.8)
-    write_json(summary_file(), d)
-    assert cmp.reproduce_line(project=repo) == (
+    write_json(summary_file(root), d)
+    assert cmp.reproduce_line(root, project=repo) == (
         "compare: 9 of 9 numbers within the committed seed spread, 0 verdicts changed "
         "(python -m repro compare for details)"
     )
-    line = cmp.reproduce_line(project=tmp_path / "not-a-repo")
+    line = cmp.reproduce_line(root, project=tmp_path / "not-a-repo")
     assert line.startswith("compare: not run (cannot read HEAD:results/summary.json")
     d["claims"][0]["regimes"]["fixed"]["verdict"] = "fails"
-    write_json(summary_file(), d)
-    assert ", 1 verdict changed (" in cmp.reproduce_line(project=repo)
+    write_json(summary_file(root), d)
+    assert ", 1 verdict changed (" in cmp.reproduce_line(root, project=repo)
 
 
 @pytest.mark.parametrize(("scale", "compared"), [("paper", True), ("smoke", False)])
-def test_reproduce_ends_with_the_comparison_at_paper_scale(scale, compared, monkeypatch, capsys):
+def test_reproduce_ends_with_the_comparison_at_paper_scale(
+    scale, compared, root, monkeypatch, capsys
+):
     from repro.pipeline import reproduce
 
     monkeypatch.setattr(reproduce, "_run_stages", lambda *args: None)  # no stage runs
-    assert reproduce.main(scale, n_seeds=1, n_ablation_seeds=0) == 0  # no summary: still 0
+    assert reproduce.main(root, scale, n_seeds=1, n_ablation_seeds=0) == 0  # no summary: still 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("compare: not run (") if compared else last.startswith("report:")

@@ -37,7 +37,7 @@ def _train(results, name="contrastive-normal", regime="procedural"):
 @pytest.mark.parametrize("regime", ["fixed", "procedural"])
 def test_metrics_json_complete_and_cached(results, ev, regime):
     config, run = _train(results, "supervised-stitching", regime)
-    m = evaluate_run(run, ev)
+    m = evaluate_run(run, ev, results)
     text = (run / "metrics.json").read_text()
     json.loads(text)  # strict JSON: no NaN, no inf
     assert "NaN" not in text and "Infinity" not in text
@@ -52,14 +52,14 @@ def test_metrics_json_complete_and_cached(results, ev, regime):
     assert len(m["figures"]["trajectories"]) == ev.n_paper
     # Unchanged model and settings: the file is reused, not recomputed.
     mtime = os.stat(run / "metrics.json").st_mtime_ns
-    evaluate_run(run, ev)
+    evaluate_run(run, ev, results)
     assert os.stat(run / "metrics.json").st_mtime_ns == mtime
 
 
 def test_model_scorer_matches_heuristic_map(results, ev):
     config, run = _train(results)
     model, config = load_model(run)
-    plan = eval_dataset("plan", config, ev)
+    plan = eval_dataset("plan", config, ev, results)
     goals = plan.cells[plan.offsets[1:] - 1][:3]
     maps = heuristic_maps(ModelScorer(model, config, chunk=37), plan.mazes, plan.maze_of[:3], goals)
     for i in range(3):
@@ -72,9 +72,9 @@ def test_model_scorer_matches_heuristic_map(results, ev):
 
 def test_baselines(results, ev):
     config = make_config("supervised-normal", "procedural", 0, "smoke")
-    b = evaluate_baselines(config, ev)
+    b = evaluate_baselines(config, ev, results)
     assert b["oracle"]["spearman"]["full"]["mean"] == pytest.approx(1.0)
-    plan = eval_dataset("plan", config, ev)
+    plan = eval_dataset("plan", config, ev, results)
     for mode in ("search", "greedy"):
         o = b["oracle"]["planning"][mode]
         assert o["solved_rate"] == 1.0 and o["path_ratio"] == 1.0
@@ -88,7 +88,7 @@ def test_baselines(results, ev):
 
 def test_oracle_scorer_is_bfs(results, ev):
     config = make_config("supervised-normal", "fixed", 3, "smoke")
-    test = eval_dataset("test", config, ev)
+    test = eval_dataset("test", config, ev, results)
     goal = test.path(0)[-1]
     h = heuristic_maps(BaselineScorer("oracle"), test.mazes, np.array([0]), goal[None])[0]
     d = bfs_distances(test.mazes[0], tuple(goal)).astype(float)
@@ -99,21 +99,21 @@ def test_oracle_scorer_is_bfs(results, ev):
 def test_instances_frozen_and_shared(results, ev):
     a = make_config("supervised-normal", "procedural", 0, "smoke")
     b = make_config("contrastive-stitching", "procedural", 2, "smoke")
-    pa, pb = eval_dataset("plan", a, ev), eval_dataset("plan", b, ev)
+    pa, pb = eval_dataset("plan", a, ev, results), eval_dataset("plan", b, ev, results)
     assert pa.content_hash() == pb.content_hash()  # same unseen mazes for every run
     assert len(list((results / "instances").glob("*.npz"))) == 1
     f = make_config("supervised-normal", "fixed", 1, "smoke")
-    pf = eval_dataset("plan", f, ev)
-    train_ds_maze = eval_dataset("test", f, ev).mazes[0]
+    pf = eval_dataset("plan", f, ev, results)
+    train_ds_maze = eval_dataset("test", f, ev, results).mazes[0]
     assert (pf.mazes[0] == train_ds_maze).all()
 
 
 def test_weights_changed_metrics_recomputed(results, ev):
     config, run = _train(results, "supervised-normal", "fixed")
-    first = evaluate_run(run, ev)
+    first = evaluate_run(run, ev, results)
     train(make_config("supervised-normal", "fixed", 0, "smoke", {"lr": 3e-3}), run, progress=False)
     assert not (run / "metrics.json").exists()  # a retrained run drops stale metrics
-    second = evaluate_run(run, ev)
+    second = evaluate_run(run, ev, results)
     assert second["key"]["model"] != first["key"]["model"]
 
 

@@ -39,14 +39,13 @@ def test_threads_follow_the_executor():
     assert ExecutorConfig(kind="local", slurm_cpus=4).threads == 1  # local: one thread a run
 
 
-def test_default_log_folder_is_under_the_results(tmp_path, monkeypatch):
-    monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
-    assert ExecutorConfig(kind="slurm").log_folder() == tmp_path / "slurm"
-    assert ExecutorConfig(kind="slurm", slurm_folder="/x").log_folder() == Path("/x")
+def test_default_log_folder_is_under_the_results(tmp_path):
+    assert ExecutorConfig(kind="slurm").log_folder(tmp_path) == tmp_path / "slurm"
+    assert ExecutorConfig(kind="slurm", slurm_folder="/x").log_folder(tmp_path) == Path("/x")
 
 
-def test_local_executor_runs_units_and_names_a_failure(capsys):
-    ex = make_executor(ExecutorConfig(jobs=2))
+def test_local_executor_runs_units_and_names_a_failure(root, capsys):
+    ex = make_executor(ExecutorConfig(jobs=2), root)
     assert isinstance(ex, LocalExecutor)
     ok = Unit("fixed/ok", ("train", "--help"))
     bad = Unit("fixed/bad", ("train", "--config", "nope"))

@@ -8,7 +8,7 @@ import pytest
 
 from repro.config import CONFIGS, SCALES, RunConfig
 from repro.core.maze import bfs_distances, generate_maze
-from repro.paths import family_dir, results_dir, results_root
+from repro.paths import family_dir
 from repro.results.paper_gap import REACH_EXPANDED, REACH_SOLVED, greedy_gap
 from repro.results.view import Summary
 from repro.studies.family.cells import cells, contexts, trained_configs
@@ -32,13 +32,11 @@ def test_paper_family_is_as_the_issue_declares():
 
 
 def test_cells_have_folders_of_their_own(tmp_path):
-    with results_root(tmp_path):
-        main = next(c for c in cells("paper") if c.main)
-        other = next(c for c in cells("paper") if not c.main)
-        assert main.folder() == results_dir() == tmp_path
-        assert other.folder() == family_dir(other.size, other.loop_prob)
-        assert other.folder().parent == tmp_path / "family"
-    assert results_dir() != tmp_path  # the root is restored after the block
+    main = next(c for c in cells("paper") if c.main)
+    other = next(c for c in cells("paper") if not c.main)
+    assert main.folder(tmp_path) == tmp_path  # the main cell is the main results folder
+    assert other.folder(tmp_path) == family_dir(tmp_path, other.size, other.loop_prob)
+    assert other.folder(tmp_path).parent == tmp_path / "family"
 
 
 def test_trained_configs_change_only_size_and_loops():

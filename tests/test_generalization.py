@@ -30,7 +30,7 @@ from repro.errors import ConfigError
 from repro.io import read_json, write_json
 from repro.learn.methods import run_cost
 from repro.learn.train import train
-from repro.paths import PROJECT, generalization_dir, results_root
+from repro.paths import PROJECT, generalization_dir
 from repro.results.view import Summary
 from repro.studies.generalization.evaluate import evaluate_study_run, up_to_date
 from repro.studies.generalization.figure import draw_fig8_generalization, study_styles
@@ -91,8 +91,8 @@ def test_only_the_declared_fields_change_and_the_ids_name_them():
             assert set(r.sets) - set(GENERALIZATION_SETS) <= set(STUDY_FIELDS)
             for name, value in r.sets.items():
                 assert f"{value}" in r.id and (name in r.id or isinstance(value, str))
-            assert r.folder().parent == generalization_dir()
-            assert r.run_dir().is_relative_to(r.folder())
+            assert r.folder(PROJECT).parent == generalization_dir(PROJECT)
+            assert r.run_dir(PROJECT).is_relative_to(r.folder(PROJECT))
     ids = [r.id for r in study_runs("paper")]
     assert len(set(ids)) == len(ids)
     assert "procedural/supervised-normal+steps200000__s0" in ids
@@ -101,7 +101,7 @@ def test_only_the_declared_fields_change_and_the_ids_name_them():
     )
     # two runs whose run ids coincide live in different folders
     sup = [r for r in study_runs("paper") if r.label.startswith("supervised-normal+")]
-    assert len({(r.folder(), r.config.run_id) for r in sup}) == len(sup)
+    assert len({(r.folder(PROJECT), r.config.run_id) for r in sup}) == len(sup)
 
 
 def test_unit_command_lines_rebuild_each_study_run(tmp_path):
@@ -148,12 +148,13 @@ def test_declared_once():
 # ---------------------------------------------------------------------------- training mazes
 
 
-def test_training_sample_is_frozen_from_the_runs_own_training_mazes():
+def test_training_sample_is_frozen_from_the_runs_own_training_mazes(root):
     c = study_runs("smoke")[0].config
     g = SCALES["smoke"].generalization
-    sample = train_sample(c, g)
-    assert sample_file(c, g).exists()
-    again = train_sample(c, g)  # loaded from its file, the same bits
+    sample = train_sample(c, g, root)
+    assert sample_file(c, g, root).exists()
+    assert sample_file(c, g, root).parent == root / "instances"
+    again = train_sample(c, g, root)  # loaded from its file, the same bits
     assert again.content_hash() == sample.content_hash()
     assert len(sample) <= g.train_sample and (sample.lengths >= TEST_MIN_LENGTH).all()
     data = make_dataset(c.dataset, c.n_trajectories, c.seed, c.size, c.regime, c.loop_prob)
@@ -187,13 +188,11 @@ def test_pick_sample_is_seeded_and_ordered():
 def evaluated(tmp_path_factory):
     """One smoke study run trained and evaluated in a results folder of its own."""
     root = tmp_path_factory.mktemp("study")
-    with results_root(root):
-        run = study_runs("smoke")[0]
-        folder = run.run_dir()
-        train(run.config, folder, device="cpu", progress=False)
-        with results_root(run.folder()):
-            g = SCALES["smoke"].generalization
-            out = evaluate_study_run(folder, make_eval_config("smoke"), g)
+    run = study_runs("smoke")[0]
+    folder = run.run_dir(root)
+    train(run.config, folder, device="cpu", progress=False)
+    g = SCALES["smoke"].generalization
+    out = evaluate_study_run(folder, make_eval_config("smoke"), g, run.folder(root))
     return root, run, out
 
 
@@ -201,8 +200,7 @@ def test_every_snapshot_is_scored_on_both_kinds_of_mazes(evaluated):
     root, run, out = evaluated
     g = SCALES["smoke"].generalization
     assert [s["step"] for s in out["snapshots"]] == list(g.schedule())
-    with results_root(root):
-        rows = _rows(run.run_dir() / "loss.csv")
+    rows = _rows(run.run_dir(root) / "loss.csv")
     loss = {int(float(r["step"])): float(r["loss"]) for r in rows}
     for snap in out["snapshots"]:
         assert set(snap) == {"step", "loss", *MAZES}
@@ -225,26 +223,23 @@ def _rows(path):
 def test_evaluation_is_cached_and_an_edit_is_caught(evaluated, tmp_path):
     root, run, _ = evaluated
     ev, g = make_eval_config("smoke"), SCALES["smoke"].generalization
-    with results_root(root):
-        assert up_to_date(run.run_dir(), ev, g)
-        other = dataclasses.replace(g, sample_seed=g.sample_seed + 1)
-        assert not up_to_date(run.run_dir(), ev, other)  # another sample: recompute
-        data = read_json(run.run_dir() / OUTPUT)
-        data["snapshots"][0]["loss"] = 0.0
-        copy = tmp_path / "run"
-        shutil.copytree(run.run_dir(), copy)
-        write_json(copy / OUTPUT, data)
-        assert not up_to_date(copy, ev, g)
+    assert up_to_date(run.run_dir(root), ev, g)
+    other = dataclasses.replace(g, sample_seed=g.sample_seed + 1)
+    assert not up_to_date(run.run_dir(root), ev, other)  # another sample: recompute
+    data = read_json(run.run_dir(root) / OUTPUT)
+    data["snapshots"][0]["loss"] = 0.0
+    copy = tmp_path / "run"
+    shutil.copytree(run.run_dir(root), copy)
+    write_json(copy / OUTPUT, data)
+    assert not up_to_date(copy, ev, g)
 
 
 def test_summary_section_only_with_results(evaluated, tmp_path):
     root, run, out = evaluated
-    with results_root(tmp_path):
-        assert collect_generalization("smoke") is None  # no study folder: no section
-    with results_root(root):
-        found = results("smoke")
-        assert [len(f) for _, f in found] == [1, 0, 0, 0, 0, 0]
-        study = collect_generalization("smoke")
+    assert collect_generalization(tmp_path, "smoke") is None  # no study folder: no section
+    found = results(root, "smoke")
+    assert [len(f) for _, f in found] == [1, 0, 0, 0, 0, 0]
+    study = collect_generalization(root, "smoke")
     assert [r["label"] for r in study["runs"]] == [run.label]
     entry = study["runs"][0]
     assert entry["steps"] == list(SCALES["smoke"].generalization.schedule())
@@ -488,10 +483,9 @@ def test_smoke_study_through_reproduce(quick_reference, tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     assert "train: all 8 runs up to date (skipped)" in out.stdout
     runs = study_runs("smoke")
-    with results_root(results):
-        for r in runs:
-            assert (r.run_dir() / OUTPUT).exists(), r.id
-            assert r.id in out.stdout
+    for r in runs:
+        assert (r.run_dir(results) / OUTPUT).exists(), r.id
+        assert r.id in out.stdout
     summary = read_json(results / "summary.json")
     assert [r["label"] for r in summary["generalization"]["runs"]] == [r.label for r in runs]
     assert (results / "figures" / "fig8_generalization.pdf").exists()

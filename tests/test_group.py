@@ -175,7 +175,7 @@ def test_a_group_members_metrics_agree_with_alone_within_the_seed_spread(tmp_pat
     for i, c in enumerate(configs):
         train(c, tmp_path / f"a{i}", device="cpu", progress=False)
         for kind, run in (("group", tmp_path / f"g{i}"), ("alone", tmp_path / f"a{i}")):
-            m = evaluate_run(run, ev)
+            m = evaluate_run(run, ev, tmp_path)  # both judged on the same frozen sets
             got[kind].append(
                 {
                     "spearman": m["spearman"]["full"]["mean"],
@@ -331,15 +331,17 @@ def test_one_stage_hash_whichever_way_a_run_was_trained(tmp_path, monkeypatch):
 
 
 def test_runs_of_different_architectures_are_refused(tmp_path):
+    two = [tmp_path / "a", tmp_path / "b"]
     with pytest.raises(ConfigError, match="architectures.*differ in method"):
-        train_runs([smoke("supervised-normal"), smoke("contrastive-normal")], progress=False)
+        train_runs([smoke("supervised-normal"), smoke("contrastive-normal")], two, progress=False)
     with pytest.raises(ConfigError, match="differ in direction"):  # the loss branches on it
         train_runs(
             [smoke("contrastive-normal"), smoke("contrastive-normal", seed=1, direction="forward")],
+            two,
             progress=False,
         )
     with pytest.raises(ConfigError, match="same folder"):
-        train_runs([smoke("supervised-normal")] * 2, progress=False)
+        train_runs([smoke("supervised-normal")] * 2, [two[0]] * 2, progress=False)
     assert not any(tmp_path.iterdir())
 
 
@@ -425,7 +427,7 @@ def test_cli_bad_member_is_exit_2_naming_it(tmp_path, member, name):
 # ---------------------------------------------------------------------------- the pipeline
 
 
-def test_reproduce_sends_one_group_per_architecture(monkeypatch):
+def test_reproduce_sends_one_group_per_architecture(root, monkeypatch):
     from repro.cli import config_file
     from repro.config import ablation_configs
     from repro.pipeline import reproduce, runs
@@ -437,9 +439,11 @@ def test_reproduce_sends_one_group_per_architecture(monkeypatch):
         def run(self, units, what):
             sent.extend(units)
 
-    monkeypatch.setattr(runs, "make_executor", lambda ex: Recorder())
+    monkeypatch.setattr(runs, "make_executor", lambda ex, root: Recorder())
     configs = reproduce.all_configs("smoke", 2) + ablation_configs("smoke")
-    runs.stage_train(reproduce.main_runs(configs), False, ExecutorConfig(trainer="group"))
+    runs.stage_train(
+        reproduce.main_runs(root, configs), False, ExecutorConfig(trainer="group"), root
+    )
     groups = [
         [
             config_file(Path(path))

@@ -40,14 +40,14 @@ def snapshot() -> dict[str, tuple]:
     return entries
 
 
-def test_results_folder_is_a_fresh_temporary_folder(_isolated_results):
-    root = paths.results_dir()
-    assert root == Path(os.environ["REPRO_RESULTS"]) == _isolated_results
+def test_results_folder_is_a_fresh_temporary_folder(_isolated_results, root):
+    assert paths.chosen_results() == Path(os.environ["REPRO_RESULTS"]) == _isolated_results
+    assert root == _isolated_results
     assert root.is_dir() and not any(root.iterdir())
     assert not root.resolve().is_relative_to(COMMITTED.resolve())
     assert not root.resolve().is_relative_to(paths.PROJECT.resolve())
-    # With REPRO_RESULTS set, the PDF goes inside it, never to the committed paper/report.pdf.
-    assert paths.report_pdf().is_relative_to(root)
+    # Not the default folder: the PDF goes inside it, never to the committed paper/report.pdf.
+    assert not paths.is_default(root) and paths.report_pdf(root).is_relative_to(root)
 
 
 def test_each_test_gets_its_own_folder(_isolated_results, tmp_path):
@@ -57,8 +57,8 @@ def test_each_test_gets_its_own_folder(_isolated_results, tmp_path):
 
 
 @pytest.mark.parametrize("n", [0, 1])
-def test_no_test_sees_another_tests_files(n):
-    marker = paths.results_dir() / "marker.json"
+def test_no_test_sees_another_tests_files(n, root):
+    marker = root / "marker.json"
     assert not marker.exists()
     write_json(marker, n)
 
@@ -68,7 +68,7 @@ def test_writes_without_a_setting_of_its_own_never_reach_committed_results(_isol
     assert before, "the committed results folder should exist in a checkout"
 
     # The atomic writer, through the project's own path helpers.
-    write_json(paths.summary_file(), {"isolation": True})
+    write_json(paths.summary_file(paths.chosen_results()), {"isolation": True})
     assert read_json(_isolated_results / "summary.json") == {"isolation": True}
 
     # The command line, in this process: a smoke training and its evaluation. Its run id
@@ -86,8 +86,8 @@ def test_writes_without_a_setting_of_its_own_never_reach_committed_results(_isol
         [
             sys.executable,
             "-c",
-            "from repro.io import write_json; from repro.paths import results_dir, timings_file;"
-            "write_json(timings_file(), {'child': True}); print(results_dir())",
+            "from repro.io import write_json; from repro.paths import chosen_results, timings_file;"
+            "write_json(timings_file(chosen_results()), {'child': True}); print(chosen_results())",
         ],
         capture_output=True,
         text=True,
@@ -102,5 +102,19 @@ def test_writes_without_a_setting_of_its_own_never_reach_committed_results(_isol
 
 def test_a_test_may_still_choose_its_own_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("REPRO_RESULTS", str(tmp_path / "mine"))
-    write_json(paths.summary_file(), {"mine": True})
+    write_json(paths.summary_file(paths.chosen_results()), {"mine": True})
     assert read_json(tmp_path / "mine" / "summary.json") == {"mine": True}
+
+
+def test_only_the_command_line_reads_the_results_variable():
+    """The results folder is chosen once, where a command starts, and passed down as an
+    argument: no module but repro.paths (whose chosen_results the command lines call) names
+    the variable, to read it or to set it."""
+    import ast
+
+    for path in sorted(paths.PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        named = [
+            n for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value == "REPRO_RESULTS"
+        ]
+        assert not named or path == paths.PACKAGE / "paths.py", path

@@ -7,6 +7,7 @@ import multiprocessing as mp
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,10 +20,9 @@ HOLD_S = 0.15
 
 def _contender(barrier, out, results: str) -> None:
     """Wait for the others, then try to take the lock and hold it for HOLD_S seconds."""
-    os.environ["REPRO_RESULTS"] = results
     barrier.wait()
     try:
-        with results_lock():
+        with results_lock(Path(results)):
             start = time.monotonic()
             time.sleep(HOLD_S)
             out.put(("held", os.getpid(), start, time.monotonic()))
@@ -53,39 +53,37 @@ def test_contenders_started_together_never_hold_the_lock_at_once(tmp_path):
         contended += bool(refused)
         for msg in refused:
             assert "another reproduce (pid " in msg
-        assert not (tmp_path / lock_file().name).exists()  # the last holder removed it
+        assert not lock_file(tmp_path).exists()  # the last holder removed it
     assert contended >= rounds // 2  # the test did start them together
 
 
 def _hold_forever(results: str, ready) -> None:
-    os.environ["REPRO_RESULTS"] = results
-    with results_lock():
+    with results_lock(Path(results)):
         ready.set()
         time.sleep(600)
 
 
-def test_a_killed_holder_frees_the_lock_at_once(tmp_path, monkeypatch):
-    monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
+def test_a_killed_holder_frees_the_lock_at_once(tmp_path):
     ctx = mp.get_context("fork")
     ready = ctx.Event()
     holder = ctx.Process(target=_hold_forever, args=(str(tmp_path), ready))
     holder.start()
     assert ready.wait(30)
     with pytest.raises(Busy, match=f"pid {holder.pid}"):
-        with results_lock():
+        with results_lock(tmp_path):
             pass
     os.kill(holder.pid, signal.SIGKILL)
     holder.join(30)
-    assert lock_file().read_text().strip() == str(holder.pid)  # its file is left behind ...
-    with results_lock():  # ... but holds nothing: no stale-lock guess, no wait
-        assert lock_file().read_text().strip() == str(os.getpid())
-    assert not lock_file().exists()
+    lock = lock_file(tmp_path)
+    assert lock.read_text().strip() == str(holder.pid)  # its file is left behind ...
+    with results_lock(tmp_path):  # ... but holds nothing: no stale-lock guess, no wait
+        assert lock.read_text().strip() == str(os.getpid())
+    assert not lock.exists()
 
 
-def test_an_empty_lock_file_is_not_a_holder(tmp_path, monkeypatch):
+def test_an_empty_lock_file_is_not_a_holder(tmp_path):
     """The old pid-file lock took an empty file for a stale one and deleted it, so two could
     proceed; a file nobody has locked is simply free, and one that is locked is not."""
-    monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
-    lock_file().write_text("")
-    with results_lock():
-        assert lock_file().read_text().strip() == str(os.getpid())
+    lock_file(tmp_path).write_text("")
+    with results_lock(tmp_path):
+        assert lock_file(tmp_path).read_text().strip() == str(os.getpid())

@@ -103,9 +103,8 @@ def test_unknown_method_is_a_config_error_naming_it(tmp_path):
     assert not (tmp_path / "run").exists()  # refused before anything was written
 
 
-def test_a_toy_method_trains_and_evaluates_through_the_registry(toy, tmp_path, monkeypatch):
-    monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
-    meta = train(toy, progress=False)
+def test_a_toy_method_trains_and_evaluates_through_the_registry(toy, tmp_path):
+    meta = train(toy, tmp_path / "runs" / toy.run_id, progress=False)
     assert meta["run_id"] == "fixed/toy-normal__s0" and meta["status"] == "complete"
     rows = (tmp_path / "runs" / meta["run_id"] / "loss.csv").read_text().splitlines()
     assert rows[0] == "step,loss,mae"
@@ -113,7 +112,7 @@ def test_a_toy_method_trains_and_evaluates_through_the_registry(toy, tmp_path, m
     assert math.isfinite(last) and last < first  # it learns
     model, config = load_model(tmp_path / "runs" / meta["run_id"])
     assert isinstance(model, CellTable) and config.method == "toy"
-    metrics = evaluate_run(tmp_path / "runs" / meta["run_id"], make_eval_config("smoke"))
+    metrics = evaluate_run(tmp_path / "runs" / meta["run_id"], make_eval_config("smoke"), tmp_path)
     assert -1.0 <= metrics["spearman"]["full"]["mean"] <= 1.0
     assert metrics["planning"]["search"]["solved_rate"] is not None
     # the same seed gives the same bits

@@ -114,17 +114,16 @@ def test_headline_full_run_timing():
     assert "the ablations (training and evaluation) 2.0 min, so 8.0 min without" in text
 
 
-def test_only_a_forced_run_is_recorded_as_the_from_scratch_time(tmp_path, monkeypatch):
+def test_only_a_forced_run_is_recorded_as_the_from_scratch_time(tmp_path):
     from repro.pipeline.reproduce import _timings_record
 
-    monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
     worked = {"train": True, "evaluate": True}
-    resumed = _timings_record("paper", 3, {"total": 10.0}, worked)
+    resumed = _timings_record(tmp_path, "paper", 3, {"total": 10.0}, worked)
     assert "full_run" not in resumed  # every stage did work, but not from scratch
-    forced = _timings_record("paper", 3, {"total": 99.0}, worked, force=True)
+    forced = _timings_record(tmp_path, "paper", 3, {"total": 99.0}, worked, force=True)
     assert forced["full_run"]["stages_s"] == {"total": 99.0}
     (tmp_path / "timings.json").write_text(json.dumps(forced))
-    later = _timings_record("paper", 3, {"total": 1.0}, {"train": False}, force=False)
+    later = _timings_record(tmp_path, "paper", 3, {"total": 1.0}, {"train": False})
     assert later["full_run"] == forced["full_run"]  # carried over by a cached run
 
 

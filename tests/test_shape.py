@@ -82,7 +82,7 @@ def test_a_non_finite_number_is_named(bad):
     count("h. summary with a non-finite number: refused, the path named")
 
 
-def test_deep_and_huge_values_are_one_line_errors(tmp_path, capsys):
+def test_deep_and_huge_values_are_one_line_errors(tmp_path, capsys, root):
     committed = tmp_path / "committed"
     write_json(committed / "summary.json", committed_dict())
     for text, what in (
@@ -90,12 +90,12 @@ def test_deep_and_huge_values_are_one_line_errors(tmp_path, capsys):
         ('{"seeds": [' + "7" * 5000 + "]}", "will not read"),
         ('{"x": ' + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5) + "}", "nests deeper than"),
     ):
-        summary_file().parent.mkdir(parents=True, exist_ok=True)
-        summary_file().write_text(text)
+        summary_file(root).parent.mkdir(parents=True, exist_ok=True)
+        summary_file(root).write_text(text)
         rc = cli.main(["compare", "--against", str(committed)])
         out = capsys.readouterr()
         assert rc == 2 and out.out == "" and out.err.count("\n") == 1, out.err[:300]
-        assert out.err.startswith(f"error: {summary_file()}") and what in out.err
+        assert out.err.startswith(f"error: {summary_file(root)}") and what in out.err
         count("h. summary too deep or too large: one line, exit 2")
 
 
@@ -110,18 +110,20 @@ def test_deep_and_huge_values_are_one_line_errors(tmp_path, capsys):
         {"seeds": [0, "one"]},
     ],
 )
-def test_compare_and_figures_refuse_a_malformed_summary_and_write_nothing(tmp_path, capsys, damage):
+def test_compare_and_figures_refuse_a_malformed_summary_and_write_nothing(
+    tmp_path, capsys, damage, root
+):
     committed = tmp_path / "committed"
     write_json(committed / "summary.json", committed_dict())
-    write_json(summary_file(), {**committed_dict(), **damage})
-    before = sorted(p.name for p in summary_file().parent.rglob("*"))
+    write_json(summary_file(root), {**committed_dict(), **damage})
+    before = sorted(p.name for p in summary_file(root).parent.rglob("*"))
     for argv in (["compare", "--against", str(committed)], ["figures"]):
         rc = cli.main(argv)
         out = capsys.readouterr()
         assert rc == 2 and out.out == "" and out.err.count("\n") == 1, (argv, out.err)
-        assert out.err.startswith(f"error: {summary_file()}: "), out.err
-    assert not figures_dir().exists()
-    assert sorted(p.name for p in summary_file().parent.rglob("*")) == before
+        assert out.err.startswith(f"error: {summary_file(root)}: "), out.err
+    assert not figures_dir(root).exists()
+    assert sorted(p.name for p in summary_file(root).parent.rglob("*")) == before
     count("h. malformed summary: compare and figures exit 2, nothing written", 2)
 
 
@@ -160,17 +162,17 @@ def test_committed_numbers_missing_from_the_entries_you_ran_fail():
     assert _compare(d, committed_dict()).reproduced
 
 
-def test_the_cli_says_why_it_is_not_reproduced(tmp_path, capsys):
+def test_the_cli_says_why_it_is_not_reproduced(tmp_path, capsys, root):
     committed = tmp_path / "committed"
     write_json(committed / "summary.json", {})
-    write_json(summary_file(), {})
+    write_json(summary_file(root), {})
     rc = cli.main(["compare", "--against", str(committed)])
     out = capsys.readouterr().out
     assert rc == 1 and out.rstrip().endswith("not reproduced")
     assert "problem: no number was compared" in out
     same = copy.deepcopy(committed_dict())
     write_json(committed / "summary.json", same)
-    write_json(summary_file(), same)
+    write_json(summary_file(root), same)
     assert cli.main(["compare", "--against", str(committed)]) == 0
 
 

@@ -205,7 +205,9 @@ def _long_run(tmp_path: Path):
     config = dataclasses.replace(
         make_config("supervised-normal", "fixed", 0, "smoke"), steps=12000, checkpoint_every=200
     )
-    unit = train_unit(main_runs([config])[0], False, 1)  # its config.json says 12000 steps
+    unit = train_unit(
+        main_runs(tmp_path, [config])[0], False, 1
+    )  # its config.json says 12000 steps
     return config, unit, tmp_path / "runs" / config.run_id
 
 
@@ -250,7 +252,7 @@ def test_cancelled_job_resumes_exactly_on_the_next_run(slurm, tmp_path, monkeypa
 
     monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
     config, unit, run = _long_run(tmp_path)
-    ex = SlurmExecutor(ExecutorConfig(kind="slurm"))
+    ex = SlurmExecutor(ExecutorConfig(kind="slurm"), tmp_path)
     thread, errors = _run_in_thread(ex, unit)
     _wait_for(run / "checkpoints" / "last.pt", errors)
     job = submitted(tmp_path)
@@ -259,7 +261,7 @@ def test_cancelled_job_resumes_exactly_on_the_next_run(slurm, tmp_path, monkeypa
     assert len(errors) == 1 and isinstance(errors[0], StageFailed)
     assert f"failed in SLURM job {job[0]} (CANCELLED" in str(errors[0])
     assert not (run / "run.json").exists()
-    SlurmExecutor(ExecutorConfig(kind="slurm")).run([unit], "training")
+    SlurmExecutor(ExecutorConfig(kind="slurm"), tmp_path).run([unit], "training")
     meta = json.loads((run / "run.json").read_text())
     assert meta["resumed_from_step"] > 0 and meta["slurm_job_id"] != job[0]
     assert meta["model_sha256"] == reference_sha
@@ -270,7 +272,7 @@ def test_preempted_job_is_requeued_and_ends_identical(slurm, tmp_path, monkeypat
 
     monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
     config, unit, run = _long_run(tmp_path)
-    ex = SlurmExecutor(ExecutorConfig(kind="slurm"))
+    ex = SlurmExecutor(ExecutorConfig(kind="slurm"), tmp_path)
     thread, errors = _run_in_thread(ex, unit)
     _wait_for(run / "checkpoints" / "last.pt", errors)
     job = submitted(tmp_path)[0]
@@ -351,7 +353,7 @@ def test_no_controller_is_exit_2_and_writes_nothing(slurm, tmp_path):
 
 def test_results_lock_holds_across_executors(slurm, tmp_path, monkeypatch):
     monkeypatch.setenv("REPRO_RESULTS", str(tmp_path))
-    with results_lock():  # as a local reproduce holds it
+    with results_lock(tmp_path):  # as a local reproduce holds it
         out = reproduce(tmp_path, "--executor", "slurm", env=slurm)
     assert out.returncode == 2 and f"another reproduce (pid {os.getpid()})" in out.stderr
     assert submitted(tmp_path) == [] and not (tmp_path / "runs").exists()

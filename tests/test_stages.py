@@ -44,15 +44,15 @@ def test_keys_hash_files_by_their_name_in_the_results_folder(tmp_path):
 # ---------------------------------------------------------------------------- the table
 
 
-def test_the_table_lists_every_stage_in_order_with_what_it_reads():
-    stages = reproduce.stage_table("smoke", 1, 1, 2, registry.select(), registry.select())
+def test_the_table_lists_every_stage_in_order_with_what_it_reads(root):
+    stages = reproduce.stage_table(root, "smoke", 1, 1, 2, registry.select(), registry.select())
     names = [s.name for s in stages]
     assert names == ["train", "evaluate", "ablations", "family", "summary", "figures", "report"]
     whole = {s.name: s for s in stages if s.whole}
     assert list(whole) == ["summary", "figures", "report"]
     assert whole["summary"].needs == ("train", "evaluate", "ablations", "family")
     assert whole["report"].needs == ("summary", "figures")
-    no_ablations = reproduce.stage_table("smoke", 1, 0, 2, [], [])
+    no_ablations = reproduce.stage_table(root, "smoke", 1, 0, 2, [], [])
     assert "ablations" not in [s.name for s in no_ablations]
 
 
@@ -64,8 +64,7 @@ def test_dry_run_from_nothing_writes_nothing_and_says_everything_would_run(
 ):
     empty = tmp_path / "results"
     empty.mkdir()
-    monkeypatch.setenv("REPRO_RESULTS", str(empty))
-    assert reproduce.main(**QUICK, dry_run=True) == 0
+    assert reproduce.main(empty, **QUICK, dry_run=True) == 0
     out = capsys.readouterr().out
     assert list(empty.iterdir()) == []
     assert "train: 8 of 8 would train" in out
@@ -83,15 +82,14 @@ def test_dry_run_names_what_changed_and_the_run_does_just_that(
     from conftest import copy_results
 
     results = copy_results(quick_reference, tmp_path / "results")
-    monkeypatch.setenv("REPRO_RESULTS", str(results))
-    assert reproduce.main(**QUICK, dry_run=True) == 0
+    assert reproduce.main(results, **QUICK, dry_run=True) == 0
     assert "dry run: 0 of 5 stages would run" in capsys.readouterr().out
 
     run = "procedural/contrastive-normal__s0"
     (results / "runs" / run / "metrics.json").unlink()
     (results / "figures" / "fig2_heatmaps.png").unlink()
     before = sorted(p for p in results.rglob("*"))
-    assert reproduce.main(**QUICK, dry_run=True) == 0
+    assert reproduce.main(results, **QUICK, dry_run=True) == 0
     out = capsys.readouterr().out
     assert sorted(p for p in results.rglob("*")) == before  # nothing written
     assert "train: all 8 up to date" in out
@@ -101,7 +99,7 @@ def test_dry_run_names_what_changed_and_the_run_does_just_that(
     assert "dry run: 4 of 5 stages would run (evaluate, summary, figures, report)" in out
 
     # The real run does what the dry run said.
-    assert reproduce.main(**QUICK, with_pdf=False) == 0
+    assert reproduce.main(results, **QUICK, with_pdf=False) == 0
     done = capsys.readouterr().out
     assert "train: all 8 runs up to date (skipped)" in done
     assert "evaluate: 1 of 8 runs to evaluate" in done
@@ -109,7 +107,7 @@ def test_dry_run_names_what_changed_and_the_run_does_just_that(
 
     # New training code: every run would train, and says why.
     monkeypatch.setattr("repro.cachekey.code_hash", lambda stage: f"new-{stage}")
-    assert reproduce.main(**QUICK, dry_run=True) == 0
+    assert reproduce.main(results, **QUICK, dry_run=True) == 0
     out = capsys.readouterr().out
     assert "train: 8 of 8 would train" in out
     assert f"  {run}: code or library versions changed" in out
@@ -121,10 +119,9 @@ def test_dry_run_of_a_changed_input_file_names_the_file(
     from conftest import copy_results
 
     results = copy_results(quick_reference, tmp_path / "results")
-    monkeypatch.setenv("REPRO_RESULTS", str(results))
     loss = results / "runs" / "fixed" / "supervised-normal__s0" / "loss.csv"
     loss.write_text(loss.read_text() + "\n")
-    assert reproduce.main(**QUICK, dry_run=True) == 0
+    assert reproduce.main(results, **QUICK, dry_run=True) == 0
     out = capsys.readouterr().out
     assert "summary: would run: runs/fixed/supervised-normal__s0/loss.csv changed" in out
     assert "figures: would run: after summary" in out

@@ -18,7 +18,7 @@ import pytest
 from repro.config import SCALES, make_config
 from repro.errors import BadInput
 from repro.io import read_json, write_json
-from repro.paths import DATA, results_dir, run_dir
+from repro.paths import DATA, run_dir
 from repro.pipeline import reproduce
 from repro.results.view import Summary
 from repro.studies import registry
@@ -27,26 +27,26 @@ from repro.studies.study import Pipeline, Placed, Section, Study
 TEMPLATE = "sections/toy.tex.j2"
 
 
-def _toy_run(scale: str) -> Placed:
+def _toy_run(root: Path, scale: str) -> Placed:
     steps = SCALES[scale].overrides["steps"] // 2
     c = make_config("supervised-normal", "fixed", 0, scale, {"steps": steps})
-    return Placed(results_dir() / "toy", c, f"toy/{c.run_id}")
+    return Placed(root / "toy", c, f"toy/{c.run_id}")
 
 
 def _stage(pipe: Pipeline) -> bool:
-    run = [_toy_run(pipe.scale)]
+    run = [_toy_run(pipe.root, pipe.scale)]
     trained = pipe.train(run, "toy: train")
     evaluated = pipe.evaluate(run, "toy: evaluate")
     return trained or evaluated
 
 
-def _metrics(scale: str) -> Path:
-    r = _toy_run(scale)
-    return run_dir(r.config.run_id, r.folder) / "metrics.json"
+def _metrics(root: Path, scale: str) -> Path:
+    r = _toy_run(root, scale)
+    return run_dir(r.folder, r.config.run_id) / "metrics.json"
 
 
-def _summarize(scale: str):
-    path = _metrics(scale)
+def _summarize(root: Path, scale: str):
+    path = _metrics(root, scale)
     if not path.exists():
         return None
     m = read_json(path)
@@ -68,7 +68,7 @@ TOY = Study(
     about="one half-length run, to test the seam",
     on_request=False,
     stage=_stage,
-    inputs=lambda scale: [p for p in [_metrics(scale)] if p.exists()],
+    inputs=lambda root, scale: [p for p in [_metrics(root, scale)] if p.exists()],
     summarize=_summarize,
     check=_check,
     section=_section,
@@ -87,22 +87,23 @@ def test_a_toy_study_added_to_the_registry_runs_through_reproduce(
     from conftest import copy_results
 
     results = copy_results(quick_reference, tmp_path / "results")
-    monkeypatch.setenv("REPRO_RESULTS", str(results))
-    kwargs = dict(scale="smoke", n_ablation_seeds=0, skip_studies=("family",), with_pdf=False)
+    kwargs = dict(
+        root=results, scale="smoke", n_ablation_seeds=0, skip_studies=("family",), with_pdf=False
+    )
     assert reproduce.main(**kwargs) == 0
     out = capsys.readouterr().out
     assert "train: all 8 runs up to date (skipped)" in out  # the main study is untouched
     assert "toy: train: 1 of 1 runs to train" in out
     assert "toy: evaluate: 1 of 1 runs to evaluate" in out
 
-    run = _toy_run("smoke")
-    folder = run_dir(run.config.run_id, run.folder)
+    run = _toy_run(results, "smoke")
+    folder = run_dir(run.folder, run.config.run_id)
     assert folder.is_relative_to(results / "toy")
     assert read_json(folder / "run.json")["status"] == "complete"
     assert read_json(folder / "config.json")["config"]["steps"] == run.config.steps
 
     summary = read_json(results / "summary.json")
-    assert summary["toy"] == _summarize("smoke")
+    assert summary["toy"] == _summarize(results, "smoke")
     assert -1 <= summary["toy"]["spearman"] <= 1
     assert read_json(results / "timings.json")["did_work"]["toy"] is True
 

@@ -49,8 +49,8 @@ def metrics_json():
     }
 
 
-def write_run(seed: int, losses: list[float]) -> None:
-    run = runs_dir() / "fixed" / f"supervised-normal__s{seed}"
+def write_run(root, seed: int, losses: list[float]) -> None:
+    run = runs_dir(root) / "fixed" / f"supervised-normal__s{seed}"
     run.mkdir(parents=True)
     write_json(run / "metrics.json", metrics_json())
     with open(run / "loss.csv", "w", newline="") as f:
@@ -59,13 +59,13 @@ def write_run(seed: int, losses: list[float]) -> None:
         w.writerows([[100 * (i + 1), x] for i, x in enumerate(losses)])
 
 
-def test_collect_config_keeps_each_seeds_loss_improvement():
+def test_collect_config_keeps_each_seeds_loss_improvement(root):
     steps = 100.0 * np.arange(1, 21)
     falling = [2.0] * 15 + [1.0] * 5  # improves by half
     rising = [1.0] * 15 + [1.25] * 5  # worsens by a quarter
-    write_run(0, falling)
-    write_run(2, rising)  # seed 1 never finished
-    d = collect_config("fixed", "supervised-normal", [0, 1, 2])
+    write_run(root, 0, falling)
+    write_run(root, 2, rising)  # seed 1 never finished
+    d = collect_config(root, "fixed", "supervised-normal", [0, 1, 2])
     e = Entry("fixed", "supervised-normal", "config", d)
     assert e.seeds == (0, 2)
     agg = e.metric("loss_improvement")

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,7 +55,7 @@ from repro.learn.runfiles import resolve_device
 from repro.learn.scorer import ModelScorer
 from repro.learn.train import Group, fresh_member, group_step
 from repro.learn.trunk import ResidualBlock
-from repro.paths import results_dir, timings_file
+from repro.paths import chosen_results, default_results_dir, is_default, timings_file
 from repro.report import readme
 
 BATCH = 64
@@ -308,17 +309,9 @@ def bench_evaluation() -> dict[str, float]:
     ev = make_eval_config("paper")
     config = make_config("supervised-normal", "procedural", 0, "paper")
     model = build_model(config, torch.Generator().manual_seed(0))
-    previous = os.environ.get("REPRO_RESULTS")
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["REPRO_RESULTS"] = tmp  # frozen instances go to a scratch folder
-        try:
-            test = eval_dataset("test", config, ev)
-            plan = eval_dataset("plan", config, ev)
-        finally:  # the caller's results folder, as it was
-            if previous is None:
-                del os.environ["REPRO_RESULTS"]
-            else:
-                os.environ["REPRO_RESULTS"] = previous
+    with tempfile.TemporaryDirectory() as tmp:  # frozen instances go to a scratch folder
+        test = eval_dataset("test", config, ev, Path(tmp))
+        plan = eval_dataset("plan", config, ev, Path(tmp))
     scorer = ModelScorer(model, config)
     # Heuristic maps of all instances, then both planners on them.
     plan_s = median_time(lambda: plan_all(scorer, plan, ev), 1, windows=3, warmup=1)
@@ -351,10 +344,11 @@ _PEAK_RSS = (
 def peak_training_rss_mb(steps: int = 1000) -> float:
     """Peak RSS (MB) of a paper-scale training process (procedural contrastive, the largest)."""
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"REPRO_RESULTS": tmp, "PATH": "/usr/bin:/bin"}
+        env = {"PATH": "/usr/bin:/bin"}
         if "PYTHONPATH" in os.environ:  # a source checkout run without installing the package
             env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-        argv = ["train", "--config", "contrastive-normal", "--regime", "procedural"]
+        argv = ["--results", tmp, "train", "--config", "contrastive-normal"]
+        argv += ["--regime", "procedural"]
         out = subprocess.run(
             [sys.executable, "-c", _PEAK_RSS, *argv, "--set", f"steps={steps}"],
             check=True,
@@ -365,8 +359,9 @@ def peak_training_rss_mb(steps: int = 1000) -> float:
     return int(out.stdout.split()[-1]) / 1024.0  # VmHWM is in kB
 
 
-def main(device: str = "auto") -> dict[str, Any]:
-    """Run every measurement on ``device`` ('auto': CUDA when present) and write bench.json.
+def main(root: Path, device: str = "auto") -> dict[str, Any]:
+    """Run every measurement on ``device`` ('auto': CUDA when present) and write
+    ``<root>/bench.json`` (``root``: the results folder).
 
     The evaluation timings and the peak RSS are always taken on the CPU (planning is numpy).
     """
@@ -414,16 +409,16 @@ def main(device: str = "auto") -> dict[str, Any]:
         print(f"{k:<42}{v:>8.3f} s")
     out["peak_training_rss_mb"] = peak_training_rss_mb()
     print(f"{'peak RSS of a paper-scale training run':<42}{out['peak_training_rss_mb']:>8.0f} MB")
-    if timings_file().exists():
-        timings = read_json(timings_file())
+    if timings_file(root).exists():
+        timings = read_json(timings_file(root))
         # The last reproduce in which every stage did work (from an empty cache or --force).
         out["last_full_reproduce"] = timings.get("full_run")
         for k, v in (timings.get("full_run") or {}).get("stages_s", {}).items():
             print(f"full reproduce, stage {k:<20}{v:>8.1f} s")
-    write_json(results_dir() / "bench.json", _rounded(out))
-    print(f"written: {results_dir() / 'bench.json'}")
+    write_json(root / "bench.json", _rounded(out))
+    print(f"written: {root / 'bench.json'}")
     page = readme.performance_file()
-    if not os.environ.get("REPRO_RESULTS") and readme.has_section(page, "performance"):
+    if is_default(root) and readme.has_section(page, "performance"):
         changed = readme.update("performance", readme.performance(_rounded(out)), page)
         print(f"{page}: performance table {'updated' if changed else 'unchanged'}")
     return out
@@ -438,16 +433,19 @@ def _rounded(obj):
 
 
 def cli(argv: list[str] | None = None) -> int:
-    """``python -m repro.bench [--device auto|cpu|cuda] [--out PATH]``; exit 2 if bad."""
+    """``python -m repro.bench [--device auto|cpu|cuda] [--results DIR]``; exit 2 if bad."""
     import argparse
 
     parser = argparse.ArgumentParser(
         prog="python -m repro.bench", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda[:N]")
+    parser.add_argument(
+        "--results", default=None, help="results folder (default: $REPRO_RESULTS or results/)"
+    )
     args = parser.parse_args(argv)
     try:
-        main(args.device)
+        main(chosen_results(args.results) or default_results_dir(), args.device)
     except BadInput as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

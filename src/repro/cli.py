@@ -29,7 +29,7 @@ from repro.config import (
 )
 from repro.errors import BadInput, Busy, ConfigError, StageFailed, TrainingDiverged
 from repro.io import read_json
-from repro.paths import run_dir, runs_dir
+from repro.paths import chosen_results, default_results_dir, run_dir, runs_dir
 from repro.studies import registry
 
 
@@ -227,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
+    from repro.paths import scale_results_dir
     from repro.pipeline.reproduce import main as reproduce
     from repro.pipeline.units import ExecutorConfig, default_jobs
 
@@ -242,6 +243,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         trainer=args.trainer,
     )
     return reproduce(
+        args.chosen or scale_results_dir(args.scale),
         args.scale,
         args.seeds,
         args.force,
@@ -264,18 +266,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
     ev = make_eval_config(args.scale)
     if args.all:
-        runs = sorted(p.parent for p in runs_dir().glob("*/*/run.json"))
+        runs = sorted(p.parent for p in runs_dir(args.root).glob("*/*/run.json"))
         if not runs:
-            raise BadInput(f"no finished runs under {runs_dir()}")
+            raise BadInput(f"no finished runs under {runs_dir(args.root)}")
     else:
-        runs = [run_dir(args.run)]
+        runs = [run_dir(args.root, args.run)]
         if not runs[0].is_dir():
             raise BadInput(f"run folder {runs[0]} does not exist")
     for run in runs:
-        m = evaluate_run(run, ev, args.device, args.force)
+        m = evaluate_run(run, ev, args.root, args.device, args.force)
         if not args.no_baselines:
             _, config = load_model(run)
-            evaluate_baselines(config, ev, args.force)
+            evaluate_baselines(config, ev, args.root, args.force)
         p = m["planning"]
         print(
             f"{m['run_id']}: spearman paper {m['spearman']['paper']['mean']:.3f}, "
@@ -307,7 +309,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ConfigError(f"regime must be one of {', '.join(REGIMES)}; got {regime!r}")
         seed = 0 if args.seed is None else args.seed
         configs = [make_config(args.config, regime, seed, args.scale, parse_sets(args.set))]
-    metas = train_runs(configs, device=args.device, threads=args.threads, force=args.force)
+    outs = [run_dir(args.root, c.run_id) for c in configs]
+    metas = train_runs(configs, outs, args.device, args.threads, force=args.force)
     for config, meta in zip(configs, metas, strict=True):
         state = (
             "already complete" if meta.get("cached") else f"trained in {meta['wall_time_s']:.1f} s"
@@ -326,10 +329,10 @@ def cmd_figures(args: argparse.Namespace) -> int:
     unknown = [n for n in args.only if n not in known]
     if unknown:
         raise BadInput(f"unknown figure {unknown[0]!r}; figures are: {', '.join(known)}")
-    summary = registry.load_summary(summary_file())  # checked: nothing drawn from garbage
+    summary = registry.load_summary(summary_file(args.root))  # checked: no garbage drawn
     draws = registry.figure_draws(summary)
     for name in args.only or draws:
-        paths = write_figure(name, summary, figures_dir(), known[name])
+        paths = write_figure(name, summary, figures_dir(args.root), known[name])
         print(f"{name}: {', '.join(p.name for p in paths)}")
     return 0
 
@@ -362,7 +365,7 @@ def member_config(spec: str, scale: str):
 def cmd_compare(args: argparse.Namespace) -> int:
     from repro.results.compare import main as compare
 
-    return compare(args.against)
+    return compare(args.root, args.against)
 
 
 COMMANDS = {
@@ -384,8 +387,11 @@ def _command(name: str):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.results is not None:  # every command reads its folder through repro.paths
-        os.environ["REPRO_RESULTS"] = args.results
+    # The results folder, chosen here once and passed down (nothing below reads it from
+    # the environment): reproduce's default depends on its scale, every other command's is
+    # ./results.
+    args.chosen = chosen_results(args.results)
+    args.root = args.chosen or default_results_dir()
     try:
         return _command(args.command)(args)
     except (BadInput, Busy) as e:  # the user's input, or a folder in use: one line

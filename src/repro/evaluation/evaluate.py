@@ -35,7 +35,7 @@ from repro.core.planning import MODES, PLANNERS, PlanStats, plan_many, solved_ra
 from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
 from repro.learn.runfiles import load_model
 from repro.learn.scorer import ModelScorer
-from repro.paths import results_dir
+from repro.paths import baselines_file, instances_dir
 
 # ---------------------------------------------------------------------------- instances
 
@@ -45,18 +45,18 @@ def context_key(config: RunConfig) -> str:
     return f"fixed__s{config.seed}" if config.regime == "fixed" else "procedural"
 
 
-def eval_dataset(kind: str, config: RunConfig, ev: EvalConfig) -> Dataset:
+def eval_dataset(kind: str, config: RunConfig, ev: EvalConfig, root: Path) -> Dataset:
     """The frozen test ('test') or planning ('plan') set a run is evaluated on.
 
     Fixed regime: drawn in the run's own maze (its seed), from a stream
     disjoint from training. Procedural: unseen mazes from ``ev.eval_seed``,
-    the same for every run. Saved under ``results/instances/`` the first time
+    the same for every run. Saved under ``<root>/instances/`` the first time
     and loaded (content hash checked) afterwards.
     """
     n = ev.n_test if kind == "test" else ev.n_plan
     seed = config.seed if config.regime == "fixed" else ev.eval_seed
     name = f"{config.regime}-{kind}-size{config.size}-lp{config.loop_prob}-n{n}-seed{seed}.npz"
-    path = results_dir() / "instances" / name
+    path = instances_dir(root) / name
     if path.exists():
         return load_dataset(path)
     ds = make_dataset(kind, n, seed, config.size, config.regime, config.loop_prob)
@@ -251,10 +251,11 @@ def heatmap_figure_data(scorer, ds: Dataset, ev: EvalConfig) -> dict[str, Any]:
     }
 
 
-def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig) -> dict[str, Any]:
-    """Every metric of one scorer on the evaluation data of ``config``'s context."""
-    test = eval_dataset("test", config, ev)
-    plan = eval_dataset("plan", config, ev)
+def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig, root: Path) -> dict[str, Any]:
+    """Every metric of one scorer on the evaluation data of ``config``'s context (the
+    frozen sets of the results folder ``root``)."""
+    test = eval_dataset("test", config, ev, root)
+    plan = eval_dataset("plan", config, ev, root)
     preds = trajectory_predictions(scorer, test)
     spear, rho = spearman_metrics(preds, test, ev)
     h, stats = plan_all(scorer, plan, ev)
@@ -312,8 +313,11 @@ def metrics_up_to_date(run: Path, ev: EvalConfig) -> bool:
     return not metrics_stale(run, ev)
 
 
-def evaluate_run(run: Path, ev: EvalConfig, device: str = "cpu", force: bool = False) -> dict:
-    """Write ``metrics.json`` beside a finished run (skipped if up to date) and return it."""
+def evaluate_run(
+    run: Path, ev: EvalConfig, root: Path, device: str = "cpu", force: bool = False
+) -> dict:
+    """Write ``metrics.json`` beside a finished run (skipped if up to date) and return it;
+    the run is scored on the frozen sets of the results folder ``root`` it belongs to."""
     run = Path(run)
     model, config = load_model(run, device)
     out = run / "metrics.json"
@@ -321,8 +325,8 @@ def evaluate_run(run: Path, ev: EvalConfig, device: str = "cpu", force: bool = F
         return read_json(out)
     key = metrics_key(run, ev)
     snapshots = read_json(run / "run.json")["snapshots_sha256"]
-    metrics = evaluate_scorer(ModelScorer(model, config), config, ev)
-    test, plan = eval_dataset("test", config, ev), eval_dataset("plan", config, ev)
+    metrics = evaluate_scorer(ModelScorer(model, config), config, ev, root)
+    test, plan = eval_dataset("test", config, ev, root), eval_dataset("plan", config, ev, root)
     metrics["training_length"] = [  # the weights saved every snapshot_every steps
         {"step": int(name[len("step_") : -len(".pt")])}
         | snapshot_metrics(ModelScorer(load_model(run, device, name)[0], config), test, plan, ev)
@@ -355,10 +359,10 @@ def _read_baselines(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def baselines_stale(config: RunConfig, ev: EvalConfig, path: Path | None = None) -> list[str]:
+def baselines_stale(config: RunConfig, ev: EvalConfig, root: Path) -> list[str]:
     """Why the baselines of ``config``'s evaluation context must be (re)computed ([] when
-    the entry in ``path``, default the results folder's baselines.json, is current)."""
-    entry = _read_baselines(path or results_dir() / "baselines.json").get(context_key(config))
+    its entry in the results folder ``root``'s baselines.json is current)."""
+    entry = _read_baselines(baselines_file(root)).get(context_key(config))
     if entry is None:
         return ["not evaluated"]
     if not has_valid_content_hash(entry):
@@ -366,16 +370,17 @@ def baselines_stale(config: RunConfig, ev: EvalConfig, path: Path | None = None)
     return cachekey.changes(entry.get("key"), baselines_key(config, ev))
 
 
-def evaluate_baselines(config: RunConfig, ev: EvalConfig, force: bool = False) -> dict:
-    """Score the three baselines on ``config``'s evaluation context; update baselines.json."""
-    path = results_dir() / "baselines.json"
+def evaluate_baselines(config: RunConfig, ev: EvalConfig, root: Path, force: bool = False) -> dict:
+    """Score the three baselines on ``config``'s evaluation context; update the results
+    folder ``root``'s baselines.json."""
+    path = baselines_file(root)
     data = _read_baselines(path)
     key = context_key(config)
-    if not force and not baselines_stale(config, ev, path):
+    if not force and not baselines_stale(config, ev, root):
         return data[key]
     entry = {"key": baselines_key(config, ev), "eval_config": ev.to_dict()}
     for kind in BASELINES:
-        entry[kind] = evaluate_scorer(BaselineScorer(kind), config, ev)
+        entry[kind] = evaluate_scorer(BaselineScorer(kind), config, ev, root)
     entry = with_content_hash(entry)
     data[key] = entry
     write_json(path, data)

@@ -61,7 +61,6 @@ from repro.learn.runfiles import (
     write_loss_csv,
 )
 from repro.learn.stack import StackedRuns, stack_batches
-from repro.paths import run_dir
 
 
 @dataclass
@@ -83,7 +82,7 @@ class Member:
     """One run being trained: its settings, folder, data and state."""
 
     config: RunConfig
-    out: Path
+    out: Path | None  # its run folder (None: a member that writes nothing, as in the bench)
     ds: Dataset
     tensors: TrajectoryTensors
     state: RunState  # in a group of R > 1: weights as of the last sync; the generator is live
@@ -112,7 +111,7 @@ def fresh_member(config: RunConfig, dev: torch.device, data: tuple | None = None
         )  # fmt: skip
         procedural = config.regime == "procedural"
         data = (ds, TrajectoryTensors.from_dataset(ds, dev, with_walls=procedural))
-    return Member(config, run_dir(config.run_id), *data, state)
+    return Member(config, None, *data, state)
 
 
 def restore_member(config: RunConfig, out: Path, dev: torch.device, saved: dict | None) -> Member:
@@ -409,7 +408,7 @@ def check_group(configs: list[RunConfig], outs: list[Path]) -> None:
 
 def train_runs(
     configs: list[RunConfig],
-    outs: list[Path] | None = None,
+    outs: list[Path],
     device: str = "auto",
     threads: int = 1,
     progress: bool | None = None,
@@ -423,7 +422,7 @@ def train_runs(
     ``progress=None`` shows a bar only on a terminal. Raises TrainingDiverged naming every
     diverged run once the others are done.
     """
-    outs = [Path(o) for o in outs] if outs is not None else [run_dir(c.run_id) for c in configs]
+    outs = [Path(o) for o in outs]
     check_group(configs, outs)
     if force:
         for out in outs:
@@ -453,7 +452,7 @@ def train_runs(
 
 def train(
     config: RunConfig,
-    out: Path | None = None,
+    out: Path,
     device: str = "auto",
     threads: int = 1,
     progress: bool | None = None,
@@ -462,5 +461,4 @@ def train(
 ) -> dict[str, Any]:
     """Train one run (or resume it) and return its ``run.json`` contents; as
     :func:`train_runs` with one member."""
-    outs = None if out is None else [out]
-    return train_runs([config], outs, device, threads, progress, on_step, force)[0]
+    return train_runs([config], [out], device, threads, progress, on_step, force)[0]

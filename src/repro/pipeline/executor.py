@@ -44,14 +44,15 @@ class Executor(Protocol):
     def run(self, units: list[Unit], what: str) -> None: ...
 
 
-def make_executor(config: ExecutorConfig) -> Executor:
-    """The executor of ``config``; for SLURM, BadInput (exit 2) if no cluster is reachable."""
+def make_executor(config: ExecutorConfig, root: Path) -> Executor:
+    """The executor of ``config`` for the results folder ``root`` (where SLURM's job logs go
+    by default); for SLURM, BadInput (exit 2) if no cluster is reachable."""
     if config.kind == "local":
         return LocalExecutor(config.jobs)
     # Deferred on purpose: submitit is an optional extra ([slurm]) that local runs never need.
     from repro.pipeline.slurm import SlurmExecutor
 
-    return SlurmExecutor(config)
+    return SlurmExecutor(config, root)
 
 
 def check_reachable(config: ExecutorConfig) -> None:
@@ -81,7 +82,12 @@ _ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THR
 # What the units run besides the command line itself, imported once by the forkserver
 # (the command line imports each command's code only when it runs), so that a unit's
 # process starts with torch and our code loaded.
-PRELOAD = ["repro.cli", "repro.learn.train", "repro.evaluation.evaluate", "scipy.stats"]
+PRELOAD = [
+    "repro.cli",
+    "repro.learn.train",
+    "repro.evaluation.evaluate",
+    "scipy.stats",
+]
 _UNITS_CPU = 0.0  # CPU seconds of every unit this process's local executors have run
 
 

@@ -16,9 +16,10 @@ changed, and the summary, figures and report only when one of their input files 
 changed, and writes nothing. Stage wall times go to ``results/timings.json`` (not into the
 summary, which stays byte-identical).
 
-Scales other than ``paper`` write under ``results/<scale>/`` (and their report
-to ``results/<scale>/report/report.pdf``), so a smoke run never touches the
-committed paper-scale results.
+The results folder is an argument (``root``), chosen once by the command line: scales
+other than ``paper`` default to ``results/<scale>/`` (their report to
+``results/<scale>/report/report.pdf``), so a smoke run never touches the committed
+paper-scale results.
 """
 
 from __future__ import annotations
@@ -39,13 +40,12 @@ from repro.errors import BadInput, Busy, ConfigError
 from repro.io import read_json, write_json
 from repro.paths import (
     baselines_file,
-    default_results_dir,
     figures_dir,
+    is_default,
     lock_file,
     paper_numbers_file,
     readme_file,
     report_pdf,
-    results_dir,
     run_dir,
     summary_file,
     template_dir,
@@ -65,8 +65,8 @@ from repro.studies.study import Pipeline, Placed, Study
 
 
 @contextmanager
-def results_lock() -> Iterator[None]:
-    """Hold ``results/.reproduce.lock`` for the whole pipeline: a kernel lock (``flock``) on
+def results_lock(root: Path) -> Iterator[None]:
+    """Hold ``<root>/.reproduce.lock`` for the whole pipeline: a kernel lock (``flock``) on
     the file, which names the owner's pid.
 
     A second reproduce on the same folder stops at once with a message naming the owner,
@@ -74,7 +74,7 @@ def results_lock() -> Iterator[None]:
     owner holds nothing (the kernel drops its lock with its last file descriptor), so the
     next reproduce proceeds without any stale-lock guessing.
     """
-    path = lock_file()
+    path = lock_file(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -83,8 +83,7 @@ def results_lock() -> Iterator[None]:
         except BlockingIOError:
             os.close(fd)
             raise Busy(
-                f"another reproduce ({_owner(path)}) is using {results_dir()}; wait for it "
-                "to finish"
+                f"another reproduce ({_owner(path)}) is using {root}; wait for it to finish"
             ) from None
         # The owner before us unlinks the file while it still holds it; if that happened
         # between our open and our flock, we hold a file nobody else will open: try again.
@@ -128,38 +127,38 @@ def all_configs(scale: str, n_seeds: int) -> list[RunConfig]:
     ]
 
 
-def main_runs(configs: list[RunConfig]) -> list[Placed]:
-    """The runs of ``configs`` in the main results folder, labelled by run id."""
-    return [Placed(results_dir(), c, c.run_id) for c in configs]
+def main_runs(root: Path, configs: list[RunConfig]) -> list[Placed]:
+    """The runs of ``configs`` in the main results folder ``root``, labelled by run id."""
+    return [Placed(root, c, c.run_id) for c in configs]
 
 
 def _ablations(pipe: Pipeline, configs: list[RunConfig]) -> bool:
     """Train and evaluate the ablation variants, cached like the main runs."""
-    trained = pipe.train(main_runs(configs), "ablations")
-    evaluated = pipe.evaluate(main_runs(configs), "ablations")
+    trained = pipe.train(main_runs(pipe.root, configs), "ablations")
+    evaluated = pipe.evaluate(main_runs(pipe.root, configs), "ablations")
     return trained or evaluated
 
 
 def summary_stage(
-    configs: list[RunConfig], scale: str, seeds: list[int], ablation_seeds: list[int],
-    studies: list[Study], needs: tuple[str, ...],
+    root: Path, configs: list[RunConfig], scale: str, seeds: list[int],
+    ablation_seeds: list[int], studies: list[Study], needs: tuple[str, ...],
 ) -> Stage:  # fmt: skip
-    """The summary of the runs of ``configs`` and the blocks of ``studies`` (each where its
-    results exist), keyed on every file it reads."""
+    """The summary of the runs of ``configs`` in ``root`` and the blocks of ``studies``
+    (each where its results exist), keyed on every file it reads."""
 
     def inputs() -> list[Path]:
-        runs = [run_dir(c.run_id) for c in configs]
+        runs = [run_dir(root, c.run_id) for c in configs]
         files = [r / n for r in runs for n in ("metrics.json", "loss.csv")]
-        files += [baselines_file(), paper_numbers_file()]
+        files += [baselines_file(root), paper_numbers_file()]
         for s in studies:
-            files += s.inputs(scale)
+            files += s.inputs(root, scale)
         return [p for p in files if p.exists()]
 
-    blocks = {s.name: functools.partial(s.summarize, scale) for s in studies}
-    out = summary_file()
+    blocks = {s.name: functools.partial(s.summarize, root, scale) for s in studies}
+    out = summary_file(root)
     return Stage(
         "summary",
-        lambda: summary.main(scale, seeds, ablation_seeds, blocks),
+        lambda: summary.main(root, scale, seeds, ablation_seeds, blocks),
         needs,
         inputs,
         lambda: [out, out.with_suffix(".csv")],
@@ -167,65 +166,71 @@ def summary_stage(
     )
 
 
-def figure_files() -> list[Path]:
+def figure_files(root: Path) -> list[Path]:
     """The figures of the current summary (a study's only where its results exist)."""
-    names = registry.figure_draws(read_json(summary_file()))
-    return [figures_dir() / f"{name}.{ext}" for name in names for ext in ("pdf", "png")]
+    names = registry.figure_draws(read_json(summary_file(root)))
+    return [figures_dir(root) / f"{name}.{ext}" for name in names for ext in ("pdf", "png")]
 
 
-def draw_figures(jobs: int) -> None:
+def draw_figures(root: Path, jobs: int) -> None:
     """Every figure of the summary (:func:`repro.studies.registry.figure_draws`), each in a
     local process of its own (``python -m repro figures --only NAME``), ``jobs`` at a time:
     they are independent, and matplotlib takes about a second a figure. Local even for a
     SLURM run: a figure is not worth a job."""
-    argv = ("--results", str(results_dir()), "figures", "--only")
-    names = registry.figure_draws(read_json(summary_file()))
+    argv = ("--results", str(root), "figures", "--only")
+    names = registry.figure_draws(read_json(summary_file(root)))
     LocalExecutor(jobs).run([Unit(name, (*argv, name)) for name in names], "figure")
 
 
-def figures_stage(jobs: int) -> Stage:
+def figures_stage(root: Path, jobs: int) -> Stage:
     return Stage(
-        "figures", lambda: draw_figures(jobs), ("summary",), lambda: [summary_file()], figure_files
+        "figures",
+        lambda: draw_figures(root, jobs),
+        ("summary",),
+        lambda: [summary_file(root)],
+        lambda: figure_files(root),
     )
 
 
-def _build_report() -> None:
-    view = registry.load_summary(summary_file())
-    report.main(view, registry.sections(view))
+def _build_report(root: Path) -> None:
+    view = registry.load_summary(summary_file(root))
+    report.main(view, root, registry.sections(view))
 
 
-def report_stage() -> Stage:
+def report_stage(root: Path) -> Stage:
     def inputs() -> list[Path]:
         sections = sorted((template_dir() / "sections").glob("*.j2"))
-        return [summary_file(), template_dir() / report.TEMPLATE, *sections, *figure_files()]
+        template = template_dir() / report.TEMPLATE
+        return [summary_file(root), template, *sections, *figure_files(root)]
 
     return Stage(
         "report",
-        _build_report,
+        lambda: _build_report(root),
         ("summary", "figures"),
         inputs,
-        lambda: [report_pdf()],
-        lambda: os.path.relpath(report_pdf(), results_dir()),  # where it goes
+        lambda: [report_pdf(root)],
+        lambda: os.path.relpath(report_pdf(root), root),  # where it goes
     )
 
 
-def _update_readme() -> None:
+def _update_readme(root: Path) -> None:
     """The README's headline block from the summary and timings, where ./README.md has one."""
     if not readme.has_section(readme_file(), "headline"):
         log(f"readme: no headline block in {readme_file()} (skipped)")
         return
-    timings = read_json(timings_file()) if timings_file().exists() else None
-    changed = readme.update("headline", registry.headline(read_json(summary_file()), timings))
+    timings = read_json(timings_file(root)) if timings_file(root).exists() else None
+    changed = readme.update("headline", registry.headline(read_json(summary_file(root)), timings))
     log(f"readme: headline {'updated' if changed else 'unchanged'} ({readme_file()})")
 
 
-def _remove_stale_temporaries() -> None:
+def _remove_stale_temporaries(root: Path) -> None:
     """Delete temporary files a killed writer left behind (never read, only litter)."""
-    for tmp in results_dir().rglob(".*.tmp"):
+    for tmp in root.rglob(".*.tmp"):
         tmp.unlink(missing_ok=True)
 
 
 def _timings_record(
+    root: Path,
     scale: str,
     n_seeds: int,
     timings: dict,
@@ -239,7 +244,7 @@ def _timings_record(
     stage's CPU seconds (this process and its local workers); the last time a study's stage
     did work is kept under 'studies' and carried over too."""
     try:
-        previous = read_json(timings_file()) if timings_file().exists() else {}
+        previous = read_json(timings_file(root)) if timings_file(root).exists() else {}
     except ValueError:
         previous = {}
     same = isinstance(previous, dict) and previous.get("scale") == scale
@@ -281,6 +286,7 @@ def _counts(scale: str, n_seeds: int | None, n_ablation: int | None) -> tuple[in
 
 
 def stage_table(
+    root: Path,
     scale: str,
     n_seeds: int,
     n_ablation: int,
@@ -295,8 +301,8 @@ def stage_table(
     ablations = ablation_configs(scale, n_ablation)
     seeds, ablation_seeds = list(range(n_seeds)), list(range(n_ablation))
     per_run = [
-        Stage("train", lambda pipe: pipe.train(main_runs(configs), "train")),
-        Stage("evaluate", lambda pipe: pipe.evaluate(main_runs(configs), "evaluate"), ("train",)),
+        Stage("train", lambda pipe: pipe.train(main_runs(root, configs), "train")),
+        Stage("evaluate", lambda p: p.evaluate(main_runs(root, configs), "evaluate"), ("train",)),
     ]
     if ablations:
         per_run.append(Stage("ablations", functools.partial(_ablations, configs=ablations)))
@@ -304,6 +310,7 @@ def stage_table(
     return [
         *per_run,
         summary_stage(
+            root,
             configs + ablations,
             scale,
             seeds,
@@ -311,8 +318,8 @@ def stage_table(
             summarized,
             tuple(s.name for s in per_run),
         ),  # fmt: skip
-        figures_stage(jobs),
-        report_stage(),
+        figures_stage(root, jobs),
+        report_stage(root),
     ]
 
 
@@ -323,9 +330,10 @@ def _run_stages(stages: list[Stage], pipe: RunPipeline, n_seeds: int) -> TexMiss
     worked: dict[str, bool] = {}
     tex_missing = None
     t0 = time.perf_counter()
-    with results_lock():
+    root = pipe.root
+    with results_lock(root):
         warm_up()  # the forkserver's imports (about 2 s) overlap with the first stage's checks
-        _remove_stale_temporaries()
+        _remove_stale_temporaries(root)
         for stage in stages:
             name = stage.name
             t, c = time.perf_counter(), _cpu_seconds()
@@ -337,10 +345,10 @@ def _run_stages(stages: list[Stage], pipe: RunPipeline, n_seeds: int) -> TexMiss
             cpu[name] = round(_cpu_seconds() - c, 3)
             log(f"{name}: {timings[name]:.1f} s")
         timings["total"] = round(time.perf_counter() - t0, 3)
-        if any(worked.values()) or not timings_file().exists():  # a no-op run writes nothing
-            record = _timings_record(pipe.scale, n_seeds, timings, worked, pipe.force, cpu)
-            write_json(timings_file(), record)
-    log(f"reproduce: done in {timings['total']:.1f} s; stage times in {timings_file()}")
+        if any(worked.values()) or not timings_file(root).exists():  # a no-op writes nothing
+            record = _timings_record(root, pipe.scale, n_seeds, timings, worked, pipe.force, cpu)
+            write_json(timings_file(root), record)
+    log(f"reproduce: done in {timings['total']:.1f} s; stage times in {timings_file(root)}")
     return tex_missing
 
 
@@ -358,6 +366,7 @@ def plan(stages: list[Stage], pipe: DryPipeline) -> None:
 
 
 def main(
+    root: Path,
     scale: str = "paper",
     n_seeds: int | None = None,
     force: bool = False,
@@ -369,13 +378,14 @@ def main(
     with_pdf: bool = True,
     dry_run: bool = False,
 ) -> int:
-    """Run the whole study at ``scale`` with ``executor`` (default: local, one process per
-    core): every study of the registry that runs by default unless named in
-    ``skip_studies``, and the on-request ones named in ``studies``, with ``study_seeds``
-    seeds per study run (default the scale's); the PDF unless ``with_pdf`` is False. Return
-    0, or 2 if TeX went missing during the run (all else written; a missing latexmk is a
-    BadInput before anything is written). At paper scale the last line compares the summary
-    with the committed one (``compare``). ``dry_run``: only say what would run and why."""
+    """Run the whole study at ``scale`` into the results folder ``root`` with ``executor``
+    (default: local, one process per core): every study of the registry that runs by
+    default unless named in ``skip_studies``, and the on-request ones named in ``studies``,
+    with ``study_seeds`` seeds per study run (default the scale's); the PDF unless
+    ``with_pdf`` is False. Return 0, or 2 if TeX went missing during the run (all else
+    written; a missing latexmk is a BadInput before anything is written). At paper scale
+    the last line compares the summary with the committed one (``compare``). ``dry_run``:
+    only say what would run and why."""
     ex = executor or ExecutorConfig()
     n_seeds, n_ablation = _counts(scale, n_seeds, n_ablation_seeds)
     to_run = registry.select(studies, skip_studies)
@@ -390,27 +400,26 @@ def main(
             f"latexmk not found: the report needs TeX Live; install it with: "
             f"{report.INSTALL_HINT}, or pass --no-pdf to write everything but the PDF"
         )
-    if scale != "paper" and not os.environ.get("REPRO_RESULTS"):
-        os.environ["REPRO_RESULTS"] = str(default_results_dir() / scale)
-    stages = stage_table(scale, n_seeds, n_ablation, ex.jobs, to_run, summarized)
+    root = Path(root).absolute()
+    stages = stage_table(root, scale, n_seeds, n_ablation, ex.jobs, to_run, summarized)
     n_runs, n_ablations = len(all_configs(scale, n_seeds)), len(ablation_configs(scale, n_ablation))
     log(
         f"reproduce{' --dry-run' if dry_run else ''}: scale {scale}, {n_seeds} seed(s), "
-        f"{n_runs} runs and {n_ablations} ablation runs -> {results_dir()}"
+        f"{n_runs} runs and {n_ablations} ablation runs -> {root}"
     )
     if not with_pdf:
         stages = [s for s in stages if s.name != "report"]
         log("report: not built (--no-pdf)")
     if dry_run:
-        plan(stages, DryPipeline(scale, force, study_seeds))
+        plan(stages, DryPipeline(root, scale, force, study_seeds))
         return 0
-    tex_missing = _run_stages(stages, RunPipeline(scale, force, study_seeds, ex), n_seeds)
-    if scale == "paper" and not os.environ.get("REPRO_RESULTS") and summary_file().exists():
-        _update_readme()
+    tex_missing = _run_stages(stages, RunPipeline(root, scale, force, study_seeds, ex), n_seeds)
+    if scale == "paper" and is_default(root) and summary_file(root).exists():
+        _update_readme(root)  # the committed results' README block
     if tex_missing is None and with_pdf:
-        log(f"report: {report_pdf()}")
+        log(f"report: {report_pdf(root)}")
     else:
         print(f"error: {tex_missing}", file=sys.stderr)
     if scale == "paper":  # did this run reproduce the committed results? (never fails)
-        log(reproduce_line())
+        log(reproduce_line(root))
     return 0 if tex_missing is None else 2

@@ -24,12 +24,10 @@ from repro.evaluation.evaluate import (
 from repro.io import write_json
 from repro.learn.methods import group_key, run_cost
 from repro.learn.runfiles import resolve_device, stale, train_key
-from repro.paths import results_root, run_dir
+from repro.paths import baselines_file, run_dir
 from repro.pipeline.executor import make_executor
 from repro.pipeline.units import ExecutorConfig, Unit
 from repro.studies.study import Placed
-
-BASELINES = "baselines.json"  # in each results folder
 
 
 def log(msg: str) -> None:
@@ -37,7 +35,7 @@ def log(msg: str) -> None:
 
 
 def run_folder(r: Placed) -> Path:
-    return run_dir(r.config.run_id, r.folder)
+    return run_dir(r.folder, r.config.run_id)
 
 
 def write_config(r: Placed) -> Path:
@@ -92,7 +90,9 @@ def single_units(todo: list[Placed], force: bool, threads: int) -> list[Unit]:
 TRAIN_UNITS = {"single": single_units, "group": group_units}
 
 
-def stage_train(runs: list[Placed], force: bool, ex: ExecutorConfig, what: str = "train") -> bool:
+def stage_train(
+    runs: list[Placed], force: bool, ex: ExecutorConfig, root: Path, what: str = "train"
+) -> bool:
     """Train the runs that are not complete (every folder's in one executor call, longest
     first); whether any was."""
     todo = [r for r in runs if force or stale(run_folder(r), r.config)]
@@ -105,7 +105,7 @@ def stage_train(runs: list[Placed], force: bool, ex: ExecutorConfig, what: str =
     where = f"{ex.jobs} at a time" if ex.kind == "local" else "as SLURM jobs"
     where = f"{len(units)} units {where}" if trainer == "group" else where
     log(f"{what}: {len(todo)} of {len(runs)} runs to train, {where} ({trainer} trainer)")
-    make_executor(ex).run(units, "training")
+    make_executor(ex, root).run(units, "training")
     return True
 
 
@@ -119,16 +119,20 @@ def contexts_of(runs: Sequence[Placed]) -> dict[tuple, Placed]:
 
 
 def stage_evaluate(
-    runs: list[Placed], scale: str, force: bool, ex: ExecutorConfig, what: str = "evaluate"
+    runs: list[Placed],
+    scale: str,
+    force: bool,
+    ex: ExecutorConfig,
+    root: Path,
+    what: str = "evaluate",
 ) -> bool:
     """Score the runs whose metrics.json is missing or stale, then the baselines of their
     evaluation contexts (each in its run's results folder); whether any run was scored."""
     ev = make_eval_config(scale)
     contexts = contexts_of(runs)
     for r in contexts.values():  # frozen first, so parallel evaluations only read them
-        with results_root(r.folder):
-            eval_dataset("test", r.config, ev)
-            eval_dataset("plan", r.config, ev)
+        eval_dataset("test", r.config, ev, r.folder)
+        eval_dataset("plan", r.config, ev, r.folder)
     todo = [r for r in runs if force or metrics_stale(run_folder(r), ev)]
     if todo:
         log(f"{what}: {len(todo)} of {len(runs)} runs to evaluate")
@@ -141,12 +145,11 @@ def stage_evaluate(
             )
             for r in todo
         ]
-        make_executor(ex).run(units, "evaluation")
+        make_executor(ex, root).run(units, "evaluation")
     else:
         log(f"{what}: all {len(runs)} runs up to date (skipped)")
     for r in contexts.values():
-        with results_root(r.folder):
-            evaluate_baselines(r.config, ev, force)
+        evaluate_baselines(r.config, ev, r.folder, force)
     folders = sorted({str(r.folder) for r in runs})
     log(f"{what}: baselines of {len(contexts)} evaluation context(s) in {', '.join(folders)}")
     return bool(todo)
@@ -157,6 +160,7 @@ class RunPipeline:
     """What a stage may ask of the pipeline (:class:`repro.studies.study.Pipeline`): runs
     trained and evaluated through the executor, each only if stale."""
 
+    root: Path
     scale: str
     force: bool
     study_seeds: int | None
@@ -164,24 +168,24 @@ class RunPipeline:
     dry: bool = False
 
     def train(self, runs: Sequence[Placed], what: str) -> bool:
-        return stage_train(list(runs), self.force, self.ex, what)
+        return stage_train(list(runs), self.force, self.ex, self.root, what)
 
     def evaluate(self, runs: Sequence[Placed], what: str) -> bool:
-        return stage_evaluate(list(runs), self.scale, self.force, self.ex, what)
+        return stage_evaluate(list(runs), self.scale, self.force, self.ex, self.root, what)
 
     def baselines(self, folder: Path, contexts: Sequence[RunConfig]) -> bool:
         ev = make_eval_config(self.scale)
-        todo = [c for c in contexts if self.force or baselines_stale(c, ev, folder / BASELINES)]
-        with results_root(folder):
-            for c in todo:
-                evaluate_baselines(c, ev, self.force)
+        todo = [c for c in contexts if self.force or baselines_stale(c, ev, folder)]
+        for c in todo:
+            evaluate_baselines(c, ev, folder, self.force)
         return bool(todo)
 
     def retrained(self, run: Path) -> bool:
         return False
 
     def run(self, commands: Sequence[tuple[str, tuple[str, ...]]], kind: str) -> None:
-        make_executor(self.ex).run([Unit(label, tuple(argv)) for label, argv in commands], kind)
+        units = [Unit(label, tuple(argv)) for label, argv in commands]
+        make_executor(self.ex, self.root).run(units, kind)
 
     def log(self, msg: str) -> None:
         log(msg)
@@ -193,6 +197,7 @@ class DryPipeline:
     why (the parts of its key that changed), and remembers the runs that would be trained,
     so that their evaluations are reported as running after them."""
 
+    root: Path
     scale: str
     force: bool
     study_seeds: int | None
@@ -235,9 +240,9 @@ class DryPipeline:
     def _baselines(self, folder: Path, contexts: Sequence[RunConfig], what: str) -> bool:
         ev = make_eval_config(self.scale)
         todo = [
-            (f"{context_key(c)} in {folder / BASELINES}", why)
+            (f"{context_key(c)} in {baselines_file(folder)}", why)
             for c in contexts
-            if (why := self._why(baselines_stale(c, ev, folder / BASELINES)))
+            if (why := self._why(baselines_stale(c, ev, folder)))
         ]
         return self._say(what, "be scored", len(contexts), todo)
 

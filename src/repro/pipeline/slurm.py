@@ -1,8 +1,9 @@
 """The SLURM executor: one job per unit through submitit, watched with squeue.
 
 Each unit runs its command, ``python -m repro <argv>``, in its job's own process
-(:class:`UnitJob`), with the submitting process's environment (so ``REPRO_RESULTS``
-and the Python environment must be the same on every node: a shared filesystem).
+(:class:`UnitJob`), with the submitting process's environment; its command names the results folder
+(``--results``), so that folder and the Python environment must be the same on every
+node: a shared filesystem.
 
 A job that is preempted or nears its time limit gets SIGUSR2 from SLURM (submitit
 asks for it ``signal_delay_s`` before the limit); submitit then requeues it with
@@ -83,9 +84,9 @@ class Tracked:
 class SlurmExecutor:
     """One SLURM job per unit, at most ``slurm_max_jobs`` in the queue at once."""
 
-    def __init__(self, config: ExecutorConfig) -> None:
+    def __init__(self, config: ExecutorConfig, root: Path) -> None:
         self.config = config
-        self.folder = config.log_folder()
+        self.folder = config.log_folder(root)
         threads = str(config.slurm_cpus)
         self.executor = submitit.SlurmExecutor(folder=self.folder / "%j", max_num_timeout=3)
         self.executor.update_parameters(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from repro.errors import BadInput
-from repro.paths import results_dir
+from repro.paths import slurm_dir
 
 EXECUTORS = ("local", "slurm")
 # How runs are trained: 'single' one run a process; 'group' the runs of one group key as
@@ -69,5 +69,6 @@ class ExecutorConfig:
         """Torch threads of each training unit."""
         return self.slurm_cpus if self.kind == "slurm" else 1
 
-    def log_folder(self) -> Path:
-        return Path(self.slurm_folder) if self.slurm_folder else results_dir() / "slurm"
+    def log_folder(self, root: Path) -> Path:
+        """Where SLURM's job logs go: ``--slurm-folder``, else ``<root>/slurm``."""
+        return Path(self.slurm_folder) if self.slurm_folder else slurm_dir(root)

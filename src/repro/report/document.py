@@ -315,11 +315,14 @@ PLACEMENTS = ("planning", "end")
 
 
 def build_context(
-    summary: Summary | Mapping[str, Any], sections: Sequence[Any] = ()
+    summary: Summary | Mapping[str, Any],
+    sections: Sequence[Any] = (),
+    figdir: Path = Path("figures"),
 ) -> dict[str, Any]:
     """Every variable the template prints, from the summary. ``sections``: the studies'
     report sections (each with ``template``, ``placement`` and ``context``; see
-    :func:`repro.studies.registry.sections`), included by the template at their placement."""
+    :func:`repro.studies.registry.sections`), included by the template at their placement.
+    ``figdir``: the folder LaTeX finds the figures in."""
     view = as_summary(summary)
     ev = EvalConfig(**SCALES[view.scale].eval_overrides)
     hyper = hyper_rows(view)
@@ -338,7 +341,7 @@ def build_context(
         "w": words(view),
         "closeness": closeness_rows(view),
         "ev": {k: str(v) if k.endswith("seed") else f"{v:,}" for k, v in ev.to_dict().items()},
-        "figdir": Tex(str(figures_dir()).replace("\\", "/")),
+        "figdir": Tex(str(figdir).replace("\\", "/")),
         "ab": ablation_context(view),
         "planning14": planning_context(view),
         "sections": {at: [s for s in sections if s.placement == at] for at in PLACEMENTS},
@@ -352,11 +355,12 @@ def render(
     summary: Summary | Mapping[str, Any],
     template_dir: Path | None = None,
     sections: Sequence[Any] = (),
+    figdir: Path = Path("figures"),
 ) -> str:
     """The report's LaTeX source, rendered from the summary (a dict or a Summary) and the
-    studies' ``sections``."""
+    studies' ``sections``, its figures read from ``figdir``."""
     env = make_env(template_dir or default_template_dir())
-    return env.get_template(TEMPLATE).render(**build_context(summary, sections))
+    return env.get_template(TEMPLATE).render(**build_context(summary, sections, figdir))
 
 
 def _latex_log_tail(build: Path, stdout: str) -> str:
@@ -366,10 +370,11 @@ def _latex_log_tail(build: Path, stdout: str) -> str:
     return "\n".join((log or stdout).splitlines()[-25:])
 
 
-def build_pdf(tex_source: str, out_pdf: Path | None = None) -> Path:
-    """Write the .tex into the build folder, run latexmk, copy the PDF to ``out_pdf``."""
-    out_pdf = Path(out_pdf or report_pdf())
-    build = report_build_dir()
+def build_pdf(tex_source: str, root: Path, out_pdf: Path | None = None) -> Path:
+    """Write the .tex into the results folder ``root``'s build folder, run latexmk, copy
+    the PDF to ``out_pdf`` (default: :func:`repro.paths.report_pdf`)."""
+    out_pdf = Path(out_pdf or report_pdf(root))
+    build = report_build_dir(root)
     build.mkdir(parents=True, exist_ok=True)
     (build / "report.tex").write_text(tex_source, encoding="utf-8")
     if shutil.which("latexmk") is None:
@@ -388,7 +393,7 @@ def build_pdf(tex_source: str, out_pdf: Path | None = None) -> Path:
     return out_pdf
 
 
-def main(summary: Summary | Mapping[str, Any], sections: Sequence[Any] = ()) -> Path:
-    """Render the report from the summary and the studies' sections and build the PDF;
-    return its path."""
-    return build_pdf(render(summary, sections=sections))
+def main(summary: Summary | Mapping[str, Any], root: Path, sections: Sequence[Any] = ()) -> Path:
+    """Render the report from the summary and the studies' sections and build the PDF of the
+    results folder ``root`` (its figures, its build folder); return its path."""
+    return build_pdf(render(summary, sections=sections, figdir=figures_dir(root)), root)

@@ -235,9 +235,9 @@ def committed_summary(against: str | None, project: Path | None = None) -> tuple
     return summary_at(ref, work_dir() if project is None else project), f"{ref}:{COMMITTED}"
 
 
-def fresh_summary(path: Path | None = None) -> tuple[Summary, str]:
-    """The results folder's summary (or the one at ``path``), and its path."""
-    path = summary_file() if path is None else path
+def fresh_summary(root: Path) -> tuple[Summary, str]:
+    """The summary of the results folder ``root``, and its path."""
+    path = summary_file(root)
     return _read(path), str(path)
 
 
@@ -320,20 +320,20 @@ def one_line(c: Comparison) -> str:
     )
 
 
-def reproduce_line(project: Path | None = None) -> str:
-    """:func:`one_line` of the results folder's summary against the committed one; never
-    raises (no git, no committed summary: the line says why nothing was compared)."""
+def reproduce_line(root: Path, project: Path | None = None) -> str:
+    """:func:`one_line` of the results folder ``root``'s summary against the committed one;
+    never raises (no git, no committed summary: the line says why nothing was compared)."""
     try:
-        c = compare(fresh_summary()[0], committed_summary(None, project)[0])
+        c = compare(fresh_summary(root)[0], committed_summary(None, project)[0])
     except Exception as e:  # the comparison is advice: it must never fail a reproduce
         return f"compare: not run ({e})"
     return one_line(c)
 
 
-def main(against: str | None = None, project: Path | None = None, fresh: Path | None = None) -> int:
-    """Print the comparison of the fresh summary (``fresh``, default the results folder's)
-    with the committed one; 0 if reproduced, else 1; BadInput if a summary is unreadable."""
-    new, new_label = fresh_summary(fresh)
+def main(root: Path, against: str | None = None, project: Path | None = None) -> int:
+    """Print the comparison of the results folder ``root``'s summary with the committed one
+    (``against``); 0 if reproduced, else 1; BadInput if a summary is unreadable."""
+    new, new_label = fresh_summary(root)
     old, old_label = committed_summary(against, project)
     c = compare(new, old)
     print(describe(c, new, old, (new_label, old_label)))

@@ -119,10 +119,11 @@ def loss_curves(curves: list[dict[str, list[float]]]) -> dict[str, list[float]]:
     }
 
 
-def collect_config(regime: str, name: str, seeds: list[int]) -> dict[str, Any] | None:
+def collect_config(root: Path, regime: str, name: str, seeds: list[int]) -> dict[str, Any] | None:
     """Aggregate one configuration (``name`` with any variant suffix, e.g.
-    'contrastive-normal+gamma0.98') in one regime over seeds (None if no run finished)."""
-    runs = [runs_dir() / regime / f"{name}__s{s}" for s in seeds]
+    'contrastive-normal+gamma0.98') of the results folder ``root`` in one regime over seeds
+    (None if no run finished)."""
+    runs = [runs_dir(root) / regime / f"{name}__s{s}" for s in seeds]
     found = [(s, r) for s, r in zip(seeds, runs, strict=True) if (r / "metrics.json").exists()]
     if not found:
         return None
@@ -150,9 +151,9 @@ def collect_config(regime: str, name: str, seeds: list[int]) -> dict[str, Any] |
     }
 
 
-def collect_baselines(seeds: list[int]) -> dict[str, Any]:
+def collect_baselines(root: Path, seeds: list[int]) -> dict[str, Any]:
     """Baselines per regime: the procedural context, and the fixed contexts averaged over seeds."""
-    data = read_json(baselines_file())
+    data = read_json(baselines_file(root))
     out: dict[str, Any] = {}
     for regime in REGIMES:
         keys = ["procedural"] if regime == "procedural" else [f"fixed__s{s}" for s in seeds]
@@ -175,7 +176,9 @@ def collect_baselines(seeds: list[int]) -> dict[str, Any]:
     return out
 
 
-def collect_ablations(ablation_seeds: list[int]) -> tuple[dict[str, Any], dict[str, Any]]:
+def collect_ablations(
+    root: Path, ablation_seeds: list[int]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ablation studies: per study, its variants (configuration, overrides, run name);
     and per regime, each variant's aggregate (as for the paper's configurations)."""
     studies: dict[str, Any] = {}
@@ -186,38 +189,40 @@ def collect_ablations(ablation_seeds: list[int]) -> tuple[dict[str, Any], dict[s
             variant = make_config(name, "fixed", 0, "paper", sets).variant
             studies[study].append({"config": name, "sets": sets, "run": name + variant})
             for regime in REGIMES:
-                entry = collect_config(regime, name + variant, ablation_seeds)
+                entry = collect_config(root, regime, name + variant, ablation_seeds)
                 if entry is not None:
                     runs.setdefault(regime, {})[name + variant] = entry
     return studies, runs
 
 
 def build_summary(
+    root: Path,
     scale: str,
     seeds: list[int],
     ablation_seeds: list[int] = (),
     blocks: Mapping[str, Callable[[], Any]] | None = None,
 ) -> dict[str, Any]:
-    """The summary of the runs of ``seeds`` (and the ablations' ``ablation_seeds``), with the
+    """The summary of the runs of ``seeds`` in the results folder ``root`` (and the
+    ablations' ``ablation_seeds``), with the
     block of each study of ``blocks`` (its name -> a function writing its block; a None block
     is left out, so a summary without a study's results is the same as before it)."""
     runs: dict[str, Any] = {}
     for regime in REGIMES:
         for name in CONFIGS:
-            entry = collect_config(regime, name, seeds)
+            entry = collect_config(root, regime, name, seeds)
             if entry is not None:
                 runs.setdefault(regime, {})[name] = entry
     if not runs:
-        raise BadInput(f"no evaluated runs (metrics.json) under {runs_dir()}")
+        raise BadInput(f"no evaluated runs (metrics.json) under {runs_dir(root)}")
     paper = read_json(paper_numbers_file())
-    studies, ablation_runs = collect_ablations(list(ablation_seeds))
+    studies, ablation_runs = collect_ablations(root, list(ablation_seeds))
     summary = {
         "scale": scale,
         "seeds": seeds,
         "ablation_seeds": list(ablation_seeds),
         "paper": paper,
         "runs": runs,
-        "baselines": collect_baselines(seeds),
+        "baselines": collect_baselines(root, seeds),
         "ablations": {"studies": studies, "runs": ablation_runs},
     }
     for name, collect in (blocks or {}).items():
@@ -264,14 +269,15 @@ def summary_csv(summary: Summary | dict[str, Any]) -> str:
 
 
 def main(
+    root: Path,
     scale: str,
     seeds: list[int],
     ablation_seeds: list[int] = (),
     blocks: Mapping[str, Callable[[], Any]] | None = None,
 ) -> dict[str, Any]:
-    """Write results/summary.json and results/summary.csv (:func:`build_summary`); return
+    """Write ``<root>/summary.json`` and ``summary.csv`` (:func:`build_summary`); return
     the summary."""
-    summary = build_summary(scale, seeds, ablation_seeds, blocks)
-    write_json(summary_file(), summary)
-    atomic_write_text(summary_file().with_suffix(".csv"), summary_csv(summary))
+    summary = build_summary(root, scale, seeds, ablation_seeds, blocks)
+    write_json(summary_file(root), summary)
+    atomic_write_text(summary_file(root).with_suffix(".csv"), summary_csv(summary))
     return summary

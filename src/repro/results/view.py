@@ -4,7 +4,7 @@
 so the JSON never changes); the claims, figures, report and README read it only
 through this module:
 
->>> s = Summary.from_dict(read_json(summary_file()))       # or load_summary(path)
+>>> s = Summary.from_dict(read_json(summary_file(root)))   # or load_summary(path)
 >>> e = s.run("fixed", "contrastive-normal")              # Entry, or None if it did not run
 >>> e.metric("spearman_full").interval("range")           # (min, max) over seeds
 >>> e.bootstrap_ci()                                      # (low, high) over test trajectories

@@ -42,6 +42,7 @@ class Pipeline(Protocol):
     :mod:`repro.pipeline.runs`). In a dry run (``reproduce --dry-run``) the same calls
     only say what would run and why: a stage writes nothing itself when ``dry``."""
 
+    root: Path  # the main results folder (a study's folders lie below it)
     scale: str
     force: bool
     study_seeds: int | None  # seeds per study run (``--study-seeds``; None: the scale's)
@@ -105,8 +106,10 @@ class Study:
     about: str  # one line for --help and the README
     on_request: bool
     stage: Callable[[Pipeline], bool]  # train and evaluate its runs; whether any work
-    inputs: Callable[[str], list[Path]]  # the files its summary block reads, at a scale
-    summarize: Callable[[str], Any]  # its summary block at a scale (None: no results yet)
+    # The files its summary block reads, and the block itself (None: no results yet), from
+    # the main results folder and the scale: (root, scale) -> ...
+    inputs: Callable[[Path, str], list[Path]]
+    summarize: Callable[[Path, str], Any]
     check: BlockCheck  # the shape its block must have (see repro.results.shape)
     section: Callable[[Summary], Section | None]  # its report section (None: nothing to say)
     figures: Mapping[str, Callable[[Summary], Any]] = field(default_factory=dict)  # -> Figure

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from repro.paths import baselines_file, family_dir, results_root, run_dir
+from repro.paths import baselines_file, family_dir, run_dir
 from repro.studies.family import report, results
 from repro.studies.family.cells import cells, contexts, trained_configs
 from repro.studies.study import Pipeline, Placed, Study
@@ -35,27 +35,29 @@ def stage(pipe: Pipeline) -> bool:
         if cell.main:
             continue
         runs = [
-            Placed(cell.folder(), c, f"{cell.name}/{c.run_id}")
+            Placed(cell.folder(pipe.root), c, f"{cell.name}/{c.run_id}")
             for c in trained_configs(pipe.scale, cell)
         ]
         if runs:
             worked |= pipe.train(runs, f"family {cell.name}: train")
             worked |= pipe.evaluate(runs, f"family {cell.name}: evaluate")
-        worked |= pipe.baselines(cell.folder(), list(contexts(pipe.scale, cell).values()))
-    pipe.log(f"family: {len(cells(pipe.scale))} maze families under {family_dir(0, 0).parent}")
+        worked |= pipe.baselines(cell.folder(pipe.root), list(contexts(pipe.scale, cell).values()))
+    where = family_dir(pipe.root, 0, 0).parent
+    pipe.log(f"family: {len(cells(pipe.scale))} maze families under {where}")
     return worked
 
 
-def inputs(scale: str) -> list[Path]:
-    """Every file of the study that its summary block reads (the non-main cells')."""
+def inputs(root: Path, scale: str) -> list[Path]:
+    """Every file of the study under ``root`` that its summary block reads (the non-main
+    cells')."""
     out = []
     for cell in cells(scale):
         if cell.main:
             continue
-        with results_root(cell.folder()):
-            out.append(baselines_file())
-            for c in trained_configs(scale, cell):
-                out += [run_dir(c.run_id) / n for n in ("metrics.json", "loss.csv")]
+        folder = cell.folder(root)
+        out.append(baselines_file(folder))
+        for c in trained_configs(scale, cell):
+            out += [run_dir(folder, c.run_id) / n for n in ("metrics.json", "loss.csv")]
     return [p for p in out if p.exists()]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from repro.config import CONFIGS, SCALES, RunConfig, make_config
 from repro.core.data import REGIMES
-from repro.paths import family_dir, results_dir
+from repro.paths import family_dir
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,10 @@ class Cell:
     def name(self) -> str:
         return f"size{self.size}-lp{self.loop_prob:g}"
 
-    def folder(self) -> Path:
-        """The cell's results folder (the main one for the scale's own family)."""
-        return results_dir() if self.main else family_dir(self.size, self.loop_prob)
+    def folder(self, root: Path) -> Path:
+        """The cell's results folder under the main one, ``root`` (which it is for the
+        scale's own family)."""
+        return Path(root) if self.main else family_dir(root, self.size, self.loop_prob)
 
     def sets(self) -> dict[str, int | float]:
         """The RunConfig fields this cell sets."""

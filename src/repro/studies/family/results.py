@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from repro.config import CONFIGS, SCALES, make_config
 from repro.core.heuristics import BASELINES
 from repro.core.planning import PLANNERS
 from repro.io import read_json
-from repro.paths import baselines_file, results_root, run_dir
+from repro.paths import baselines_file, run_dir
 from repro.results.shape import Checker
 from repro.results.summary import aggregate, flat_metrics
 from repro.results.view import Aggregate, Summary, get_in
@@ -35,7 +36,7 @@ def _family_metrics(flats: list[dict[str, float | None]]) -> dict[str, Any]:
     return {k: aggregate([f[k] for f in flats]) for k in FAMILY_METRICS}
 
 
-def collect_cell(scale: str, cell: Cell) -> dict[str, Any]:
+def collect_cell(root: Path, scale: str, cell: Cell) -> dict[str, Any]:
     """One maze-family cell: its baselines per regime, and its trained configurations (fixed
     regime), each metric of FAMILY_METRICS aggregated over the family's seeds."""
     n = SCALES[scale].family.seeds
@@ -47,31 +48,32 @@ def collect_cell(scale: str, cell: Cell) -> dict[str, Any]:
         "baselines": {},
         "runs": {},
     }
-    with results_root(cell.folder()):
-        data = read_json(baselines_file()) if baselines_file().exists() else {}
-        for key, c in contexts(scale, cell).items():
-            if key in data:
-                regime = out["baselines"].setdefault(c.regime, {})
-                for kind in BASELINES:
-                    regime.setdefault(kind, []).append(flat_metrics(data[key][kind]))
-        out["baselines"] = {
-            r: {kind: _family_metrics(fl) for kind, fl in kinds.items()}
-            for r, kinds in out["baselines"].items()
-        }
-        for name in CONFIGS if cell.trained else ():
-            runs = [
-                run_dir(make_config(name, "fixed", s, scale, cell.sets()).run_id) for s in range(n)
-            ]
-            done = [r for r in runs if (r / "metrics.json").exists()]
-            if done:
-                flats = [flat_metrics(read_json(r / "metrics.json")) for r in done]
-                out["runs"][name] = {"n": len(done), "metrics": _family_metrics(flats)}
+    folder = cell.folder(root)
+    path = baselines_file(folder)
+    data = read_json(path) if path.exists() else {}
+    for key, c in contexts(scale, cell).items():
+        if key in data:
+            regime = out["baselines"].setdefault(c.regime, {})
+            for kind in BASELINES:
+                regime.setdefault(kind, []).append(flat_metrics(data[key][kind]))
+    out["baselines"] = {
+        r: {kind: _family_metrics(fl) for kind, fl in kinds.items()}
+        for r, kinds in out["baselines"].items()
+    }
+    for name in CONFIGS if cell.trained else ():
+        configs = [make_config(name, "fixed", s, scale, cell.sets()) for s in range(n)]
+        runs = [run_dir(folder, c.run_id) for c in configs]
+        done = [r for r in runs if (r / "metrics.json").exists()]
+        if done:
+            flats = [flat_metrics(read_json(r / "metrics.json")) for r in done]
+            out["runs"][name] = {"n": len(done), "metrics": _family_metrics(flats)}
     return out
 
 
-def collect(scale: str) -> list[dict[str, Any]]:
-    """The study's summary block: every cell (:func:`collect_cell`), in declaration order."""
-    return [collect_cell(scale, cell) for cell in cells(scale)]
+def collect(root: Path, scale: str) -> list[dict[str, Any]]:
+    """The study's summary block: every cell under ``root`` (:func:`collect_cell`), in
+    declaration order."""
+    return [collect_cell(root, scale, cell) for cell in cells(scale)]
 
 
 def check(c: Checker, block: Any, path: tuple[str, ...]) -> None:

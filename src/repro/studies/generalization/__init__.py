@@ -17,7 +17,7 @@ from pathlib import Path
 
 from repro.config import SCALES, make_eval_config
 from repro.errors import BadInput
-from repro.paths import results_root, run_dir
+from repro.paths import run_dir
 from repro.studies.generalization import readme, report, results
 from repro.studies.generalization.runs import results as evaluated
 from repro.studies.generalization.runs import study_runs, train_sample
@@ -32,7 +32,7 @@ def stage(pipe: Pipeline) -> bool:
     each run's test, planning and training-maze sets; then score each run's scheduled
     snapshots as a unit of its own. Cached like the main runs; whether any work was done."""
     runs = study_runs(pipe.scale, pipe.study_seeds)
-    trained = pipe.train([Placed(r.folder(), r.config, r.id) for r in runs], NAME)
+    trained = pipe.train([Placed(r.folder(pipe.root), r.config, r.id) for r in runs], NAME)
     return _evaluate(pipe, runs) or trained
 
 
@@ -43,15 +43,15 @@ def _evaluate(pipe: Pipeline, runs) -> bool:
     ev, g = make_eval_config(pipe.scale), SCALES[pipe.scale].generalization
     if not pipe.dry:  # frozen first, so that parallel units only read them
         for r in runs:
-            with results_root(r.folder()):
-                eval_dataset("test", r.config, ev)
-                eval_dataset("plan", r.config, ev)
-                train_sample(r.config, g)
+            eval_dataset("test", r.config, ev, r.folder(pipe.root))
+            eval_dataset("plan", r.config, ev, r.folder(pipe.root))
+            train_sample(r.config, g, r.folder(pipe.root))
 
     def why(r) -> list[str]:
         if pipe.force:
             return ["--force"]
-        return ["after its training"] if pipe.retrained(r.run_dir()) else stale(r.run_dir(), ev, g)
+        run = r.run_dir(pipe.root)
+        return ["after its training"] if pipe.retrained(run) else stale(run, ev, g)
 
     todo = [(r, reasons) for r in runs if (reasons := why(r))]
     if not todo:
@@ -62,7 +62,7 @@ def _evaluate(pipe: Pipeline, runs) -> bool:
     commands = [
         (
             f"{r.id} ({'; '.join(reasons)})" if pipe.dry else r.id,
-            ("--results", str(r.folder()), EVALUATE, "--scale", pipe.scale)
+            ("--results", str(r.folder(pipe.root)), EVALUATE, "--scale", pipe.scale)
             + ("--run", r.config.run_id, *force),
         )
         for r, reasons in todo
@@ -71,9 +71,9 @@ def _evaluate(pipe: Pipeline, runs) -> bool:
     return True
 
 
-def inputs(scale: str) -> list[Path]:
-    """The study's evaluations that its summary block reads (whichever exist)."""
-    return [path for _, found in evaluated(scale) for _, path in found]
+def inputs(root: Path, scale: str) -> list[Path]:
+    """The study's evaluations under ``root`` that its summary block reads (whichever exist)."""
+    return [path for _, found in evaluated(root, scale) for _, path in found]
 
 
 def _add_arguments(g: argparse.ArgumentParser) -> None:
@@ -93,10 +93,11 @@ def _evaluate_command(args: argparse.Namespace) -> int:
     if args.scale not in SCALES:
         raise BadInput(f"unknown scale {args.scale!r}; choose from: {', '.join(SCALES)}")
     ev = make_eval_config(args.scale)
-    run = run_dir(args.run)
+    run = run_dir(args.root, args.run)
     if not run.is_dir():
         raise BadInput(f"run folder {run} does not exist")
-    out = evaluate_study_run(run, ev, SCALES[args.scale].generalization, args.device, args.force)
+    g = SCALES[args.scale].generalization
+    out = evaluate_study_run(run, ev, g, args.root, args.device, args.force)
     last = out["snapshots"][-1]
     print(
         f"{out['run_id']}: step {last['step']}: full-test Spearman "

@@ -103,16 +103,22 @@ def up_to_date(run: Path, ev: EvalConfig, g: Generalization) -> bool:
 
 
 def evaluate_study_run(
-    run: Path, ev: EvalConfig, g: Generalization, device: str = "cpu", force: bool = False
+    run: Path,
+    ev: EvalConfig,
+    g: Generalization,
+    root: Path,
+    device: str = "cpu",
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Write ``generalization.json`` beside a finished study run (skipped if up to date)."""
+    """Write ``generalization.json`` beside a finished study run (skipped if up to date),
+    scored on the frozen sets of its results folder ``root``."""
     run = Path(run)
     _, config = load_model(run, device)  # BadInput if the run is not finished
     if not force and up_to_date(run, ev, g):
         return read_json(run / OUTPUT)
     key = _key(run, ev, g)
-    test, plan = eval_dataset("test", config, ev), eval_dataset("plan", config, ev)
-    sample = train_sample(config, g)
+    test, plan = eval_dataset("test", config, ev, root), eval_dataset("plan", config, ev, root)
+    sample = train_sample(config, g, root)
     loss = logged_loss(run)
     snapshots = []
     for step in g.schedule():

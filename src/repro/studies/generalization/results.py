@@ -65,11 +65,12 @@ def study_entry(run: StudyRun, found: list[tuple[int, Path]]) -> dict[str, Any]:
     }
 
 
-def collect(scale: str) -> dict[str, Any] | None:
+def collect(root: Path, scale: str) -> dict[str, Any] | None:
     """The generalization study: its schedule, the steps of the report's table and
-    its runs in declaration order (each :func:`study_entry`, the runs with results); None if
+    its runs in declaration order (each :func:`study_entry`, the runs with results under
+    ``root``); None if
     no run of it has been evaluated (the summary then has no such section)."""
-    runs = [study_entry(run, found) for run, found in results(scale) if found]
+    runs = [study_entry(run, found) for run, found in results(root, scale) if found]
     if not runs:
         return None
     g = SCALES[scale].generalization

@@ -34,7 +34,7 @@ from repro.config import (
 )
 from repro.core.data import TEST_MIN_LENGTH, Dataset, load_dataset, make_dataset, save_dataset
 from repro.errors import BadInput, ConfigError
-from repro.paths import generalization_dir, results_dir, run_dir
+from repro.paths import generalization_dir, instances_dir, run_dir
 
 REGIME = "procedural"  # the study's regime: unseen mazes are what it is about
 OUTPUT = "generalization.json"  # a study run's evaluation, beside its weights
@@ -61,13 +61,13 @@ class StudyRun:
         """'procedural/<label>__s<seed>': the run's name in logs and errors."""
         return f"{self.config.regime}/{self.label}__s{self.config.seed}"
 
-    def folder(self) -> Path:
-        """The results folder of the run's changes: ``results/generalization/<changes>``."""
-        return generalization_dir() / self.changed.lstrip("+")
+    def folder(self, root: Path) -> Path:
+        """The results folder of the run's changes: ``<root>/generalization/<changes>``."""
+        return generalization_dir(root) / self.changed.lstrip("+")
 
-    def run_dir(self) -> Path:
+    def run_dir(self, root: Path) -> Path:
         """The run's own folder (``runs/<run id>`` inside :meth:`folder`)."""
-        return run_dir(self.config.run_id, self.folder())
+        return run_dir(self.folder(root), self.config.run_id)
 
 
 def changed_fields(c: RunConfig, scale: str) -> str:
@@ -118,14 +118,14 @@ def study_runs(scale: str, n_seeds: int | None = None) -> list[StudyRun]:
     return list(out.values())
 
 
-def results(scale: str) -> list[tuple[StudyRun, list[tuple[int, Path]]]]:
-    """Every declared study run (as its seed-0 run) with the evaluations found on disk for
-    it: (seed, path of generalization.json) for each seed, in seed order ([] if none)."""
+def results(root: Path, scale: str) -> list[tuple[StudyRun, list[tuple[int, Path]]]]:
+    """Every declared study run (as its seed-0 run) with the evaluations found for it under
+    ``root``: (seed, path of generalization.json) for each seed, in seed order ([] if none)."""
     out = []
     for run in study_runs(scale, 1):
-        stem = run.run_dir().name.rsplit("__s", 1)[0]
+        stem = run.run_dir(root).name.rsplit("__s", 1)[0]
         found = []
-        for path in run.run_dir().parent.glob(f"{stem}__s*/{OUTPUT}"):
+        for path in run.run_dir(root).parent.glob(f"{stem}__s*/{OUTPUT}"):
             seed = path.parent.name.rsplit("__s", 1)[1]
             if seed.isdigit():
                 found.append((int(seed), path))
@@ -160,21 +160,21 @@ def pick_sample(ds: Dataset, k: int, rng: np.random.Generator) -> Dataset:
     return subset(ds, np.sort(picks))
 
 
-def sample_file(c: RunConfig, g: Generalization) -> Path:
+def sample_file(c: RunConfig, g: Generalization, root: Path) -> Path:
     """Where the training-maze sample of run ``c`` is frozen (under the results folder's
     instances/, named by everything it is drawn from)."""
     name = (
         f"train-sample-{c.dataset}-{c.regime}-size{c.size}-lp{c.loop_prob}-"
         f"n{c.n_trajectories}-seed{c.seed}-k{g.train_sample}-pick{g.sample_seed}.npz"
     )
-    return results_dir() / "instances" / name
+    return instances_dir(root) / name
 
 
-def train_sample(c: RunConfig, g: Generalization) -> Dataset:
+def train_sample(c: RunConfig, g: Generalization, root: Path) -> Dataset:
     """The frozen sample of run ``c``'s own training trajectories (its training mazes): built
     from the run's training data (as training builds it) and ``g.sample_seed`` the first
     time, saved, and loaded (content hash checked) afterwards."""
-    path = sample_file(c, g)
+    path = sample_file(c, g, root)
     if path.exists():
         return load_dataset(path)
     ds = make_dataset(c.dataset, c.n_trajectories, c.seed, c.size, c.regime, c.loop_prob)
