@@ -573,22 +573,41 @@ def _stages(out: str) -> dict[str, str]:
 SKIPPED = dict.fromkeys(["train", "evaluate", "summary", "figures", "report"], "skipped")
 
 
+def _planned(out: str) -> dict[str, str]:
+    """What a ``--dry-run`` says, in :func:`_stages`' terms: each stage 'redone' if it would
+    run, else 'skipped'."""
+    lines = out.splitlines()
+
+    def says(stage: str, words: str) -> bool:
+        return any(s.startswith(f"{stage}:") and words in s for s in lines)
+
+    return {
+        "train": "redone" if says("train", "would train") else "skipped",
+        "evaluate": "redone" if says("evaluate", "would be evaluated") else "skipped",
+        **{
+            s: "redone" if says(s, "would run") else "skipped"
+            for s in ("summary", "figures", "report")
+        },
+    }
+
+
 @pytest.fixture
 def stale_setup(tmp_path, project_copy, quick_reference):
     """The reference smoke results (copied) and a copy of the code that made them.
 
-    Returns ``run()`` (a reproduce with the copied code: the stages it redid) and
-    ``edit(module, old, new)`` (appends a comment, or replaces ``old`` by ``new``).
-    The copied code is the same code, so the copied runs and metrics are reused as they
-    are; only a change made by the test can make them stale.
+    Returns ``run(env, dry)`` (a reproduce, or with ``dry`` a ``--dry-run``, with the copied
+    code: the stages it redid, or would redo, and its output) and ``edit(module, old,
+    new)`` (appends a comment, or replaces ``old`` by ``new``). The copied code is the same
+    code, so the copied runs and metrics are reused as they are; only a change made by the
+    test can make them stale.
     """
     results = copy_results(quick_reference, tmp_path / "results")
     env = env_for(results, PYTHONPATH=str(project_copy / "src"))
 
-    def run(env=env):
-        out = _reproduce(results, env=env)
+    def run(env=env, dry=False):
+        out = _reproduce(results, *(["--dry-run"] if dry else []), env=env)
         assert out.returncode == 0, out.stderr
-        return _stages(out.stdout)
+        return (_planned if dry else _stages)(out.stdout), out.stdout
 
     def edit(module: str, old: str = "", new: str = ""):
         path = project_copy / "src/repro" / f"{module}.py"
@@ -601,39 +620,63 @@ def stale_setup(tmp_path, project_copy, quick_reference):
 
 def test_unchanged_code_and_a_late_stage_change_redo_only_that_stage(stale_setup):
     run, edit, _ = stale_setup
-    assert run() == SKIPPED  # a copied folder is as up to date as the original
+    assert run()[0] == SKIPPED  # a copied folder is as up to date as the original
     count("g. stale cache: change redid exactly the dependent stages", 1)
     edit("report/figures")  # code of a late stage: only it reruns; same figures, report kept
-    assert run() == {**SKIPPED, "figures": "redone"}
+    assert run()[0] == {**SKIPPED, "figures": "redone"}
     count("g. stale cache: change redid exactly the dependent stages", 1)
 
 
 # Each change, made alone to the reference's code (or, None, a library version): the
-# stages that must be redone, and those that must not.
+# stages that must be redone and those that must not, the reason the dry run gives for
+# each redone run, and whether the change is also carried out by a real run.
 STALE_CHANGES = {
     # evaluation code: every run re-evaluated, nothing retrained
-    "evaluation code": (("core/planning",), {"train": "skipped", "evaluate": "redone"}),
+    "evaluation code": (
+        ("core/planning",),
+        {"train": "skipped", "evaluate": "redone"},
+        "code or library versions changed",
+        True,
+    ),
     # training code: everything retrains (and so is evaluated again)
-    "training code": (("learn/trunk",), {"train": "redone", "evaluate": "redone"}),
+    "training code": (
+        ("learn/trunk",),
+        {"train": "redone", "evaluate": "redone"},
+        "code or library versions changed",
+        False,
+    ),
     # an evaluation setting
     "evaluation setting": (
         ("config", '"n_plan": 40', '"n_plan": 41'),
         {"train": "skipped", "evaluate": "redone"},
+        "evaluation settings changed",
+        False,
     ),
     # a training setting
     "training setting": (
         ("config", '"steps": 60', '"steps": 61'),
         {"train": "redone", "evaluate": "redone"},
+        "configuration changed",
+        True,
     ),
     # a library version: a dist-info that shadows jinja2's with another version
-    "library version": (None, {"train": "redone", "evaluate": "redone"}),
+    "library version": (
+        None,
+        {"train": "redone", "evaluate": "redone"},
+        "code or library versions changed",
+        False,
+    ),
 }
 
 
 @pytest.mark.parametrize("change", list(STALE_CHANGES))
 def test_changes_redo_exactly_the_dependent_stages(tmp_path, stale_setup, change):
+    """The dry run names what each change makes stale, and why; two of the changes (one that
+    only re-evaluates, one that retrains) are then carried out, and the real run redoes
+    exactly what the dry run said. The dry and the real run decide each run and stage with
+    the same functions (repro.pipeline.runs, repro.pipeline.stages)."""
     run, edit, env = stale_setup
-    where, expected = STALE_CHANGES[change]
+    where, expected, why, real = STALE_CHANGES[change]
     if where is None:
         fake = tmp_path / "fake"
         (fake / "jinja2-0.0.1.dist-info").mkdir(parents=True)
@@ -641,6 +684,15 @@ def test_changes_redo_exactly_the_dependent_stages(tmp_path, stale_setup, change
         env = {**env, "PYTHONPATH": f"{fake}{os.pathsep}{env['PYTHONPATH']}"}
     else:
         edit(*where)
-    stages = run(env)
-    assert {k: stages[k] for k in expected} == expected
-    count("g. stale cache: change redid exactly the dependent stages", 1)
+    planned, said = run(env, dry=True)
+    assert {k: planned[k] for k in expected} == expected, said
+    first = "train" if expected["train"] == "redone" else "evaluate"
+    assert f"  fixed/supervised-normal__s0: {why}" in said.split(f"\n{first}: ", 1)[1], said
+    count("g. stale cache: dry run named exactly the dependent stages", 1)
+    if real:
+        stages, _ = run(env)
+        assert {k: stages[k] for k in expected} == expected
+        # A later stage may find its inputs unchanged after all (the dry run cannot know
+        # that before they are made): the run redoes what was planned, never more.
+        assert all(planned[k] == "redone" for k, v in stages.items() if v == "redone"), stages
+        count("g. stale cache: change redid exactly the dependent stages", 1)

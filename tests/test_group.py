@@ -477,8 +477,9 @@ def test_smoke_reproduce_through_groups(tmp_path):
     stage done; a second run redoes nothing."""
     argv = [sys.executable, "-m", "repro", "--results", str(tmp_path), "reproduce"]
     argv += ["--scale", "smoke", "--no-family", "--ablation-seeds", "0", "--trainer", "group"]
+    argv += ["--no-pdf"]  # the report is the runs' summary's, whoever trained them
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
-    assert out.returncode in (0, 2), out.stdout + out.stderr  # 2: no TeX on this machine
+    assert out.returncode == 0, out.stdout + out.stderr
     runs = sorted(tmp_path.glob("runs/*/*/run.json"))
     assert len(runs) == 8 and all(read_json(r)["trainer"]["kind"] == "group" for r in runs)
     assert all((r.parent / "metrics.json").exists() for r in runs)

@@ -56,6 +56,17 @@ def test_the_table_lists_every_stage_in_order_with_what_it_reads(root):
     assert "ablations" not in [s.name for s in no_ablations]
 
 
+def test_figures_are_dealt_into_one_batch_per_job():
+    batches = reproduce.figure_batches
+    assert batches(list("abcde"), 2) == [["a", "c", "e"], ["b", "d"]]
+    assert batches(list("ab"), 4) == [["a"], ["b"]]  # never an empty process
+    assert batches(list("abc"), 1) == [["a", "b", "c"]]
+    assert batches([], 2) == []
+    names = [f"fig{i}" for i in range(9)]
+    dealt = batches(names, 4)
+    assert sorted(n for b in dealt for n in b) == sorted(names) and len(dealt) == 4
+
+
 # ---------------------------------------------------------------------------- --dry-run
 
 

@@ -172,14 +172,28 @@ def figure_files(root: Path) -> list[Path]:
     return [figures_dir(root) / f"{name}.{ext}" for name in names for ext in ("pdf", "png")]
 
 
+def figure_batches(names: list[str], jobs: int) -> list[list[str]]:
+    """``names`` dealt round-robin into at most ``jobs`` batches, one process each."""
+    n = max(1, min(jobs, len(names)))
+    return [names[i::n] for i in range(n) if names[i::n]]
+
+
 def draw_figures(root: Path, jobs: int) -> None:
-    """Every figure of the summary (:func:`repro.studies.registry.figure_draws`), each in a
-    local process of its own (``python -m repro figures --only NAME``), ``jobs`` at a time:
-    they are independent, and matplotlib takes about a second a figure. Local even for a
-    SLURM run: a figure is not worth a job."""
-    argv = ("--results", str(root), "figures", "--only")
-    names = registry.figure_draws(read_json(summary_file(root)))
-    LocalExecutor(jobs).run([Unit(name, (*argv, name)) for name in names], "figure")
+    """Every figure of the summary (:func:`repro.studies.registry.figure_draws`), in ``jobs``
+    local processes (``python -m repro figures --only A --only B ...``), each drawing its
+    share: the figures are independent, and each process pays matplotlib's import (about a
+    second) once rather than once a figure. Local even for a SLURM run: a figure is not
+    worth a job."""
+    names = list(registry.figure_draws(read_json(summary_file(root))))
+    units = [
+        Unit(", ".join(batch), ("--results", str(root), "figures", *_only(batch)))
+        for batch in figure_batches(names, jobs)
+    ]
+    LocalExecutor(jobs).run(units, "figures")
+
+
+def _only(names: list[str]) -> list[str]:
+    return [arg for name in names for arg in ("--only", name)]
 
 
 def figures_stage(root: Path, jobs: int) -> Stage:
