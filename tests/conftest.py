@@ -66,6 +66,28 @@ def root(_isolated_results) -> Path:
     return _isolated_results
 
 
+@pytest.fixture
+def repro_cli(capsys, monkeypatch) -> Callable[..., subprocess.CompletedProcess]:
+    """``repro_cli(results, *argv)``: ``python -m repro ARGV`` on the results folder
+    ``results``, run in this process (``repro.cli.main``, as ``python -m repro`` calls it),
+    its exit code and output returned as a CompletedProcess. For the many bad-input cases,
+    which would otherwise each pay an interpreter's start and torch's import (2-4 s);
+    test_cli.py checks the real command line's exit codes in a process of its own."""
+    from repro.cli import main
+
+    def run(results: Path, *argv: str) -> subprocess.CompletedProcess:
+        monkeypatch.setenv("REPRO_RESULTS", str(results))
+        capsys.readouterr()  # what the test printed before
+        try:
+            code = main(list(argv))
+        except SystemExit as e:  # argparse's errors
+            code = e.code if isinstance(e.code, int) else 1
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(["repro", *argv], code, out.out, out.err)
+
+    return run
+
+
 # ---------------------------------------------------------------- shared expensive folders
 
 

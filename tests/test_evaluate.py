@@ -124,20 +124,20 @@ def _cli(results, *args):
     )
 
 
-def test_cli_evaluate_bad_input(results):
-    out = _cli(results, "evaluate", "--run", "fixed/supervised-normal__s9", "--scale", "smoke")
+def test_cli_evaluate_bad_input(results, repro_cli):
+    out = repro_cli(results, "evaluate", "--run", "fixed/supervised-normal__s9", "--scale", "smoke")
     assert out.returncode == 2 and "supervised-normal__s9" in out.stderr
     (results / "runs/fixed/empty__s0").mkdir(parents=True)
-    out = _cli(results, "evaluate", "--run", "fixed/empty__s0", "--scale", "smoke")
+    out = repro_cli(results, "evaluate", "--run", "fixed/empty__s0", "--scale", "smoke")
     assert out.returncode == 2 and "empty__s0" in out.stderr and "Traceback" not in out.stderr
-    out = _cli(results, "evaluate", "--all", "--scale", "smoke")
+    out = repro_cli(results, "evaluate", "--all", "--scale", "smoke")
     assert out.returncode == 2 and "no finished runs" in out.stderr
 
 
-def test_cli_evaluate_damaged_weights(results):
+def test_cli_evaluate_damaged_weights(results, repro_cli):
     config, run = _train(results)
     (run / "model.pt").write_bytes(b"garbage")
-    out = _cli(results, "evaluate", "--run", config.run_id, "--scale", "smoke")
+    out = repro_cli(results, "evaluate", "--run", config.run_id, "--scale", "smoke")
     assert out.returncode == 2 and "model.pt" in out.stderr and "Traceback" not in out.stderr
 
 

@@ -418,8 +418,8 @@ def test_cli_trains_a_group_and_reuses_it(tmp_path, command):
         ("contrastive-sideways/fixed/0", "contrastive-sideways"),
     ],
 )
-def test_cli_bad_member_is_exit_2_naming_it(tmp_path, member, name):
-    out = run_cli("train", "--scale", "smoke", "--member", member, results=tmp_path)
+def test_cli_bad_member_is_exit_2_naming_it(tmp_path, member, name, repro_cli):
+    out = repro_cli(tmp_path, "train", "--scale", "smoke", "--member", member)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert name in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
@@ -461,13 +461,13 @@ def test_reproduce_sends_one_group_per_architecture(root, monkeypatch):
         assert runs.training_path(ExecutorConfig()) == "single"  # auto: CPU keeps single
 
 
-def test_an_unknown_trainer_is_bad_input_naming_the_option(tmp_path):
+def test_an_unknown_trainer_is_bad_input_naming_the_option(tmp_path, repro_cli):
     from repro.errors import BadInput
     from repro.pipeline.units import ExecutorConfig
 
     with pytest.raises(BadInput, match="--trainer"):
         ExecutorConfig(trainer="sideways")
-    out = run_cli("reproduce", "--scale", "smoke", "--trainer", "sideways", results=tmp_path)
+    out = repro_cli(tmp_path, "reproduce", "--scale", "smoke", "--trainer", "sideways")
     assert out.returncode == 2 and "--trainer" in out.stderr and "Traceback" not in out.stderr
 
 

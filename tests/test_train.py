@@ -154,8 +154,8 @@ def run_cli(*args, env_results):
         (["--config", "supervised-normal", "--device", "tpu"], "device"),
     ],
 )
-def test_cli_bad_input_exit_2_no_traceback(tmp_path, args, name):
-    out = run_cli("train", "--scale", "smoke", *args, env_results=tmp_path)
+def test_cli_bad_input_exit_2_no_traceback(tmp_path, args, name, repro_cli):
+    out = repro_cli(tmp_path, "train", "--scale", "smoke", *args)
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr
     assert name in out.stderr

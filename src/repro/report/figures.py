@@ -110,6 +110,9 @@ def _save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     pdf, png = out_dir / f"{name}.pdf", out_dir / f"{name}.png"
     fig.savefig(pdf, format="pdf", metadata=PDF_METADATA)
+    # Drawing the PDF placed every axes (constrained layout). The PNG keeps that placement
+    # instead of solving the layout a second time, a third of a figure's drawing time.
+    fig.set_layout_engine("none")
     fig.savefig(png, format="png", dpi=PNG_DPI, metadata=PNG_METADATA)
     fig.clear()
     return [pdf, png]
