@@ -8,8 +8,9 @@ import pytest
 
 from repro.config import CONFIGS
 from repro.core.metrics import loss_improvement
+from repro.core.trend import improvement_noise
 from repro.errors import BadInput
-from repro.results.claims import CLAIMS, SEED_RULE, check_claims
+from repro.results.claims import CLAIMS, GATES, LEARNED_SHARE, SEED_RULE, check_claims, gap_closed
 from repro.results.view import Summary
 
 
@@ -56,14 +57,35 @@ def entry(
             "greedy_expanded": agg(exp_g),
             "roughness": agg(rough),
             "loss_improvement": agg(loss_improvement(steps, curve)),
+            "loss_improvement_se": agg(improvement_noise(steps, curve)),
         },
         "loss": {"step": steps, "mean": curve, "min": curve, "max": curve},
     }
 
 
-def claims_of(runs, regime="fixed"):
+def reference(spearman, search_exp, greedy):
+    """A baseline entry (not trained: no seeds) with the gate metrics."""
+    metrics = {"spearman_full": spearman, "spearman_full_cross": spearman}
+    metrics |= {"search_expanded": search_exp, "greedy_solved": greedy}
+    return {"metrics": {k: agg(v) for k, v in metrics.items()}}
+
+
+# References every model of these tests beats by far, so that the rule tests see the rules
+# alone (the gate's own tests below use realistic ones): a constant heuristic worse than
+# any model, an "oracle" that every model reaches.
+PERMISSIVE = {"constant": reference(-1.0, 1e4, 0.0), "oracle": reference(0.0, 9e3, 0.01)}
+
+
+def summary_of(runs_by_regime, refs=PERMISSIVE, **extra):
+    """A summary dict with ``runs_by_regime`` and ``refs`` as each regime's baselines."""
+    baselines = {regime: refs for regime in runs_by_regime}
+    return {"runs": runs_by_regime, "baselines": baselines, **extra}
+
+
+def claims_of(runs, regime="fixed", refs=PERMISSIVE):
     """claim id -> the full finding of the one regime."""
-    return {c["id"]: c["regimes"][regime] for c in check_claims({"runs": {regime: runs}})}
+    summary = summary_of({regime: runs}, refs)
+    return {c["id"]: c["regimes"][regime] for c in check_claims(summary)}
 
 
 def findings(runs, regime="fixed"):
@@ -208,8 +230,11 @@ def test_c6_quotes_each_models_loss_change():
 def test_an_unmeasured_metric_fails_its_rule():
     runs = paperlike()
     runs["contrastive-stitching"]["metrics"]["spearman_full"] = agg(None)
-    f = findings(runs)
-    assert f["C4"]["verdict"] == "fails" and "contrastive +nan" in f["C4"]["ours"]
+    f = claims_of(runs)["C4"]
+    assert f["by_seed"] == ["fails"] and "contrastive +nan" in f["ours"]
+    # the Spearman is also C4's gate: a model with no number did not show that it learned
+    assert f["verdict"] == "not testable" and "con-stitching unmeasured" in f["ours"]
+    assert f["learned"]["contrastive-stitching"] is None
 
 
 def test_loss_improvement_windows():
@@ -237,21 +262,22 @@ def test_only_regimes_with_all_four_configurations_get_a_verdict():
     runs = paperlike()
     partial = dict(runs)
     del partial["contrastive-normal"]
-    claims = check_claims({"runs": {"fixed": runs, "procedural": partial}})
+    claims = check_claims(summary_of({"fixed": runs, "procedural": partial}))
     assert all(list(c["regimes"]) == ["fixed"] for c in claims)
-    assert all(c["regimes"] == {} for c in check_claims({"runs": {"fixed": partial}}))
+    assert all(c["regimes"] == {} for c in check_claims(summary_of({"fixed": partial})))
 
 
 def test_check_claims_takes_the_view_or_the_dict():
-    d = {"runs": {"fixed": paperlike()}}
+    d = summary_of({"fixed": paperlike()})
     assert check_claims(Summary.from_dict(d)) == check_claims(d)
 
 
 @pytest.mark.parametrize("cid", [c[0] for c in CLAIMS])
 def test_every_claim_states_its_rule(cid):
-    c = next(c for c in check_claims({"runs": {"fixed": paperlike()}}) if c["id"] == cid)
+    c = next(c for c in check_claims(summary_of({"fixed": paperlike()})) if c["id"] == cid)
     assert c["rule"] and c["paper"] and c["claim"]
     assert c["regimes"]["fixed"]["verdict"] in ("holds", "partly", "fails", "undecided")
+    assert c["gate"] == GATES[cid]
 
 
 # ---------------------------------------------------------------------------- seeds
@@ -287,12 +313,13 @@ def test_seeds_that_agree_give_their_verdict():
     f = claims_of(runs)
     assert f["C5"]["verdict"] == "holds" and f["C5"]["by_seed"] == ["holds"] * 3
     assert "seeds" not in f["C5"]["ours"]  # no split to name
-    assert f["C1"] == {
+    assert {k: v for k, v in f["C1"].items() if k != "learned"} == {
         "ours": "lowest search solved rate 97.3%",  # the lowest mean over seeds
         "verdict": "partly",
         "seeds": [0, 1, 2],
         "by_seed": ["partly"] * 3,
     }
+    assert all(x >= LEARNED_SHARE for x in f["C1"]["learned"].values())
 
 
 def test_one_seed_gives_its_own_verdict():
@@ -345,11 +372,14 @@ def test_a_nan_never_passes_c1_c2_or_c3(where):
     runs[where]["metrics"]["search_solved"] = agg(None)
     runs[where]["metrics"]["greedy_solved"] = agg(None)
     runs[where]["metrics"]["search_expanded"] = agg(None)
-    f = findings(runs)
-    assert f["C1"] == {"ours": "lowest search solved rate nan%", "verdict": "fails"}
-    assert f["C2"] == {"ours": "greedy solves nan% to nan%", "verdict": "fails"}
-    assert f["C3"]["verdict"] == "partly"  # the greedy counts are still within 10x
+    f = claims_of(runs)
+    assert f["C1"]["by_seed"] == ["fails"] and f["C2"]["by_seed"] == ["fails"]
+    assert f["C1"]["ours"].startswith("lowest search solved rate nan% (did not learn")
+    assert f["C2"]["ours"].startswith("greedy solves nan% to nan% (did not learn")
+    assert f["C3"]["by_seed"] == ["partly"]  # the greedy counts are still within 10x
     assert f["C3"]["ours"].startswith("max/min mean expanded: search nanx")
+    # and no verdict at all: the NaN is in each claim's gate metric too
+    assert {f[c]["verdict"] for c in ("C1", "C2", "C3")} == {"not testable"}
 
 
 def test_c3_with_a_zero_count_fails_without_dividing_by_zero():
@@ -388,7 +418,7 @@ def with_rules(runs, shift):
 
 
 def paper_claims(runs):
-    summary = {"paper": {"results": PAPER}, "runs": {"fixed": runs}}
+    summary = summary_of({"fixed": runs}, paper={"results": PAPER})
     return {c["id"]: c["regimes"]["fixed"] for c in check_claims(summary)}
 
 
@@ -436,3 +466,113 @@ def test_c9_counts_the_paper_values_inside_our_protocol_range():
         e["metrics"]["spearman_paper_p5"] = agg(0.0)
         e["metrics"]["spearman_paper_p95"] = agg(1.0)
     assert paper_claims(runs)["C9"]["verdict"] == "holds"
+
+
+# ---------------------------------------------------------------------------- the gate
+
+
+def test_gap_closed_hand_cases():
+    assert gap_closed(0.5, 0.0, 1.0) == 0.5  # Spearman: half way from constant to oracle
+    assert gap_closed(40.0, 100.0, 30.0) == pytest.approx(60 / 70)  # expanded states fall
+    assert gap_closed(110.0, 100.0, 30.0) == pytest.approx(-10 / 70)  # worse than constant
+    assert math.isnan(gap_closed(0.5, 0.2, 0.2))  # references that agree tell nothing
+    assert math.isnan(gap_closed(math.nan, 0.0, 1.0))
+
+
+# Our procedural regime at 20,000 steps, roughly: models at the constant heuristic's level.
+OURS_REFS = {"constant": reference(0.0, 104.6, 0.15), "oracle": reference(1.0, 29.0, 1.0)}
+
+
+def unlearned():
+    return {
+        "supervised-normal": entry(0.21, greedy=0.15, exp_s=86.0),
+        "supervised-stitching": entry(0.21, greedy=0.17, exp_s=87.0),
+        "contrastive-normal": entry(0.00, greedy=0.13, exp_s=104.5),
+        "contrastive-stitching": entry(0.00, greedy=0.14, exp_s=104.6),
+    }
+
+
+def test_models_that_did_not_learn_make_the_claims_about_them_not_testable():
+    f = claims_of(unlearned(), refs=OURS_REFS)
+    for cid, gate in GATES.items():
+        if gate is None:
+            assert f[cid]["verdict"] in ("holds", "partly", "fails"), cid  # C6: no gate
+            assert f[cid]["learned"] == {}
+        else:
+            assert f[cid]["verdict"] == "not testable", cid
+            assert "(did not learn; gap closed: " in f[cid]["ours"], cid
+    # the words name each model below the bar with the share it closed, worst seed
+    assert "sup-normal 21%" in f["C4"]["ours"] and "con-normal 0%" in f["C4"]["ours"]
+    assert f["C1"]["learned"]["supervised-normal"] == pytest.approx((104.6 - 86) / 75.6)
+    # the rule itself still ran on every seed
+    assert f["C4"]["by_seed"] and f["C4"]["by_seed"] != ["not testable"]
+
+
+def test_one_model_below_the_bar_is_enough():
+    runs = paperlike()  # all learned against realistic references, but for one
+    assert claims_of(runs, refs=OURS_REFS)["C4"]["verdict"] == "holds"
+    runs["contrastive-stitching"]["metrics"]["spearman_full"] = agg(0.2)
+    f = claims_of(runs, refs=OURS_REFS)["C4"]
+    assert f["verdict"] == "not testable" and "con-stitching 20%" in f["ours"]
+    assert "sup-normal" not in f["ours"]  # the others passed and are not named
+    runs["contrastive-stitching"]["metrics"]["spearman_full"] = agg(LEARNED_SHARE)
+    assert claims_of(runs, refs=OURS_REFS)["C4"]["verdict"] == "holds"  # at the bar: learned
+
+
+def test_the_worst_seed_decides_whether_a_model_learned():
+    runs = seeded(2)
+    runs["contrastive-normal"]["metrics"]["spearman_full"] = aggs(0.9, 0.1)  # seeds disagree
+    f = claims_of(runs, refs=OURS_REFS)
+    assert f["C7"]["verdict"] == "not testable" and "con-normal 10%" in f["C7"]["ours"]
+    runs["contrastive-normal"]["metrics"]["spearman_full"] = aggs(0.9, None)  # one unmeasured
+    assert claims_of(runs, refs=OURS_REFS)["C7"]["verdict"] == "not testable"
+
+
+def test_each_seed_is_set_against_the_baselines_on_its_own_instances():
+    """A fixed-regime baseline names its seeds: seed 1's model beats the mean constant but
+    not seed 1's own, on the same instances."""
+    runs = seeded(3)
+    for e in runs.values():
+        e["metrics"]["search_expanded"] = aggs(60.0, 48.0, 60.0)
+    refs = {
+        "constant": {"seeds": [0, 1, 2], "metrics": {"search_expanded": aggs(100.0, 50.0, 100.0)}},
+        "oracle": {"seeds": [0, 1, 2], "metrics": {"search_expanded": aggs(30.0, 30.0, 30.0)}},
+    }
+    f = claims_of(runs, refs=refs)["C1"]
+    assert f["verdict"] == "not testable"
+    assert f["learned"]["supervised-normal"] == pytest.approx((48 - 50) / (30 - 50))
+    refs["constant"]["metrics"]["search_expanded"] = aggs(100.0, 90.0, 100.0)
+    assert claims_of(runs, refs=refs)["C1"]["verdict"] == "holds"
+
+
+def test_without_baselines_nothing_gated_is_judged():
+    f = claims_of(paperlike(), refs={})
+    assert {f[c]["verdict"] for c, g in GATES.items() if g} == {"not testable"}
+    assert f["C6"]["verdict"] == "holds"
+
+
+def test_the_gate_is_recorded_and_read_back():
+    from repro.results.shape import check_summary
+
+    summary = summary_of({"fixed": unlearned()}, OURS_REFS)
+    summary["claims"] = check_claims(summary)
+    view = Summary.from_dict(summary)
+    c4 = next(c for c in view.claims if c.id == "C4")
+    assert c4.gate == "spearman_full"
+    assert c4.regimes["fixed"].learned["contrastive-normal"] == pytest.approx(0.0)
+    summary["claims"][0]["regimes"]["fixed"]["learned"]["supervised-normal"] = "high"
+    with pytest.raises(BadInput, match="learned.supervised-normal"):
+        check_summary(summary, "summary.json")
+
+
+def test_c6_counts_only_a_change_beyond_the_curves_noise():
+    runs = seeded(1)
+    # the contrastive-normal loss falls by 0.1% while its rows jitter by 1%: no change
+    m = runs["contrastive-normal"]["metrics"]
+    m["loss_improvement"], m["loss_improvement_se"] = agg(0.001), agg(0.003)
+    f = claims_of(runs)["C6"]
+    assert f["verdict"] == "partly" and "con-normal -0.1% (0.3 se)" in f["ours"]
+    m["loss_improvement"] = agg(0.0061)  # 2.03 standard errors: beyond the noise
+    assert claims_of(runs)["C6"]["verdict"] == "holds"
+    m["loss_improvement_se"] = agg(None)  # no noise measured: not improving
+    assert claims_of(runs)["C6"]["verdict"] == "partly"

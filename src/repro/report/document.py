@@ -33,7 +33,15 @@ from repro.paths import template_dir as default_template_dir
 from repro.report.ablations import ablation_context
 from repro.report.planning import planning_context
 from repro.report.texfmt import LABELS, NO_VALUE, Tex, mean_sd, num, pct, printed, tex_escape
-from repro.results.claims import CLAIMS, SEED_RULE, UNDECIDED
+from repro.results.claims import (
+    C6_Z,
+    CLAIMS,
+    GATE_RULE,
+    LEARNED_SHARE,
+    NOT_TESTABLE,
+    SEED_RULE,
+    UNDECIDED,
+)
 from repro.results.view import (
     SHORT_METHODS,
     Entry,
@@ -205,6 +213,7 @@ def claim_rows(summary: Summary) -> list[dict[str, Any]]:
             "claim": c.claim,
             "paper": c.paper,
             "rule": c.rule,
+            "gate": c.gate.replace("_", " ") if c.gate else None,
             **{regime: c.regimes.get(regime, NO_RUNS) for regime in REGIMES},
         }
         for c in summary.claims
@@ -221,9 +230,32 @@ def verdict_words(summary: Summary) -> dict[str, dict[str, str]]:
     return out
 
 
+def gate_context(summary: Summary) -> dict[str, Any]:
+    """The learned-model gate in numbers, for the prose: the bar, and per regime the least
+    and the most that any configuration closed on any claim's gate (worst seed; ``*_raw``
+    the floats the template's checks compare, None where no claim was gated there), and
+    how many claims were not testable."""
+    out: dict[str, Any] = {"bar": pct(LEARNED_SHARE), "bar_raw": LEARNED_SHARE}
+    gated = [c for c in summary.claims if c.gate]
+    out["n_gated"] = len(gated)
+    for regime in REGIMES:
+        found = [c.regimes[regime] for c in gated if regime in c.regimes]
+        shares = [x for f in found for x in f.learned.values() if x is not None]
+        low, high = (min(shares), max(shares)) if shares else (None, None)
+        out[regime] = {
+            "low": pct(low),
+            "high": pct(high),
+            "low_raw": low,
+            "high_raw": high,
+            "n_not_testable": sum(f.verdict == NOT_TESTABLE for f in found),
+        }
+    return out
+
+
 def said(verdict: str) -> str:
-    """A verdict as the prose's verb: 'C1 holds', 'C1 fails', 'C1 is undecided'."""
-    return f"is {verdict}" if verdict == UNDECIDED else verdict
+    """A verdict as the prose's verb: 'C1 holds', 'C1 fails', 'C1 is undecided', 'C1 is not
+    testable'."""
+    return f"is {verdict}" if verdict in (UNDECIDED, NOT_TESTABLE) else verdict
 
 
 TEXT_METRICS = {  # metric -> formatter, for the numbers the prose cites
@@ -336,6 +368,9 @@ def build_context(
         "planning": planning_rows(view),
         "claims": claim_rows(view),
         "seed_rule": SEED_RULE,
+        "gate_rule": GATE_RULE,
+        "gate": gate_context(view),
+        "c6_z": f"{C6_Z:g}",
         "verdicts": verdict_words(view),
         "n": text_numbers(view),
         "w": words(view),

@@ -17,7 +17,7 @@ from repro.config import CONFIGS, REGIMES
 from repro.errors import BadInput
 from repro.io import atomic_write_text
 from repro.paths import readme_file, work_dir
-from repro.results.claims import SEED_RULE
+from repro.results.claims import GATE_RULE, SEED_RULE
 from repro.results.view import Aggregate, Summary, as_summary
 
 HEADLINE_HEADER = (
@@ -163,7 +163,8 @@ def headline(
     )
     lines += [
         "",
-        f"Claims (report, Table 4): {verdicts}. Each rule is applied to every seed: {SEED_RULE}.",
+        f"Claims (report, Table 4): {verdicts}. Each rule is applied to every seed: {SEED_RULE}; "
+        f"and {GATE_RULE}.",
         "",
         "![Heatmaps: BFS truth and the four models](results/figures/fig2_heatmaps.png)",
     ]

@@ -1,14 +1,16 @@
 """The paper's claims C1-C9, each checked against our numbers by a stated rule.
 
-Every verdict ('holds', 'partly', 'fails', 'undecided') is computed here from the
-summary; none is typed in. Each rule is kept beside its claim so the report can
+Every verdict ('holds', 'partly', 'fails', 'undecided', 'not testable') is computed here
+from the summary; none is typed in. Each rule is kept beside its claim so the report can
 print it. A rule is applied to each seed on its own (the seeds common to the four
 configurations of the regime, each seed's value from ``Aggregate.values``), and a
 verdict stands only when every seed gives it (``SEED_RULE``): a verdict that the
 seed spread can flip is not a finding. The words of a finding (``ours``) quote
 the means over seeds. Spearman verdicts use the full test set, which is far less
 noisy than the paper's 10 trajectories; both are shown in the tables. A number
-that was not measured reads as NaN, and no rule holds on a NaN.
+that was not measured reads as NaN, and no rule holds on a NaN. A claim about the
+models is judged only on models that learned (:data:`GATE_RULE`, :data:`GATES`): where one
+did not, the verdict is 'not testable', whatever its rule would say.
 """
 
 from __future__ import annotations
@@ -30,9 +32,23 @@ from repro.results.view import VERDICTS, Entry, Summary, as_summary, config_name
 SUP = {d: config_name("supervised", d) for d in DATASETS}  # dataset -> configuration name
 CON = {d: config_name("contrastive", d) for d in DATASETS}
 NORMAL, STITCHING = DATASETS  # the paper's two training sets
-HOLDS, PARTLY, FAILS, UNDECIDED = VERDICTS
+HOLDS, PARTLY, FAILS, UNDECIDED, NOT_TESTABLE = VERDICTS
 SEED_RULE = "a verdict stands only when every seed gives it; otherwise undecided"
+# The learned-model gate. A claim about the configurations is tested only on models that
+# learned: each must close at least LEARNED_SHARE of the gap from the constant heuristic
+# (knows nothing) to the oracle (the BFS distance) on the claim's gate metric (GATES), on
+# every seed, each seed against the baselines on its own instances. A quarter, not "any
+# improvement": a model one seed puts a tenth of the way from the constant to the oracle is
+# as likely noise as skill on 400 instances. The procedural models at 20,000 steps close
+# 0-14% of it in search and none in greedy; the fixed ones 49-99%.
+LEARNED_SHARE = 0.25
+GATE_RULE = (
+    "a claim is judged only where each configuration closes at least "
+    f"{LEARNED_SHARE:.0%} of the gap from the constant heuristic to the oracle on the "
+    "claim's gate metric, on every seed; otherwise it is not testable"
+)
 Runs = Mapping[str, Entry]  # the four paper configurations of one regime, by name
+References = Mapping[str, Entry]  # the regime's 'constant' and 'oracle' baselines
 Value = Callable[[str, str], float]  # (configuration, metric) -> its number; NaN if unmeasured
 Rule = Callable[[Value], dict]  # a claim's rule: numbers -> {'ours': words, 'verdict': ...}
 
@@ -118,14 +134,40 @@ def c5(v: Value) -> dict:
     }
 
 
+# C6: a loss "still improves" only by more than the noise of its own curve: the change
+# between the two windows must exceed C6_Z standard errors of that change, as estimated
+# from the row-to-row jitter of the logged loss (repro.core.trend.improvement_noise).
+C6_Z = 2.0
+
+
+def _z(gain: float, se: float) -> float:
+    """``gain`` in standard errors ``se``: NaN if either is NaN; a change on a curve with no
+    noise is infinitely many of them (0 if there is none)."""
+    if math.isnan(gain) or math.isnan(se):
+        return math.nan
+    if se > 0:
+        return gain / se
+    return math.copysign(math.inf, gain) if gain else 0.0
+
+
+def _in_se(z: float) -> str:
+    """' (3.1 se)': a change in standard errors, for the words; nothing where the curve has
+    no noise to measure it by (or no number)."""
+    return f" ({z:.1f} se)" if math.isfinite(z) else ""
+
+
 def c6(v: Value) -> dict:
     """Per run, ``loss_improvement`` (:func:`repro.core.metrics.loss_improvement` of its
-    loss.csv); the words quote its change (minus the improvement) averaged over seeds."""
+    loss.csv) against ``C6_Z`` times its standard error ``loss_improvement_se``; the words
+    quote its change (minus the improvement) averaged over seeds and, in brackets, how many
+    standard errors that is."""
     gains = {n: v(n, "loss_improvement") for n in CONFIGS}
-    improving = [g > 0 for g in gains.values()]
+    noise = {n: v(n, "loss_improvement_se") for n in CONFIGS}
+    z = {n: _z(gains[n], noise[n]) for n in CONFIGS}
+    improving = [z[n] > C6_Z for n in CONFIGS]  # NaN: not improving
     return {
         "ours": "loss change 75% to 100% of steps: "
-        + ", ".join(f"{short_name(n)} {-g:+.1%}" for n, g in gains.items()),
+        + ", ".join(f"{short_name(n)} {-gains[n]:+.1%}{_in_se(z[n])}" for n in CONFIGS),
         "verdict": _verdict(all(improving), any(improving)),
     }
 
@@ -181,17 +223,72 @@ def common_seeds(runs: Runs) -> list[int]:
     return [s for s in entries[0].seeds if all(s in e.seeds for e in entries[1:])]
 
 
-def finding(rule: Rule, runs: Runs) -> dict[str, Any]:
+def gap_closed(value: float, constant: float, oracle: float) -> float:
+    """The share of the gap from the constant heuristic to the oracle that ``value`` closes:
+    0 at the constant, 1 at the oracle, negative when worse than the constant (either
+    direction of metric: expanded states fall, solved rates and Spearman rise). NaN where a
+    number is NaN or the two references agree (the metric cannot tell them apart)."""
+    if any(math.isnan(x) for x in (value, constant, oracle)) or oracle == constant:
+        return math.nan
+    return (value - constant) / (oracle - constant)
+
+
+def _reference(ref: Entry | None, metric: str, seed: int) -> float:
+    """A baseline's ``metric`` on the instances of ``seed``: a fixed-regime baseline names
+    its seeds (one context each); a procedural one serves every seed."""
+    if ref is None:
+        return math.nan
+    return _or_nan(ref.at_seed(metric, seed) if ref.seeds else ref.mean(metric))
+
+
+def learned_shares(runs: Runs, refs: References, metric: str, seeds: list[int]) -> dict:
+    """Per configuration, the smallest :func:`gap_closed` over ``seeds`` on ``metric`` (NaN
+    if any seed lacks a number, or there are no seeds)."""
+    out = {}
+    for name, entry in runs.items():
+        shares = [
+            gap_closed(
+                _or_nan(entry.at_seed(metric, s)),
+                _reference(refs.get("constant"), metric, s),
+                _reference(refs.get("oracle"), metric, s),
+            )
+            for s in seeds
+        ]
+        out[name] = _lowest(shares) if shares else math.nan
+    return out
+
+
+def finding(
+    rule: Rule, runs: Runs, refs: References | None = None, gate: str | None = None
+) -> dict[str, Any]:
     """The claim's finding in one regime: the words from the means over seeds; the verdict
-    every common seed gives on its own, or 'undecided' (the words then name the split)."""
+    every common seed gives on its own, or 'undecided' (the words then name the split); and
+    'not testable' where the claim has a ``gate`` metric and a configuration did not learn
+    on it (:data:`GATE_RULE`; the words then name it and the share it closed)."""
     seeds = common_seeds(runs)
     by_seed = [rule(at_seed(runs, s))["verdict"] for s in seeds]
     verdict = by_seed[0] if by_seed and len(set(by_seed)) == 1 else UNDECIDED
     ours = rule(means(runs))["ours"]
-    if verdict == UNDECIDED:
+    shares = learned_shares(runs, refs or {}, gate, seeds) if gate else {}
+    unlearned = {n: x for n, x in shares.items() if not x >= LEARNED_SHARE}  # NaN: unlearned
+    if seeds and unlearned:
+        verdict = NOT_TESTABLE
+        closed = ", ".join(
+            f"{short_name(n)} {'unmeasured' if math.isnan(x) else f'{x:.0%}'}"
+            for n, x in unlearned.items()
+        )
+        ours = f"{ours} (did not learn; gap closed: {closed})"
+    elif verdict == UNDECIDED:
         split = ", ".join(by_seed) if by_seed else "none common to the four configurations"
         ours = f"{ours} (seeds: {split})"
-    return {"ours": ours, "verdict": verdict, "seeds": seeds, "by_seed": by_seed}
+    learned = {n: None if math.isnan(x) else x for n, x in shares.items()}
+    return {
+        "ours": ours,
+        "verdict": verdict,
+        "seeds": seeds,
+        "by_seed": by_seed,
+        "learned": learned,
+    }
 
 
 CLAIMS = [
@@ -246,7 +343,8 @@ CLAIMS = [
         "The loss still improves from 15k to 20k steps",
         "slightly lower at 20k, both models",
         "holds if the loss averaged over the last 5% of logged steps is below its average "
-        "over the 5% before 75% of training, for all four; partly for some",
+        f"over the 5% before 75% of training by more than {C6_Z:g} standard errors of that "
+        "change (from the curve's row-to-row noise), for all four; partly for some",
         c6,
     ),
     (
@@ -276,6 +374,26 @@ CLAIMS = [
 ]
 
 
+# Each claim's gate metric: the number on which a model that learned beats the constant
+# heuristic. Search solves every instance even with the constant heuristic, so the planning
+# claims about search are gated on expanded states; greedy on its solved rate (the oracle's
+# greedy expands *more* states than the constant, which stops at its first dead end, so
+# greedy's expanded count is no gate); ranking and smoothness on the Spearman. C6 is about
+# the optimiser, not the learned distance: no gate.
+GATES: dict[str, str | None] = {
+    "C1": "search_expanded",
+    "C2": "greedy_solved",
+    "C3": "search_expanded",
+    "C4": "spearman_full",
+    "C4x": "spearman_full_cross",
+    "C5": "spearman_full",
+    "C6": None,
+    "C7": "spearman_full",
+    "C8": "greedy_solved",
+    "C9": "spearman_full",
+}
+
+
 def check_claims(summary: Summary | Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every claim with its paper figure, rule, and per-regime finding (see :func:`finding`),
     as the summary's ``claims`` list holds them (a regime counts only where all four
@@ -288,12 +406,20 @@ def check_claims(summary: Summary | Mapping[str, Any]) -> list[dict[str, Any]]:
             "claim": text,
             "paper": paper,
             "rule": rule,
+            "gate": GATES[cid],
             "regimes": {
-                regime: finding(_with_paper(fn, view), runs) for regime, runs in complete.items()
+                regime: finding(_with_paper(fn, view), runs, _references(view, regime), GATES[cid])
+                for regime, runs in complete.items()
             },
         }
         for cid, text, paper, rule, fn in CLAIMS
     ]
+
+
+def _references(view: Summary, regime: str) -> dict[str, Entry]:
+    """The regime's constant and oracle baselines, those the summary holds."""
+    found = {name: view.run(regime, name) for name in ("constant", "oracle")}
+    return {name: e for name, e in found.items() if e is not None and e.kind == "baseline"}
 
 
 def _with_paper(fn: Callable[..., dict], view: Summary) -> Rule:

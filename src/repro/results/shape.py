@@ -190,7 +190,7 @@ class Checker:
         for i, c in enumerate(self.seq(data, "claims", ()) or ()):
             path = ("claims", str(i))
             self.typed(c, Mapping, path)
-            words = (("claim", str), ("paper", str), ("rule", str))
+            words = (("claim", str), ("paper", str), ("rule", str), ("gate", (str, type(None))))
             self.fields(c, path, required=(("id", str),), optional=words)
             for regime, f in (self.mapping(c, "regimes", path) or {}).items():
                 fpath = (*path, "regimes", regime)
@@ -199,6 +199,8 @@ class Checker:
                 for j, v in enumerate(self.seq(f, "by_seed", fpath) or ()):
                     self.typed(v, str, (*fpath, "by_seed", str(j)))
                 self.integers(f.get("seeds", []), (*fpath, "seeds"))
+                for name, x in (self.mapping(f, "learned", fpath) or {}).items():
+                    self.number(x, (*fpath, "learned", name))
 
     def paper(self, data: Mapping) -> None:
         paper = self.mapping(data, "paper", ())

@@ -2,7 +2,8 @@
 
 ``results/summary.json`` holds, per regime and configuration, the mean, spread
 and per-seed values of every metric (those of metrics.json, and each run's
-``loss_improvement`` from its loss.csv), the seed-0 figure data, the loss curves,
+``loss_improvement`` and its noise ``loss_improvement_se`` from its loss.csv), the
+seed-0 figure data, the loss curves,
 the baselines, the paper's numbers (from ``repro/data/paper_numbers.json``) and the
 claim verdicts. ``results/summary.csv`` is the same table flat. Figures and the
 report are rendered from this file alone, read through the typed view of
@@ -24,6 +25,7 @@ from repro.core.heuristics import BASELINES
 from repro.core.maze import HALVES
 from repro.core.metrics import loss_improvement
 from repro.core.planning import MODES, PLANNERS
+from repro.core.trend import improvement_noise
 from repro.errors import BadInput
 from repro.io import atomic_write_text, read_json, write_json
 from repro.paths import (
@@ -130,7 +132,11 @@ def collect_config(root: Path, regime: str, name: str, seeds: list[int]) -> dict
     metrics = [read_json(r / "metrics.json") for _, r in found]
     losses = [read_loss_csv(r / "loss.csv") for _, r in found]
     flats = [
-        {**flat_metrics(m), "loss_improvement": loss_improvement(c["step"], c["loss"])}
+        {
+            **flat_metrics(m),
+            "loss_improvement": loss_improvement(c["step"], c["loss"]),
+            "loss_improvement_se": improvement_noise(c["step"], c["loss"]),
+        }
         for m, c in zip(metrics, losses, strict=True)
     ]
     keys = list(flats[0])
@@ -152,18 +158,27 @@ def collect_config(root: Path, regime: str, name: str, seeds: list[int]) -> dict
 
 
 def collect_baselines(root: Path, seeds: list[int]) -> dict[str, Any]:
-    """Baselines per regime: the procedural context, and the fixed contexts averaged over seeds."""
+    """Baselines per regime: the procedural context, and the fixed contexts averaged over seeds.
+
+    A fixed-regime baseline names the seeds of its contexts (its ``values`` follow them), so
+    a seed's model can be set against the baseline on the same instances; the procedural
+    context is one for every seed and names none."""
     data = read_json(baselines_file(root))
     out: dict[str, Any] = {}
     for regime in REGIMES:
-        keys = ["procedural"] if regime == "procedural" else [f"fixed__s{s}" for s in seeds]
-        entries = [data[k] for k in keys if k in data]
-        if not entries:
+        keyed = (
+            {None: "procedural"} if regime == "procedural" else {s: f"fixed__s{s}" for s in seeds}
+        )
+        found = {s: data[k] for s, k in keyed.items() if k in data}
+        if not found:
             continue
+        entries = list(found.values())
+        named = {} if regime == "procedural" else {"seeds": list(found)}
         out[regime] = {}
         for kind in BASELINES:
             flats = [flat_metrics(e[kind]) for e in entries]
             out[regime][kind] = {
+                **named,
                 "metrics": {k: aggregate([f[k] for f in flats]) for k in flats[0]},
                 "curves": {
                     name: np.mean([e[kind]["planning"][name]["curve"] for e in entries], 0).tolist()

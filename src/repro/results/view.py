@@ -39,7 +39,9 @@ from repro.results.shape import BlockCheck, check_summary
 
 INTERVALS = ("sd", "range")  # the kinds of seed interval Aggregate.interval gives
 KINDS = ("config", "baseline", "ablation")  # what an Entry is; its section in the summary
-VERDICTS = ("holds", "partly", "fails", "undecided")  # a claim's verdicts (see claims.py)
+# A claim's verdicts (see claims.py): 'undecided' when the seeds disagree, 'not testable'
+# when a configuration the claim is about did not learn.
+VERDICTS = ("holds", "partly", "fails", "undecided", "not testable")
 SHORT_METHODS = {"supervised": "sup", "contrastive": "con"}  # the short names the prose uses
 _SECTIONS = (
     ("config", ("runs",)),
@@ -177,7 +179,9 @@ class Entry:
 
     @property
     def seeds(self) -> tuple[int, ...]:
-        """The seeds whose runs finished (a baseline has none: it is not trained)."""
+        """The seeds whose runs finished; for a fixed-regime baseline, the seeds of the
+        evaluation contexts it was measured in (a procedural baseline has none: one context
+        serves every seed)."""
         return tuple(self.data.get("seeds", ()))
 
     def metric_keys(self) -> tuple[str, ...]:
@@ -289,20 +293,24 @@ class Variant:
 @dataclass(frozen=True)
 class Finding:
     """A claim's finding in one regime: our numbers in words (means over seeds), the
-    verdict ('holds', 'partly', 'fails', or 'undecided' when the seeds disagree), and the
-    verdict of each seed the rule was applied to (``by_seed`` aligned with ``seeds``)."""
+    verdict ('holds', 'partly', 'fails', 'undecided' when the seeds disagree, or 'not
+    testable' when a configuration did not learn), the verdict of each seed the rule was
+    applied to (``by_seed`` aligned with ``seeds``), and the learned-model gate: per
+    configuration, the share of the constant-to-oracle gap it closed on the gate's metric,
+    worst seed (``learned``; empty for a claim with no gate)."""
 
     ours: str
     verdict: str
     seeds: tuple[int, ...] = ()
     by_seed: tuple[str, ...] = ()
+    learned: Mapping[str, float | None] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Finding:
-        """From the summary's ``{"ours", "verdict", "seeds", "by_seed"}`` (the last two may
-        be missing in a summary written before verdicts were checked per seed)."""
+        """From the summary's ``{"ours", "verdict", "seeds", "by_seed", "learned"}`` (the
+        last three may be missing in a summary written before they were recorded)."""
         seeds, by_seed = tuple(d.get("seeds", ())), tuple(d.get("by_seed", ()))
-        return cls(d.get("ours", ""), d["verdict"], seeds, by_seed)
+        return cls(d.get("ours", ""), d["verdict"], seeds, by_seed, dict(d.get("learned", {})))
 
 
 @dataclass(frozen=True)
@@ -315,11 +323,13 @@ class Claim:
     paper: str
     rule: str
     regimes: Mapping[str, Finding]
+    gate: str | None = None  # the metric a model must have learned on (None: no gate)
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Claim:
         regimes = {r: Finding.from_dict(f) for r, f in d.get("regimes", {}).items()}
-        return cls(d["id"], d.get("claim", ""), d.get("paper", ""), d.get("rule", ""), regimes)
+        texts = (d.get("claim", ""), d.get("paper", ""), d.get("rule", ""))
+        return cls(d["id"], *texts, regimes, d.get("gate"))
 
 
 @dataclass(frozen=True)
