@@ -23,7 +23,7 @@ from repro.report.document import (
     text_numbers,
     words,
 )
-from repro.report.texfmt import LABELS, Tex, mean_sd, num, pct, tex_escape
+from repro.report.texfmt import LABELS, Tex, interval, mean_sd, num, pct, tex_escape
 from repro.results.claims import SEED_RULE
 from repro.results.view import Aggregate, Summary
 from repro.studies.registry import render
@@ -265,7 +265,7 @@ def test_rendered_report_prints_the_summarys_numbers():
         assert f"{tex_escape(f.ours)}: \\verdict{{{f.verdict}}}" in tex, c.id
     e = s.run("fixed", "contrastive-normal")
     lo, hi = e.bootstrap_ci()
-    assert f"{e.mean('spearman_full'):.3f} [{lo:.2f}, {hi:.2f}]" in tex
+    assert interval(e.mean("spearman_full"), lo, hi) in tex
     assert mean_sd(e.metric("spearman_paper")) in tex
 
 
@@ -321,3 +321,31 @@ def test_the_gate_is_stated_and_its_sentences_follow_the_shares():
     assert gate["procedural"]["low_raw"] == pytest.approx(1.0)
     assert gate["procedural"]["n_not_testable"] == 0
     assert "In unseen mazes none does" not in " ".join(render(d).split())
+
+
+def test_an_interval_is_printed_with_the_digits_that_hold_its_mean():
+    assert interval(0.85, 0.75, 0.9) == "0.850 [0.75, 0.90]"  # two decimals suffice
+    assert interval(0.998, 0.9955, 0.9994) == "0.998 [0.996, 0.999]"  # not [1.00, 1.00]
+    assert interval(0.9981, 0.99805, 0.99812) == "0.998 [0.998, 0.998]"  # three suffice
+    # a mean outside its interval stays outside: printed at the most digits, not hidden
+    assert interval(0.5, 0.61, 0.7) == "0.500 [0.6100, 0.7000]"
+
+
+def test_the_papers_greedy_rates_are_placed_between_our_heuristics():
+    from repro.report.document import greedy_reference_context
+
+    d = read_json(COMMITTED)
+    ctx = greedy_reference_context(Summary.from_dict(d))
+    paper = [d["paper"]["results"][n]["greedy_solved"] for n in CONFIGS]
+    for regime in ("fixed", "procedural"):
+        b = d["baselines"][regime]
+        c, m = (b[k]["metrics"]["greedy_solved"]["mean"] for k in ("constant", "manhattan"))
+        assert ctx[regime]["closer"] == sum(abs(x - c) < abs(x - m) for x in paper)
+    said = "most of the paper's models cannot be told from a heuristic" in " ".join(
+        render(d).split()
+    )
+    assert said == all(2 * ctx[r]["closer"] > ctx["n"] for r in ("fixed", "procedural"))
+    # the Manhattan rate moved next to the paper's: the conclusion goes
+    for regime in ("fixed", "procedural"):
+        d["baselines"][regime]["manhattan"]["metrics"]["greedy_solved"]["mean"] = 0.18
+    assert "cannot be told from a heuristic" not in " ".join(render(d).split())

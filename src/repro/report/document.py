@@ -32,7 +32,17 @@ from repro.paths import figures_dir, report_build_dir, report_pdf
 from repro.paths import template_dir as default_template_dir
 from repro.report.ablations import ablation_context
 from repro.report.planning import planning_context
-from repro.report.texfmt import LABELS, NO_VALUE, Tex, mean_sd, num, pct, printed, tex_escape
+from repro.report.texfmt import (
+    LABELS,
+    NO_VALUE,
+    Tex,
+    interval,
+    mean_sd,
+    num,
+    pct,
+    printed,
+    tex_escape,
+)
 from repro.results.claims import (
     C6_Z,
     CLAIMS,
@@ -102,7 +112,7 @@ def _ci(entry: Entry | None) -> Tex:
     ci = None if entry is None else entry.bootstrap_ci()
     if agg is None or agg.mean is None or ci is None:
         return Tex(NO_VALUE)
-    return Tex(f"{agg.mean:.3f} [{ci[0]:.2f}, {ci[1]:.2f}]")
+    return interval(agg.mean, ci[0], ci[1])
 
 
 def _setting(value: Any) -> str:
@@ -252,6 +262,27 @@ def gate_context(summary: Summary) -> dict[str, Any]:
     return out
 
 
+def greedy_reference_context(summary: Summary) -> dict[str, Any]:
+    """Where the paper's greedy solved rates (its Table 3, one per configuration) sit
+    between our constant heuristic's and the Manhattan distance's, per regime: how many of
+    them lie closer to the constant's rate (``closer``; ``*_raw`` for the template's
+    checks). A regime without both baselines has no count (None)."""
+    paper = [summary.paper_value(n, "greedy_solved") for n in CONFIGS]
+    known = [x for x in paper if x is not None]
+    out: dict[str, Any] = {
+        "n": len(known),
+        "paper_low": pct(min(known)) if known else Tex(NO_VALUE),
+        "paper_high": pct(max(known)) if known else Tex(NO_VALUE),
+    }
+    for regime in REGIMES:
+        const, man = (summary.run(regime, b) for b in ("constant", "manhattan"))
+        c = None if const is None else const.mean("greedy_solved")
+        m = None if man is None else man.mean("greedy_solved")
+        closer = None if c is None or m is None else sum(abs(x - c) < abs(x - m) for x in known)
+        out[regime] = {"constant": pct(c), "manhattan": pct(m), "closer": closer}
+    return out
+
+
 def said(verdict: str) -> str:
     """A verdict as the prose's verb: 'C1 holds', 'C1 fails', 'C1 is undecided', 'C1 is not
     testable'."""
@@ -371,6 +402,7 @@ def build_context(
         "gate_rule": GATE_RULE,
         "gate": gate_context(view),
         "c6_z": f"{C6_Z:g}",
+        "greedy_ref": greedy_reference_context(view),
         "verdicts": verdict_words(view),
         "n": text_numbers(view),
         "w": words(view),

@@ -51,6 +51,19 @@ def num(x: float | None, digits: int = 3) -> Tex:
     return Tex(NO_VALUE) if x is None else Tex(f"{x:.{digits}f}")
 
 
+def interval(mean: float, low: float, high: float, digits: int = 3) -> Tex:
+    """'mean [low, high]', the mean with ``digits`` decimals and the bounds with the fewest
+    decimals from 2 up to ``digits`` + 1 at which the printed interval holds the printed
+    mean (0.998 [0.996, 0.999], not 0.998 [1.00, 1.00]); at the most where none does (a
+    mean that lies outside its interval is printed as it is)."""
+    shown = float(f"{mean:.{digits}f}")
+    for d in range(2, digits + 2):
+        lo, hi = f"{low:.{d}f}", f"{high:.{d}f}"
+        if float(lo) <= shown <= float(hi):
+            break
+    return Tex(f"{mean:.{digits}f} [{lo}, {hi}]")
+
+
 def pct(x: float | None) -> Tex:
     """A rate in [0, 1] as a percentage with one decimal, or '--'."""
     return Tex(NO_VALUE) if x is None else Tex(f"{100 * x:.1f}\\%")
