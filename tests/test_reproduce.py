@@ -174,7 +174,10 @@ def test_pdf_has_the_four_tables_with_paper_and_our_numbers(smoke):
     cross = summary["runs"]["fixed"]["contrastive-stitching"]["metrics"]["spearman_full_cross"]
     assert f"{cross['mean']:.3f}" in text
     verdicts = {r["verdict"] for c in summary["claims"] for r in c["regimes"].values()}
-    assert verdicts <= {"holds", "partly", "fails"} and verdicts  # one seed: never undecided
+    # one seed: never undecided; a smoke model may not learn, and the PDF then says so
+    assert verdicts <= {"holds", "partly", "fails", "not testable"} and verdicts
+    if "not testable" in verdicts:  # Table 4's cell: "... (did not learn; ...): not testable"
+        assert "): not testable" in " ".join(text.split())
 
 
 def _files(folder):
