@@ -265,8 +265,8 @@ def gate_context(summary: Summary) -> dict[str, Any]:
 def greedy_reference_context(summary: Summary) -> dict[str, Any]:
     """Where the paper's greedy solved rates (its Table 3, one per configuration) sit
     between our constant heuristic's and the Manhattan distance's, per regime: how many of
-    them lie closer to the constant's rate (``closer``; ``*_raw`` for the template's
-    checks). A regime without both baselines has no count (None)."""
+    them lie closer to the constant's rate (``closer``, an int the template compares). A
+    regime without both baselines has no count (None)."""
     paper = [summary.paper_value(n, "greedy_solved") for n in CONFIGS]
     known = [x for x in paper if x is not None]
     out: dict[str, Any] = {
