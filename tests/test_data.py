@@ -22,7 +22,12 @@ def _check_paths(ds):
         assert tuple(path[0]) != tuple(path[-1])
 
 
-@given(st.sampled_from(["normal", "stitching", "test", "plan"]), sizes, seeds, regimes)
+@given(
+    st.sampled_from(["normal", "stitching", "stitching-strict", "test", "plan"]),
+    sizes,
+    seeds,
+    regimes,
+)
 def test_paths_are_shortest_and_valid(kind, size, seed, regime):
     ds = make_dataset(kind, 12, seed, size, regime)
     assert len(ds) == 12 and ds.walls.shape == (12, size, size)
@@ -37,6 +42,56 @@ def test_stitching_start_and_goal_share_quadrant(size, seed, regime):
     ds = make_dataset("stitching", 30, seed, size, regime)
     for p in ds.paths:
         assert quadrant(p[0], size) == quadrant(p[-1], size)
+
+
+@given(sizes, seeds, regimes)
+def test_strict_stitching_paths_never_leave_their_quadrant(size, seed, regime):
+    # Every cell of every path lies in the quadrant of its start (the leak of 'stitching'
+    # closed), and the path is still a shortest path of the whole maze (checked above).
+    ds = make_dataset("stitching-strict", 30, seed, size, regime)
+    q = quadrant_map(size)
+    for p in ds.paths:
+        assert (q[p[:, 0], p[:, 1]] == q[p[0, 0], p[0, 1]]).all()
+
+
+def test_strict_stitching_by_hand():
+    # A 6x6 grid, quadrants of 3x3. The wall column c=1 (rows 0-1) splits quadrant 0:
+    # (0, 0) reaches (0, 2) only through (2, 0)-(2, 1)-(2, 2), inside the quadrant, in 6
+    # steps; (1, 0) to (1, 2) in 4. No shortest path of this maze leaves a quadrant that
+    # its route around the wall stays in, so every task is kept and walked inside.
+    walls = np.zeros((6, 6), dtype=bool)
+    walls[0:2, 1] = True
+    from repro.core.data import _confine
+
+    region = np.zeros((2, 6, 6), dtype=bool)
+    region[:, :3, :3] = ~walls[:3, :3]
+    starts, goals = np.array([[0, 0], [1, 0]]), np.array([[0, 2], [1, 2]])
+    s, g, inside = _confine(np.stack([walls, walls]), region, starts, goals, None)
+    assert (s == starts).all() and (g == goals).all()
+    assert inside[0, 3:, :].all() and inside[0, :, 3:].all()  # outside the quadrant: walls
+    # Now a wall at (2, 1) too: inside the quadrant (0, 0) cannot reach (0, 2) at all, and
+    # in the maze only around through row 3 (quadrant 2): the task must be redrawn.
+    walls2 = walls.copy()
+    walls2[2, 1] = True
+    region2 = np.zeros((1, 6, 6), dtype=bool)
+    region2[:, :3, :3] = ~walls2[:3, :3]
+    rng = np.random.default_rng(0)
+    s, g, inside = _confine(walls2[None], region2, starts[:1], goals[:1], rng)
+    assert not ((s[0] == (0, 0)).all() and (g[0] == (0, 2)).all())
+    q = quadrant_map(6)
+    assert q[tuple(s[0])] == q[tuple(g[0])]
+
+
+def test_strict_stitching_differs_from_leaky_stitching():
+    # The leak measured on 'stitching' is real (some paths leave the quadrant) and absent
+    # from 'stitching-strict' of the same size and seed.
+    q = quadrant_map(20)
+
+    def leaving(kind):
+        ds = make_dataset(kind, 400, 0, 20, "fixed")
+        return sum(bool((q[p[:, 0], p[:, 1]] != q[p[0, 0], p[0, 1]]).any()) for p in ds.paths)
+
+    assert leaving("stitching") > 20 and leaving("stitching-strict") == 0
 
 
 @settings(max_examples=10)

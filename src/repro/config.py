@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from repro.core.data import DATASETS, REGIMES
+from repro.core.data import REGIMES, TRAINING_SETS
 from repro.errors import ConfigError
 
 DIRECTIONS = ("backward", "forward", "symmetric")
@@ -35,7 +35,9 @@ class RunConfig:
     """One training run. Every field is part of the run's hash (see :func:`config_hash`)."""
 
     method: str = "supervised"  # 'supervised' (temporal-distance regression) or 'contrastive'
-    dataset: str = "normal"  # training data: 'normal' or 'stitching' (start, goal in one quadrant)
+    # training data: 'normal', 'stitching' (start, goal in one quadrant) or 'stitching-strict'
+    # (stitching whose paths never leave the quadrant)
+    dataset: str = "normal"
     regime: str = "procedural"  # 'fixed' (one maze) or 'procedural' (a maze per trajectory)
     seed: int = 0  # the run's seed: maze(s), trajectories, initialisation, batches
     size: int = 20  # maze side length, cells
@@ -60,7 +62,7 @@ class RunConfig:
         # run is built: the registry holds torch code, which the configuration must not load.
         if not isinstance(self.method, str) or not self.method.isidentifier():
             raise ConfigError(f"method must be a method name; got {self.method!r}")
-        _choice("dataset", self.dataset, DATASETS)
+        _choice("dataset", self.dataset, TRAINING_SETS)
         _choice("regime", self.regime, REGIMES)
         _choice("direction", self.direction, DIRECTIONS)
         _choice("head", self.head, HEADS)
@@ -184,6 +186,10 @@ def make_eval_config(scale: str = "paper") -> EvalConfig:
         raise ConfigError(f"unknown scale {scale!r}; choose from: {', '.join(SCALES)}")
     return EvalConfig(**SCALES[scale].eval_overrides)
 
+
+# A configuration's dataset may be replaced by a stricter form of itself (--set
+# dataset=stitching-strict for a stitching configuration), never by another dataset.
+DATASET_REFINEMENTS: dict[str, tuple[str, ...]] = {"stitching": ("stitching-strict",)}
 
 # The paper's four configurations: the only place they are declared.
 CONFIGS: dict[str, dict[str, Any]] = {
@@ -414,7 +420,8 @@ def make_config(
     for key, value in (sets or {}).items():
         if key not in {f.name for f in fields(RunConfig)}:
             raise ConfigError(f"unknown field {key!r}")
-        if key in ("method", "dataset") and value != values[key]:
+        refines = key == "dataset" and value in DATASET_REFINEMENTS.get(values[key], ())
+        if key in ("method", "dataset") and value != values[key] and not refines:
             raise ConfigError(f"{key} is fixed by the configuration name {name!r}")
         values[key] = value
     return RunConfig(**values)

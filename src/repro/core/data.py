@@ -24,16 +24,25 @@ from pathlib import Path
 
 import numpy as np
 
-from repro.core.maze import _check_size, generate_maze, quadrant_map, sample_paths_batch
+from repro.core.maze import (
+    _check_size,
+    bfs_distances_batch,
+    generate_maze,
+    quadrant_map,
+    sample_paths_batch,
+)
 from repro.errors import BadInput
 from repro.io import atomic_write_bytes
 
 REGIMES = ("fixed", "procedural")  # one fixed maze, or a new maze per trajectory (DESIGN)
-DATASETS = ("normal", "stitching")  # the training sets
-KINDS = (*DATASETS, "test", "plan")
+DATASETS = ("normal", "stitching")  # the paper's two training sets
+# stitching-strict: start and goal in one quadrant, the path confined to it (no leak).
+TRAINING_SETS = (*DATASETS, "stitching-strict")
+KINDS = (*TRAINING_SETS, "test", "plan")
 TEST_MIN_LENGTH = 5  # test trajectories have T >= 5 (DESIGN)
 _STREAM_MAZE = 0
-_STREAM_TASK = {"normal": 1, "stitching": 2, "test": 3, "plan": 4}
+_STREAM_TASK = {"normal": 1, "stitching": 2, "test": 3, "plan": 4, "stitching-strict": 5}
+_IN_QUADRANT = ("stitching", "stitching-strict")  # kinds whose start and goal share a quadrant
 _HELD_OUT = ("test", "plan")  # kinds drawn in unseen (test-split) mazes
 _MAX_REJECTIONS = 10_000
 
@@ -120,29 +129,63 @@ def _draw_cells(allowed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.stack([flat // size, flat % size], axis=1).astype(np.int64)
 
 
-def _draw_tasks(kind: str, walls: np.ndarray, rng: np.random.Generator):
-    """Distinct start and goal free cells per maze: int64 (n, 2) each."""
-    n, size, _ = walls.shape
-    free = ~walls
-    if kind == "stitching":
-        quads = rng.integers(4, size=n)
-        region = free & (quadrant_map(size)[None] == quads[:, None, None])
-        # A quadrant with fewer than two free cells cannot hold a task: redraw it.
-        for _ in range(_MAX_REJECTIONS):
-            bad = region.reshape(n, -1).sum(axis=1) < 2
-            if not bad.any():
-                break
-            quads[bad] = rng.integers(4, size=int(bad.sum()))
-            region[bad] = free[bad] & (quadrant_map(size)[None] == quads[bad, None, None])
-        else:
-            raise BadInput(f"size {size}: no quadrant holds two free cells")
-    else:
-        region = free
+def _quadrant_regions(free: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One uniform quadrant per maze, redrawn where it holds fewer than two free cells:
+    bool (n, size, size), the free cells of each maze's quadrant."""
+    n, size, _ = free.shape
+    qmap = quadrant_map(size)[None]
+    quads = rng.integers(4, size=n)
+    region = free & (qmap == quads[:, None, None])
+    for _ in range(_MAX_REJECTIONS):
+        bad = region.reshape(n, -1).sum(axis=1) < 2
+        if not bad.any():
+            return region
+        quads[bad] = rng.integers(4, size=int(bad.sum()))
+        region[bad] = free[bad] & (qmap == quads[bad, None, None])
+    raise BadInput(f"size {size}: no quadrant holds two free cells")
+
+
+def _draw_pair(region: np.ndarray, rng: np.random.Generator):
+    """Distinct start and goal cells among ``region`` (bool (n, size, size)): int64 (n, 2) each."""
+    n = region.shape[0]
     starts = _draw_cells(region, rng)
-    region = region.copy()
-    region[np.arange(n), starts[:, 0], starts[:, 1]] = False
-    goals = _draw_cells(region, rng)
-    return starts, goals
+    rest = region.copy()
+    rest[np.arange(n), starts[:, 0], starts[:, 1]] = False
+    return starts, _draw_cells(rest, rng)
+
+
+def _draw_tasks(kind: str, walls: np.ndarray, rng: np.random.Generator):
+    """Distinct start and goal free cells per maze, int64 (n, 2) each, and the walls their
+    path is walked in, bool (n, size, size): the maze's, except for 'stitching-strict',
+    where every cell outside the task's quadrant is a wall too."""
+    free = ~walls
+    if kind not in _IN_QUADRANT:
+        return (*_draw_pair(free, rng), walls)
+    region = _quadrant_regions(free, rng)
+    starts, goals = _draw_pair(region, rng)
+    if kind == "stitching":
+        return starts, goals, walls
+    return _confine(walls, region, starts, goals, rng)
+
+
+def _confine(walls, region, starts, goals, rng):
+    """Strict stitching: keep the tasks whose shortest path in the maze can stay inside
+    their quadrant (the BFS distance within the quadrant equals the maze's), redraw the
+    others (a new quadrant and pair). A path walked within the quadrant is then a shortest
+    path of the maze, so every sub-path's length is the true BFS distance."""
+    n = walls.shape[0]
+    idx = np.arange(n)
+    region, starts, goals = region.copy(), starts.copy(), goals.copy()
+    for _ in range(_MAX_REJECTIONS):
+        inside = ~region
+        d_in = bfs_distances_batch(inside, goals)[idx, starts[:, 0], starts[:, 1]]
+        d_all = bfs_distances_batch(walls, goals)[idx, starts[:, 0], starts[:, 1]]
+        bad = np.flatnonzero((d_in < 0) | (d_in != d_all))
+        if bad.size == 0:
+            return starts, goals, inside
+        region[bad] = _quadrant_regions(~walls[bad], rng)
+        starts[bad], goals[bad] = _draw_pair(region[bad], rng)
+    raise BadInput("no start-goal pair with a shortest path inside one quadrant found")
 
 
 def make_dataset(
@@ -155,9 +198,11 @@ def make_dataset(
 ) -> Dataset:
     """Build ``n_trajectories`` BFS shortest paths of the given kind and regime.
 
-    kind: 'normal' (start, goal anywhere), 'stitching' (both in one quadrant),
-    'test' (like normal, T >= 5, in unseen mazes) or 'plan' (planning
-    instances: like normal, in unseen mazes, their own stream).
+    kind: 'normal' (start, goal anywhere), 'stitching' (both in one quadrant; the
+    path may leave it), 'stitching-strict' (both in one quadrant and a shortest path that
+    stays inside it: tasks without one are redrawn), 'test' (like normal, T >= 5, in
+    unseen mazes) or 'plan' (planning instances: like normal, in unseen mazes, their own
+    stream).
     regime: 'fixed' (one maze from ``seed`` for every kind) or 'procedural' (a
     fresh maze per trajectory). The same arguments give the same dataset bit for bit.
     """
@@ -185,15 +230,15 @@ def make_dataset(
         mazes = _draw_mazes(n, size, split, maze_rng, loop_prob)
         maze_of = np.arange(n, dtype=np.int64)
     walls = mazes[maze_of] if mazes.shape[0] > 1 else np.broadcast_to(mazes, (n, size, size))
-    starts, goals = _draw_tasks(kind, walls, task_rng)
-    cells, lengths = sample_paths_batch(walls, starts, goals, task_rng)
+    starts, goals, walk_in = _draw_tasks(kind, walls, task_rng)
+    cells, lengths = sample_paths_batch(walk_in, starts, goals, task_rng)
     if kind == "test":
         # Redraw tasks shorter than TEST_MIN_LENGTH in their own maze.
         for _ in range(_MAX_REJECTIONS):
             short = np.flatnonzero(lengths < TEST_MIN_LENGTH)
             if short.size == 0:
                 break
-            s, g = _draw_tasks(kind, walls[short], task_rng)
+            s, g, _ = _draw_tasks(kind, walls[short], task_rng)
             c, ln = sample_paths_batch(walls[short], s, g, task_rng)
             lengths[short] = ln
             cells = _pad_to(cells, c.shape[1])
