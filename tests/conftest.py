@@ -148,7 +148,7 @@ def exclusive(path: Path):
 #   maze family); they compare with and copy quick_reference, built with the same options.
 SMOKE = (sys.executable, "-m", "repro", "reproduce", "--scale", "smoke")
 QUICK: tuple[str, ...] = ("--no-family",)  # the stages a machinery test skips
-# The smoke pipeline without the ablations (8 runs, not 8 + 16): for every test that is not
+# The smoke pipeline without the ablations (12 runs, not 12 + 16): for every test that is not
 # about the ablations.
 NO_ABLATIONS = ("--ablation-seeds", "0")
 

@@ -280,7 +280,7 @@ def test_damaged_result_files_are_rebuilt(smoke_copy, quick_reference, case):
         expected[stage] = "redone"
     assert {k: stages[k] for k in expected} == expected, out.stdout
     if stage == "evaluate":  # only the damaged run
-        assert "evaluate: 1 of 8 runs to evaluate" in out.stdout
+        assert "evaluate: 1 of 12 runs to evaluate" in out.stdout
     count("b. damaged result file detected and rebuilt", 1)
 
 

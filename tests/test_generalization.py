@@ -481,7 +481,7 @@ def test_smoke_study_through_reproduce(quick_reference, tmp_path):
     env = {**os.environ, "REPRO_RESULTS": str(results)}
     out = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=900)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "train: all 8 runs up to date (skipped)" in out.stdout
+    assert "train: all 12 runs up to date (skipped)" in out.stdout
     runs = study_runs("smoke")
     for r in runs:
         assert (r.run_dir(results) / OUTPUT).exists(), r.id

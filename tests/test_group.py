@@ -484,4 +484,4 @@ def test_smoke_reproduce_through_groups(tmp_path):
     assert len(runs) == 8 and all(read_json(r)["trainer"]["kind"] == "group" for r in runs)
     assert all((r.parent / "metrics.json").exists() for r in runs)
     again = subprocess.run(argv, capture_output=True, text=True, timeout=600)
-    assert "train: all 8 runs up to date (skipped)" in again.stdout
+    assert "train: all 12 runs up to date (skipped)" in again.stdout

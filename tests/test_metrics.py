@@ -22,6 +22,7 @@ from repro.core.metrics import (
     spearman,
     trajectory_spearman,
 )
+from repro.errors import BadInput
 from strategies import mazes, seeds
 
 # Integers from a small range: many ties, and exact under the transforms below.
@@ -264,3 +265,66 @@ def test_mixture_quantile_inverts_the_cdf(xs, p):
     q = mixture_quantile(t, p)
     assert mixture_cdf(t, q) >= p - 1e-9
     assert mixture_cdf(t, q - 1e-6) <= p + 1e-9 or q - 1e-6 < t[0]
+
+
+# ---------------------------------------------------------------------------- order, intervals
+
+
+def test_order_violations_by_hand():
+    from repro.core.metrics import order_violations
+
+    # A 1x3 corridor in a 3x3 grid (row 0 free), goal at (0, 2): truth 2, 1, 0.
+    walls = np.ones((1, 3, 3), dtype=bool)
+    walls[0, 0] = False
+    true = np.array([[[2.0, 1.0, 0.0], [9, 9, 9], [9, 9, 9]]])
+    assert order_violations(true, true, walls) == 0.0
+    assert order_violations(np.exp(true), true, walls) == 0.0  # monotone: no violation
+    assert order_violations(np.zeros_like(true), true, walls) == 0.5  # ties count half
+    wrong = np.array([[[1.0, 2.0, 0.0], [0, 0, 0], [0, 0, 0]]])  # the first pair reversed
+    assert order_violations(wrong, true, walls) == 0.5  # 1 of 2 pairs
+    nan_walls = np.where(walls, np.nan, true)
+    assert order_violations(nan_walls, true, walls) == 0.0  # wall values are never read
+
+
+def _slow_hierarchical(groups, rng, n_resamples, confidence=0.95):
+    """Reference: the two-level bootstrap written as loops (same draw order)."""
+    k = len(groups)
+    picks = rng.integers(k, size=(n_resamples, k))
+    means = np.empty((n_resamples, k))
+    for i, g in enumerate(groups):
+        slots = np.argwhere(picks == i)
+        draws = rng.integers(len(g), size=(len(slots), len(g)))
+        for (r, j), d in zip(slots, draws, strict=True):
+            means[r, j] = np.mean(np.asarray(g)[d])
+    stats = means.mean(axis=1)
+    a = (1 - confidence) / 2
+    return np.quantile(stats, [a, 1 - a])
+
+
+def test_hierarchical_bootstrap_matches_a_loop_reference_and_holds_the_seed_spread():
+    from repro.core.metrics import bootstrap_mean_ci, hierarchical_bootstrap_ci
+
+    rng = np.random.default_rng(0)
+    groups = [rng.normal(m, 0.3, 200) for m in (0.24, 0.11, 0.20)]
+    mean, low, high = hierarchical_bootstrap_ci(groups, np.random.default_rng(7), n_resamples=500)
+    ref = _slow_hierarchical(groups, np.random.default_rng(7), 500)
+    assert mean == pytest.approx(np.mean([g.mean() for g in groups]))
+    assert (low, high) == pytest.approx(tuple(ref))
+    # Seeds that disagree widen the interval far past the pooled within-run one.
+    _, plow, phigh = bootstrap_mean_ci(np.concatenate(groups), np.random.default_rng(7))
+    assert high - low > 2 * (phigh - plow)
+    # Seeds that agree: about the pooled width.
+    same = [rng.normal(0.2, 0.3, 200) for _ in range(3)]
+    _, slow_, shigh = hierarchical_bootstrap_ci(same, np.random.default_rng(1), n_resamples=500)
+    assert shigh - slow_ < 2 * (phigh - plow)
+
+
+def test_hierarchical_bootstrap_edge_cases():
+    from repro.core.metrics import hierarchical_bootstrap_ci
+
+    one = hierarchical_bootstrap_ci([np.array([0.5, 0.5])], np.random.default_rng(0))
+    assert one == (0.5, 0.5, 0.5)
+    with pytest.raises(BadInput):
+        hierarchical_bootstrap_ci([], np.random.default_rng(0))
+    with pytest.raises(BadInput):
+        hierarchical_bootstrap_ci([np.array([np.nan])], np.random.default_rng(0))

@@ -81,7 +81,7 @@ def smoke(smoke_built):
 def test_smoke_builds_everything(smoke):
     _, built = smoke
     # The paper-setting runs came trained and evaluated; everything else is this command's.
-    assert "train: all 8 runs up to date (skipped)" in built["stdout"]
+    assert "train: all 12 runs up to date (skipped)" in built["stdout"]
     assert "ablations: 16 of 16 runs to train" in built["stdout"]
     assert "ablations: 16 of 16 runs to evaluate" in built["stdout"]
     files = set(built["files"])
@@ -201,8 +201,8 @@ def test_second_run_redoes_nothing(smoke):
     out = reproduce(results)
     assert _files(results) == before
     assert out.returncode == 0, out.stderr
-    assert "train: all 8 runs up to date (skipped)" in out.stdout
-    assert "evaluate: all 8 runs up to date (skipped)" in out.stdout
+    assert "train: all 12 runs up to date (skipped)" in out.stdout
+    assert "evaluate: all 12 runs up to date (skipped)" in out.stdout
     for stage in ("summary", "figures", "report"):
         assert f"{stage}: up to date (skipped)" in out.stdout
 
@@ -213,8 +213,8 @@ def test_lost_metrics_redo_only_that_run(smoke):
     (results / "runs/fixed/contrastive-normal__s0/metrics.json").unlink()
     out = reproduce(results)
     assert out.returncode == 0, out.stderr
-    assert "train: all 8 runs up to date (skipped)" in out.stdout
-    assert "evaluate: 1 of 8 runs to evaluate" in out.stdout
+    assert "train: all 12 runs up to date (skipped)" in out.stdout
+    assert "evaluate: 1 of 12 runs to evaluate" in out.stdout
     # The same model gives the same metrics, so nothing downstream changes.
     assert "summary: up to date (skipped)" in out.stdout
     assert (results / "summary.json").read_bytes() == before
@@ -253,7 +253,7 @@ def test_without_tex_everything_else_is_written_with_no_pdf(tmp_path, quick_refe
     out = reproduce(results, *NO_ABLATIONS, "--no-pdf", path=str(bare), quick=True)
     assert out.returncode == 0, out.stderr
     assert "report: not built (--no-pdf)" in out.stdout
-    assert "train: all 8 runs up to date (skipped)" in out.stdout
+    assert "train: all 12 runs up to date (skipped)" in out.stdout
     assert (results / "summary.json").exists()
     assert (results / "baselines.json").exists()
     assert (results / "figures/fig1_trajectories.pdf").exists()

@@ -194,8 +194,8 @@ def test_a_failing_unit_is_named_with_its_job_and_log(through_slurm, slurm, tmp_
     (broken / "model.pt").write_bytes(good)
     again = reproduce(remote, "--executor", "slurm", env=slurm)
     assert again.returncode == 0, again.stderr
-    assert "evaluate: 1 of 8 runs to evaluate" in again.stdout  # nothing finished is redone
-    assert "train: all 8 runs up to date (skipped)" in again.stdout
+    assert "evaluate: 1 of 12 runs to evaluate" in again.stdout  # nothing finished is redone
+    assert "train: all 12 runs up to date (skipped)" in again.stdout
 
 
 def _long_run(tmp_path: Path):

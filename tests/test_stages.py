@@ -78,9 +78,9 @@ def test_dry_run_from_nothing_writes_nothing_and_says_everything_would_run(
     assert reproduce.main(empty, **QUICK, dry_run=True) == 0
     out = capsys.readouterr().out
     assert list(empty.iterdir()) == []
-    assert "train: 8 of 8 would train" in out
+    assert "train: 12 of 12 would train" in out
     assert "  fixed/supervised-normal__s0: not trained" in out
-    assert "evaluate: 8 of 8 would be evaluated" in out
+    assert "evaluate: 12 of 12 would be evaluated" in out
     assert "  procedural/contrastive-stitching__s0: after its training" in out
     assert "summary: would run: after train, evaluate" in out
     assert "report: would run: after summary, figures" in out
@@ -104,7 +104,7 @@ def test_dry_run_names_what_changed_and_the_run_does_just_that(
     out = capsys.readouterr().out
     assert sorted(p for p in results.rglob("*")) == before  # nothing written
     assert "train: all 8 up to date" in out
-    assert f"evaluate: 1 of 8 would be evaluated\n  {run}: not evaluated" in out
+    assert f"evaluate: 1 of 12 would be evaluated\n  {run}: not evaluated" in out
     assert "summary: would run: after evaluate" in out
     assert "figures: would run: after summary" in out
     assert "dry run: 4 of 5 stages would run (evaluate, summary, figures, report)" in out
@@ -112,15 +112,15 @@ def test_dry_run_names_what_changed_and_the_run_does_just_that(
     # The real run does what the dry run said.
     assert reproduce.main(results, **QUICK, with_pdf=False) == 0
     done = capsys.readouterr().out
-    assert "train: all 8 runs up to date (skipped)" in done
-    assert "evaluate: 1 of 8 runs to evaluate" in done
+    assert "train: all 12 runs up to date (skipped)" in done
+    assert "evaluate: 1 of 12 runs to evaluate" in done
     assert (results / "figures" / "fig2_heatmaps.png").exists()
 
     # New training code: every run would train, and says why.
     monkeypatch.setattr("repro.cachekey.code_hash", lambda stage: f"new-{stage}")
     assert reproduce.main(results, **QUICK, dry_run=True) == 0
     out = capsys.readouterr().out
-    assert "train: 8 of 8 would train" in out
+    assert "train: 12 of 12 would train" in out
     assert f"  {run}: code or library versions changed" in out
 
 

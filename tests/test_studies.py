@@ -92,7 +92,7 @@ def test_a_toy_study_added_to_the_registry_runs_through_reproduce(
     )
     assert reproduce.main(**kwargs) == 0
     out = capsys.readouterr().out
-    assert "train: all 8 runs up to date (skipped)" in out  # the main study is untouched
+    assert "train: all 12 runs up to date (skipped)" in out  # the main study is untouched
     assert "toy: train: 1 of 1 runs to train" in out
     assert "toy: evaluate: 1 of 1 runs to evaluate" in out
 

@@ -325,3 +325,76 @@ def loss_improvement(steps, losses) -> float:
     before = float(x[max(0, at - w) : at].mean())
     end = float(x[-w:].mean())
     return (before - end) / abs(before) if before != 0 else 0.0
+
+
+def order_violations(pred_maps, true_maps, walls) -> float:
+    """Share of neighbouring free-cell pairs whose predicted order contradicts the truth.
+
+    pred_maps, true_maps: float (n, size, size), one goal per map; walls: bool (n, size,
+    size). For every pair of 4-neighbouring free cells with different true distances, the
+    pair is a violation when the prediction orders it the other way, half a violation when
+    the prediction ties it. In a grid maze neighbours always differ by one true step, so
+    every pair counts. Unchanged by any increasing transformation of the prediction: a
+    monotone but curved field scores 0 like the truth; a constant map scores 0.5. Returns
+    the mean over maps (float in [0, 1]); a map without such pairs is left out (0.0 if no
+    map has one).
+    """
+    pred = np.asarray(pred_maps, dtype=np.float64)
+    true = np.asarray(true_maps, dtype=np.float64)
+    free = ~np.asarray(walls, dtype=bool)
+    if pred.shape != true.shape or pred.shape != free.shape or pred.ndim != 3:
+        raise BadInput(
+            f"maps and walls must share one (n, size, size) shape, got "
+            f"{pred.shape}, {true.shape}, {free.shape}"
+        )
+    scores = []
+    for p, t, f in zip(pred, true, free, strict=True):
+        p, t = np.where(f, p, 0.0), np.where(f, t, 0.0)  # walls may hold inf or NaN
+        bad, count = 0.0, 0
+        pairs = (  # (pred a, pred b, true a, true b, both free): vertical, then horizontal
+            (p[1:], p[:-1], t[1:], t[:-1], f[1:] & f[:-1]),
+            (p[:, 1:], p[:, :-1], t[:, 1:], t[:, :-1], f[:, 1:] & f[:, :-1]),
+        )
+        for pa, pb, ta, tb, both in pairs:
+            m = both & (ta != tb)
+            dp, dt = (pa - pb)[m], (ta - tb)[m]
+            bad += float((np.sign(dp) == -np.sign(dt)).sum() + 0.5 * (dp == 0).sum())
+            count += int(m.sum())
+        if count:
+            scores.append(bad / count)
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def hierarchical_bootstrap_ci(
+    groups: Sequence,
+    rng: np.random.Generator,
+    confidence: float = 0.95,
+    n_resamples: int = 2000,
+) -> tuple[float, float, float]:
+    """Mean over groups of each group's mean, with a two-level percentile bootstrap interval:
+    ``(mean, low, high)``.
+
+    groups: one 1D finite float array per seed (a seed's per-trajectory values). Each
+    resample draws the seeds with replacement, then each drawn seed's values with
+    replacement, and takes the mean of the drawn seeds' means (every seed weighs the same,
+    whatever its count). So the interval holds the spread between seeds as well as within
+    them (rliable's stratified idea, one level up). One group: the within-seed bootstrap
+    alone. The interval is widened to hold the mean if resampling left it outside.
+    """
+    vals = [_check_vector(g, f"groups[{i}]") for i, g in enumerate(groups)]
+    if not vals or any(v.size == 0 for v in vals):
+        raise BadInput("groups must be non-empty, each with at least one value")
+    if not 0.0 < float(confidence) < 1.0:
+        raise BadInput(f"confidence must be in (0, 1), got {confidence!r}")
+    k, n_res = len(vals), int(n_resamples)
+    mean = float(np.mean([v.mean() for v in vals]))
+    picks = rng.integers(k, size=(n_res, k))  # (R, k): the seeds of each resample
+    seed_means = np.empty((n_res, k))  # (R, k): each drawn seed's resampled mean
+    for i, v in enumerate(vals):  # every slot that drew seed i resamples it afresh
+        slots = picks == i
+        draws = rng.integers(v.size, size=(int(slots.sum()), v.size))
+        seed_means[slots] = v[draws].mean(axis=1)
+    stats = seed_means.mean(axis=1)  # (R,)
+    alpha = (1.0 - float(confidence)) / 2.0
+    low, high = np.quantile(stats, [alpha, 1.0 - alpha])
+    return mean, min(float(low), mean), max(float(high), mean)

@@ -26,11 +26,13 @@ from repro.core.metrics import (
     bootstrap_mean_ci,
     field_roughness,
     integer_gap,
+    order_violations,
     paper_protocol_indices,
     protocol_draws,
     quantile_table,
     trajectory_spearman,
 )
+from repro.core.overlap import BANDS, band_name, overlap_table
 from repro.core.planning import MODES, PLANNERS, PlanStats, plan_many, solved_rate_curve
 from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
 from repro.learn.runfiles import load_model
@@ -102,6 +104,7 @@ def spearman_metrics(
             "ci_high": high,
             "n": len(rho),
             "n_constant": int(n_constant),
+            "per_trajectory": rho.tolist(),  # for intervals over seeds and trajectories
         },
         "protocol_draws": {
             "k": ev.n_paper,
@@ -185,13 +188,37 @@ def planning_metrics(stats: dict[str, PlanStats], plan: Dataset, ev: EvalConfig)
     return out
 
 
-def field_metrics(h: np.ndarray, plan: Dataset) -> tuple[float, float]:
-    """Roughness against BFS and the integer gap of the planning instances' heuristic maps
-    h: float (n_plan, S, S)."""
+def field_metrics(h: np.ndarray, plan: Dataset) -> dict[str, float]:
+    """Roughness against BFS, order violations and the integer gap of the planning
+    instances' heuristic maps h: float (n_plan, S, S)."""
     _, goals = endpoints(plan)
     oracle = heuristic_maps(BaselineScorer("oracle"), plan.mazes, plan.maze_of, goals)
     walls = plan.mazes[plan.maze_of]
-    return field_roughness(h, oracle, walls), integer_gap(h, walls)
+    return {
+        "roughness": field_roughness(h, oracle, walls),
+        "order_violations": order_violations(h, oracle, walls),
+        "integer_gap": integer_gap(h, walls),
+    }
+
+
+def band_metrics(rho: np.ndarray, test: Dataset) -> dict[str, Any]:
+    """Full-test Spearman of same- and cross-quadrant trajectories per band of length.
+
+    rho: float (n_test,) per-trajectory Spearman. Returns {half: {band: {'n', 'spearman'}}}
+    ('spearman' None for an empty band)."""
+    same = same_quadrant(test)
+    length = test.lengths
+    out: dict[str, Any] = {}
+    for half, hmask in zip(HALVES, (same, ~same), strict=True):
+        out[half] = {}
+        for band in BANDS:
+            lo, hi = band
+            m = hmask & (length >= lo) & (length <= (np.inf if hi is None else hi))
+            out[half][band_name(band)] = {
+                "n": int(m.sum()),
+                "spearman": float(rho[m].mean()) if m.any() else None,
+            }
+    return out
 
 
 def quadrant_metrics(
@@ -260,17 +287,17 @@ def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig, root: Path) -> di
     spear, rho = spearman_metrics(preds, test, ev)
     h, stats = plan_all(scorer, plan, ev)
     planning = planning_metrics(stats, plan, ev)
-    roughness, gap = field_metrics(h, plan)
+    fields = field_metrics(h, plan)
     by_quadrant = quadrant_metrics(rho, test, stats, plan)
     allpairs = all_pairs_metric(scorer, test, ev)
     paper = spear["paper"]["indices"]
     return {
         "spearman": spear,
         "all_pairs_spearman": allpairs,
-        "roughness": roughness,
-        "integer_gap": gap,
+        **fields,
         "planning": planning,
         "by_quadrant": by_quadrant,
+        "by_band": band_metrics(rho, test),
         "figures": {
             "trajectories": [
                 {
@@ -332,6 +359,11 @@ def evaluate_run(
         | snapshot_metrics(ModelScorer(load_model(run, device, name)[0], config), test, plan, ev)
         for name in sorted(snapshots)
     ]
+    train = make_dataset(
+        config.dataset, config.n_trajectories, config.seed, config.size, config.regime,
+        config.loop_prob,
+    )  # fmt: skip
+    metrics["data"] = overlap_table(train, test, plan)  # what its tests can measure
     result = {
         "run_id": config.run_id,
         "config": config.to_dict(),

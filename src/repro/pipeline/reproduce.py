@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from repro.config import CONFIGS, REGIMES, SCALES, RunConfig, ablation_configs, make_config
+from repro.config import REGIMES, RUN_CONFIGS, SCALES, RunConfig, ablation_configs, make_config
 from repro.errors import BadInput, Busy, ConfigError
 from repro.io import read_json, write_json
 from repro.paths import (
@@ -122,7 +122,7 @@ def all_configs(scale: str, n_seeds: int) -> list[RunConfig]:
     return [
         make_config(name, regime, seed, scale)
         for regime in REGIMES
-        for name in CONFIGS
+        for name in RUN_CONFIGS
         for seed in range(n_seeds)
     ]
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import jinja2
 
-from repro.config import CONFIGS, REGIMES, SCALES, EvalConfig, RunConfig
+from repro.config import CONFIGS, REGIMES, RUN_CONFIGS, SCALES, EvalConfig, RunConfig
 from repro.core.data import DATASETS
 from repro.core.heuristics import BASELINES
 from repro.core.planning import MODES
@@ -32,6 +32,7 @@ from repro.paths import figures_dir, report_build_dir, report_pdf
 from repro.paths import template_dir as default_template_dir
 from repro.report.ablations import ablation_context
 from repro.report.planning import planning_context
+from repro.report.stitching import stitching_context
 from repro.report.texfmt import (
     LABELS,
     NO_VALUE,
@@ -107,9 +108,11 @@ def make_env(template_dir: Path) -> jinja2.Environment:
 
 
 def _ci(entry: Entry | None) -> Tex:
-    """'mean [low, high]': the full-test Spearman and its bootstrap CI over trajectories."""
+    """'mean [low, high]': the full-test Spearman and its 95% interval over seeds and
+    trajectories (:meth:`Entry.seed_interval`); a baseline, which has no seeds, gets its
+    bootstrap interval over trajectories."""
     agg = None if entry is None else entry.metric("spearman_full")
-    ci = None if entry is None else entry.bootstrap_ci()
+    ci = None if entry is None else (entry.seed_interval() or entry.bootstrap_ci())
     if agg is None or agg.mean is None or ci is None:
         return Tex(NO_VALUE)
     return interval(agg.mean, ci[0], ci[1])
@@ -295,6 +298,7 @@ TEXT_METRICS = {  # metric -> formatter, for the numbers the prose cites
     "spearman_paper": num,
     "all_pairs": num,
     "roughness": num,
+    "order_violations": pct,
     "greedy_solved": pct,
     "search_solved": pct,
     "search_expanded": lambda v: num(v, 1),
@@ -306,7 +310,7 @@ def text_numbers(summary: Summary) -> dict[str, Any]:
     """Numbers the prose cites, keyed '<regime>_<config>_<metric>' (and '..._raw' for tests)."""
     out: dict[str, Any] = {}
     for regime in REGIMES:
-        for name in (*CONFIGS, *BASELINES):
+        for name in (*RUN_CONFIGS, *BASELINES):
             entry = summary.run(regime, name)
             key = name.replace("-", "_")
             for metric, fmt in TEXT_METRICS.items():
@@ -410,6 +414,7 @@ def build_context(
         "ev": {k: str(v) if k.endswith("seed") else f"{v:,}" for k, v in ev.to_dict().items()},
         "figdir": Tex(str(figdir).replace("\\", "/")),
         "ab": ablation_context(view),
+        "st": stitching_context(view),
         "planning14": planning_context(view),
         "sections": {at: [s for s in sections if s.placement == at] for at in PLACEMENTS},
     }

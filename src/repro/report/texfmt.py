@@ -16,6 +16,8 @@ LABELS = {
     "supervised-stitching": "Supervised, stitching",
     "contrastive-normal": "Contrastive, normal",
     "contrastive-stitching": "Contrastive, stitching",
+    "supervised-stitching-strict": "Supervised, strict stitching",
+    "contrastive-stitching-strict": "Contrastive, strict stitching",
     "oracle": "Oracle (BFS)",
     "manhattan": "Manhattan",
     "constant": "Constant",

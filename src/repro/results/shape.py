@@ -113,6 +113,13 @@ class Checker:
                 if not isinstance(v, str | int | float | type(None)):
                     self.fail((*path, section, key), f"must be a number or a string, not "
                               f"{type(v).__name__}")  # fmt: skip
+        if e.get("interval") is not None:
+            ipath = (*path, "interval")
+            for key, iv in self.typed(e["interval"], Mapping, ipath).items():
+                self.typed(iv, Mapping, (*ipath, key))
+                self.fields(
+                    iv, (*ipath, key), required=(("low", (int, float)), ("high", (int, float)))
+                )
         for key, series in (self.mapping(e, "curves", path) or {}).items():
             self.numbers(series, (*path, "curves", key))
         for key, series in (self.mapping(e, "loss", path) or {}).items():

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from repro.config import ABLATIONS, CONFIGS, REGIMES, make_config
+from repro.config import ABLATIONS, REGIMES, RUN_CONFIGS, make_config
 from repro.core.heuristics import BASELINES
 from repro.core.maze import HALVES
-from repro.core.metrics import loss_improvement
+from repro.core.metrics import hierarchical_bootstrap_ci, loss_improvement
 from repro.core.planning import MODES, PLANNERS
 from repro.core.trend import improvement_noise
 from repro.errors import BadInput
@@ -48,8 +48,15 @@ def flat_metrics(m: dict[str, Any]) -> dict[str, float | None]:
         "n_constant_full": float(m["spearman"]["full"]["n_constant"]),
         "all_pairs": m["all_pairs_spearman"],
         "roughness": m["roughness"],
+        "order_violations": m.get("order_violations"),
         "integer_gap": m["integer_gap"],
     }
+    for half, bands in m.get("by_band", {}).items():  # Spearman by half and band of BFS distance
+        for band, b in bands.items():
+            out[f"spearman_{half}_{band}"] = b["spearman"]
+            out[f"n_{half}_{band}"] = float(b["n"])
+    for key, value in m.get("data", {}).items():  # a trained run's data measures
+        out[f"data_{key}"] = value
     q = m["spearman"]["protocol_draws"]["quantiles"]  # at 0%, 1%, ..., 100%
     out["spearman_paper_p5"], out["spearman_paper_p95"] = q[5], q[95]
     for name in PLANNERS:  # search, and greedy under each rule
@@ -121,6 +128,19 @@ def loss_curves(curves: list[dict[str, list[float]]]) -> dict[str, list[float]]:
     }
 
 
+def seed_interval(metrics: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The full-test Spearman's mean over seeds with a 95% interval that resamples seeds,
+    then trajectories within each (:func:`repro.core.metrics.hierarchical_bootstrap_ci`);
+    None where a run's metrics.json has no per-trajectory values."""
+    per_seed = [m["spearman"]["full"].get("per_trajectory") for m in metrics]
+    if not all(per_seed):
+        return None
+    ev = metrics[0]["eval_config"]
+    rng = np.random.default_rng(ev["bootstrap_seed"])
+    mean, low, high = hierarchical_bootstrap_ci(per_seed, rng, n_resamples=ev["n_bootstrap"])
+    return {"spearman_full": {"mean": mean, "low": low, "high": high, "n_seeds": len(per_seed)}}
+
+
 def collect_config(root: Path, regime: str, name: str, seeds: list[int]) -> dict[str, Any] | None:
     """Aggregate one configuration (``name`` with any variant suffix, e.g.
     'contrastive-normal+gamma0.98') of the results folder ``root`` in one regime over seeds
@@ -143,6 +163,7 @@ def collect_config(root: Path, regime: str, name: str, seeds: list[int]) -> dict
     first = metrics[0]
     return {
         "seeds": [s for s, _ in found],
+        "interval": seed_interval(metrics),
         "metrics": {k: aggregate([f[k] for f in flats]) for k in keys},
         "curves": {
             name: np.mean([m["planning"][name]["curve"] for m in metrics], axis=0).tolist()
@@ -223,7 +244,7 @@ def build_summary(
     is left out, so a summary without a study's results is the same as before it)."""
     runs: dict[str, Any] = {}
     for regime in REGIMES:
-        for name in CONFIGS:
+        for name in RUN_CONFIGS:
             entry = collect_config(root, regime, name, seeds)
             if entry is not None:
                 runs.setdefault(regime, {})[name] = entry

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repro.config import CONFIGS
+from repro.config import CONFIGS, RUN_CONFIGS
 from repro.core.metrics import mixture_cdf, mixture_quantile
 from repro.io import read_json
 from repro.results.shape import BlockCheck, check_summary
@@ -60,8 +60,8 @@ def get_in(d: Mapping[str, Any] | None, *keys: str) -> Any:
 
 
 def config_name(method: str, dataset: str) -> str:
-    """The paper configuration (a key of ``CONFIGS``) that trains ``method`` on ``dataset``."""
-    for name, c in CONFIGS.items():
+    """The configuration (a key of ``RUN_CONFIGS``) that trains ``method`` on ``dataset``."""
+    for name, c in RUN_CONFIGS.items():
         if c["method"] == method and c["dataset"] == dataset:
             return name
     raise KeyError(f"no configuration trains {method!r} on {dataset!r}")
@@ -222,6 +222,12 @@ class Entry:
         averaged over seeds; None if it was not measured."""
         low, high = self.mean("spearman_full_low"), self.mean("spearman_full_high")
         return None if low is None or high is None else (low, high)
+
+    def seed_interval(self, key: str = "spearman_full") -> tuple[float, float] | None:
+        """The 95% interval of ``key``'s mean over seeds that resamples seeds, then test
+        trajectories within each (low, high); None where the summary holds none."""
+        d = get_in(self.data, "interval", key)
+        return None if not d else (d["low"], d["high"])
 
     def curve(self, planner: str) -> list[float | None] | None:
         """Solved rate vs expansion budget 1..B of ``planner`` (a PLANNERS name: 'search',
