@@ -35,10 +35,10 @@ from repro.results.view import Summary
 from repro.studies.generalization.evaluate import evaluate_study_run, up_to_date
 from repro.studies.generalization.figure import draw_fig8_generalization, study_styles
 from repro.studies.generalization.report import (
-    closest_rows,
     data_sentence,
     fit_kind,
     generalization_context,
+    paper_length_rows,
     reach_sentence,
     reading_sentence,
 )
@@ -369,40 +369,29 @@ def test_data_sentence_compares_with_the_same_model_on_fewer_mazes():
     assert data_sentence(study, study.runs[1]) is None  # no counterpart in the 'models' arm
 
 
-def test_closest_rows_and_reading_are_computed():
+def test_paper_numbers_are_compared_at_the_papers_length_only():
     paper = {
         "supervised-normal": {"spearman": 0.807, "greedy_solved": 0.3, "search_expanded": 46.7},
         "contrastive-normal": {"spearman": 0.848, "greedy_solved": 0.15, "search_expanded": 44.7},
     }
     printed = {name: {"spearman": f"{v['spearman']:.3f}"} for name, v in paper.items()}
     d = {"scale": "paper", "generalization": study_dict()}
-    s_paper = {"results": paper, "printed": printed}
-    s = Summary.from_dict({**d, "paper": s_paper})
-    rows = closest_rows(s, study_of(s))
-    first = rows[0]
-    got = (first["model"], first["paper"], first["run"], first["step"], first["ours"])
-    assert got == (
-        "Supervised, normal",
-        "0.807",
-        "supervised, regression (40,000 mazes)",
-        "100k",
-        "0.800",
-    )
-    text = reading_sentence(s, study_of(s), "supervised")
-    assert "is matched within 0.05 by our supervised, regression (40,000 mazes)" in text
-    assert "first at 100,000 steps, 5 times the paper's 20,000 (0.800)." in text
-    # the earliest match, not the closest, decides the length (issue 15: at which step)
-    early = [0.1, 0.2, 0.3, 0.77, 0.8, 0.8]  # within 0.05 of 0.807 from 50k on
-    runs = [curve("supervised-normal+steps200000", "models", "supervised-normal", {}, early, early)]
-    s2 = Summary.from_dict({**d, "generalization": study_dict(runs), "paper": s_paper})
-    text = reading_sentence(s2, study_of(s2), "supervised")
-    assert "first at 50,000 steps, 2.5 times the paper's 20,000 (0.770)" in text
-    assert (
-        "; the closest is our supervised, regression (4,000 mazes) at 100,000 steps (0.800)."
-        in text
-    )
-    text = reading_sentence(s, study_of(s), "contrastive")
-    assert "is not matched within 0.05" in text and "(0.600)" in text
+    s = Summary.from_dict({**d, "paper": {"results": paper, "printed": printed}})
+    rows = paper_length_rows(s, study_of(s), 20_000)
+    # One row per paper number and run of its model, every run at 20,000 steps (the third
+    # schedule step: 0.3 supervised, 0.4 on 40,000 mazes, 0.5 contrastive), never the
+    # snapshot closest to the paper (the supervised 40,000-maze run reaches 0.800 at 100k).
+    sup = [r for r in rows if r["metric"].startswith("Spearman") and r["model"].startswith("Sup")]
+    assert [(r["run"], r["ours"], r["diff"]) for r in sup] == [
+        ("supervised, regression (4,000 mazes)", "0.300", "-0.507"),
+        ("supervised, regression (40,000 mazes)", "0.400", "-0.407"),
+    ]
+    assert len(rows) == 3 * 3  # 3 paper numbers x (2 supervised runs + 1 contrastive)
+    text = reading_sentence(s, study_of(s), "supervised", 20_000)
+    assert "(0.807) against our 2 supervised run(s) at its 20,000 steps" in text
+    assert "(0.300 to 0.400 under its 10-trajectory protocol): 0 within 0.05." in text
+    text = reading_sentence(s, study_of(s), "contrastive", 50_000)  # 0.6 at 50k
+    assert "(0.600 to 0.600 under its 10-trajectory protocol): 0 within 0.05." in text
 
 
 def test_report_section_renders_only_with_the_study():

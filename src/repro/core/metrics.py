@@ -9,6 +9,7 @@ and callers report how many there were. Randomness comes only from
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 
@@ -398,3 +399,24 @@ def hierarchical_bootstrap_ci(
     alpha = (1.0 - float(confidence)) / 2.0
     low, high = np.quantile(stats, [alpha, 1.0 - alpha])
     return mean, min(float(low), mean), max(float(high), mean)
+
+
+def paired_difference(new, old, confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean of the per-seed differences ``new - old`` with a Student-t interval:
+    ``(mean, low, high)``.
+
+    new, old: 1D finite floats, one value per seed, paired by position. With one pair the
+    interval is undefined: ``(d, nan, nan)``. With pairs that all differ by the same amount
+    the interval is that amount.
+    """
+    a, b = _check_vector(new, "new"), _check_vector(old, "old")
+    if a.shape != b.shape or a.size == 0:
+        raise BadInput(f"new and old must pair up, got {a.size} and {b.size} values")
+    d = a - b
+    mean = float(d.mean())
+    if d.size < 2:
+        return mean, math.nan, math.nan
+    from scipy import stats
+
+    half = float(stats.t.ppf(0.5 + confidence / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
+    return mean, mean - half, mean + half

@@ -15,6 +15,7 @@ from typing import Any
 from repro.config import CONFIGS, REGIMES, RunConfig
 from repro.core.heuristics import BASELINES
 from repro.core.maze import HALVES
+from repro.core.metrics import paired_difference
 from repro.report.texfmt import LABELS, NO_VALUE, Tex, num, pct
 from repro.results.view import Entry, Summary, Variant
 
@@ -42,14 +43,49 @@ def noise(summary: Summary, regime: str, config: str, metric: str) -> float:
     return 0.0 if agg is None else agg.spread()
 
 
-def change(new: float | None, old: float | None, spread: float, what: str) -> str:
-    """'rises from a to b', 'falls ...' or 'stays at ...' (within the seed spread)."""
-    if new is None or old is None:
+def change(new: list, old: list, spread: float, what: str) -> str:
+    """What ``what`` does from the paper setting to a variant, paired by seed: 'rises from a
+    to b', 'falls ...' or 'shows no difference we can measure'.
+
+    new, old: the variant's and the paper setting's values on the same seeds (None where one
+    was not measured). With two or more seeds a change needs a 95% Student-t interval of the
+    mean paired difference that excludes 0 (the interval is quoted); with one seed it must
+    exceed ``spread``, the paper setting's spread over all its seeds.
+    """
+    pairs = [(n, o) for n, o in zip(new, old, strict=True) if n is not None and o is not None]
+    if not pairs:
         return f"{what} was not measured"
-    if abs(new - old) <= spread:
-        return f"{what} stays within the seed spread ({old:.3f} to {new:.3f})"
-    verb = "rises" if new > old else "falls"
-    return f"{what} {verb} from {old:.3f} to {new:.3f}"
+    a, b = [n for n, _ in pairs], [o for _, o in pairs]
+    mean_new, mean_old = sum(a) / len(a), sum(b) / len(b)
+    d, low, high = paired_difference(a, b)
+    if len(pairs) > 1:
+        band = f"paired difference {d:+.3f}, 95% interval [{low:+.3f}, {high:+.3f}]"
+        real = low > 0 or high < 0
+    else:
+        band = f"one seed: {d:+.3f} against a seed spread of {spread:.3f}"
+        real = abs(d) > spread
+    if not real:
+        return f"{what} shows no difference we can measure ({band})"
+    verb = "rises" if d > 0 else "falls"
+    return f"{what} {verb} from {mean_old:.3f} to {mean_new:.3f} ({band})"
+
+
+def measurable(new: list, old: list, spread: float) -> int:
+    """+1 / -1 where the variant is measurably above / below the paper setting by
+    :func:`change`'s rule, 0 where it is not (or nothing was measured)."""
+    pairs = [(n, o) for n, o in zip(new, old, strict=True) if n is not None and o is not None]
+    if not pairs:
+        return 0
+    d, low, high = paired_difference([n for n, _ in pairs], [o for _, o in pairs])
+    if len(pairs) > 1:
+        return 1 if low > 0 else (-1 if high < 0 else 0)
+    return 1 if d > spread else (-1 if -d > spread else 0)
+
+
+def per_seed(summary: Summary, regime: str, run: str, metric: str) -> list[float | None]:
+    """``metric`` of ``run`` on each ablation seed (None where it did not run)."""
+    entry = summary.run(regime, run)
+    return [None if entry is None else entry.at_seed(metric, s) for s in summary.ablation_seeds]
 
 
 def _row(summary: Summary, regime: str, run: str, label: str) -> dict:
@@ -62,10 +98,10 @@ def _row(summary: Summary, regime: str, run: str, label: str) -> dict:
 
 
 def _ranking_change(summary: Summary, regime: str, config: str, run: str) -> str:
-    """How the full-test Spearman of ``run`` differs from its configuration's, in words."""
-    seeds = summary.ablation_seeds
-    old = on_seeds(summary.run(regime, config), "spearman_full", seeds)
-    new = on_seeds(summary.run(regime, run), "spearman_full", seeds)
+    """How the full-test Spearman of ``run`` differs from its configuration's, paired by
+    seed, in words."""
+    old = per_seed(summary, regime, config, "spearman_full")
+    new = per_seed(summary, regime, run, "spearman_full")
     spread = noise(summary, regime, config, "spearman_full")
     return change(new, old, spread, "the full-test Spearman")
 
@@ -97,8 +133,10 @@ def _direction_label(sets: dict) -> str:
 def direction_sentence(regime: str, sets: dict, base: dict, var: dict, spread: dict) -> str:
     """What one direction/repeat variant shows against backward InfoNCE with repeat 1.
 
-    ``base``, ``var`` and ``spread`` map 'spearman_full' and 'all_pairs' to the paper
-    setting's value, the variant's value (None if not measured) and the seed spread.
+    ``base`` and ``var`` map 'spearman_full' and 'all_pairs' to the paper setting's and the
+    variant's values per ablation seed (None where not measured), ``spread`` to the paper
+    setting's seed spread. A mechanism is named only for a change :func:`measurable` calls
+    real; otherwise the sentence says that no difference could be measured.
     """
     direction, repeat = sets.get("direction", "backward"), sets.get("repeat", 1)
     parts = [
@@ -106,25 +144,19 @@ def direction_sentence(regime: str, sets: dict, base: dict, var: dict, spread: d
         change(var["all_pairs"], base["all_pairs"], spread["all_pairs"], "all-pairs"),
     ]
     text = "; ".join(parts) + "."
-    known = var["spearman_full"] is not None and base["spearman_full"] is not None
-    delta = var["spearman_full"] - base["spearman_full"] if known else 0.0
-    gain, loss = delta > spread["spearman_full"], -delta > spread["spearman_full"]
-    if repeat > 1 and regime == "procedural":
-        text += (
-            " Same-maze negatives take away the walls shortcut and the model learns to rank."
-            if gain
-            else " Same-maze negatives alone do not make it rank states in unseen mazes."
-        )
-    if direction == "forward":
+    sign = measurable(var["spearman_full"], base["spearman_full"], spread["spearman_full"])
+    if repeat > 1 and regime == "procedural" and sign > 0:
+        text += " Same-maze negatives take away the walls shortcut and the model learns to rank."
+    if direction == "forward" and sign < 0:
         text += (
             " A softmax over goals leaves each state its own offset, and here that spoils the"
             " order of states for one goal."
-            if loss
-            else " The per-state offsets a softmax over goals allows do not spoil the order here."
         )
-    if direction == "symmetric" and var["all_pairs"] is not None and base["all_pairs"] is not None:
-        if var["all_pairs"] - base["all_pairs"] > spread["all_pairs"]:
-            text += " The second softmax ties goals together, so distances compare across goals."
+    if (
+        direction == "symmetric"
+        and measurable(var["all_pairs"], base["all_pairs"], spread["all_pairs"]) > 0
+    ):
+        text += " The second softmax ties goals together, so distances compare across goals."
     return text
 
 
@@ -145,7 +177,7 @@ def _direction_variant_row(
 ) -> dict:
     """A variant's row, with the sentence comparing it with the paper setting."""
     entry = summary.run(regime, study.run)
-    var = {m: on_seeds(entry, m, summary.ablation_seeds) for m in RANKING}
+    var = {m: per_seed(summary, regime, study.run, m) for m in RANKING}
     row = _row(summary, regime, study.run, _direction_label(study.sets))
     row["sentence"] = (
         direction_sentence(regime, study.sets, base, var, spread) if entry else "Not run."
@@ -157,8 +189,7 @@ def direction_rows(summary: Summary) -> list[dict]:
     """Rows of the direction x repeat table, the baseline first in each regime."""
     rows = []
     for regime in REGIMES:
-        base_entry = summary.run(regime, BASE_DIRECTION)
-        base = {m: on_seeds(base_entry, m, summary.ablation_seeds) for m in RANKING}
+        base = {m: per_seed(summary, regime, BASE_DIRECTION, m) for m in RANKING}
         spread = {m: noise(summary, regime, BASE_DIRECTION, m) for m in RANKING}
         rows.append(_direction_base_row(summary, regime, spread))
         for study in summary.studies("direction"):
@@ -167,27 +198,39 @@ def direction_rows(summary: Summary) -> list[dict]:
 
 
 def best_variants(summary: Summary) -> dict[str, dict[str, Any]]:
-    """Per regime, the direction/repeat row with the highest full-test Spearman and the one
-    with the highest all-pairs correlation (paper setting included), for the text."""
+    """Per regime and ranking metric, the direction/repeat row of the highest mean (paper
+    setting included) and the rows tied with it: those :func:`measurable` cannot tell from
+    it, paired by seed (with one seed: within the paper setting's seed spread). A tie is
+    reported as a tie, so the text never crowns a winner the seeds cannot separate."""
     rows = [(BASE_LABEL, BASE_DIRECTION)]
     rows += [(_direction_label(s.sets), s.run) for s in summary.studies("direction")]
     out = {}
     for regime in REGIMES:
-        values = {
-            m: [
-                (on_seeds(summary.run(regime, run), m, summary.ablation_seeds), label)
-                for label, run in rows
-            ]
-            for m in RANKING
-        }
         out[regime] = {}
-        for m, pairs in values.items():
-            known = [(v, label) for v, label in pairs if v is not None]
-            v, label = max(known) if known else (None, "none")
-            out[regime][m] = {"label": label, "value": num(v)}
-        out[regime]["base_spearman"] = num(values["spearman_full"][0][0])
-        out[regime]["base_all_pairs"] = num(values["all_pairs"][0][0])
+        for m in RANKING:
+            values = {run: per_seed(summary, regime, run, m) for _, run in rows}
+            means = {run: on_seeds(summary.run(regime, run), m, summary.ablation_seeds)
+                     for _, run in rows}  # fmt: skip
+            known = [(v, label, run) for label, run in rows if (v := means[run]) is not None]
+            if not known:
+                out[regime][m] = {"label": "none", "value": num(None), "tied": []}
+                continue
+            v, label, best = max(known)
+            spread = noise(summary, regime, BASE_DIRECTION, m)
+            tied = [
+                lab
+                for _, lab, run in known
+                if run != best and measurable(values[run], values[best], spread) == 0
+            ]
+            out[regime][m] = {"label": label, "value": num(v), "tied": tied}
+        out[regime]["base_spearman"] = num(means_of(summary, regime, "spearman_full"))
+        out[regime]["base_all_pairs"] = num(means_of(summary, regime, "all_pairs"))
     return out
+
+
+def means_of(summary: Summary, regime: str, metric: str) -> float | None:
+    """The paper setting's ``metric`` on the ablation seeds."""
+    return on_seeds(summary.run(regime, BASE_DIRECTION), metric, summary.ablation_seeds)
 
 
 def _head_table(summary: Summary) -> tuple[list[dict], dict[tuple[str, str], float | None]]:

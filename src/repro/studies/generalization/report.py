@@ -9,7 +9,7 @@ the study has results. Every sentence is chosen by a rule from the numbers:
   gap between training-maze and unseen-maze Spearman grows (overfitting) or both curves
   rise together (underfitting);
 - :func:`data_sentence`: what ten times more training mazes change at the last step;
-- :func:`closest_rows`: which run at which step comes closest to each of the paper's
+- :func:`paper_length_rows`: each run at the paper's training length beside each of the paper's
   numbers for its model, and :func:`reading_sentence` what that means for reading them.
 
 A difference counts only when it exceeds :data:`TOL` or the spread over seeds, whichever
@@ -177,89 +177,51 @@ def data_sentence(study: GeneralizationStudy, run: StudyCurves) -> str | None:
     )
 
 
-def _closest(
-    study: GeneralizationStudy, method: str, key: str, target: float
-) -> tuple[StudyCurves, int, float] | None:
-    """The (run, step, value) of ``method``'s runs whose unseen-maze ``key`` lies closest to
-    ``target`` (the earliest such step; None if nothing was measured)."""
-    best = None
-    for run in study.runs:
-        if run.method != method:
-            continue
-        for step, v in zip(run.steps, run.means(UNSEEN, key) or (), strict=False):
-            if v is not None and (best is None or abs(v - target) < abs(best[2] - target)):
-                best = (run, step, v)
-    return best
-
-
-def closest_rows(summary: Summary, study: GeneralizationStudy) -> list[dict[str, Any]]:
-    """Per paper number (PAPER_TARGETS) and model (the normal data): the study run and step
-    closest to it on unseen mazes, and its value."""
+def paper_length_rows(
+    summary: Summary, study: GeneralizationStudy, ref_step: int
+) -> list[dict[str, Any]]:
+    """Per paper number (PAPER_TARGETS) and each study run of its model (normal data): our
+    unseen-maze value at the paper's training length ``ref_step`` beside the paper's, and
+    the difference. One step for every run, fixed in advance: no snapshot is picked for
+    being close to the paper (the figure shows the whole curve)."""
     rows = []
     for key, paper_key, label, digits in PAPER_TARGETS:
         for method in METHODS:
             config = config_name(method, "normal")
             target = summary.paper_value(config, paper_key)
-            hit = None if target is None else _closest(study, method, key, target)
-            rows.append(
-                {
-                    "metric": label,
-                    "model": LABELS[config],
-                    "paper": printed(summary.paper_printed(config, paper_key)),
-                    "run": run_name(hit[0]) if hit else NO_VALUE,
-                    "step": steps_label(hit[1]) if hit else NO_VALUE,
-                    "ours": num(hit[2] if hit else None, digits),
-                }
-            )
+            for run in (r for r in study.runs if r.method == method):
+                ours = run.at(UNSEEN, key, ref_step)
+                diff = None if ours is None or target is None else ours - target
+                rows.append(
+                    {
+                        "metric": label,
+                        "model": LABELS[config],
+                        "paper": printed(summary.paper_printed(config, paper_key)),
+                        "run": run_name(run),
+                        "ours": num(ours, digits),
+                        "diff": num(diff, digits),
+                    }
+                )
     return rows
 
 
-def _first_within(
-    study: GeneralizationStudy, method: str, key: str, target: float
-) -> tuple[StudyCurves, int, float] | None:
-    """The (run, step, value) of ``method``'s runs at the earliest step whose unseen-maze
-    ``key`` lies within NEAR of ``target`` (ties: the declared order); None if none does."""
-    hits = [
-        (step, i, run, v)
-        for i, run in enumerate(study.runs)
-        if run.method == method
-        for step, v in zip(run.steps, run.means(UNSEEN, key) or (), strict=False)
-        if v is not None and abs(v - target) <= NEAR
-    ]
-    if not hits:
-        return None
-    step, _, run, v = min(hits, key=lambda h: (h[0], h[1]))
-    return run, step, v
-
-
-def reading_sentence(summary: Summary, study: GeneralizationStudy, method: str) -> str:
-    """What the study says about the paper's unseen-maze Spearman of ``method``'s model: the
-    earliest run and step that match it within NEAR, and the closest if that is another."""
+def reading_sentence(
+    summary: Summary, study: GeneralizationStudy, method: str, ref_step: int
+) -> str:
+    """The paper's unseen-maze Spearman of ``method``'s model against our runs of it at the
+    paper's training length: how many come within NEAR, and the range they span."""
     config = config_name(method, "normal")
     target = summary.paper_value(config, "spearman")
-    best = None if target is None else _closest(study, method, "spearman_paper", target)
-    if best is None:
+    runs = [r for r in study.runs if r.method == method]
+    values = [v for r in runs if (v := r.at(UNSEEN, "spearman_paper", ref_step)) is not None]
+    if target is None or not values:
         return f"The paper's {method} Spearman cannot be placed: no run measured it."
-    head = f"The paper's {method} Spearman on unseen mazes ({target:.3f})"
-    first = _first_within(study, method, "spearman_paper", target)
-    if first is None:
-        run, step, v = best
-        return (
-            f"{head} is not matched within {NEAR:.2f} by any of our {method} runs at any length "
-            f"up to {max(study.schedule):,} steps: the closest is our {run_name(run)} at "
-            f"{step:,} steps ({v:.3f})."
-        )
-    run, step, v = first
-    paper_steps = study.table_steps[0] if study.table_steps else step
-    when = (
-        f"at {step:,} steps, within the paper's {paper_steps:,}"
-        if step <= paper_steps
-        else f"first at {step:,} steps, {step / paper_steps:g} times the paper's {paper_steps:,}"
+    near = sum(abs(v - target) <= NEAR for v in values)
+    return (
+        f"The paper's {method} Spearman on unseen mazes ({target:.3f}) against our "
+        f"{len(values)} {method} run(s) at its {ref_step:,} steps ({min(values):.3f} to "
+        f"{max(values):.3f} under its 10-trajectory protocol): {near} within {NEAR:.2f}."
     )
-    text = f"{head} is matched within {NEAR:.2f} by our {run_name(run)} {when} ({v:.3f})"
-    if best[:2] != first[:2]:
-        text += f"; the closest is our {run_name(best[0])} at {best[1]:,} steps ({best[2]:.3f})"
-    return text + "."
 
 
 def opening_sentence(study: GeneralizationStudy, ref_step: int) -> str:
@@ -358,8 +320,8 @@ def generalization_context(summary: Summary) -> dict[str, Any]:
         "reach": [cap(reach_sentence(r)) for r in study.runs],
         "fit": [cap(fit_sentence(r, ref)) for r in study.runs],
         "data": [t for r in study.arm("data") if (t := data_sentence(study, r))],
-        "closest": closest_rows(summary, study),
-        "reading": [reading_sentence(summary, study, m) for m in METHODS],
+        "at_paper": paper_length_rows(summary, study, ref),
+        "reading": [reading_sentence(summary, study, m, ref) for m in METHODS],
         "tol": f"{TOL:.2f}",
         "near": f"{NEAR:.2f}",
     }
