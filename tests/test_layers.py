@@ -19,6 +19,7 @@ Layers, bottom to top (a module may import only its own layer and the ones below
 from __future__ import annotations
 
 import ast
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -176,3 +177,54 @@ def test_importing_a_submodule_by_name_does_not_pull_in_its_package():
     train = stage_modules("train")
     assert "repro.core.planning" not in train and "repro.learn.train" in train
     assert "repro.core.planning" in stage_modules("evaluate")
+
+
+def test_a_runs_training_key_covers_its_own_method_and_no_other():
+    """The distance models are reached by name (repro.config.METHOD_MODULES): a run's
+    training key hashes its method's module (and what that imports) but not the other
+    methods', so a new or edited method leaves the other methods' results valid."""
+    from repro.config import make_config
+    from repro.fingerprint import stage_modules
+
+    base = stage_modules("train")
+    assert "repro.learn.supervised" not in base and "repro.learn.contrastive" not in base
+    sup = stage_modules("train", ("repro.learn.supervised",))
+    assert "repro.learn.supervised" in sup and "repro.learn.contrastive" not in sup
+    assert "repro.learn.trunk" in sup  # what the method's module imports is followed
+    assert stage_modules("train", ("test_methods",)) == base  # code outside the package
+
+    from repro.learn.runfiles import train_key
+
+    sup_key = train_key(make_config("supervised-normal", "fixed", 0, "smoke"))
+    con_key = train_key(make_config("contrastive-normal", "fixed", 0, "smoke"))
+    assert sup_key["code"] != con_key["code"]
+
+
+def test_editing_one_method_makes_only_its_runs_stale(tmp_path, monkeypatch):
+    """A copy of the package in which contrastive.py gains a comment: the supervised run's
+    training key is the same, the contrastive run's changes."""
+    import shutil
+
+    import repro
+
+    src = Path(repro.__file__).parent
+    copy = tmp_path / "src" / "repro"
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    code = (
+        "from repro.config import make_config\n"
+        "from repro.learn.runfiles import train_key\n"
+        "for n in ('supervised-normal', 'contrastive-normal'):\n"
+        "    print(train_key(make_config(n, 'fixed', 0, 'smoke'))['code'])\n"
+    )
+
+    def keys():
+        env = {**os.environ, "PYTHONPATH": str(copy.parent)}
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split()
+
+    before = keys()
+    target = copy / "learn" / "contrastive.py"
+    target.write_text(target.read_text() + "\n# an edit\n")
+    after = keys()
+    assert after[0] == before[0] and after[1] != before[1]

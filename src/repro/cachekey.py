@@ -40,9 +40,13 @@ _MEANING = {
 }
 
 
-def make(stage: str, **parts: str) -> Key:
-    """The key of a result of ``stage``: its code's hash and ``parts``."""
-    return {"code": code_hash(stage), **parts}
+def make(stage: str, modules: tuple[str, ...] = (), **parts: str) -> Key:
+    """The key of a result of ``stage``: its code's hash (with the ``modules`` it reaches by
+    name, such as a run's method module) and ``parts``."""
+    return {
+        "code": code_hash(stage, extra=tuple(modules)) if modules else code_hash(stage),
+        **parts,
+    }
 
 
 def of_value(value: Any) -> str:

@@ -22,6 +22,15 @@ from repro.core.data import REGIMES, TRAINING_SETS
 from repro.errors import ConfigError
 
 DIRECTIONS = ("backward", "forward", "symmetric")
+# The distance models, by name: the module that implements each (repro.learn.methods reads
+# this table; a module's contract is described there). It is names only, and lives here
+# rather than among the models, because a run's training key hashes the code of its own
+# method's module (repro.fingerprint) and not this table: adding a method is one module
+# and one line here, and leaves every other method's results valid.
+METHOD_MODULES: dict[str, str] = {
+    "supervised": "repro.learn.supervised",
+    "contrastive": "repro.learn.contrastive",
+}
 SEED_MAX = 2**63 - 1  # seeds are 0 .. 2**63 - 1 (they feed numpy's SeedSequence and run ids)
 _INT = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: int() would also take '１０'
 _FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")

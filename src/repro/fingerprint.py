@@ -13,7 +13,10 @@ The top-level modules (``repro.config``, ``repro.paths``, ``repro.io``,
 ``repro.errors``, this one) are left out on purpose: the configuration's
 *values* are hashed themselves (so adding an ablation to ``config.py`` does not
 retrain the study), and the others move and check files without computing a
-number.
+number. The distance models are reached by name (``repro.config.METHOD_MODULES``), not
+by an import, so a training or evaluation key names its own method's module as an
+``extra`` entry: a run's key covers its method's code and no other method's, and adding
+a method leaves the other methods' results valid.
 """
 
 from __future__ import annotations
@@ -74,12 +77,14 @@ def imported_modules(name: str) -> set[str]:
 
 
 @cache
-def stage_modules(stage: str) -> tuple[str, ...]:
-    """Every module of the layers that the stage's entry module reaches by imports, sorted."""
+def stage_modules(stage: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Every module of the layers that the stage's entry module, and the ``extra`` entry
+    modules, reach by imports, sorted. ``extra`` names code the stage reaches by name rather
+    than by an import statement: a run's method module (``repro.config.METHOD_MODULES``)."""
     if stage not in STAGE_ENTRIES:
         raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGE_ENTRIES)}")
     seen: set[str] = set()
-    todo = [STAGE_ENTRIES[stage]]
+    todo = [STAGE_ENTRIES[stage], *(m for m in extra if m.startswith("repro."))]
     while todo:
         name = todo.pop()
         if name in seen:
@@ -101,10 +106,11 @@ def library_versions() -> dict[str, str]:
     return {"python": platform.python_version(), **{lib: version(lib) for lib in libs}}
 
 
-def code_hash(stage: str, extra_files: tuple[Path, ...] = ()) -> str:
-    """sha256 (16 hex digits) of the stage's modules' source, extra files and library versions."""
+def code_hash(stage: str, extra_files: tuple[Path, ...] = (), extra: tuple[str, ...] = ()) -> str:
+    """sha256 (16 hex digits) of the stage's modules' source (with the ``extra`` entry
+    modules', see :func:`stage_modules`), extra files and library versions."""
     h = hashlib.sha256()
-    for name in stage_modules(stage):
+    for name in stage_modules(stage, tuple(extra)):
         h.update(name.encode())
         h.update(module_file(name).read_bytes())
     for path in extra_files:

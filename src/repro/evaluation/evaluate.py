@@ -35,7 +35,7 @@ from repro.core.metrics import (
 from repro.core.overlap import BANDS, band_name, overlap_table
 from repro.core.planning import MODES, PLANNERS, PlanStats, plan_many, solved_rate_curve
 from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
-from repro.learn.runfiles import load_model
+from repro.learn.runfiles import load_model, run_modules
 from repro.learn.scorer import ModelScorer
 from repro.paths import baselines_file, instances_dir
 
@@ -321,6 +321,7 @@ def metrics_key(run: Path, ev: EvalConfig) -> Key:
     meta = read_json(run / "run.json")
     return cachekey.make(
         "evaluate",
+        run_modules(meta),
         eval=config_hash(ev),
         model=meta["model_sha256"],
         snapshots=cachekey.of_value(meta["snapshots_sha256"]),

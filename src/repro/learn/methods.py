@@ -15,13 +15,14 @@ In the spirit of OGBench's agent table. Each method is one module (here
   common ones (:data:`COMMON_FIELDS`) that ``build`` or ``loss`` branch on or
   shape tensors by, which therefore must agree between runs trained as one group.
 
-Adding a distance model is one new module with these functions and one entry
-in :data:`METHODS`; the trainer (alone or in a group, :mod:`repro.learn.train`),
+Adding a distance model is one new module with these functions and one line in
+:data:`repro.config.METHOD_MODULES`; the trainer (alone or in a group, :mod:`repro.learn.train`),
 the evaluation and the pipeline never branch on a method's name.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,9 +30,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from repro.config import RunConfig
+from repro.config import METHOD_MODULES, RunConfig
 from repro.errors import ConfigError
-from repro.learn import contrastive, supervised
 from repro.learn.batches import TrajectoryTensors
 
 
@@ -55,11 +55,16 @@ def _from_module(module) -> Method:
     )  # fmt: skip
 
 
-# The registry: the only place a method's name meets its code.
+# The registry: each method of repro.config.METHOD_MODULES, from its module.
 METHODS: dict[str, Method] = {
-    "supervised": _from_module(supervised),
-    "contrastive": _from_module(contrastive),
+    name: _from_module(importlib.import_module(module)) for name, module in METHOD_MODULES.items()
 }
+
+
+def method_module(config: RunConfig) -> str:
+    """The module that implements ``config``'s method (its code is part of the run's
+    training key; see :func:`repro.learn.runfiles.train_key`)."""
+    return method_of(config).build.__module__
 
 
 def method_of(config: RunConfig) -> Method:

@@ -36,7 +36,7 @@ from repro.core.data import Dataset
 from repro.errors import BadInput
 from repro.fingerprint import library_versions
 from repro.io import atomic_write_bytes, atomic_write_text, read_json
-from repro.learn.methods import build_model
+from repro.learn.methods import build_model, method_module
 from repro.paths import PROJECT
 
 _CKPT_MAGIC = b"repro-ckpt-v1\n"
@@ -64,7 +64,13 @@ def resolve_device(name: str = "auto") -> torch.device:
 def train_key(config: RunConfig) -> Key:
     """What a finished run must match to be reused: its configuration and the training
     code and libraries (:mod:`repro.cachekey`)."""
-    return cachekey.make("train", config=config_hash(config))
+    return cachekey.make("train", (method_module(config),), config=config_hash(config))
+
+
+def run_modules(meta: dict[str, Any]) -> tuple[str, ...]:
+    """The modules a finished run's scores depend on by name, from its run.json ``meta``: its
+    method's module (an evaluation key names it, like the training key)."""
+    return (method_module(config_from_dict(meta["config"])),)
 
 
 def stage_hash(config: RunConfig) -> str:

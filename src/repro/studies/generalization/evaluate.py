@@ -36,7 +36,7 @@ from repro.evaluation.evaluate import (
     trajectory_predictions,
 )
 from repro.io import read_json, with_content_hash, write_json
-from repro.learn.runfiles import load_model
+from repro.learn.runfiles import load_model, run_modules
 from repro.learn.scorer import ModelScorer
 from repro.studies.generalization.runs import OUTPUT, train_sample
 
@@ -82,6 +82,7 @@ def _key(run: Path, ev: EvalConfig, g: Generalization) -> Key:
         raise BadInput(f"{run} has no snapshot {missing[0]} (the study's schedule needs it)")
     return cachekey.make(
         "generalization",
+        run_modules(meta),
         eval=config_hash(ev),
         settings=_study_key(g),
         model=meta["model_sha256"],
