@@ -74,6 +74,17 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "repro.bench", *session.posargs)
 
 
+@nox.session(name="gpu-check", python="3.11")
+def gpu_check(session: nox.Session) -> None:
+    """The accelerator path in one command: group-vs-alone equivalence and resume on the
+    device, per-member step time against R, the study through `reproduce --trainer auto`,
+    all in results/gpu.json (src/repro/gpucheck.py). On a GPU machine: `nox -s gpu-check`
+    (paper scale, about 8 minutes); anywhere: `nox -s gpu-check -- --device cpu --scale smoke`.
+    """
+    _install(session)
+    session.run("python", "-m", "repro.gpucheck", *session.posargs)
+
+
 @nox.session(python="3.11")
 def faults(session: nox.Session) -> None:
     """The fault suite: kills, damaged files, concurrency, bad input, stale caches (smoke scale)."""
