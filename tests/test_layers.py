@@ -228,3 +228,23 @@ def test_editing_one_method_makes_only_its_runs_stale(tmp_path, monkeypatch):
     target.write_text(target.read_text() + "\n# an edit\n")
     after = keys()
     assert after[0] == before[0] and after[1] != before[1]
+
+
+def test_a_late_field_at_its_default_leaves_every_run_hash_as_it_was(monkeypatch):
+    """A RunConfig field listed in LATE_FIELDS is hashed only where it differs from its
+    default: declaring one keeps existing runs' hashes (and cached results); a run that
+    sets it gets a hash of its own."""
+    import dataclasses
+
+    from repro import config as cfg
+
+    c = cfg.make_config("contrastive-normal", "fixed", 0, "smoke")
+    before = cfg.config_hash(c)
+    monkeypatch.setattr(cfg, "LATE_FIELDS", ("repeat",))
+    assert cfg.config_hash(c) == cfg.config_hash({k: v for k, v in c.to_dict().items()
+                                                  if k != "repeat"})  # fmt: skip
+    assert cfg.config_hash(c) != before  # here 'repeat' was hashed before it became late
+    other = dataclasses.replace(c, repeat=4)
+    assert cfg.config_hash(other) != cfg.config_hash(c)  # a set late field is hashed
+    monkeypatch.setattr(cfg, "LATE_FIELDS", ())
+    assert cfg.config_hash(c) == before
