@@ -124,6 +124,11 @@ TIMES = {
     ("dense", "supervised", "procedural"): 0.0007,
     ("dense", "contrastive", "fixed"): 0.0011,
     ("dense", "contrastive", "procedural"): 0.0013,
+    **{
+        ("ours", f"{m}_conv", r): 0.5
+        for m in ("supervised", "contrastive")
+        for r in ("fixed", "procedural")
+    },  # fmt: skip
 }
 # Groups: ms per member-step for each R.
 GROUPS = {"supervised/fixed": {str(r): 2.0 / r for r in bench.GROUP_SIZES}}
@@ -165,6 +170,18 @@ def fake_bench(monkeypatch):
     )
     yield updates
     assert threads and set(threads) == {1}  # every measurement on one thread
+
+
+def test_other_models_are_timed_beside_the_mlp_of_their_objective(fake_bench, root):
+    out = bench.main(root, device="cpu")
+    row = out["other_models"]["supervised_conv/procedural"]
+    assert (
+        row["step_ms"] == 500.0
+        and row["mlp_step_ms"] == 1e3 * TIMES[("ours", "supervised", "procedural")]
+    )
+    assert row["over_mlp"] == pytest.approx(0.5 / TIMES[("ours", "supervised", "procedural")])
+    assert set(out["other_models"]) == {f"{m}_conv/{r}" for m in ("supervised", "contrastive")
+                                         for r in ("fixed", "procedural")}  # fmt: skip
 
 
 def test_bench_numbers_follow_from_the_measured_times(fake_bench, root):

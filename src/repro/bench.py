@@ -18,7 +18,9 @@ g. groups: the time of one step per member when R runs train as one group (stack
    parameters, one vmapped loss), for R in :data:`GROUP_SIZES`, on the device the bench
    runs on (R = 1 is a run alone);
 h. the local executor: the time of a unit's fresh process (and of the first, which starts
-   the forkserver).
+   the forkserver);
+i. the other registered models (the convolutional ones): their training step at paper
+   settings beside the MLP's of the same objective.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ from repro.report import readme
 
 BATCH = 64
 CPU = torch.device("cpu")
+# The paper's two models, which sections a-c and g measure; every other registered model
+# (a convolutional one, say) is timed in section i beside the MLP of its objective.
+PAPER_METHODS = ("supervised", "contrastive")
 
 
 def _sync(device: torch.device) -> None:
@@ -265,7 +270,7 @@ def bench_groups(
 ) -> dict[str, dict[str, float]]:
     """{'method/regime': {'R': ms}}: the time of one group step over R, for each R."""
     out: dict[str, dict[str, float]] = {}
-    for method in METHODS:
+    for method in PAPER_METHODS:
         for regime in REGIMES:
             per_member = {}
             for members in sizes:
@@ -276,6 +281,28 @@ def bench_groups(
             out[f"{method}/{regime}"] = per_member
             cells = "".join(f"{v:>9.3f}" for v in per_member.values())
             print(f"{method:<12}{regime:<12}{cells}")
+    return out
+
+
+# ---------------------------------------------------------------------------- i. other models
+
+
+def bench_other_models(device: torch.device = CPU, repeats: int = 5) -> dict[str, dict]:
+    """{'method/regime': {'step_ms', 'mlp_step_ms', 'over_mlp'}}: one training step at
+    paper settings of every registered model beyond the paper's, beside the MLP model of
+    its objective (the method name's part before '_', e.g. supervised_conv -> supervised)."""
+    out: dict[str, dict] = {}
+    for method in (m for m in METHODS if m not in PAPER_METHODS):
+        base = method.split("_")[0] if method.split("_")[0] in PAPER_METHODS else PAPER_METHODS[0]
+        for regime in REGIMES:
+            step = our_step(method, regime, device)[0]
+            mlp = our_step(base, regime, device)[0]
+            t = median_time(step, repeats, windows=3, warmup=2, device=device)
+            t_mlp = median_time(mlp, 50, windows=3, warmup=5, device=device)
+            out[f"{method}/{regime}"] = {
+                "step_ms": 1e3 * t, "mlp_step_ms": 1e3 * t_mlp, "over_mlp": t / t_mlp,
+            }  # fmt: skip
+            print(f"{method:<18}{regime:<12}{1e3 * t:>9.2f} ms, MLP {1e3 * t_mlp:>7.2f} ms")
     return out
 
 
@@ -374,7 +401,7 @@ def main(root: Path, device: str = "auto") -> dict[str, Any]:
         f"{'method':<12}{'regime':<12}{'ours/s':>10}{'ref/s':>10}{'x ref':>8}"
         f"{'dense ms':>10}{'step ms':>9}{'x dense':>9}"
     )
-    for method in METHODS:
+    for method in PAPER_METHODS:
         for regime in REGIMES:
             ours, ds, config = our_step(method, regime, dev)
             ref = reference_step(method, regime, ds, config, dev)
@@ -397,6 +424,7 @@ def main(root: Path, device: str = "auto") -> dict[str, Any]:
                 f"{row['dense_matmul_ms']:>10.3f}{row['step_ms']:>9.3f}"
                 f"{row['step_over_dense_matmul']:>9.2f}"
             )
+    out["other_models"] = bench_other_models(dev)
     print(f"group step per member (ms), R = {', '.join(map(str, GROUP_SIZES))}")
     out["groups"] = {"sizes": list(GROUP_SIZES), "per_member_step_ms": bench_groups(dev)}
     out["units"] = bench_units()

@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 from repro.config import (
+    ALL_CONFIGS,
     REGIMES,
-    RUN_CONFIGS,
     SCALES,
     config_from_dict,
     make_config,
@@ -56,7 +56,7 @@ def _add_train(sub) -> None:
         help="train one run, or several runs of one architecture as one group (--member)",
     )
     which = t.add_mutually_exclusive_group(required=True)
-    which.add_argument("--config", help=f"one of: {', '.join(RUN_CONFIGS)}")
+    which.add_argument("--config", help=f"one of: {', '.join(ALL_CONFIGS)}")
     which.add_argument(
         "--member",
         action="append",

@@ -30,13 +30,16 @@ DIRECTIONS = ("backward", "forward", "symmetric")
 METHOD_MODULES: dict[str, str] = {
     "supervised": "repro.learn.supervised",
     "contrastive": "repro.learn.contrastive",
+    "supervised_conv": "repro.learn.field",  # a convolutional distance field
+    "contrastive_conv": "repro.learn.convcontrastive",  # convolutional encoders
 }
 SEED_MAX = 2**63 - 1  # seeds are 0 .. 2**63 - 1 (they feed numpy's SeedSequence and run ids)
 _INT = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: int() would also take '１０'
 _FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 HEADS = ("regression", "classification")
+CONV_ARCHS = ("dilated", "recurrent")
 # Fields whose non-default values name a variant of a configuration (see RunConfig.variant).
-VARIANT_FIELDS = ("gamma", "direction", "repeat", "head")
+VARIANT_FIELDS = ("gamma", "direction", "repeat", "head", "conv_arch", "channels", "conv_iters")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,10 @@ class RunConfig:
     log_every: int = 100  # steps between loss-log rows
     checkpoint_every: int = 1000  # steps between resumable checkpoints
     snapshot_every: int = 5000  # steps between kept weight snapshots (training-length study)
+    # Convolutional methods (supervised_conv, contrastive_conv) only:
+    conv_arch: str = "dilated"  # 'dilated' residual convolutions or a 'recurrent' one (VIN)
+    channels: int = 16  # feature channels of every convolution
+    conv_iters: int = 20  # recurrent: passes of the shared convolution (receptive field 43)
 
     def __post_init__(self) -> None:
         # The method's name is checked against the registry (repro.learn.methods) when a
@@ -75,6 +82,9 @@ class RunConfig:
         _choice("regime", self.regime, REGIMES)
         _choice("direction", self.direction, DIRECTIONS)
         _choice("head", self.head, HEADS)
+        _choice("conv_arch", self.conv_arch, CONV_ARCHS)
+        _int("channels", self.channels, 1, 4096)
+        _int("conv_iters", self.conv_iters, 1, 10_000)
         _int("seed", self.seed, 0, SEED_MAX)
         _int("size", self.size, 3, 200)
         _int("n_trajectories", self.n_trajectories, 1, 10_000_000)
@@ -216,6 +226,15 @@ STRICT_CONFIGS: dict[str, dict[str, Any]] = {
 }
 # Every configuration the main stages train: the paper's four, then the strict pair.
 RUN_CONFIGS: dict[str, dict[str, Any]] = {**CONFIGS, **STRICT_CONFIGS}
+# The paper's configurations with convolutional models (the study of a model that sees the
+# maze); trained only where a study declares them.
+CONV_CONFIGS: dict[str, dict[str, Any]] = {
+    f"{m}_conv-{d}": {"method": f"{m}_conv", "dataset": d}
+    for m in ("supervised", "contrastive")
+    for d in TRAINING_SETS
+}
+# Every configuration a run may name.
+ALL_CONFIGS: dict[str, dict[str, Any]] = {**RUN_CONFIGS, **CONV_CONFIGS}
 
 
 @dataclass(frozen=True)
@@ -429,11 +448,11 @@ def make_config(
     name: str, regime: str, seed: int, scale: str = "paper", sets: dict[str, Any] | None = None
 ) -> RunConfig:
     """The RunConfig of configuration ``name`` in ``regime`` at ``scale``, with overrides."""
-    if name not in RUN_CONFIGS:
-        raise ConfigError(f"unknown configuration {name!r}; choose from: {', '.join(RUN_CONFIGS)}")
+    if name not in ALL_CONFIGS:
+        raise ConfigError(f"unknown configuration {name!r}; choose from: {', '.join(ALL_CONFIGS)}")
     if scale not in SCALES:
         raise ConfigError(f"unknown scale {scale!r}; choose from: {', '.join(SCALES)}")
-    values: dict[str, Any] = {**SCALES[scale].overrides, **RUN_CONFIGS[name]}
+    values: dict[str, Any] = {**SCALES[scale].overrides, **ALL_CONFIGS[name]}
     values.update(regime=regime, seed=seed)
     for key, value in (sets or {}).items():
         if key not in {f.name for f in fields(RunConfig)}:
@@ -458,8 +477,9 @@ def config_from_dict(d: dict[str, Any]) -> RunConfig:
 # differs from its default, so that adding a field (a new model's option, say) leaves the
 # hash of every existing run, and so its cached results, as they were. A field listed here
 # must keep its default for good: a run at the default is hashed as if the field did not
-# exist. The paper's fields, and those of the studies so far, are all hashed as they are.
-LATE_FIELDS: tuple[str, ...] = ()
+# exist. The paper's fields, and those of the studies before the convolutional models,
+# are all hashed as they are.
+LATE_FIELDS: tuple[str, ...] = ("conv_arch", "channels", "conv_iters")
 
 
 def config_hash(config: Any) -> str:
