@@ -34,6 +34,7 @@ from repro.core.metrics import (
 )
 from repro.core.overlap import BANDS, band_name, overlap_table
 from repro.core.planning import MODES, PLANNERS, PlanStats, plan_many, solved_rate_curve
+from repro.core.walluse import detour_mask, detour_spearman, finite_for_ranks, shuffled_mazes
 from repro.io import has_valid_content_hash, read_json, with_content_hash, write_json
 from repro.learn.runfiles import load_model, run_modules
 from repro.learn.scorer import ModelScorer
@@ -69,12 +70,14 @@ def eval_dataset(kind: str, config: RunConfig, ev: EvalConfig, root: Path) -> Da
 # ---------------------------------------------------------------------------- metrics
 
 
-def trajectory_predictions(scorer, ds: Dataset) -> list[np.ndarray]:
-    """Predicted d(s_t, s_T) along every path: one float64 (T + 1,) array per trajectory."""
+def trajectory_predictions(scorer, ds: Dataset, maze_of: np.ndarray | None = None):
+    """Predicted d(s_t, s_T) along every path: one float64 (T + 1,) array per trajectory.
+    maze_of: int (n,) the maze each path is scored in (default its own, ``ds.maze_of``)."""
     goal_rows = ds.offsets[1:] - 1  # last cell of each path
     per_cell_traj = np.repeat(np.arange(len(ds)), ds.lengths + 1)
     goals = ds.cells[goal_rows][per_cell_traj]
-    pred = scorer.pairs(ds.mazes, ds.maze_of[per_cell_traj], ds.cells, goals)
+    mazes = ds.maze_of if maze_of is None else maze_of
+    pred = scorer.pairs(ds.mazes, mazes[per_cell_traj], ds.cells, goals)
     return np.split(pred, ds.offsets[1:-1])
 
 
@@ -221,6 +224,32 @@ def band_metrics(rho: np.ndarray, test: Dataset) -> dict[str, Any]:
     return out
 
 
+def wall_metrics(
+    scorer, test: Dataset, preds: list[np.ndarray], stats: dict[str, PlanStats], plan: Dataset
+) -> dict[str, Any]:
+    """Does the scorer use the walls (:mod:`repro.core.walluse`)? The Spearman on detour
+    states; the full-test Spearman with every test trajectory scored in another test
+    maze's walls (None in the fixed regime, which has one maze); and planning on the
+    detour instances."""
+    detour, n_traj, n_states = detour_spearman(preds, test.paths)
+    shuffled = None
+    if len(test.mazes) > 1:
+        other = shuffled_mazes(len(test.mazes))[test.maze_of]
+        moved = trajectory_predictions(scorer, test, other)
+        shuffled = float(trajectory_spearman([finite_for_ranks(p) for p in moved])[0].mean())
+    starts, goals = endpoints(plan)
+    mask = detour_mask(starts, goals, plan.lengths)
+    bfs = plan.lengths.astype(np.float64)
+    return {
+        "detour_spearman": detour,
+        "detour_trajectories": n_traj,
+        "detour_states": n_states,
+        "shuffled_spearman_full": shuffled,
+        "n_plan_detour": int(mask.sum()),
+        "plan_detour": {mode: plan_summary(stats[mode], bfs, mask) for mode in MODES},
+    }
+
+
 def quadrant_metrics(
     rho: np.ndarray, test: Dataset, stats: dict[str, PlanStats], plan: Dataset
 ) -> dict[str, Any]:
@@ -298,6 +327,7 @@ def evaluate_scorer(scorer, config: RunConfig, ev: EvalConfig, root: Path) -> di
         "planning": planning,
         "by_quadrant": by_quadrant,
         "by_band": band_metrics(rho, test),
+        "walls": wall_metrics(scorer, test, preds, stats, plan),
         "figures": {
             "trajectories": [
                 {

@@ -44,6 +44,7 @@ from repro.report.texfmt import (
     printed,
     tex_escape,
 )
+from repro.report.walls import walls_context
 from repro.results.claims import (
     C6_Z,
     CLAIMS,
@@ -415,6 +416,7 @@ def build_context(
         "figdir": Tex(str(figdir).replace("\\", "/")),
         "ab": ablation_context(view),
         "st": stitching_context(view),
+        "wall": walls_context(view),
         "planning14": planning_context(view),
         "sections": {at: [s for s in sections if s.placement == at] for at in PLACEMENTS},
     }

@@ -55,6 +55,14 @@ def flat_metrics(m: dict[str, Any]) -> dict[str, float | None]:
         for band, b in bands.items():
             out[f"spearman_{half}_{band}"] = b["spearman"]
             out[f"n_{half}_{band}"] = float(b["n"])
+    walls = m.get("walls")
+    if walls is not None:  # does it use the walls? (repro.core.walluse)
+        out["walls_detour_spearman"] = walls["detour_spearman"]
+        out["walls_shuffled_spearman_full"] = walls["shuffled_spearman_full"]
+        out["n_plan_detour"] = float(walls["n_plan_detour"])
+        for mode in MODES:
+            out[f"{mode}_solved_detour"] = walls["plan_detour"][mode]["solved_rate"]
+            out[f"{mode}_expanded_detour"] = walls["plan_detour"][mode]["mean_expanded"]
     for key, value in m.get("data", {}).items():  # a trained run's data measures
         out[f"data_{key}"] = value
     q = m["spearman"]["protocol_draws"]["quantiles"]  # at 0%, 1%, ..., 100%
