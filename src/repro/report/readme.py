@@ -134,6 +134,48 @@ def findings(view: Summary) -> list[str]:
             f"{_baseline(view, regime, 'constant', 'greedy_solved', '.1%')}, the Manhattan "
             f"distance {_baseline(view, regime, 'manhattan', 'greedy_solved', '.1%')})."
         )
+    lines += _data_findings(view)
+    return lines
+
+
+def _mean(view: Summary, regime: str, name: str, key: str) -> float | None:
+    agg = view.metric(regime, name, key)
+    return None if agg is None else agg.mean
+
+
+def _fmt(x: float | None, fmt: str) -> str:
+    return "–" if x is None else format(x, fmt)
+
+
+def _data_findings(view: Summary) -> list[str]:
+    """What the training data shows the model, and the stitching and wall-use measurements,
+    as numbers (where the summary holds them)."""
+    seen = _mean(view, "fixed", "supervised-normal", "data_seen_test")
+    leak_f = _mean(view, "fixed", "supervised-stitching", "data_leak_trajectories")
+    leak_p = _mean(view, "procedural", "supervised-stitching", "data_leak_trajectories")
+    lines = []
+    cross = {
+        d: _fmt(_mean(view, "fixed", f"contrastive-{d}", "spearman_full_cross"), ".3f")
+        for d in ("normal", "stitching", "stitching-strict")
+    }
+    if seen is not None and leak_f is not None:
+        lines.append(
+            f"- In the fixed maze {_fmt(seen, '.1%')} of the test set's (state, goal) pairs "
+            f"occur in a normal training trajectory; {_fmt(leak_f, '.1%')} of the paper's "
+            f"stitching trajectories ({_fmt(leak_p, '.1%')} in procedural mazes) leave their "
+            "quadrant. On strict stitching data, whose paths never do, the fixed-maze "
+            f"cross-quadrant Spearman of the contrastive model is {cross['stitching-strict']} "
+            f"(normal data {cross['normal']}, the paper's stitching data {cross['stitching']})."
+        )
+    detour = [_mean(view, "procedural", n, "walls_detour_spearman") for n in CONFIGS]
+    man = _mean(view, "procedural", "manhattan", "walls_detour_spearman")
+    if any(d is not None for d in detour) and man is not None:
+        lines.append(
+            "- On detour states of unseen mazes (BFS distance at least twice the Manhattan "
+            f"distance), the four models' Spearman lies at {_range(detour, '.3f')}; the "
+            f"wall-blind Manhattan distance scores {_fmt(man, '.3f')}, the oracle "
+            f"{_fmt(_mean(view, 'procedural', 'oracle', 'walls_detour_spearman'), '.3f')}."
+        )
     return lines
 
 
