@@ -481,7 +481,7 @@ def test_smoke_reproduce_through_groups(tmp_path):
     out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
     runs = sorted(tmp_path.glob("runs/*/*/run.json"))
-    assert len(runs) == 8 and all(read_json(r)["trainer"]["kind"] == "group" for r in runs)
+    assert len(runs) == 12 and all(read_json(r)["trainer"]["kind"] == "group" for r in runs)
     assert all((r.parent / "metrics.json").exists() for r in runs)
     again = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     assert "train: all 12 runs up to date (skipped)" in again.stdout

@@ -95,7 +95,7 @@ def test_smoke_builds_everything(smoke):
     ):
         assert rel in files, rel
     metrics = [f for f in files if re.fullmatch(r"runs/[^/]+/[^/]+__s0/metrics\.json", f)]
-    assert len(metrics) == 8 + 16  # 16 ablations
+    assert len(metrics) == 12 + 16  # 12 main runs (the paper's 4 and the strict pair), 16 ablations
     timings = built["timings"]["stages_s"]
     assert set(timings) == {
         "train",

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-from repro.core.data import REGIMES, TRAINING_SETS
+from repro.core.data import DATASETS, REGIMES, TRAINING_SETS
 from repro.errors import ConfigError
 
 DIRECTIONS = ("backward", "forward", "symmetric")
@@ -387,6 +387,46 @@ GENERALIZATION: dict[str, list[tuple[str, dict[str, Any]]]] = {
         ("contrastive-normal", {"direction": "symmetric", "repeat": 4}),
     ],
 }
+
+
+@dataclass(frozen=True)
+class WallsArm:
+    """One arm of the study of a model that sees the maze (``repro.studies.walls``): its
+    configurations, trained in each of ``regimes`` with ``seeds`` seeds for ``steps_factor``
+    times the scale's steps, with ``sets`` on top; each arm is a results folder of its own,
+    ``results/walls/<arm>``."""
+
+    configs: tuple[str, ...]
+    regimes: tuple[str, ...]
+    seeds: int
+    steps_factor: float = 1.0
+    sets: tuple[tuple[str, Any], ...] = ()
+
+
+# The study of a model that sees the maze, the only place its runs are declared. The MLP
+# models it is set against are the main study's own runs. Headline first; the other arms
+# are shrunk (one seed, fewer steps) so that the study fits about two hours on two cores.
+_CONV_NORMAL = ("supervised_conv-normal", "contrastive_conv-normal")
+WALLS: dict[str, WallsArm] = {
+    # the paper's setting, unseen mazes: the convolutional models against the MLPs
+    "headline": WallsArm(_CONV_NORMAL, ("procedural",), seeds=3),
+    # the other trunk: one shared convolution applied conv_iters times (VIN-style)
+    "recurrent": WallsArm(_CONV_NORMAL, ("procedural",), 1, sets=(("conv_arch", "recurrent"),)),
+    # one seed trained longer, its snapshots scored as it goes
+    "longer": WallsArm(_CONV_NORMAL, ("procedural",), 1, steps_factor=3.0),
+    # the paper's other configurations with the convolutional trunk
+    "others": WallsArm(
+        ("supervised_conv-stitching", "contrastive_conv-stitching"), ("procedural",), 1, 0.5
+    ),
+    "fixed": WallsArm(
+        tuple(f"{m}_conv-{d}" for m in ("supervised", "contrastive") for d in DATASETS),
+        ("fixed",),
+        1,
+        0.5,
+    ),  # fmt: skip
+}
+
+
 # The fields the generalization study sets on its runs beyond each entry's own overrides.
 STUDY_FIELDS = ("steps", "n_trajectories")
 

@@ -273,10 +273,12 @@ def quadrant_metrics(
 
 def snapshot_metrics(scorer, test: Dataset, plan: Dataset, ev: EvalConfig) -> dict[str, Any]:
     """The training-length study's metrics of one set of weights (no bootstrap, no maps kept)."""
-    rho, _ = trajectory_spearman(trajectory_predictions(scorer, test), test.lengths)
+    preds = trajectory_predictions(scorer, test)
+    rho, _ = trajectory_spearman(preds, test.lengths)
     picks = paper_protocol_indices(len(test), np.random.default_rng(ev.protocol_seed), ev.n_paper)
     _, stats = plan_all(scorer, plan, ev, MODES)
     out = {"spearman_paper": float(rho[picks].mean()), "spearman_full": float(rho.mean())}
+    out["detour_spearman"] = detour_spearman(preds, test.paths)[0]  # None: no detour states
     for mode, st in stats.items():
         out[f"{mode}_solved"] = float(st.solved.mean())
         out[f"{mode}_expanded"] = float(st.expanded.mean())
