@@ -325,7 +325,7 @@ def test_one_stage_hash_whichever_way_a_run_was_trained(tmp_path, monkeypatch):
     assert (
         all(m.get("cached") for m in reused) and reused[0]["model_sha256"] == alone["model_sha256"]
     )
-    monkeypatch.setattr("repro.cachekey.code_hash", lambda stage: "changed-code")
+    monkeypatch.setattr("repro.cachekey.code_hash", lambda stage, **kw: "changed-code")
     assert not is_complete(tmp_path / "a", a) and not is_complete(tmp_path / "c", c)
     assert stale(tmp_path / "a", a) == ["code or library versions changed"]
 

@@ -105,12 +105,15 @@ def test_headline_full_run_timing():
     full = {"full_run": {"stages_s": {"total": 600.0, "train": 400.0, "evaluate": 30.0}}}
     text = headline(summary, full)
     assert "from an empty cache took 10.0 min" in text
-    assert "training the 8 paper-setting runs 6.7 min, evaluating them 0.5 min" in text
+    assert (
+        "training the 12 runs (the paper's four configurations and the strict-stitching pair) "
+        "6.7 min, evaluating them 0.5 min" in text
+    )
     assert "the ablations (training and evaluation) 0.0 min, so 10.0 min without" in text
     full["full_run"]["stages_s"]["ablations"] = 120.0
     summary["seeds"] = [0, 1, 2]
     text = headline(summary, full)
-    assert "training the 24 paper-setting runs" in text
+    assert "training the 36 runs" in text
     assert "the ablations (training and evaluation) 2.0 min, so 8.0 min without" in text
 
 

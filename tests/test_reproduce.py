@@ -233,7 +233,7 @@ def test_added_seed_trains_only_new_runs(quick_reference, tmp_path):
     # Back to one seed: nothing to train or evaluate, only the summary to redo.
     out = reproduce(results, *NO_ABLATIONS, "--no-pdf", "--dry-run", quick=True)
     assert out.returncode == 0, out.stderr
-    assert "train: all 8 up to date" in out.stdout and "evaluate: all 8 up to date" in out.stdout
+    assert "train: all 12 up to date" in out.stdout and "evaluate: all 12 up to date" in out.stdout
     assert "summary: would run: settings changed" in out.stdout
 
 

@@ -103,7 +103,7 @@ def test_dry_run_names_what_changed_and_the_run_does_just_that(
     assert reproduce.main(results, **QUICK, dry_run=True) == 0
     out = capsys.readouterr().out
     assert sorted(p for p in results.rglob("*")) == before  # nothing written
-    assert "train: all 8 up to date" in out
+    assert "train: all 12 up to date" in out
     assert f"evaluate: 1 of 12 would be evaluated\n  {run}: not evaluated" in out
     assert "summary: would run: after evaluate" in out
     assert "figures: would run: after summary" in out
@@ -117,7 +117,7 @@ def test_dry_run_names_what_changed_and_the_run_does_just_that(
     assert (results / "figures" / "fig2_heatmaps.png").exists()
 
     # New training code: every run would train, and says why.
-    monkeypatch.setattr("repro.cachekey.code_hash", lambda stage: f"new-{stage}")
+    monkeypatch.setattr("repro.cachekey.code_hash", lambda stage, **kw: f"new-{stage}")
     assert reproduce.main(results, **QUICK, dry_run=True) == 0
     out = capsys.readouterr().out
     assert "train: 12 of 12 would train" in out
