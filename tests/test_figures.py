@@ -19,7 +19,7 @@ from repro.report.figures import (
     HEAD_BINS,
     LENGTH_PANELS,
     PAPER_FIGURES,
-    affine_fit,
+    display_scale,
     draw_fig1_trajectories,
     draw_fig2_heatmaps,
     draw_fig3_budget,
@@ -255,14 +255,15 @@ def test_fractional_parts() -> None:
     assert fractional_parts(None).size == 0
 
 
-def test_affine_fit() -> None:
+def test_display_scale() -> None:
     pred = np.array([0.1, 0.2, 0.3, np.nan])
     true = np.array([1.0, 2.0, 3.0, 4.0])
-    a, b = affine_fit(pred, true)
-    assert a == pytest.approx(10.0) and b == pytest.approx(0.0, abs=1e-9)
-    assert affine_fit(np.ones(3), true[:3]) == (0.0, 2.0)
-    # a prediction that falls as the true distance rises is not flipped for display
-    assert affine_fit(-pred[:3], true[:3]) == (0.0, pytest.approx(2.0))
+    assert display_scale(pred, true) == pytest.approx(10.0)  # mean 2.0 over mean 0.2
+    assert display_scale(np.ones(3), true[:3]) == pytest.approx(2.0)  # flat stays flat
+    # a positive factor only: a prediction that falls as the truth rises keeps falling
+    falling = np.array([0.3, 0.2, 0.1])
+    assert display_scale(falling, true[:3]) > 0
+    assert display_scale(np.zeros(3), true[:3]) == 1.0  # no scale to take: shown as is
 
 
 # ---------------------------------------------------------------------------- what is plotted
@@ -301,18 +302,20 @@ def test_fig1_plots_true_steps_and_fitted_predictions() -> None:
             trajs = entry["examples"]["trajectories"]
             preds = [np.asarray(t["pred"], dtype=float) for t in trajs]
             trues = [np.asarray(t["true"], dtype=float) for t in trajs]
-            a, b = affine_fit(np.concatenate(preds), np.concatenate(trues))
+            c = display_scale(np.concatenate(preds), np.concatenate(trues))
             lines = ax.get_lines()
-            assert len(lines) == 2 * len(trajs)  # (true, fitted prediction) per trajectory
+            assert len(lines) == 2 * len(trajs)  # (true, scaled prediction) per trajectory
             for k, (p, t) in enumerate(zip(preds, trues, strict=True)):
                 dashed, solid = lines[2 * k], lines[2 * k + 1]
                 assert dashed.get_linestyle() == "--" and solid.get_linestyle() == "-"
                 np.testing.assert_array_equal(dashed.get_ydata(), t)
-                np.testing.assert_allclose(solid.get_ydata(), a * p + b)
+                np.testing.assert_allclose(solid.get_ydata(), c * p)
                 assert dashed.get_color() == solid.get_color()
             rho = entry["metrics"]["spearman_paper"]["mean"]
             assert ax.get_title() == f"{config}\nSpearman $\\rho$ = {rho:.2f}"
-            assert f"shown: {a:.3g}" in ax.texts[0].get_text()
+            assert f"prediction $\\times$ {c:.3g}" in ax.texts[0].get_text()
+        drawn = [ax for ax in axes[i] if ax.get_lines()]
+        assert len({ax.get_ylim() for ax in drawn}) == 1  # one y scale per row
 
 
 def test_fig2_shows_the_truth_and_each_models_map() -> None:
@@ -380,8 +383,10 @@ def test_fig4_plots_the_mean_loss_on_the_right_scale() -> None:
             (line,) = ax.get_lines()
             np.testing.assert_array_equal(line.get_xdata(), loss["step"])
             np.testing.assert_array_equal(line.get_ydata(), loss["mean"])
-            # the supervised loss falls by decades: a log axis; InfoNCE stays linear
-            assert ax.get_yscale() == ("log" if config.startswith("supervised") else "linear")
+            # one scale for both losses, each named by its method
+            assert ax.get_yscale() == "log"
+            want = "MSE" if config.startswith("supervised") else "InfoNCE"
+            assert want in ax.get_ylabel()
 
 
 def test_fig5_plots_the_mean_over_seeds_at_each_snapshot() -> None:

@@ -150,21 +150,19 @@ def fractional_parts(h: Mapping[str, Any] | None) -> np.ndarray:
     return p - np.round(p)
 
 
-def affine_fit(pred: np.ndarray, true: np.ndarray) -> tuple[float, float]:
-    """Least-squares ``a, b`` with ``a * pred + b ~ true`` over the finite pairs, with ``a >= 0``.
+def display_scale(pred: np.ndarray, true: np.ndarray) -> float:
+    """One positive factor ``c`` that puts predictions on the scale of the true steps for
+    display: mean(true) / mean(pred) over the finite pairs (1.0 when that is undefined).
 
-    The slope is clamped at 0 (then ``b`` is the mean of ``true``) so that the display
-    never turns a prediction that falls with the true distance into one that rises.
-    Closed form, no LAPACK, so the numbers do not depend on the BLAS build.
+    Only a positive factor, no offset and no fitted slope: the drawn curve has the
+    prediction's own shape and order (a flat prediction stays flat, a falling one falls),
+    and a supervised model, already in steps, is shown with a factor near 1.
     """
     ok = np.isfinite(pred) & np.isfinite(true)
     p, t = pred[ok], true[ok]
-    if p.size == 0:
-        return 1.0, 0.0
-    dp, dt = p - p.mean(), t - t.mean()
-    var = float(np.dot(dp, dp))
-    a = max(float(np.dot(dp, dt)) / var, 0.0) if var > 0 else 0.0
-    return a, float(t.mean() - a * p.mean())
+    if p.size == 0 or p.mean() <= 0 or t.mean() <= 0:
+        return 1.0
+    return float(t.mean() / p.mean())
 
 
 class _PlainLogFormatter(LogFormatter):
@@ -241,8 +239,9 @@ def styled(draw: Callable[[Summary], Figure]) -> Callable[[Summary | Mapping], F
 
 
 def _trajectory_panel(ax: Axes, entry: Entry | None, config: str, bottom: bool) -> None:
-    """One model's protocol trajectories: true remaining steps (dashed) and the predictions
-    mapped onto them by one affine fit (solid), one colour per trajectory."""
+    """One model's protocol trajectories, as the paper draws them: each trajectory's true
+    remaining steps (dashed) and its predicted distance (solid) in one colour, the
+    predictions multiplied by one positive factor per panel (:func:`display_scale`)."""
     trajs = entry.trajectories if entry else []
     if not trajs:
         no_run(ax)
@@ -251,33 +250,29 @@ def _trajectory_panel(ax: Axes, entry: Entry | None, config: str, bottom: bool) 
     colors = matplotlib.colormaps["tab10"].colors
     preds = [floats(t["pred"]) for t in trajs]
     trues = [floats(t["true"]) for t in trajs]
-    a, b = affine_fit(np.concatenate(preds), np.concatenate(trues))
+    c = display_scale(np.concatenate(preds), np.concatenate(trues))
     for k, (p, t) in enumerate(zip(preds, trues, strict=True)):
-        c = colors[k % len(colors)]
-        ax.plot(np.arange(t.size), t, color=c, linestyle="--", linewidth=0.8)
-        ax.plot(np.arange(p.size), a * p + b, color=c, linewidth=1.0)
+        color = colors[k % len(colors)]
+        ax.plot(np.arange(t.size), t, color=color, linestyle="--", linewidth=0.8)
+        ax.plot(np.arange(p.size), c * p, color=color, linewidth=1.0)
     rho = entry.mean("spearman_paper")
     rho_s = "n/a" if rho is None else f"{round(rho, 2) + 0.0:.2f}"  # + 0.0: no "-0.00"
     rho_s = rho_s.replace("-", "\N{MINUS SIGN}")
     ax.set_title(f"{config}\nSpearman $\\rho$ = {rho_s}")
-    fit = f"shown: {a:.3g}$\\cdot$d {'+' if b >= 0 else '−'} {abs(b):.3g}"
-    ax.text(
-        0.97, 0.95, fit, transform=ax.transAxes, ha="right", va="top", fontsize=5.5, color="0.3"
-    )
+    ax.text(0.97, 0.95, f"prediction $\\times$ {c:.3g}", transform=ax.transAxes, ha="right",
+            va="top", fontsize=6.5, color="0.3")  # fmt: skip
     ax.set_xlim(left=0)
-    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
     if bottom:
         ax.set_xlabel("step $t$")
 
 
 @styled
 def draw_fig1_trajectories(summary: Summary) -> Figure:
-    """Predicted (solid) vs true (dashed) remaining steps on the 10 protocol trajectories.
+    """Predicted (solid) and true (dashed) remaining steps on the 10 protocol trajectories.
 
-    Rows: REGIMES; columns: CONFIGS. Each panel's predictions are mapped by one
-    least-squares affine fit ``a*d + b`` (over all its trajectories) onto the true
-    remaining steps, since contrastive distances have no units; the fit is printed
-    in the panel. Lines per panel: (true, fitted prediction) per trajectory.
+    Rows: REGIMES; columns: CONFIGS; every panel of a row shares its y axis. Lines per
+    panel: (true, scaled prediction) per trajectory, the prediction times the panel's
+    :func:`display_scale` (printed in the panel).
     """
     fig, axes = new_figure(len(REGIMES), len(CONFIGS), 3.9)
     for i, regime in enumerate(REGIMES):
@@ -287,12 +282,25 @@ def draw_fig1_trajectories(summary: Summary) -> Figure:
             if j == 0:
                 ax.set_ylabel("remaining steps")
                 _row_label(ax, regime)
+        _share_rows_y(axes[i])
     handles = [
-        Line2D([], [], color="black", label="predicted $d(s_t, s_T)$, affine-rescaled"),
+        Line2D(
+            [], [], color="black", label="predicted $d(s_t, s_T)$, one positive scale per panel"
+        ),
         Line2D([], [], color="black", linestyle="--", label="true $T - t$"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
     return fig
+
+
+def _share_rows_y(row) -> None:
+    """One y range for every drawn panel of a row (from 0 to the largest top)."""
+    drawn = [ax for ax in row if ax.get_lines()]
+    if drawn:
+        top = max(ax.get_ylim()[1] for ax in drawn)
+        bottom = min(0.0, *(ax.get_ylim()[0] for ax in drawn))
+        for ax in drawn:
+            ax.set_ylim(bottom, top)
 
 
 # ---------------------------------------------------------------------------- fig2
@@ -390,15 +398,19 @@ def _loss_panel(ax: Axes, entry: Entry | None, config: str, bottom: bool) -> Non
     ax.plot(step, mean, color=color, linewidth=0.9)
     finite = np.concatenate([lo, mean, hi])
     finite = finite[np.isfinite(finite)]
-    # The supervised loss (a squared error) falls by decades, the InfoNCE loss does not.
-    if config.startswith("supervised") and finite.size and finite.min() > 0:
+    # One scale for both losses: log (the squared error falls by decades; the InfoNCE loss,
+    # a cross-entropy, is positive too), plain numbers (0.5, 2, 10) on majors and minors.
+    if finite.size and finite.min() > 0:
         ax.set_yscale("log")
-        # plain numbers (0.5, 2, 10), not 5x10^-1, on majors and minors
         _log_axis_plain(ax.yaxis)
     ax.grid(True, which="major", linewidth=0.3, color="0.85")
     ax.xaxis.set_major_formatter(steps_formatter(float(np.nanmax(step))))
     if bottom:
         ax.set_xlabel("training step")
+
+
+# Each method's training loss by its name, as Figure 4's axes say it.
+LOSS_NAMES = {"supervised": "MSE (steps$^2$)", "contrastive": "InfoNCE (nats)"}
 
 
 @styled
@@ -413,8 +425,8 @@ def draw_fig4_loss(summary: Summary) -> Figure:
             ax = axes[i, j]
             ax.set_title(config)
             _loss_panel(ax, summary.run(regime, config), config, i == len(REGIMES) - 1)
+            ax.set_ylabel(LOSS_NAMES[config.partition("-")[0]])
             if j == 0:
-                ax.set_ylabel("loss")
                 _row_label(ax, regime)
     return fig
 
