@@ -32,14 +32,19 @@ METHOD_MODULES: dict[str, str] = {
     "contrastive": "repro.learn.contrastive",
     "supervised_conv": "repro.learn.field",  # a convolutional distance field
     "contrastive_conv": "repro.learn.convcontrastive",  # convolutional encoders
+    "contrastive_qm": "repro.learn.quasimetric",  # one encoder, a metric or quasimetric head
 }
 SEED_MAX = 2**63 - 1  # seeds are 0 .. 2**63 - 1 (they feed numpy's SeedSequence and run ids)
 _INT = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: int() would also take '１０'
 _FLOAT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 HEADS = ("regression", "classification")
 CONV_ARCHS = ("dilated", "recurrent")
+QM_HEADS = ("metric", "mrn", "iqe")
 # Fields whose non-default values name a variant of a configuration (see RunConfig.variant).
-VARIANT_FIELDS = ("gamma", "direction", "repeat", "head", "conv_arch", "channels", "conv_iters")
+VARIANT_FIELDS = (
+    "gamma", "direction", "repeat", "head", "conv_arch", "channels", "conv_iters", "qm_head",
+    "iqe_components",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,9 @@ class RunConfig:
     conv_arch: str = "dilated"  # 'dilated' residual convolutions or a 'recurrent' one (VIN)
     channels: int = 16  # feature channels of every convolution
     conv_iters: int = 20  # recurrent: passes of the shared convolution (receptive field 43)
+    # contrastive_qm only: the head on one shared encoder, and IQE's components
+    qm_head: str = "iqe"  # 'metric' (L2), 'mrn' (metric residual) or 'iqe' (interval quasimetric)
+    iqe_components: int = 8  # iqe: components of embed_dim / iqe_components coordinates each
 
     def __post_init__(self) -> None:
         # The method's name is checked against the registry (repro.learn.methods) when a
@@ -85,6 +93,12 @@ class RunConfig:
         _choice("conv_arch", self.conv_arch, CONV_ARCHS)
         _int("channels", self.channels, 1, 4096)
         _int("conv_iters", self.conv_iters, 1, 10_000)
+        _choice("qm_head", self.qm_head, QM_HEADS)
+        _int("iqe_components", self.iqe_components, 1, self.embed_dim)
+        if self.embed_dim % self.iqe_components:
+            raise ConfigError(
+                f"iqe_components={self.iqe_components} must divide embed_dim={self.embed_dim}"
+            )
         _int("seed", self.seed, 0, SEED_MAX)
         _int("size", self.size, 3, 200)
         _int("n_trajectories", self.n_trajectories, 1, 10_000_000)
@@ -233,8 +247,12 @@ CONV_CONFIGS: dict[str, dict[str, Any]] = {
     for m in ("supervised", "contrastive")
     for d in TRAINING_SETS
 }
+# The contrastive model with a metric or quasimetric head (the stitching study's learners).
+QM_CONFIGS: dict[str, dict[str, Any]] = {
+    f"contrastive_qm-{d}": {"method": "contrastive_qm", "dataset": d} for d in TRAINING_SETS
+}
 # Every configuration a run may name.
-ALL_CONFIGS: dict[str, dict[str, Any]] = {**RUN_CONFIGS, **CONV_CONFIGS}
+ALL_CONFIGS: dict[str, dict[str, Any]] = {**RUN_CONFIGS, **CONV_CONFIGS, **QM_CONFIGS}
 
 
 @dataclass(frozen=True)
@@ -519,7 +537,7 @@ def config_from_dict(d: dict[str, Any]) -> RunConfig:
 # must keep its default for good: a run at the default is hashed as if the field did not
 # exist. The paper's fields, and those of the studies before the convolutional models,
 # are all hashed as they are.
-LATE_FIELDS: tuple[str, ...] = ("conv_arch", "channels", "conv_iters")
+LATE_FIELDS: tuple[str, ...] = ("conv_arch", "channels", "conv_iters", "qm_head", "iqe_components")
 
 
 def config_hash(config: Any) -> str:
