@@ -59,9 +59,10 @@ def _model(head: str, **sets):
 def test_the_critic_matrix_is_minus_every_pairwise_distance(head):
     model, _ = _model(head)
     x, y = torch.randn(5, 16, dtype=torch.float64), torch.randn(5, 16, dtype=torch.float64)
-    logits = model.critic_logits(x, y)
-    loop = torch.tensor([[-model.pair_distance(x[i], y[j]) for j in range(5)] for i in range(5)])
-    torch.testing.assert_close(logits, loop.double())
+    with torch.no_grad():
+        logits = model.critic_logits(x, y)
+        loop = [[-float(model.pair_distance(x[i], y[j])) for j in range(5)] for i in range(5)]
+    torch.testing.assert_close(logits, torch.tensor(loop, dtype=torch.float64))
 
 
 @pytest.mark.parametrize("head", HEADS)
