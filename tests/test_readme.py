@@ -102,7 +102,8 @@ def test_headline_lists_every_verdict_and_the_figure():
 
 def test_headline_full_run_timing():
     summary = headline_summary()
-    full = {"full_run": {"stages_s": {"total": 600.0, "train": 400.0, "evaluate": 30.0}}}
+    stages = {"total": 600.0, "train": 400.0, "evaluate": 30.0}
+    full = {"full_run": {"stages_s": stages, "runs": 12}}
     text = headline(summary, full)
     assert "from an empty cache took 10.0 min" in text
     assert (
@@ -111,9 +112,14 @@ def test_headline_full_run_timing():
     )
     assert "the ablations (training and evaluation) 0.0 min, so 10.0 min without" in text
     full["full_run"]["stages_s"]["ablations"] = 120.0
-    summary["seeds"] = [0, 1, 2]
+    full["full_run"]["runs"] = 36
     text = headline(summary, full)
     assert "training the 36 runs" in text
+    # a record from before the run count was kept says what it timed, not today's count
+    del full["full_run"]["runs"]
+    assert "training its runs (an older run: the paper's four configurations only)" in (
+        headline(summary, full)
+    )
     assert "the ablations (training and evaluation) 2.0 min, so 8.0 min without" in text
 
 

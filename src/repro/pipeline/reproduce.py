@@ -266,7 +266,8 @@ def _timings_record(
     if cpu:
         record["cpu_s"] = cpu
     if force and all(worked.values()):
-        record["full_run"] = {"stages_s": timings, "seeds": n_seeds}
+        runs = len(all_configs(scale, n_seeds))
+        record["full_run"] = {"stages_s": timings, "seeds": n_seeds, "runs": runs}
     elif same and "full_run" in previous:
         record["full_run"] = previous["full_run"]
     studies = dict(previous.get("studies") or {}) if same else {}
