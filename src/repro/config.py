@@ -33,6 +33,7 @@ METHOD_MODULES: dict[str, str] = {
     "supervised_conv": "repro.learn.field",  # a convolutional distance field
     "contrastive_conv": "repro.learn.convcontrastive",  # convolutional encoders
     "contrastive_qm": "repro.learn.quasimetric",  # one encoder, a metric or quasimetric head
+    "supervised_aug": "repro.learn.augment",  # regression with pairs joined at shared cells
 }
 SEED_MAX = 2**63 - 1  # seeds are 0 .. 2**63 - 1 (they feed numpy's SeedSequence and run ids)
 _INT = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: int() would also take '１０'
@@ -43,7 +44,7 @@ QM_HEADS = ("metric", "mrn", "iqe")
 # Fields whose non-default values name a variant of a configuration (see RunConfig.variant).
 VARIANT_FIELDS = (
     "gamma", "direction", "repeat", "head", "conv_arch", "channels", "conv_iters", "qm_head",
-    "iqe_components",
+    "iqe_components", "aug_prob",
 )  # fmt: skip
 
 
@@ -80,6 +81,7 @@ class RunConfig:
     # contrastive_qm only: the head on one shared encoder, and IQE's components
     qm_head: str = "iqe"  # 'metric' (L2), 'mrn' (metric residual) or 'iqe' (interval quasimetric)
     iqe_components: int = 8  # iqe: components of embed_dim / iqe_components coordinates each
+    aug_prob: float = 0.5  # supervised_aug only: share of each batch made of joined pairs
 
     def __post_init__(self) -> None:
         # The method's name is checked against the registry (repro.learn.methods) when a
@@ -94,6 +96,7 @@ class RunConfig:
         _int("channels", self.channels, 1, 4096)
         _int("conv_iters", self.conv_iters, 1, 10_000)
         _choice("qm_head", self.qm_head, QM_HEADS)
+        _float("aug_prob", self.aug_prob, 0.0, 1.0, closed=True)
         _int("iqe_components", self.iqe_components, 1, self.embed_dim)
         if self.embed_dim % self.iqe_components:
             raise ConfigError(
@@ -249,7 +252,9 @@ CONV_CONFIGS: dict[str, dict[str, Any]] = {
 }
 # The contrastive model with a metric or quasimetric head (the stitching study's learners).
 QM_CONFIGS: dict[str, dict[str, Any]] = {
-    f"contrastive_qm-{d}": {"method": "contrastive_qm", "dataset": d} for d in TRAINING_SETS
+    f"{m}-{d}": {"method": m, "dataset": d}
+    for m in ("contrastive_qm", "supervised_aug")
+    for d in TRAINING_SETS
 }
 # Every configuration a run may name.
 ALL_CONFIGS: dict[str, dict[str, Any]] = {**RUN_CONFIGS, **CONV_CONFIGS, **QM_CONFIGS}
@@ -537,7 +542,9 @@ def config_from_dict(d: dict[str, Any]) -> RunConfig:
 # must keep its default for good: a run at the default is hashed as if the field did not
 # exist. The paper's fields, and those of the studies before the convolutional models,
 # are all hashed as they are.
-LATE_FIELDS: tuple[str, ...] = ("conv_arch", "channels", "conv_iters", "qm_head", "iqe_components")
+LATE_FIELDS: tuple[str, ...] = (
+    "conv_arch", "channels", "conv_iters", "qm_head", "iqe_components", "aug_prob",
+)  # fmt: skip
 
 
 def config_hash(config: Any) -> str:
