@@ -34,6 +34,7 @@ METHOD_MODULES: dict[str, str] = {
     "contrastive_conv": "repro.learn.convcontrastive",  # convolutional encoders
     "contrastive_qm": "repro.learn.quasimetric",  # one encoder, a metric or quasimetric head
     "supervised_aug": "repro.learn.augment",  # regression with pairs joined at shared cells
+    "td": "repro.learn.td",  # d(s, g) toward 1 + min over the data's successors of d(s', g)
 }
 SEED_MAX = 2**63 - 1  # seeds are 0 .. 2**63 - 1 (they feed numpy's SeedSequence and run ids)
 _INT = re.compile(r"[+-]?[0-9]+")  # ASCII digits only: int() would also take '１０'
@@ -250,10 +251,11 @@ CONV_CONFIGS: dict[str, dict[str, Any]] = {
     for m in ("supervised", "contrastive")
     for d in TRAINING_SETS
 }
-# The contrastive model with a metric or quasimetric head (the stitching study's learners).
+# The stitching study's learners: the contrastive model with a metric or quasimetric head,
+# the supervised model with temporal augmentation, and a temporal-difference distance.
 QM_CONFIGS: dict[str, dict[str, Any]] = {
     f"{m}-{d}": {"method": m, "dataset": d}
-    for m in ("contrastive_qm", "supervised_aug")
+    for m in ("contrastive_qm", "supervised_aug", "td")
     for d in TRAINING_SETS
 }
 # Every configuration a run may name.
