@@ -9,7 +9,8 @@ from repro.config import SCALES, WALLS
 from repro.io import read_json, write_json
 from repro.pipeline import reproduce
 from repro.studies import registry
-from repro.studies.walls import arm_configs, placed
+from repro.studies.arms import arm_configs
+from repro.studies.walls import placed
 from repro.studies.walls.report import label
 
 pytestmark = pytest.mark.slow

@@ -415,11 +415,11 @@ GENERALIZATION: dict[str, list[tuple[str, dict[str, Any]]]] = {
 
 
 @dataclass(frozen=True)
-class WallsArm:
-    """One arm of the study of a model that sees the maze (``repro.studies.walls``): its
-    configurations, trained in each of ``regimes`` with ``seeds`` seeds for ``steps_factor``
-    times the scale's steps, with ``sets`` on top; each arm is a results folder of its own,
-    ``results/walls/<arm>``."""
+class StudyArm:
+    """One arm of a study made of arms (``repro.studies.arms``: the walls and stitching
+    studies): its configurations, trained in each of ``regimes`` with ``seeds`` seeds for
+    ``steps_factor`` times the scale's steps, with ``sets`` on top; each arm is a results
+    folder of its own, ``results/<study>/<arm>``."""
 
     configs: tuple[str, ...]
     regimes: tuple[str, ...]
@@ -432,18 +432,18 @@ class WallsArm:
 # models it is set against are the main study's own runs. Headline first; the other arms
 # are shrunk (one seed, fewer steps) so that the study fits about two hours on two cores.
 _CONV_NORMAL = ("supervised_conv-normal", "contrastive_conv-normal")
-WALLS: dict[str, WallsArm] = {
+WALLS: dict[str, StudyArm] = {
     # the paper's setting, unseen mazes: the convolutional models against the MLPs
-    "headline": WallsArm(_CONV_NORMAL, ("procedural",), seeds=3),
+    "headline": StudyArm(_CONV_NORMAL, ("procedural",), seeds=3),
     # the other trunk: one shared convolution applied conv_iters times (VIN-style)
-    "recurrent": WallsArm(_CONV_NORMAL, ("procedural",), 1, sets=(("conv_arch", "recurrent"),)),
+    "recurrent": StudyArm(_CONV_NORMAL, ("procedural",), 1, sets=(("conv_arch", "recurrent"),)),
     # one seed trained longer, its snapshots scored as it goes
-    "longer": WallsArm(_CONV_NORMAL, ("procedural",), 1, steps_factor=3.0),
+    "longer": StudyArm(_CONV_NORMAL, ("procedural",), 1, steps_factor=3.0),
     # the paper's other configurations with the convolutional trunk
-    "others": WallsArm(
+    "others": StudyArm(
         ("supervised_conv-stitching", "contrastive_conv-stitching"), ("procedural",), 1, 0.5
     ),
-    "fixed": WallsArm(
+    "fixed": StudyArm(
         tuple(f"{m}_conv-{d}" for m in ("supervised", "contrastive") for d in DATASETS),
         ("fixed",),
         1,

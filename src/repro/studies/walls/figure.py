@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from repro.report.figures import floats, new_figure, no_run, steps_formatter, styled
 from repro.results.view import Entry, Summary
-from repro.studies.walls.results import study_of
+from repro.studies.arms import study_of
 
 REGIME = "procedural"
 PANELS = (
@@ -29,7 +29,7 @@ MODELS = (  # (where, name, colour, line)
 def _entry(summary: Summary, where: str, name: str) -> Entry | None:
     if where == "main":
         return summary.run(REGIME, name)
-    study = study_of(summary)
+    study = study_of(summary, "walls")
     return None if study is None else study.runs(where, REGIME).get(name)
 
 

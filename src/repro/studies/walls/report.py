@@ -7,8 +7,8 @@ from typing import Any
 
 from repro.report.texfmt import LABELS, NO_VALUE, Tex, num, pct
 from repro.results.view import Entry, Summary
+from repro.studies.arms import study_of
 from repro.studies.study import Section
-from repro.studies.walls.results import study_of
 
 REGIME = "procedural"
 COLUMNS = ("spearman_full", "walls_detour_spearman", "drop", "greedy_solved", "search_expanded")
@@ -59,7 +59,7 @@ def _row(text: str, e: Entry | None, steps: str) -> dict[str, Any]:
 
 def rows(summary: Summary) -> list[dict[str, Any]]:
     """The MLPs (the main study's runs) and baselines, then every arm's runs."""
-    study = study_of(summary)
+    study = study_of(summary, "walls")
     out = [
         _row(LABELS[n], summary.run(REGIME, n), "main")
         for n in ("supervised-normal", "contrastive-normal", "manhattan", "oracle")
@@ -75,7 +75,7 @@ def rows(summary: Summary) -> list[dict[str, Any]]:
 
 def numbers(summary: Summary) -> dict[str, Any]:
     """The headline numbers the sentences quote ('..._raw' for the checks)."""
-    study = study_of(summary)
+    study = study_of(summary, "walls")
     head = study.runs("headline", REGIME) if study else {}
     out: dict[str, Any] = {}
     pairs = {
@@ -95,7 +95,7 @@ def numbers(summary: Summary) -> dict[str, Any]:
 
 def section(summary: Summary) -> Section | None:
     """The section after the ablations (None where the study has no results)."""
-    study = study_of(summary)
+    study = study_of(summary, "walls")
     if study is None:
         return None
     context = {"rows": rows(summary), "n": numbers(summary), "arms": ", ".join(study.arms)}
