@@ -452,6 +452,25 @@ WALLS: dict[str, StudyArm] = {
 }
 
 
+# The stitching study, the only place its runs are declared: which learners compose short
+# experience into long distances? Each learner on normal data and on strict stitching data
+# (paths that never leave their quadrant), 3 seeds, the paper's length, fixed regime (MLP
+# steps are cheap). The paper's two learners are the main study's own runs. The procedural
+# regime waits for a trunk that learns there (the walls study).
+_STITCH = ("normal", "stitching-strict")
+STITCHING: dict[str, StudyArm] = {
+    **{
+        head: StudyArm(
+            tuple(f"contrastive_qm-{d}" for d in _STITCH), ("fixed",), 3,
+            sets=(("qm_head", head),),
+        )
+        for head in ("metric", "mrn", "iqe")
+    },
+    "augment": StudyArm(tuple(f"supervised_aug-{d}" for d in _STITCH), ("fixed",), 3),
+    "td": StudyArm(tuple(f"td-{d}" for d in _STITCH), ("fixed",), 3),
+}  # fmt: skip
+
+
 # The fields the generalization study sets on its runs beyond each entry's own overrides.
 STUDY_FIELDS = ("steps", "n_trajectories")
 

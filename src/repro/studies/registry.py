@@ -20,14 +20,16 @@ from repro.results.shape import BlockCheck
 from repro.results.shape import check_summary as check_base
 from repro.results.view import Summary, as_summary
 from repro.results.view import load_summary as load_base
-from repro.studies import family, generalization, walls
+from repro.studies import family, generalization, stitching, walls
 from repro.studies.study import Command, Section, Study
 
 if TYPE_CHECKING:
     from repro.report.figures import Draw
 
 # In the summary's (and the report's) order.
-STUDIES: dict[str, Study] = {s.name: s for s in (family.STUDY, generalization.STUDY, walls.STUDY)}
+STUDIES: dict[str, Study] = {
+    s.name: s for s in (family.STUDY, generalization.STUDY, walls.STUDY, stitching.STUDY)
+}
 
 
 def checks(studies: Mapping[str, Study] | None = None) -> dict[str, BlockCheck]:

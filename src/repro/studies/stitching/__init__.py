@@ -1,0 +1,51 @@
+"""The stitching study: which distance learners compose short experience into long distances?
+
+Trained only on strict stitching data (start, goal and every step in one quadrant), a learner
+must join pieces of different trajectories to know the distance between cells of different
+quadrants. The study sets each learner's stitching-trained model against its normal-trained
+one on the cross-quadrant test trajectories, by band of BFS distance: the paper's two
+learners (the main study's runs), the contrastive model with a metric or quasimetric head
+(:mod:`repro.learn.quasimetric`), the supervised model with temporal augmentation
+(:mod:`repro.learn.augment`) and a temporal-difference distance (:mod:`repro.learn.td`),
+declared as the arms of :data:`repro.config.STITCHING` (:mod:`repro.studies.arms`).
+
+This package is the study: its entry (here), its report section (:mod:`.report`) and figure
+(:mod:`.figure`); :data:`STUDY` is its entry in :data:`repro.studies.registry.STUDIES`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from repro.config import STITCHING
+from repro.studies import arms
+from repro.studies.stitching import report
+from repro.studies.study import Placed, Study
+
+NAME = "stitching"
+
+
+def placed(root: Path, scale: str, seeds: int | None = None) -> list[Placed]:
+    """Every run of the study in its arm's folder (``results/stitching/<arm>``)."""
+    return arms.placed(root, NAME, STITCHING, scale, seeds)
+
+
+def _draw_figure(summary):
+    from repro.studies.stitching.figure import draw_fig10_stitching  # matplotlib: when drawn
+
+    return draw_fig10_stitching(summary)
+
+
+STUDY = Study(
+    name=NAME,
+    about="which learners stitch: metric and quasimetric heads, temporal augmentation and a TD "
+    "distance against the paper's learners on strict stitching data (about 40 min here)",
+    on_request=True,
+    stage=lambda pipe: arms.run_stage(pipe, NAME, STITCHING),
+    inputs=lambda root, scale: arms.inputs(root, NAME, STITCHING, scale),
+    summarize=lambda root, scale: arms.collect(root, NAME, tuple(STITCHING), placed(root, scale)),
+    check=arms.check,
+    section=report.section,
+    figures={"fig10_stitching": _draw_figure},
+    preload=("repro.learn.quasimetric", "repro.learn.augment", "repro.learn.td"),
+)

@@ -1,0 +1,120 @@
+"""The studies made of arms: the walls study (repro.studies.walls) and the stitching study
+(repro.studies.stitching): their runs as declared, the stitching gap's rule by hand, and both
+studies at smoke scale through one reproduce, into the summary, figures and the report."""
+
+from __future__ import annotations
+
+import pytest
+
+from repro.config import SCALES, STITCHING, WALLS
+from repro.io import read_json, write_json
+from repro.pipeline import reproduce
+from repro.studies import registry
+from repro.studies.arms import arm_configs
+from repro.studies.walls import placed
+from repro.studies.walls.report import label
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_arms_are_the_declared_runs():
+    paper = {arm: arm_configs("paper", spec) for arm, spec in WALLS.items()}
+    head = paper["headline"]
+    assert sorted(c.run_id for c in head) == sorted(
+        f"procedural/{m}_conv-normal__s{s}" for m in ("supervised", "contrastive") for s in range(3)
+    )
+    assert {c.steps for c in head} == {20_000} and {c.steps for c in paper["longer"]} == {60_000}
+    assert {c.conv_arch for c in paper["recurrent"]} == {"recurrent"}
+    assert {c.regime for c in paper["fixed"]} == {"fixed"} and len(paper["fixed"]) == 4
+    assert {c.steps for c in paper["others"]} == {10_000}
+    smoke = arm_configs("smoke", WALLS["longer"])
+    assert {c.steps for c in smoke} == {3 * SCALES["smoke"].overrides["steps"]}
+    assert len(arm_configs("paper", WALLS["headline"], seeds=1)) == 2  # --study-seeds 1
+    labels = {r.label for r in placed(".", "paper")}
+    assert len(labels) == sum(len(v) for v in paper.values())  # no two runs share a label
+
+
+def test_labels_name_the_model():
+    assert label("supervised_conv-normal+recurrent") == "Supervised, conv. field, normal, recurrent"
+    assert label("contrastive-normal") == "Contrastive, normal"
+
+
+def test_the_stitching_gap_is_paired_by_seed_and_closed_when_its_interval_holds_zero():
+    from repro.results.view import Entry
+    from repro.studies.stitching.report import closes, gap, verdict_sentence
+
+    def entry(values):
+        agg = {"mean": sum(values) / len(values), "std": 0.0, "min": min(values),
+               "max": max(values), "values": values}  # fmt: skip
+        return Entry("fixed", "x", "config", {"seeds": [0, 1, 2],
+                                              "metrics": {"spearman_cross_41+": agg}})  # fmt: skip
+
+    normal = entry([0.9, 0.8, 0.85])
+    # strict 0.1 below on every seed: gap +0.10, sd 0 -> interval [0.10, 0.10], a gap left
+    g = gap(normal, entry([0.8, 0.7, 0.75]), "spearman_cross_41+")
+    assert g[0] == pytest.approx(0.1) and g[3] == 3 and closes(g) is False
+    # differences +0.2, -0.2, 0.0: mean 0, the interval holds zero: closed
+    g = gap(normal, entry([0.7, 1.0, 0.85]), "spearman_cross_41+")
+    assert abs(g[0]) < 1e-12 and closes(g) is True
+    assert closes(gap(normal, None, "spearman_cross_41+")) is None
+    rows = [{"label": "a", "closes": True}, {"label": "b", "closes": False}]
+    assert verdict_sentence(rows) == (
+        "On the longest cross-quadrant trajectories the strict-stitching model cannot be told "
+        "from the normal-trained one (the gap's interval holds zero) for: a, and a gap remains "
+        "for: b."
+    )
+
+
+def test_the_stitching_arms_are_the_declared_learners():
+    runs = {a: arm_configs("paper", spec) for a, spec in STITCHING.items()}
+    assert {c.qm_head for c in runs["mrn"]} == {"mrn"} and len(runs["mrn"]) == 6
+    assert {c.dataset for c in runs["td"]} == {"normal", "stitching-strict"}
+    assert {c.regime for a in runs.values() for c in a} == {"fixed"}
+    assert {c.steps for a in runs.values() for c in a} == {20_000}
+
+
+def test_the_arm_studies_run_through_reproduce_at_smoke_scale(quick_reference, tmp_path, capsys):
+    from conftest import copy_results
+
+    results = copy_results(quick_reference, tmp_path / "results")
+    kwargs = dict(root=results, scale="smoke", n_ablation_seeds=0, skip_studies=("family",),
+                  studies=("walls", "stitching"), study_seeds=1, with_pdf=False)  # fmt: skip
+    assert reproduce.main(**kwargs) == 0
+    out = capsys.readouterr().out
+    assert "train: all 12 runs up to date (skipped)" in out  # the main study is untouched
+    assert "walls: train: 12 of 12 runs to train" in out
+    assert "stitching: train: 10 of 10 runs to train" in out
+    block = read_json(results / "summary.json")["stitching"]["arms"]
+    assert set(block) == set(STITCHING)
+    assert set(block["mrn"]["runs"]["fixed"]) == {
+        "contrastive_qm-normal+mrn",
+        "contrastive_qm-stitching-strict+mrn",
+    }
+    assert "spearman_cross_41+" in block["td"]["runs"]["fixed"]["td-normal"]["metrics"]
+    assert (results / "figures" / "fig10_stitching.pdf").exists()
+    summary = read_json(results / "summary.json")
+    arms = summary["walls"]["arms"]
+    assert set(arms) == set(WALLS)
+    head = arms["headline"]["runs"]["procedural"]
+    assert set(head) == {"supervised_conv-normal", "contrastive_conv-normal"}
+    e = head["supervised_conv-normal"]
+    assert e["seeds"] == [0] and "walls_detour_spearman" in e["metrics"]
+    assert e["training_length"]["steps"] == [30, 60]  # snapshots every 30 smoke steps
+    assert "detour_spearman" in e["training_length"]["metrics"]
+    assert "manhattan" in arms["headline"]["baselines"]["procedural"]
+    assert (results / "figures" / "fig9_walls.pdf").exists()
+    tex = registry.render(summary)
+    assert r"\section{A model that sees the maze}" in tex and "tab:walls-study" in tex
+    assert r"\section{Which learners stitch}" in tex and "tab:stitch-study" in tex
+    assert r"\section{Which learners stitch}" in tex and "tab:stitch-study" in tex
+    # A second run has nothing of it to redo; a damaged block is refused by its path.
+    assert reproduce.main(**kwargs) == 0
+    again = capsys.readouterr().out
+    assert "walls: train: all 12 runs up to date (skipped)" in again
+    assert "stitching: train: all 10 runs up to date (skipped)" in again
+    e["metrics"]["spearman_full"]["mean"] = "high"
+    write_json(tmp_path / "bad.json", summary)
+    from repro.errors import BadInput
+
+    with pytest.raises(BadInput, match=r"walls\.arms\.headline\.runs"):
+        registry.load_summary(tmp_path / "bad.json")
