@@ -249,6 +249,20 @@ def all_pairs_spearman(pred_map, true_map, walls) -> float:
     return spearman(pred[free], true[free])
 
 
+def _maps(pred_maps, true_maps, walls) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predicted and true maps as float64 and the free cells as bool, one (n, size, size)
+    shape; BadInput naming the shapes otherwise."""
+    pred = np.asarray(pred_maps, dtype=np.float64)
+    true = np.asarray(true_maps, dtype=np.float64)
+    free = ~np.asarray(walls, dtype=bool)
+    if pred.shape != true.shape or pred.shape != free.shape or pred.ndim != 3:
+        raise BadInput(
+            f"maps and walls must share one (n, size, size) shape, got "
+            f"{pred.shape}, {true.shape}, {free.shape}"
+        )
+    return pred, true, free
+
+
 def field_roughness(pred_maps, true_maps, walls) -> float:
     """How far a predicted distance field is from stepping by one between neighbours.
 
@@ -261,14 +275,7 @@ def field_roughness(pred_maps, true_maps, walls) -> float:
     jumps) or a noisy one scores high; a constant map scores 1. Returns the
     mean over maps (float).
     """
-    pred = np.asarray(pred_maps, dtype=np.float64)
-    true = np.asarray(true_maps, dtype=np.float64)
-    free = ~np.asarray(walls, dtype=bool)
-    if pred.shape != true.shape or pred.shape != free.shape or pred.ndim != 3:
-        raise BadInput(
-            f"maps and walls must share one (n, size, size) shape, got "
-            f"{pred.shape}, {true.shape}, {free.shape}"
-        )
+    pred, true, free = _maps(pred_maps, true_maps, walls)
     scores = np.empty(len(pred))
     for i in range(len(pred)):
         p, t, f = pred[i], true[i], free[i]
@@ -340,14 +347,7 @@ def order_violations(pred_maps, true_maps, walls) -> float:
     the mean over maps (float in [0, 1]); a map without such pairs is left out (0.0 if no
     map has one).
     """
-    pred = np.asarray(pred_maps, dtype=np.float64)
-    true = np.asarray(true_maps, dtype=np.float64)
-    free = ~np.asarray(walls, dtype=bool)
-    if pred.shape != true.shape or pred.shape != free.shape or pred.ndim != 3:
-        raise BadInput(
-            f"maps and walls must share one (n, size, size) shape, got "
-            f"{pred.shape}, {true.shape}, {free.shape}"
-        )
+    pred, true, free = _maps(pred_maps, true_maps, walls)
     scores = []
     for p, t, f in zip(pred, true, free, strict=True):
         p, t = np.where(f, p, 0.0), np.where(f, t, 0.0)  # walls may hold inf or NaN
