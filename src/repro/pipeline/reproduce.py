@@ -215,7 +215,8 @@ def report_stage(root: Path) -> Stage:
     def inputs() -> list[Path]:
         sections = sorted((template_dir() / "sections").glob("*.j2"))
         template = template_dir() / report.TEMPLATE
-        return [summary_file(root), template, *sections, *figure_files(root)]
+        bib = template_dir() / report.BIBLIOGRAPHY
+        return [summary_file(root), template, bib, *sections, *figure_files(root)]
 
     return Stage(
         "report",

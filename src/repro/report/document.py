@@ -64,6 +64,7 @@ from repro.results.view import (
 )
 
 TEMPLATE = "report.tex.j2"
+BIBLIOGRAPHY = "references.bib"  # beside the template; copied into the build folder
 SOURCE_DATE_EPOCH = "1750377600"  # 2025-06-20, the paper's date: fixed so the PDF is reproducible
 # The one place that lists the packages is the script; the hint points there.
 INSTALL_HINT = "bash scripts/system-deps.sh report (in the project's checkout, as root on Debian)"
@@ -451,6 +452,8 @@ def build_pdf(tex_source: str, root: Path, out_pdf: Path | None = None) -> Path:
     build = report_build_dir(root)
     build.mkdir(parents=True, exist_ok=True)
     (build / "report.tex").write_text(tex_source, encoding="utf-8")
+    bib = default_template_dir() / BIBLIOGRAPHY
+    (build / BIBLIOGRAPHY).write_bytes(bib.read_bytes())  # the references the text cites
     if shutil.which("latexmk") is None:
         raise TexMissing(
             f"latexmk not found: {build / 'report.tex'} is written but not compiled. "
