@@ -226,8 +226,8 @@ def test_added_seed_trains_only_new_runs(quick_reference, tmp_path):
     results = copy_results(quick_reference, tmp_path / "results")
     out = reproduce(results, "--seeds", "2", *NO_ABLATIONS, "--no-pdf", quick=True)
     assert out.returncode == 0, out.stderr
-    assert "train: 8 of 16 runs to train" in out.stdout
-    assert "evaluate: 8 of 16 runs to evaluate" in out.stdout
+    assert "train: 12 of 24 runs to train" in out.stdout
+    assert "evaluate: 12 of 24 runs to evaluate" in out.stdout
     summary = json.loads((results / "summary.json").read_text())
     assert summary["seeds"] == [0, 1]
     # Back to one seed: nothing to train or evaluate, only the summary to redo.
