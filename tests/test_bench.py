@@ -124,11 +124,13 @@ TIMES = {
     ("dense", "supervised", "procedural"): 0.0007,
     ("dense", "contrastive", "fixed"): 0.0011,
     ("dense", "contrastive", "procedural"): 0.0013,
+    # every other registered model (section i), on both regimes
     **{
-        ("ours", f"{m}_conv", r): 0.5
-        for m in ("supervised", "contrastive")
+        ("ours", m, r): 0.5
+        for m in bench.METHODS
+        if m not in bench.PAPER_METHODS
         for r in ("fixed", "procedural")
-    },  # fmt: skip
+    },
 }
 # Groups: ms per member-step for each R.
 GROUPS = {"supervised/fixed": {str(r): 2.0 / r for r in bench.GROUP_SIZES}}
@@ -180,7 +182,9 @@ def test_other_models_are_timed_beside_the_mlp_of_their_objective(fake_bench, ro
         and row["mlp_step_ms"] == 1e3 * TIMES[("ours", "supervised", "procedural")]
     )
     assert row["over_mlp"] == pytest.approx(0.5 / TIMES[("ours", "supervised", "procedural")])
-    assert set(out["other_models"]) == {f"{m}_conv/{r}" for m in ("supervised", "contrastive")
+    others = [m for m in bench.METHODS if m not in bench.PAPER_METHODS]
+    assert "supervised_conv" in others and "td" in others
+    assert set(out["other_models"]) == {f"{m}/{r}" for m in others
                                          for r in ("fixed", "procedural")}  # fmt: skip
 
 

@@ -11,6 +11,7 @@ bad one raises :class:`ConfigError` naming the field.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import json
 import math
@@ -93,16 +94,6 @@ class RunConfig:
         _choice("regime", self.regime, REGIMES)
         _choice("direction", self.direction, DIRECTIONS)
         _choice("head", self.head, HEADS)
-        _choice("conv_arch", self.conv_arch, CONV_ARCHS)
-        _int("channels", self.channels, 1, 4096)
-        _int("conv_iters", self.conv_iters, 1, 10_000)
-        _choice("qm_head", self.qm_head, QM_HEADS)
-        _float("aug_prob", self.aug_prob, 0.0, 1.0, closed=True)
-        _int("iqe_components", self.iqe_components, 1, self.embed_dim)
-        if self.embed_dim % self.iqe_components:
-            raise ConfigError(
-                f"iqe_components={self.iqe_components} must divide embed_dim={self.embed_dim}"
-            )
         _int("seed", self.seed, 0, SEED_MAX)
         _int("size", self.size, 3, 200)
         _int("n_trajectories", self.n_trajectories, 1, 10_000_000)
@@ -117,12 +108,27 @@ class RunConfig:
         _float("loop_prob", self.loop_prob, 0.0, 1.0, closed=True)
         _float("gamma", self.gamma, 0.0, 1.0, closed=False)
         _float("lr", self.lr, 0.0, 10.0, closed=False)
+        self._check_late_fields()
         if self.batch_size % self.repeat:
             raise ConfigError(f"repeat={self.repeat} must divide batch_size={self.batch_size}")
         if self.checkpoint_every % self.log_every:
             raise ConfigError(
                 f"checkpoint_every={self.checkpoint_every} must be a multiple of "
                 f"log_every={self.log_every}"
+            )
+
+    def _check_late_fields(self) -> None:
+        """The options of the models added after the paper's (after the fields they rely on,
+        such as embed_dim, are checked)."""
+        _choice("conv_arch", self.conv_arch, CONV_ARCHS)
+        _int("channels", self.channels, 1, 4096)
+        _int("conv_iters", self.conv_iters, 1, 10_000)
+        _choice("qm_head", self.qm_head, QM_HEADS)
+        _float("aug_prob", self.aug_prob, 0.0, 1.0, closed=True)
+        _int("iqe_components", self.iqe_components, 1, self.embed_dim)
+        if self.embed_dim % self.iqe_components:
+            raise ConfigError(
+                f"iqe_components={self.iqe_components} must divide embed_dim={self.embed_dim}"
             )
 
     @property
@@ -494,7 +500,12 @@ def parse_value(name: str, text: str) -> Any:
     """Convert the text of ``--set name=text`` to the type of RunConfig field ``name``."""
     types = {f.name: f.type for f in fields(RunConfig)}
     if name not in types:
-        raise ConfigError(f"unknown field {name!r}; fields are: {', '.join(types)}")
+        near = difflib.get_close_matches(name, list(types), n=3)
+        hint = f"did you mean {', '.join(near)}? " if near else ""
+        raise ConfigError(
+            f"unknown field {name!r}; {hint}every field is listed in RunConfig "
+            "(src/repro/config.py)"
+        )
     kind = types[name]
     if kind == "int":
         return parse_int(name, text)

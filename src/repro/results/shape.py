@@ -18,11 +18,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from typing import Any
 
+from repro.config import EvalConfig, RunConfig
 from repro.errors import BadInput
 
 MAX_DEPTH = 32  # the deepest a summary goes is about 8
+# The kind of every field of a run's configuration and of the evaluation settings, as the
+# dataclasses declare them (a field they do not declare may be a number or a word).
+_KIND_OF = {"int": int, "float": (int, float), "str": str}
+_FIELD_KINDS = {
+    section: {f.name: _KIND_OF.get(str(f.type), (str, int, float)) for f in fields(cls)}
+    for section, cls in (("config", RunConfig), ("eval_config", EvalConfig))
+}
+
+
+def _kind_words(kind) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if str in kinds and int in kinds:
+        return "a number or a string"
+    return "a string" if str in kinds else ("an integer" if float not in kinds else "a number")
+
+
 AGGREGATE_FIELDS = ("mean", "std", "min", "max")
 _NUMBER_TYPES = (int, float, type(None))  # exact types: bool is not a number here
 _ENTRY_SECTIONS = (("runs",), ("baselines",), ("ablations", "runs"))
@@ -108,18 +126,22 @@ class Checker:
             self.aggregate(agg, (*path, "metrics", key))
         for i, s in enumerate(self.seq(e, "seeds", path) or ()):
             self.typed(s, int, (*path, "seeds", str(i)))
-        for section in ("config", "eval_config"):  # plain fields: names to numbers or words
+        for section in ("config", "eval_config"):  # plain fields, each of its declared kind
+            kinds = _FIELD_KINDS[section]
             for key, v in (self.mapping(e, section, path) or {}).items():
-                if not isinstance(v, str | int | float | type(None)):
-                    self.fail((*path, section, key), f"must be a number or a string, not "
+                kind = kinds.get(key, (str, int, float, type(None)))
+                if isinstance(v, bool) or not isinstance(v, kind):
+                    self.fail((*path, section, key), f"must be {_kind_words(kind)}, not "
                               f"{type(v).__name__}")  # fmt: skip
         if e.get("interval") is not None:
             ipath = (*path, "interval")
             for key, iv in self.typed(e["interval"], Mapping, ipath).items():
                 self.typed(iv, Mapping, (*ipath, key))
+                number = (int, float)
                 self.fields(
-                    iv, (*ipath, key), required=(("low", (int, float)), ("high", (int, float)))
-                )
+                    iv, (*ipath, key), required=(("low", number), ("high", number)),
+                    optional=(("mean", number), ("n_seeds", int)),
+                )  # fmt: skip
         for key, series in (self.mapping(e, "curves", path) or {}).items():
             self.numbers(series, (*path, "curves", key))
         for key, series in (self.mapping(e, "loss", path) or {}).items():
