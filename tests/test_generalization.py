@@ -477,6 +477,10 @@ def test_smoke_study_through_reproduce(quick_reference, tmp_path):
         assert r.id in out.stdout
     summary = read_json(results / "summary.json")
     assert [r["label"] for r in summary["generalization"]["runs"]] == [r.label for r in runs]
+    judged = summary["generalization"]["claims"]  # C1-C3, C7 again at every table step
+    assert [c["id"] for c in judged] == ["C1", "C2", "C3", "C7"]
+    steps = [str(s) for s in SCALES["smoke"].generalization.table_steps]
+    assert all(list(c["regimes"]) == steps for c in judged)
     assert (results / "figures" / "fig8_generalization.pdf").exists()
     timings = read_json(results / "timings.json")
     assert timings["studies"]["generalization"]["wall_s"] > 0

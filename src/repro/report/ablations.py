@@ -2,10 +2,12 @@
 
 Built from the summary alone (read through :mod:`repro.results.view`), like the
 rest of the report. Each ablation variant ran with the seeds in
-``Summary.ablation_seeds`` (one at paper scale); it is compared with its
-paper-setting configuration on the *same* seeds, and a difference counts as
-real only when it exceeds the spread of that configuration over all its seeds
-(:func:`noise`), so the sentences never read a seed-to-seed wobble as an effect.
+``Summary.ablation_seeds`` (three at paper scale); it is compared with its
+paper-setting configuration on the *same* seeds, paired by seed: a difference counts as
+real only when the 95% Student-t interval of the mean paired difference excludes zero
+(:func:`change`, :func:`measurable`; with a single seed, only when it exceeds the paper
+setting's spread over its seeds, :func:`noise`), so the sentences never read a
+seed-to-seed wobble as an effect.
 """
 
 from __future__ import annotations

@@ -76,19 +76,21 @@ def _ratio(xs: list[float]) -> float:
     return hi / lo if lo > 0 else math.inf
 
 
-def c1(v: Value) -> dict:
-    lo = _lowest([v(n, "search_solved") for n in CONFIGS])
+# The rules C1-C3 and C7 take the configurations (or datasets) they compare, the paper's
+# four by default: the generalization study judges them again on its two normal-data models.
+def c1(v: Value, names: tuple[str, ...] = tuple(CONFIGS)) -> dict:
+    lo = _lowest([v(n, "search_solved") for n in names])
     return {
         "ours": f"lowest search solved rate {lo:.1%}",
         "verdict": _verdict(lo == 1.0, lo >= 0.95),
     }
 
 
-def c2(v: Value) -> dict:
-    g = {n: v(n, "greedy_solved") for n in CONFIGS}
-    s = {n: v(n, "search_solved") for n in CONFIGS}
-    far = all(g[n] <= 0.5 and g[n] <= s[n] - 0.2 for n in CONFIGS)
-    fewer = all(g[n] < s[n] for n in CONFIGS)
+def c2(v: Value, names: tuple[str, ...] = tuple(CONFIGS)) -> dict:
+    g = {n: v(n, "greedy_solved") for n in names}
+    s = {n: v(n, "search_solved") for n in names}
+    far = all(g[n] <= 0.5 and g[n] <= s[n] - 0.2 for n in names)
+    fewer = all(g[n] < s[n] for n in names)
     rates = list(g.values())
     return {
         "ours": f"greedy solves {_lowest(rates):.1%} to {_highest(rates):.1%}",
@@ -96,8 +98,8 @@ def c2(v: Value) -> dict:
     }
 
 
-def c3(v: Value) -> dict:
-    ratios = {mode: _ratio([v(n, f"{mode}_expanded") for n in CONFIGS]) for mode in MODES}
+def c3(v: Value, names: tuple[str, ...] = tuple(CONFIGS)) -> dict:
+    ratios = {mode: _ratio([v(n, f"{mode}_expanded") for n in names]) for mode in MODES}
     small = [r < 10 for r in ratios.values()]
     return {
         "ours": "max/min mean expanded: "
@@ -181,12 +183,11 @@ def c6(v: Value) -> dict:
     }
 
 
-def c7(v: Value) -> dict:
-    wins = [v(SUP[d], "spearman_full") > v(CON[d], "spearman_full") for d in DATASETS]
+def c7(v: Value, datasets: tuple[str, ...] = tuple(DATASETS)) -> dict:
+    wins = [v(SUP[d], "spearman_full") > v(CON[d], "spearman_full") for d in datasets]
     return {
-        "ours": "supervised higher on normal: {}, on stitching: {}".format(
-            *("yes" if w else "no" for w in wins)
-        ),
+        "ours": "supervised higher "
+        + ", ".join(f"on {d}: {'yes' if w else 'no'}" for d, w in zip(datasets, wins, strict=True)),
         "verdict": _verdict(all(wins), any(wins)),
     }
 

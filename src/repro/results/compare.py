@@ -131,8 +131,13 @@ def numbers(view: Summary) -> dict[Key, Entry]:
 
 
 def _verdicts(view: Summary) -> dict[tuple[str, str], str]:
-    """(claim id, regime) -> the verdict the summary stores."""
-    return {(c.id, r): f.verdict for c in view.claims for r, f in c.regimes.items()}
+    """(claim id, regime) -> the verdict the summary stores; a study's claims (judged again
+    on its runs) as ('<study>:<id>', where)."""
+    out = {(c.id, r): f.verdict for c in view.claims for r, f in c.regimes.items()}
+    for study, claims in view.study_claims.items():
+        for c in claims:
+            out.update({(f"{study}:{c.id}", r): f.verdict for r, f in c.regimes.items()})
+    return out
 
 
 def changed_verdicts(fresh: Summary, committed: Summary) -> list[VerdictChange]:

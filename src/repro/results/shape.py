@@ -215,21 +215,27 @@ class Checker:
                 self.typed(v, Mapping, vpath)
                 self.fields(v, vpath, required=(("config", str), ("run", str), ("sets", Mapping)))
 
-    def claims(self, data: Mapping) -> None:
-        for i, c in enumerate(self.seq(data, "claims", ()) or ()):
-            path = ("claims", str(i))
-            self.typed(c, Mapping, path)
-            words = (("claim", str), ("paper", str), ("rule", str), ("gate", (str, type(None))))
-            self.fields(c, path, required=(("id", str),), optional=words)
-            for regime, f in (self.mapping(c, "regimes", path) or {}).items():
-                fpath = (*path, "regimes", regime)
-                self.typed(f, Mapping, fpath)
-                self.fields(f, fpath, required=(("verdict", str),), optional=(("ours", str),))
-                for j, v in enumerate(self.seq(f, "by_seed", fpath) or ()):
-                    self.typed(v, str, (*fpath, "by_seed", str(j)))
-                self.integers(f.get("seeds", []), (*fpath, "seeds"))
-                for name, x in (self.mapping(f, "learned", fpath) or {}).items():
-                    self.number(x, (*fpath, "learned", name))
+    def claims(self, data: Mapping, path: tuple[str, ...] = ()) -> None:
+        """``data["claims"]``: the main claims (``path`` ()), or a study's judged again on its
+        own runs (``path`` its block; there a "regime" names where it was judged)."""
+        for i, c in enumerate(self.seq(data, "claims", path) or ()):
+            path_i = (*path, "claims", str(i))
+            self.claim(c, path_i)
+
+    def claim(self, c: Any, path: tuple[str, ...]) -> None:
+        """One claim: its words, and per regime its finding (verdict, seeds, shares learned)."""
+        self.typed(c, Mapping, path)
+        words = (("claim", str), ("paper", str), ("rule", str), ("gate", (str, type(None))))
+        self.fields(c, path, required=(("id", str),), optional=words)
+        for regime, f in (self.mapping(c, "regimes", path) or {}).items():
+            fpath = (*path, "regimes", regime)
+            self.typed(f, Mapping, fpath)
+            self.fields(f, fpath, required=(("verdict", str),), optional=(("ours", str),))
+            for j, v in enumerate(self.seq(f, "by_seed", fpath) or ()):
+                self.typed(v, str, (*fpath, "by_seed", str(j)))
+            self.integers(f.get("seeds", []), (*fpath, "seeds"))
+            for name, x in (self.mapping(f, "learned", fpath) or {}).items():
+                self.number(x, (*fpath, "learned", name))
 
     def paper(self, data: Mapping) -> None:
         paper = self.mapping(data, "paper", ())

@@ -432,6 +432,16 @@ class Summary:
     def claims(self) -> tuple[Claim, ...]:
         return tuple(Claim.from_dict(c) for c in self.data.get("claims") or ())
 
+    @property
+    def study_claims(self) -> dict[str, tuple[Claim, ...]]:
+        """Per study block that judges the paper's claims again on its own runs (a "claims"
+        list in its block), those claims; their "regimes" name where each was judged."""
+        return {
+            name: tuple(Claim.from_dict(c) for c in block["claims"])
+            for name, block in self.data.items()
+            if isinstance(block, Mapping) and isinstance(block.get("claims"), list)
+        }
+
 
 def as_summary(summary: Summary | Mapping[str, Any]) -> Summary:
     """The view of ``summary`` (a :class:`Summary` is returned as it is)."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from repro.config import SCALES, make_eval_config
 from repro.errors import BadInput
 from repro.paths import run_dir
-from repro.studies.generalization import readme, report, results
+from repro.studies.generalization import claims, readme, report, results
 from repro.studies.generalization.runs import results as evaluated
 from repro.studies.generalization.runs import study_runs, train_sample
 from repro.studies.study import Command, Pipeline, Placed, Study
@@ -71,6 +71,15 @@ def _evaluate(pipe: Pipeline, runs) -> bool:
     return True
 
 
+def summarize(root: Path, scale: str) -> dict | None:
+    """The study's block of the summary (:func:`.results.collect`), with the paper's claims
+    judged again on its runs at each table step (:func:`.claims.judge`)."""
+    block = results.collect(root, scale)
+    if block is not None:
+        block["claims"] = claims.judge(results.GeneralizationStudy.from_dict(block))
+    return block
+
+
 def inputs(root: Path, scale: str) -> list[Path]:
     """The study's evaluations under ``root`` that its summary block reads (whichever exist)."""
     return [path for _, found in evaluated(root, scale) for _, path in found]
@@ -120,7 +129,7 @@ STUDY = Study(
     on_request=True,
     stage=stage,
     inputs=inputs,
-    summarize=results.collect,
+    summarize=summarize,
     check=results.check,
     section=report.section,
     figures={"fig8_generalization": _draw_figure},

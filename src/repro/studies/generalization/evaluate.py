@@ -40,7 +40,9 @@ from repro.learn.runfiles import load_model, run_modules
 from repro.learn.scorer import ModelScorer
 from repro.studies.generalization.runs import OUTPUT, train_sample
 
-LEVELS = ("oracle", "manhattan")  # the baselines whose levels the study draws
+# The baselines scored on the same mazes: the levels the study draws (oracle, Manhattan) and
+# the references of the learned-model gate its claims use (constant, oracle).
+LEVELS = ("oracle", "manhattan", "constant")
 
 
 def snapshot_name(step: int) -> str:

@@ -10,7 +10,9 @@ the study has results. Every sentence is chosen by a rule from the numbers:
   rise together (underfitting);
 - :func:`data_sentence`: what ten times more training mazes change at the last step;
 - :func:`paper_length_rows`: each run at the paper's training length beside each of the paper's
-  numbers for its model, and :func:`reading_sentence` what that means for reading them.
+  numbers for its model, and :func:`reading_sentence` what that means for reading them;
+- :func:`claim_rows` and :func:`claims_sentences`: the paper's claims judged again on the
+  study's models at each table step (:mod:`repro.studies.generalization.claims`).
 
 A difference counts only when it exceeds :data:`TOL` or the spread over seeds, whichever
 is larger.
@@ -37,6 +39,7 @@ PAPER_TARGETS = (
     ("search_expanded", "search_expanded", "search: mean expanded", 1),
 )
 METHODS = ("supervised", "contrastive")
+CLAIMS_WIDTH_CM = 12.0  # the width the claims table gives its step columns together
 
 
 def steps_label(step: int) -> str:
@@ -297,6 +300,64 @@ def _settings(scale: str) -> dict[str, str]:
     }
 
 
+def claim_rows(study: GeneralizationStudy) -> list[dict[str, Any]]:
+    """Per judged claim: its id, the claim, and per table step the finding's words and
+    verdict (None where it was not judged at that step)."""
+    return [
+        {
+            "id": c.id,
+            "claim": c.claim,
+            "cells": [c.regimes.get(str(s)) for s in study.table_steps],
+        }
+        for c in study.claims
+    ]
+
+
+def _said(verdict: str) -> str:
+    return f"is {verdict}" if verdict in ("undecided", "not testable") else verdict
+
+
+def claims_sentences(study: GeneralizationStudy) -> list[str]:
+    """What the longer training changes in the verdicts: per judged claim, its verdict at
+    the first table step (the paper's length) and at the last, in words."""
+    steps = [str(s) for s in study.table_steps]
+    if not study.claims or len(steps) < 2:
+        return []
+    first, last = steps[0], steps[-1]
+    at_first = [c for c in study.claims if first in c.regimes]
+    untestable = [c.id for c in at_first if c.regimes[first].verdict == "not testable"]
+    out = []
+    if untestable:
+        out.append(
+            f"At the paper's {int(first):,} steps, {_listed(untestable)} "
+            f"{'is' if len(untestable) == 1 else 'are'} not testable on the study's models "
+            "either: they did not learn."
+        )
+    said = [
+        f"{c.id} {_said(c.regimes[last].verdict)} ({c.regimes[last].ours})"
+        for c in study.claims
+        if last in c.regimes
+    ]
+    if said:
+        out.append(f"At {int(last):,} steps, {_listed(said)}.")
+    moved = [
+        c.id
+        for c in study.claims
+        if first in c.regimes
+        and last in c.regimes
+        and c.regimes[first].verdict != c.regimes[last].verdict
+    ]
+    if moved:
+        out.append(
+            f"Longer training changes the verdict of {_listed(moved)}: a verdict on the "
+            f"paper's {int(first):,}-step models says as much about the training length as "
+            "about the method."
+        )
+    elif said:
+        out.append("Longer training changes none of these verdicts.")
+    return out
+
+
 def generalization_context(summary: Summary) -> dict[str, Any]:
     """Everything the section prints; ``ran`` is False (and nothing else is given) when the
     study has no results."""
@@ -305,6 +366,7 @@ def generalization_context(summary: Summary) -> dict[str, Any]:
         return {"ran": False}
     ref = study.table_steps[0] if study.table_steps else study.schedule[0]
     seeds = sorted({s for r in study.runs for s in r.seeds})
+    models = study.arm("models")
     return {
         "ran": True,
         "seeds": ", ".join(str(s) for s in seeds),
@@ -324,6 +386,10 @@ def generalization_context(summary: Summary) -> dict[str, Any]:
         "reading": [reading_sentence(summary, study, m, ref) for m in METHODS],
         "tol": f"{TOL:.2f}",
         "near": f"{NEAR:.2f}",
+        "claims": claim_rows(study),
+        "claims_text": claims_sentences(study),
+        "claim_width": f"{CLAIMS_WIDTH_CM / max(len(study.table_steps), 1):.1f}",
+        "pair_mazes": f"{models[0].n_trajectories or 0:,}" if models else "",
     }
 
 

@@ -15,7 +15,7 @@ from repro.errors import BadInput
 from repro.io import read_json
 from repro.results.shape import Checker
 from repro.results.summary import aggregate
-from repro.results.view import Aggregate, Summary, get_in
+from repro.results.view import Aggregate, Claim, Summary, get_in
 from repro.studies.generalization.runs import MAZES, StudyRun, results
 
 
@@ -84,6 +84,7 @@ def check(c: Checker, block: Any, path: tuple[str, ...]) -> None:
     for key in ("schedule", "table_steps"):
         if key in block:
             c.integers(block[key], (*path, key))
+    c.claims(block, path)  # C1-C3, C7 judged again on the study's runs (see .claims)
     for i, run in enumerate(c.seq(block, "runs", path) or ()):
         rpath = (*path, "runs", str(i))
         c.typed(run, Mapping, rpath)
@@ -215,11 +216,16 @@ class GeneralizationStudy:
     schedule: tuple[int, ...]
     table_steps: tuple[int, ...]
     runs: tuple[StudyCurves, ...]
+    # The paper's claims judged again at each table step (repro.studies.generalization.claims):
+    # each Claim's "regimes" are the steps, as text ('50000').
+    claims: tuple[Claim, ...] = ()
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> GeneralizationStudy:
         runs = tuple(StudyCurves(r.get("label", ""), r) for r in d.get("runs") or ())
-        return cls(tuple(d.get("schedule") or ()), tuple(d.get("table_steps") or ()), runs)
+        claims = tuple(Claim.from_dict(c) for c in d.get("claims") or ())
+        steps = (tuple(d.get(k) or ()) for k in ("schedule", "table_steps"))
+        return cls(*steps, runs, claims)
 
     def arm(self, arm: str) -> tuple[StudyCurves, ...]:
         """The runs of one arm ('models' or 'data'), in declaration order."""
