@@ -55,7 +55,7 @@ def test_variants_get_their_own_folders():
 
 
 def test_ablation_list_covers_the_issue():
-    configs = ablation_configs("paper")
+    configs = ablation_configs("paper", 1)
     per_regime = len(configs) // len(REGIMES)
     # gamma x 2 datasets, 5 direction/repeat variants beside the default, 1 head.
     assert per_regime == 2 + 5 + 1 == sum(len(v) for v in ABLATIONS.values())
@@ -68,6 +68,7 @@ def test_ablation_list_covers_the_issue():
     assert {c.gamma for c in configs if c.method == "contrastive"} == {0.9, 0.98}
     assert {c.dataset for c in configs if c.gamma == 0.98} == {"normal", "stitching"}
     assert len(ablation_configs("paper", 3)) == 3 * len(configs)
+    assert ablation_configs("paper") == ablation_configs("paper", 3)  # 3 seeds at paper scale
     assert ablation_configs("smoke", 0) == []
 
 

@@ -388,7 +388,7 @@ def test_paper_numbers_are_compared_at_the_papers_length_only():
     ]
     assert len(rows) == 3 * 3  # 3 paper numbers x (2 supervised runs + 1 contrastive)
     text = reading_sentence(s, study_of(s), "supervised", 20_000)
-    assert "(0.807) against our 2 supervised run(s) at its 20,000 steps" in text
+    assert "(0.807) against our 2 supervised runs at its 20,000 steps" in text
     assert "(0.300 to 0.400 under its 10-trajectory protocol): 0 within 0.05." in text
     text = reading_sentence(s, study_of(s), "contrastive", 50_000)  # 0.6 at 50k
     assert "(0.600 to 0.600 under its 10-trajectory protocol): 0 within 0.05." in text

@@ -18,7 +18,7 @@ from repro.config import CONFIGS, REGIMES, RunConfig
 from repro.core.heuristics import BASELINES
 from repro.core.maze import HALVES
 from repro.core.metrics import paired_difference
-from repro.report.texfmt import LABELS, NO_VALUE, Tex, num, pct
+from repro.report.texfmt import LABELS, NO_VALUE, Tex, counted, num, pct, seed_list
 from repro.results.view import Entry, Summary, Variant
 
 REGIME_WORDS = {"fixed": "fixed maze", "procedural": "procedural mazes"}
@@ -29,6 +29,7 @@ TABLE_METRICS = (  # (metric, formatter) of the ablation tables
     ("search_expanded", lambda v: num(v, 1)),
     ("greedy_solved", pct),
 )
+SETTLED = 0.02  # a ranking "has settled" when no configuration's Spearman moves by more
 BASE_DIRECTION = "contrastive-normal"  # the paper-setting run the direction study varies
 BASE_LABEL = "backward, repeat 1"  # its InfoNCE direction and repeat, as the table names them
 RANKING = ("spearman_full", "all_pairs")  # the two rank correlations the sentences compare
@@ -322,7 +323,8 @@ def length_table(summary: Summary) -> dict[str, Any]:
         "last_change_abs": num(abs(change_)),
         "last_change_where": f"{label}, {where}" if label else "none",
         "last_two": [f"{s:,}" for s in steps[-2:]],
-        "settled": abs(change_) <= 0.02,
+        "settled": abs(change_) <= SETTLED,
+        "settled_bar": f"{SETTLED:.2f}",
     }
 
 
@@ -369,6 +371,8 @@ def ablation_context(summary: Summary) -> dict[str, Any]:
         "n_seeds": str(len(seeds)),
         "n_runs": str(n_entries * max(1, len(seeds))),
         "seeds": ", ".join(str(s) for s in seeds),
+        "seed_list": seed_list(seeds),  # 'seeds 0, 1 and 2'
+        "n_seeds_text": counted(len(seeds), "seed"),
         "gamma": gamma,
         "gamma_text": gamma_text,
         # The mean of k ~ Geometric(1 - gamma) on {1, 2, ...} is 1 / (1 - gamma).

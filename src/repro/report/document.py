@@ -13,6 +13,7 @@ is its own template (``repro/data/sections/``) with its own values, passed in as
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import os
 import shutil
 import subprocess
@@ -22,26 +23,32 @@ from typing import Any
 
 import jinja2
 
-from repro.config import CONFIGS, REGIMES, RUN_CONFIGS, SCALES, EvalConfig, RunConfig
-from repro.core.data import DATASETS
+from repro.config import ABLATIONS, CONFIGS, REGIMES, RUN_CONFIGS, SCALES, EvalConfig, RunConfig
+from repro.core.data import DATASETS, TEST_MIN_LENGTH
 from repro.core.heuristics import BASELINES
+from repro.core.metrics import paired_difference
+from repro.core.overlap import BANDS
 from repro.core.planning import MODES
+from repro.core.walluse import MIN_DETOUR_STATES
 from repro.errors import StageFailed
 from repro.io import atomic_write_bytes
 from repro.paths import figures_dir, report_build_dir, report_pdf
 from repro.paths import template_dir as default_template_dir
 from repro.report.ablations import ablation_context
+from repro.report.checks import CHECKS, Guard, drops
 from repro.report.planning import planning_context
 from repro.report.stitching import stitching_context
 from repro.report.texfmt import (
     LABELS,
     NO_VALUE,
     Tex,
+    counted,
     interval,
     mean_sd,
     num,
     pct,
     printed,
+    seed_list,
     tex_escape,
 )
 from repro.report.walls import walls_context
@@ -52,8 +59,10 @@ from repro.results.claims import (
     LEARNED_SHARE,
     NOT_TESTABLE,
     SEED_RULE,
+    STRICT,
     UNDECIDED,
 )
+from repro.results.summary import PROTOCOL_PERCENTILES
 from repro.results.view import (
     SHORT_METHODS,
     Entry,
@@ -88,7 +97,16 @@ def _finalize(value: Any) -> Any:
     return value
 
 
-def make_env(template_dir: Path) -> jinja2.Environment:
+MARK_OPEN, MARK_CLOSE = "\x02", "\x03"  # around every printed value, with mark_values
+
+
+def make_env(template_dir: Path, mark_values: bool = False) -> jinja2.Environment:
+    """The report's jinja2 environment (LaTeX-friendly delimiters, strict undefined). With
+    ``mark_values`` every printed value is wrapped in MARK_OPEN ... MARK_CLOSE, so that a test
+    can tell the generated text from the written one (the digit scan)."""
+    finalize = _finalize
+    if mark_values:
+        finalize = lambda v: f"{MARK_OPEN}{_finalize(v)}{MARK_CLOSE}"  # noqa: E731
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(template_dir)),
         block_start_string=r"\BLOCK{",
@@ -101,7 +119,7 @@ def make_env(template_dir: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
         undefined=jinja2.StrictUndefined,
-        finalize=_finalize,
+        finalize=finalize,
         keep_trailing_newline=True,
     )
 
@@ -301,6 +319,11 @@ TEXT_METRICS = {  # metric -> formatter, for the numbers the prose cites
     "all_pairs": num,
     "roughness": num,
     "order_violations": pct,
+    "data_seen_test": pct,
+    "data_seen_test_cross": pct,
+    "data_leak_trajectories": pct,
+    "walls_shuffled_spearman_full": num,
+    "walls_detour_spearman": num,
     "greedy_solved": pct,
     "search_solved": pct,
     "search_expanded": lambda v: num(v, 1),
@@ -399,6 +422,8 @@ def build_context(
         "scale": view.scale,
         "n_seeds": str(len(view.seeds)),
         "seeds": ", ".join(str(s) for s in view.seeds),
+        "n_seeds_text": counted(len(view.seeds), "seed"),  # '3 seeds'
+        "seed_list": seed_list(view.seeds),  # 'seeds 0, 1 and 2'
         "hyper": hyper,
         "cfg": {r["name"]: r["ours"] for r in hyper},
         "spearman": spearman_rows(view),
@@ -420,7 +445,46 @@ def build_context(
         "wall": walls_context(view),
         "planning14": planning_context(view),
         "sections": {at: [s for s in sections if s.placement == at] for at in PLACEMENTS},
+        "drop": drop_numbers(view),
+        "k": constants(view),
     }
+
+
+def constants(view: Summary) -> dict[str, str]:
+    """The settings and definitions the prose states, read from where the code keeps them
+    (never typed into the text): the figures' seed, the shortest test trajectory, the detour
+    rule, the longest distance band, the same-maze-negatives variant, the paper's tried values."""
+    hp = view.paper_hyperparameters
+    tried = [s for s in hp["steps"]["tested"] if s != hp["steps"]["chosen"]]
+    gammas = [g for g in hp["gamma"]["tested"] if g != hp["gamma"]["chosen"]]
+    entry = view.run("fixed", next(iter(CONFIGS)))
+    examples = {} if entry is None else entry.data.get("examples") or {}
+    repeats = sorted({sets.get("repeat", 1) for _, sets in ABLATIONS.get("direction", [])})
+    confidence = inspect.signature(paired_difference).parameters["confidence"].default
+    low, high = PROTOCOL_PERCENTILES
+    return {
+        "ci": Tex(f"{confidence:.0%}".replace("%", "\\%")),  # the level of every interval
+        "protocol_range": Tex(f"{low}--{high}\\%"),
+        "protocol_share": Tex(f"{high - low}\\%"),
+        "fig_seed": str(examples.get("seed", NO_VALUE)),
+        "test_min": str(TEST_MIN_LENGTH),
+        "min_detour": str(MIN_DETOUR_STATES),
+        "band_top": str(BANDS[-1][0] - 1),  # the last band: "over <band_top> steps"
+        "repeat": str(repeats[-1]) if repeats else NO_VALUE,
+        "paper_steps_tried": f"{tried[0] // 1000}k--{tried[-1] // 1000}k" if tried else NO_VALUE,
+        "paper_gamma": f"{hp['gamma']['chosen']:.2f}",
+        "paper_gamma_tried": ", ".join(f"{g:.2f}" for g in gammas) or NO_VALUE,
+    }
+
+
+def drop_numbers(view: Summary) -> dict[str, Tex]:
+    """The fixed maze's Spearman drop from normal data to strict ('sup_strict', 'con_strict')
+    and to the paper's stitching data ('sup_leaky', 'con_leaky'), for the prose."""
+    out = {}
+    for data, tag in ((STRICT, "strict"), (DATASETS[1], "leaky")):
+        for key, x in drops(view, data).items():
+            out[f"{'sup' if 'supervised' in key else 'con'}_{tag}"] = num(x)
+    return out
 
 
 # ---------------------------------------------------------------------------- build
@@ -431,11 +495,23 @@ def render(
     template_dir: Path | None = None,
     sections: Sequence[Any] = (),
     figdir: Path = Path("figures"),
+    strict: bool | None = None,
+    mark_values: bool = False,
 ) -> str:
     """The report's LaTeX source, rendered from the summary (a dict or a Summary) and the
-    studies' ``sections``, its figures read from ``figdir``."""
-    env = make_env(template_dir or default_template_dir())
-    return env.get_template(TEMPLATE).render(**build_context(summary, sections, figdir))
+    studies' ``sections``, its figures read from ``figdir``. Every sentence the template
+    guards with a named check (:mod:`repro.report.checks`) is checked against the summary:
+    where one fails, ``strict`` (default: a paper-scale summary) raises
+    :class:`~repro.report.checks.ProseCheckFailed` naming it; otherwise it is marked.
+    ``mark_values``: see :func:`make_env`."""
+    view = as_summary(summary)
+    checks = {**CHECKS, **{k: c for s in sections for k, c in getattr(s, "checks", {}).items()}}
+    guard = Guard(view, view.scale == "paper" if strict is None else strict, checks)
+    env = make_env(template_dir or default_template_dir(), mark_values)
+    context = {**build_context(view, sections, figdir), "checked": guard}
+    tex = env.get_template(TEMPLATE).render(**context)
+    guard.raise_failures()  # paper scale: a contradicted sentence stops the build
+    return tex
 
 
 def _latex_log_tail(build: Path, stdout: str) -> str:

@@ -43,6 +43,21 @@ _ESCAPES = {
 }
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 seed', '3 seeds': a count with its noun in the number it needs."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def seed_list(seeds) -> str:
+    """'seed 0', 'seeds 0 and 1', 'seeds 0, 1 and 2' ('no seed' for none)."""
+    items = [str(s) for s in seeds]
+    if not items:
+        return "no seed"
+    if len(items) == 1:
+        return f"seed {items[0]}"
+    return f"seeds {', '.join(items[:-1])} and {items[-1]}"
+
+
 def tex_escape(text: str) -> str:
     """``text`` with LaTeX's special characters escaped (printed literally)."""
     return "".join(_ESCAPES.get(ch, ch) for ch in text)

@@ -37,6 +37,10 @@ from repro.paths import (
 from repro.results.claims import check_claims
 from repro.results.view import Aggregate, Summary, as_summary
 
+# The range of the paper's 10-trajectory protocol the summary keeps: the 5th and 95th
+# percentiles of its draws (spearman_paper_p5, spearman_paper_p95; C9 reads them).
+PROTOCOL_PERCENTILES = (5, 95)
+
 
 def flat_metrics(m: dict[str, Any]) -> dict[str, float | None]:
     """The scalar metrics of one metrics.json (or one baseline entry), flat."""
@@ -66,7 +70,8 @@ def flat_metrics(m: dict[str, Any]) -> dict[str, float | None]:
     for key, value in m.get("data", {}).items():  # a trained run's data measures
         out[f"data_{key}"] = value
     q = m["spearman"]["protocol_draws"]["quantiles"]  # at 0%, 1%, ..., 100%
-    out["spearman_paper_p5"], out["spearman_paper_p95"] = q[5], q[95]
+    low, high = PROTOCOL_PERCENTILES
+    out[f"spearman_paper_p{low}"], out[f"spearman_paper_p{high}"] = q[low], q[high]
     for name in PLANNERS:  # search, and greedy under each rule
         p = m["planning"][name]
         out[f"{name}_solved"] = p["solved_rate"]

@@ -113,8 +113,14 @@ def preload() -> list[str]:
     return [m for s in STUDIES.values() for m in s.preload]
 
 
-def render(summary: Summary | Mapping[str, Any], template_dir: Path | None = None) -> str:
-    """The report's LaTeX source with every study's section."""
+def render(
+    summary: Summary | Mapping[str, Any],
+    template_dir: Path | None = None,
+    strict: bool | None = None,
+) -> str:
+    """The report's LaTeX source with every study's section (``strict``: see
+    :func:`repro.report.document.render`; a test that alters numbers to reach another
+    sentence passes False, and the guarded sentences it contradicts are marked)."""
     from repro.report.document import render as render_document  # jinja2: only here
 
-    return render_document(summary, template_dir, sections(summary))
+    return render_document(summary, template_dir, sections(summary), strict=strict)

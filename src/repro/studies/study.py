@@ -91,6 +91,9 @@ class Section:
     # paragraph beside the planning results) or 'end' (a section after the ablations).
     placement: str
     context: Mapping[str, Any]
+    # Named checks its written sentences are guarded by (name -> repro.report.checks.Check),
+    # beside the report's own: the template's ``checked`` call block finds them by name.
+    checks: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import Any
 from repro.config import SCALES, Family
 from repro.core.planning import RULES
 from repro.report.planning import as_float, gap_cells, paper_numbers
-from repro.report.texfmt import num, pct
+from repro.report.texfmt import num, pct, seed_list
 from repro.results.paper_gap import RULE_PLANNERS, Gap, greedy_gap, least
 from repro.results.view import Summary
 from repro.studies.family.results import FamilyCell, cells_of
@@ -87,6 +87,7 @@ def settings(scale: str) -> dict[str, str]:
     """The study's declared sizes and loop probabilities, as the prose lists them."""
     fam = SCALES[scale].family if scale in SCALES else Family((), (), ())
     return {
+        "seed_list": seed_list(range(fam.seeds)),  # 'seed 0': the family's trained runs
         "sizes": ", ".join(str(x) for x in fam.sizes),
         "loops": ", ".join(f"{x:g}" for x in fam.loop_probs),
         "trained": ", ".join(str(x) for x in fam.trained_sizes),

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from repro.config import SCALES
-from repro.report.texfmt import LABELS, NO_VALUE, Tex, num, pct, printed
+from repro.report.texfmt import LABELS, NO_VALUE, Tex, counted, num, pct, printed, seed_list
 from repro.results.view import Summary, config_name
 from repro.studies.generalization.results import GeneralizationStudy, StudyCurves, study_of
 from repro.studies.study import Section
@@ -222,7 +222,7 @@ def reading_sentence(
     near = sum(abs(v - target) <= NEAR for v in values)
     return (
         f"The paper's {method} Spearman on unseen mazes ({target:.3f}) against our "
-        f"{len(values)} {method} run(s) at its {ref_step:,} steps ({min(values):.3f} to "
+        f"{counted(len(values), f'{method} run')} at its {ref_step:,} steps ({min(values):.3f} to "
         f"{max(values):.3f} under its 10-trajectory protocol): {near} within {NEAR:.2f}."
     )
 
@@ -370,6 +370,7 @@ def generalization_context(summary: Summary) -> dict[str, Any]:
     return {
         "ran": True,
         "seeds": ", ".join(str(s) for s in seeds),
+        "seed_list": seed_list(seeds),  # 'seed 0'
         "settings": _settings(summary.scale),
         "ref_step": f"{ref:,}",
         "opening": opening_sentence(study, ref),

@@ -4,6 +4,7 @@ and the sentence that says which learners close it."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,9 @@ from repro.studies.study import Section
 
 REGIME = "fixed"
 LONG = band_name(BANDS[-1])  # the longest band: where stitching must compose the most
+
+# The level of the gap's interval: paired_difference's own default, read, not typed.
+CONFIDENCE = inspect.signature(paired_difference).parameters["confidence"].default
 
 
 @dataclass(frozen=True)
@@ -136,5 +140,6 @@ def section(summary: Summary) -> Section | None:
         "bands": Tex(" & ".join(band_name(b) for b in BANDS)),
         "long": LONG,
         "sentence": verdict_sentence(table),
+        "ci": Tex(f"{CONFIDENCE:.0%}".replace("%", "\\%")),
     }
     return Section("sections/stitching.tex.j2", "end", context)
