@@ -181,6 +181,27 @@ def test_the_committed_readme_is_a_users_document():
     for target in re.findall(r"\]\(([^)#]+)\)", text):
         assert (PROJECT / target).exists(), target
     body = headline(
-        read_json(PROJECT / "results/summary.json"), read_json(PROJECT / "results/timings.json")
+        read_json(PROJECT / "results/summary.json"),
+        read_json(PROJECT / "results/timings.json"),
+        with_abstract=True,
     )
     assert replace_section(text, "headline", body) == text
+
+
+def test_the_headline_quotes_the_reports_abstract():
+    """The README opens with the report's abstract, its checked sentences as the PDF prints
+    them (no LaTeX left in them)."""
+    from repro.io import read_json
+    from repro.paths import PROJECT
+    from repro.report.readme import abstract_markdown
+    from repro.studies.registry import headline as full_headline
+    from repro.studies.registry import render
+
+    summary = read_json(PROJECT / "results/summary.json")
+    abstract = abstract_markdown(render(summary))
+    assert abstract.startswith("We rerun *Metric Learning* (Gawel, 2025)")
+    assert "\\" not in abstract and "~" not in abstract and "``" not in abstract
+    assert "no model ranks distances as well as the Manhattan distance" in abstract
+    assert full_headline(summary, None, with_abstract=True).startswith(f"> {abstract}\n")
+    assert not full_headline(summary, None).startswith(">")
+    assert abstract_markdown("no abstract here") == ""

@@ -234,7 +234,8 @@ def _update_readme(root: Path) -> None:
         log(f"readme: no headline block in {readme_file()} (skipped)")
         return
     timings = read_json(timings_file(root)) if timings_file(root).exists() else None
-    changed = readme.update("headline", registry.headline(read_json(summary_file(root)), timings))
+    body = registry.headline(read_json(summary_file(root)), timings, with_abstract=True)
+    changed = readme.update("headline", body)
     log(f"readme: headline {'updated' if changed else 'unchanged'} ({readme_file()})")
 
 

@@ -193,14 +193,17 @@ def headline(
     study_findings: Sequence[str] = (),
     study_lines: Sequence[Sequence[str]] = (),
     on_request: Sequence[str] = (),
+    abstract: str = "",
 ) -> str:
     """The paper-vs-ours table (Spearman, greedy solved, search expanded), per regime; the
     claims' verdicts; and the time of a from-scratch run if ``timings`` holds one (less the
     stages of the studies run ``on_request``). The studies' findings and blocks of lines
-    (:func:`repro.studies.registry.headline`) go after the paper's findings and at the end."""
+    (:func:`repro.studies.registry.headline`) go after the paper's findings and at the end.
+    ``abstract``: the report's abstract as markdown (:func:`abstract_markdown`), quoted first."""
     view = as_summary(summary)
     found = [*findings(view), *study_findings]
-    lines = [*found, ""] if found else []
+    lines = [*(f"> {line}" for line in abstract.splitlines()), ""] if abstract else []
+    lines += [*found, ""] if found else []
     lines += [
         f"Mean ± sd over {len(view.seeds)} seeds; paper = its Tables 2-3 (one run). "
         "Spearman: the paper's 10-trajectory protocol / our full test set.",
@@ -225,6 +228,27 @@ def headline(
     for block in study_lines:
         lines += ["", *block] if block else []
     return "\n".join(lines)
+
+
+_LATEX_TO_MARKDOWN = (  # the few constructs the abstract uses, in this order
+    (r"\\emph\{([^}]*)\}", r"*\1*"),
+    (r"\\citep\{gawel2025\}", "(Gawel, 2025)"),
+    (r"``([^']*)''", r'"\1"'),
+    (r"\\%", "%"),
+    (r"~", " "),
+)
+
+
+def abstract_markdown(tex: str) -> str:
+    """The abstract of the rendered report ``tex`` as one markdown paragraph (its checked
+    sentences, as the PDF prints them); '' if it has none."""
+    found = re.search(r"\\begin\{abstract\}(.*?)\\end\{abstract\}", tex, re.S)
+    if not found:
+        return ""
+    text = " ".join(found.group(1).split())
+    for pattern, repl in _LATEX_TO_MARKDOWN:
+        text = re.sub(pattern, repl, text)
+    return text
 
 
 def performance(bench: dict[str, Any]) -> str:

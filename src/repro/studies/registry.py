@@ -95,12 +95,19 @@ def sections(summary: Summary | Mapping[str, Any]) -> list[Section]:
     return [sec for s in STUDIES.values() if (sec := s.section(view)) is not None]
 
 
-def headline(summary: Summary | Mapping[str, Any], timings: Mapping[str, Any] | None) -> str:
-    """The README's headline block with every study's findings and lines."""
+def headline(
+    summary: Summary | Mapping[str, Any],
+    timings: Mapping[str, Any] | None,
+    with_abstract: bool = False,
+) -> str:
+    """The README's headline block with every study's findings and lines; ``with_abstract``:
+    opened by the report's abstract, rendered from the same summary (what the pipeline
+    writes; a constructed summary without the report's data leaves it out)."""
     view = as_summary(summary)
     found = [x for s in STUDIES.values() if s.findings for x in s.findings(view)]
     lines = [s.readme(view, timings) for s in STUDIES.values() if s.readme]
-    return readme.headline(view, timings, found, lines, on_request())
+    abstract = readme.abstract_markdown(render(view, strict=False)) if with_abstract else ""
+    return readme.headline(view, timings, found, lines, on_request(), abstract)
 
 
 def commands() -> list[Command]:
