@@ -181,3 +181,28 @@ def test_templates_hold_no_path_outside_the_package():
     for path in TEMPLATES.rglob("*.j2"):
         assert "../shared" not in path.read_text(), path
     assert Path(COMMITTED).exists()
+
+
+def test_the_papers_planning_count_is_inferred_from_its_printed_rates(committed):
+    from repro.report.document import _whole, hyper_rows, planning_count
+
+    assert planning_count(Summary.from_dict(committed)) == 400  # 0.3025 x 400 = 121
+    assert _whole("0.3025", 400) and not _whole("0.3025", 200)
+    assert _whole("0.333", 3) and _whole("0.5", 2) and not _whole("0.5", 3)
+
+    def printed(*rates):
+        names = ("supervised-normal", "supervised-stitching")
+        return Summary.from_dict(
+            {
+                "scale": "paper",
+                "paper": {
+                    "printed": {n: {"greedy_solved": r} for n, r in zip(names, rates, strict=False)}
+                },
+            }
+        )
+
+    assert planning_count(printed("0.5", "0.25")) == 4
+    assert planning_count(printed("0.123456789"), largest=100) is None
+    rows = {r["name"]: r["paper"] for r in hyper_rows(Summary.from_dict(committed))}
+    assert rows["planning instances / budget"].startswith("400 (inferred")
+    assert "conv_arch" not in rows and "qm_head" not in rows  # the later models' options

@@ -23,7 +23,16 @@ from typing import Any
 
 import jinja2
 
-from repro.config import ABLATIONS, CONFIGS, REGIMES, RUN_CONFIGS, SCALES, EvalConfig, RunConfig
+from repro.config import (
+    ABLATIONS,
+    CONFIGS,
+    LATE_FIELDS,
+    REGIMES,
+    RUN_CONFIGS,
+    SCALES,
+    EvalConfig,
+    RunConfig,
+)
 from repro.core.data import DATASETS, TEST_MIN_LENGTH
 from repro.core.heuristics import BASELINES
 from repro.core.metrics import paired_difference
@@ -173,8 +182,11 @@ def hyper_rows(summary: Summary) -> list[dict[str, Any]]:
             "paper": paper.get(f.name, "not stated"),
         }
         for f in dataclasses.fields(RunConfig)
-        if f.name not in ("method", "dataset", "regime", "seed")  # a run's identity, not a setting
+        # a run's identity is not a setting; the late fields are the options of the models
+        # beyond the paper (their sections state them)
+        if f.name not in ("method", "dataset", "regime", "seed") and f.name not in LATE_FIELDS
     ]
+    n = planning_count(summary)
     return rows + [
         {"name": "precision", "ours": "float32", "paper": hp["precision"]},
         {"name": "seeds", "ours": str(len(summary.seeds)), "paper": "1 (not stated)"},
@@ -186,9 +198,34 @@ def hyper_rows(summary: Summary) -> list[dict[str, Any]]:
         {
             "name": "planning instances / budget",
             "ours": f"{ev.n_plan} / {ev.budget}",
-            "paper": "N (not stated) / not stated",
+            "paper": f"{n} (inferred; not stated) / not stated" if n else "not stated",
         },
     ]
+
+
+def planning_count(summary: Summary, largest: int = 10_000) -> int | None:
+    """The paper's number of planning instances, inferred: the smallest N up to ``largest``
+    for which every solved rate of its Table 3, as printed, is a whole count over N to the
+    digits printed (0.3025 x 400 = 121); None if there is none."""
+    rates = [
+        x
+        for name in CONFIGS
+        for key in ("greedy_solved", "search_solved")
+        if (x := summary.paper_printed(name, key)) is not None
+    ]
+    if not rates:
+        return None
+    for n in range(1, largest + 1):
+        if all(_whole(r, n) for r in rates):
+            return n
+    return None
+
+
+def _whole(printed_rate: str, n: int) -> bool:
+    """Whether some whole count k over ``n`` prints as ``printed_rate`` (its digits)."""
+    digits = len(printed_rate.partition(".")[2])
+    k = round(float(printed_rate) * n)
+    return f"{k / n:.{digits}f}".rstrip("0").rstrip(".") == printed_rate.rstrip("0").rstrip(".")
 
 
 def spearman_rows(summary: Summary) -> list[dict[str, Any]]:
