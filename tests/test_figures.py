@@ -17,6 +17,7 @@ from repro.report.figures import (
     DRAW,
     FIGURES,
     HEAD_BINS,
+    HEAD_SHORT,
     LENGTH_PANELS,
     PAPER_FIGURES,
     display_scale,
@@ -429,13 +430,35 @@ def test_fig6_histograms_the_fractional_parts_of_both_heads() -> None:
             heights, _ = np.histogram(frac, bins=bins, density=True)
             drawn = patch.get_xy()[1 : 2 * HEAD_BINS : 2, 1]  # the step outline's tops
             np.testing.assert_allclose(drawn, heights)
-            expected_labels.append(f"{head} {np.mean(np.abs(frac) <= 0.1):.0%}")
+            expected_labels.append(f"{HEAD_SHORT[head]} {np.mean(np.abs(frac) <= 0.1):.0%}")
         assert labels == expected_labels
         # the classification head's predictions sit near integers, the regression's do not
         share = {label.split()[0]: float(label.split()[1].rstrip("%")) for label in labels}
-        assert share["classification"] >= 90 and share["regression"] < 50
+        assert share["class."] >= 90 and share["regr."] < 50
         (image,) = axes[i, 2].get_images()
         pred = heads["classification"]["examples"]["heatmap"]["pred"]
         walls = np.asarray(heads["classification"]["examples"]["heatmap"]["walls"], bool)
         shown = np.array([[np.nan if v is None else v for v in r] for r in pred])
         np.testing.assert_array_equal(image.get_array().data[~walls], shown[~walls])
+
+
+def test_every_figure_is_legible_at_print_size():
+    """No text of any figure, drawn from the committed results, is smaller than MIN_PT (the
+    figures are drawn at the text width they are printed at)."""
+    from matplotlib.text import Text
+
+    from repro.io import read_json
+    from repro.paths import PROJECT
+    from repro.report.figures import MIN_PT
+    from repro.studies.registry import figure_draws
+
+    d = read_json(PROJECT / "results" / "summary.json")
+    for name, draw in figure_draws(d).items():
+        fig = draw(d)
+        fig.canvas.draw()  # lays out legends, colour bars and ticks
+        small = {
+            (t.get_text(), t.get_fontsize())
+            for t in fig.findobj(Text)
+            if t.get_text().strip() and t.get_visible() and t.get_fontsize() < MIN_PT
+        }
+        assert not small, (name, sorted(small)[:5])

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from repro.config import CONFIGS
-from repro.report.figures import new_figure, no_run, styled
+from repro.report.figures import MIN_PT, new_figure, no_run, styled
 from repro.results.paper_gap import RULE_PLANNERS
 from repro.results.view import Summary
 from repro.studies.family.results import cells_of
@@ -49,7 +49,7 @@ def draw_fig7_family(summary: Summary) -> Figure:
     """Planning against maze size: greedy solved rate and mean expanded under each rule, and
     search's mean expanded, for the trained models (mean of the four, fixed regime) and the
     Manhattan heuristic (unseen mazes, dashed); the paper's four values as a grey band."""
-    fig, axes = new_figure(1, len(FAMILY_PANELS), 2.0)
+    fig, axes = new_figure(1, len(FAMILY_PANELS), 2.6)
     for ax, (key, paper_key, title) in zip(axes[0], FAMILY_PANELS, strict=True):
         ax.set_title(title)
         ax.set_xlabel("maze size")
@@ -72,7 +72,13 @@ def draw_fig7_family(summary: Summary) -> Figure:
             handles, _ = ax.get_legend_handles_labels()
             if key != "search":  # one key for the dashed Manhattan lines of every rule
                 handles.append(Line2D([], [], color="0.3", linestyle="--", label="Manhattan"))
-            ax.legend(handles=handles, frameon=False, fontsize=5)
+            ax.legend(  # below the panel: inside, at print size, it hides the lines
+                handles=handles,
+                frameon=False,
+                fontsize=MIN_PT,
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.25),
+            )
         else:
             no_run(ax, "no family study")
     return fig

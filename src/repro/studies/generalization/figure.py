@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from repro.report.figures import floats, new_figure, no_run, steps_formatter, styled
+from repro.report.figures import MIN_PT, floats, new_figure, no_run, steps_formatter, styled
 from repro.report.texfmt import LABELS
 from repro.results.view import Summary
 from repro.studies.generalization.results import GeneralizationStudy, study_of
@@ -110,6 +110,6 @@ def draw_fig8_generalization(summary: Summary) -> Figure:
             ncols=3,
             frameon=False,
             title="model (training mazes); grey: baselines on the same mazes",
-            title_fontsize=6,
+            title_fontsize=MIN_PT,
         )
     return fig

@@ -6,7 +6,7 @@ from __future__ import annotations
 from matplotlib.figure import Figure
 
 from repro.core.overlap import BANDS, band_name
-from repro.report.figures import floats, new_figure, no_run, styled
+from repro.report.figures import MIN_PT, floats, new_figure, no_run, styled
 from repro.results.view import Summary
 from repro.studies.stitching.report import LEARNERS, entries
 
@@ -31,5 +31,5 @@ def draw_fig10_stitching(summary: Summary) -> Figure:
     ax.set_xticks(x, [band_name(b) for b in BANDS])
     ax.set_xlabel("BFS distance from start to goal (cross-quadrant test trajectories)")
     ax.set_ylabel("Spearman $\\rho$")
-    ax.legend(fontsize=7, ncol=2, loc="lower left")
+    ax.legend(fontsize=MIN_PT, ncol=2, loc="lower left")
     return fig

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from matplotlib.figure import Figure
 
-from repro.report.figures import floats, new_figure, no_run, steps_formatter, styled
+from repro.report.figures import MIN_PT, floats, new_figure, no_run, steps_formatter, styled
 from repro.results.view import Entry, Summary
 from repro.studies.arms import study_of
 
@@ -65,5 +65,5 @@ def draw_fig9_walls(summary: Summary) -> Figure:
         ax.xaxis.set_major_formatter(steps_formatter(top))
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=7)
+        fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=MIN_PT)
     return fig
