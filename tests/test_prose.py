@@ -206,3 +206,14 @@ def test_the_papers_planning_count_is_inferred_from_its_printed_rates(committed)
     rows = {r["name"]: r["paper"] for r in hyper_rows(Summary.from_dict(committed))}
     assert rows["planning instances / budget"].startswith("400 (inferred")
     assert "conv_arch" not in rows and "qm_head" not in rows  # the later models' options
+
+
+def test_paper_fits_neither_fails_when_one_regime_is_closer_on_both(committed):
+    assert CHECKS["paper-fits-neither"].test(Summary.from_dict(committed))[0]
+    d = committed
+    for name in ("supervised-normal", "supervised-stitching", "contrastive-normal"):
+        d = _set(d, ("runs", "procedural", name), "greedy_solved", 0.95)
+    d = _set(d, ("runs", "procedural", "contrastive-stitching"), "greedy_solved", 0.95)
+    holds, numbers = CHECKS["paper-fits-neither"].test(Summary.from_dict(d))
+    assert not holds  # both metrics now lie closer to the fixed maze
+    assert numbers["procedural mean |paper - ours| greedy_solved"] > 0.7
