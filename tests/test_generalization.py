@@ -480,7 +480,7 @@ def test_smoke_study_through_reproduce(quick_reference, tmp_path):
     judged = summary["generalization"]["claims"]  # C1-C3, C7 again at every table step
     assert [c["id"] for c in judged] == ["C1", "C2", "C3", "C7"]
     steps = [str(s) for s in SCALES["smoke"].generalization.table_steps]
-    assert all(list(c["regimes"]) == steps for c in judged)
+    assert all(sorted(c["regimes"]) == sorted(steps) for c in judged)  # JSON sorts the keys
     assert (results / "figures" / "fig8_generalization.pdf").exists()
     timings = read_json(results / "timings.json")
     assert timings["studies"]["generalization"]["wall_s"] > 0

@@ -127,7 +127,8 @@ def changed(claims: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     table step differs from the first's."""
     out = []
     for c in claims:
-        verdicts = [f["verdict"] for f in c["regimes"].values()]
+        by_step = sorted(c["regimes"].items(), key=lambda kv: int(kv[0]))  # JSON sorts as text
+        verdicts = [f["verdict"] for _, f in by_step]
         if verdicts and verdicts[0] != verdicts[-1]:
             out.append((c["id"], verdicts[0], verdicts[-1]))
     return out
