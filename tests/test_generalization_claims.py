@@ -185,3 +185,32 @@ def test_sentences_and_table_say_what_longer_training_changes():
     tex = render({**read_json(COMMITTED), "generalization": d})
     assert "\\label{tab:generalization-claims}" in tex
     assert "supervised higher on normal: yes: \\verdict{holds}" in tex
+
+
+def test_the_late_testable_check_guards_the_abstracts_sentence():
+    from repro.io import read_json
+    from repro.report.checks import ProseCheckFailed
+    from repro.studies.generalization.report import late_testable, late_verdicts
+    from repro.studies.generalization.results import study_of
+    from repro.studies.registry import render
+    from test_generalization import COMMITTED
+
+    d = study()
+    d["claims"] = judge(GeneralizationStudy.from_dict(d))
+    summary = {**read_json(COMMITTED), "generalization": d}
+    late = late_verdicts(study_of(Summary.from_dict(summary)))
+    assert late["last_words"] == "C1 holds, C2 holds, C3 holds and C7 holds"
+    assert late_testable(Summary.from_dict(summary))[0]
+    tex = render(summary)  # paper scale: strict, and the sentence holds
+    assert "at 200,000 steps\nC1 holds, C2 holds, C3 holds and C7 holds." in tex
+    # a model that never learned: nothing is testable at the last step either
+    flat = run("contrastive-normal", [UNLEARNED] * 3)
+    d2 = study(con=flat)
+    d2["claims"] = judge(GeneralizationStudy.from_dict(d2))
+    bad = {**read_json(COMMITTED), "generalization": d2}
+    assert not late_testable(Summary.from_dict(bad))[0]
+    assert late_verdicts(study_of(Summary.from_dict(bad)))["last_words"] == (
+        "none is testable; C1, C2, C3 and C7 are still not testable"
+    )
+    with pytest.raises(ProseCheckFailed, match="gen-late-testable"):
+        render(bad)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from repro.config import SCALES
+from repro.report.checks import Check
 from repro.report.texfmt import LABELS, NO_VALUE, Tex, counted, num, pct, printed, seed_list
 from repro.results.view import Summary, config_name
 from repro.studies.generalization.results import GeneralizationStudy, StudyCurves, study_of
@@ -358,6 +359,57 @@ def claims_sentences(study: GeneralizationStudy) -> list[str]:
     return out
 
 
+def late_verdicts(study: GeneralizationStudy) -> dict[str, Any]:
+    """The judged claims at the first and the last table step, for the prose: how many are
+    testable at each, and the last step's verdicts in words ('C1 holds, C3 holds and C7
+    fails; C2 is not testable')."""
+    steps = [str(s) for s in study.table_steps]
+    judged = [c for c in study.claims if steps and steps[0] in c.regimes and steps[-1] in c.regimes]
+    if not judged:
+        return {"n_judged": 0}
+    first = [c.regimes[steps[0]].verdict for c in judged]
+    last = [c.regimes[steps[-1]].verdict for c in judged]
+    tested = [
+        f"{c.id} {_said(v)}" for c, v in zip(judged, last, strict=True) if v != "not testable"
+    ]
+    untested = [c.id for c, v in zip(judged, last, strict=True) if v == "not testable"]
+    words = _listed(tested) if tested else "none is testable"
+    if untested:
+        verb = "is" if len(untested) == 1 else "are"
+        words += f"; {_listed(untested)} {verb} still not testable"
+    return {
+        "n_judged": len(judged),
+        "n_testable_first": sum(v != "not testable" for v in first),
+        "n_testable_last": len(tested),
+        "first_step": f"{int(steps[0]):,}",
+        "last_step": f"{int(steps[-1]):,}",
+        "last_words": words,
+    }
+
+
+def late_testable(summary: Summary) -> tuple[bool, dict[str, float | None]]:
+    """Check 'gen-late-testable': no judged claim is testable on the study's models at the
+    paper's length (the first table step), and at least one is at the last."""
+    study = study_of(summary)
+    late = late_verdicts(study) if study is not None else {"n_judged": 0}
+    n = {
+        "claims judged on the study's models": float(late["n_judged"]),
+        "testable at the first table step": float(late.get("n_testable_first", 0)),
+        "testable at the last table step": float(late.get("n_testable_last", 0)),
+    }
+    holds = late["n_judged"] > 0 and late["n_testable_first"] == 0 and late["n_testable_last"] > 0
+    return holds, n
+
+
+CHECKS = {
+    "gen-late-testable": Check(
+        "no claim judged on the generalization study's models is testable at the paper's "
+        "training length, and at least one is at the study's last table step",
+        late_testable,
+    ),
+}
+
+
 def generalization_context(summary: Summary) -> dict[str, Any]:
     """Everything the section prints; ``ran`` is False (and nothing else is given) when the
     study has no results."""
@@ -389,6 +441,7 @@ def generalization_context(summary: Summary) -> dict[str, Any]:
         "near": f"{NEAR:.2f}",
         "claims": claim_rows(study),
         "claims_text": claims_sentences(study),
+        "late": late_verdicts(study),
         "claim_width": f"{CLAIMS_WIDTH_CM / max(len(study.table_steps), 1):.1f}",
         "pair_mazes": f"{models[0].n_trajectories or 0:,}" if models else "",
     }
@@ -397,4 +450,4 @@ def generalization_context(summary: Summary) -> dict[str, Any]:
 def section(summary: Summary) -> Section:
     """The study's section of the report, after the ablations (empty where it has no
     results)."""
-    return Section("sections/generalization.tex.j2", "end", generalization_context(summary))
+    return Section("sections/generalization.tex.j2", "end", generalization_context(summary), CHECKS)
