@@ -44,7 +44,7 @@ from repro.io import atomic_write_bytes
 from repro.paths import figures_dir, report_build_dir, report_pdf
 from repro.paths import template_dir as default_template_dir
 from repro.report.ablations import ablation_context
-from repro.report.checks import CHECKS, Guard, drops
+from repro.report.checks import CHECKS, Guard, drops, paper_gap
 from repro.report.planning import planning_context
 from repro.report.stitching import stitching_context
 from repro.report.texfmt import (
@@ -400,22 +400,12 @@ PAPER_METRICS = (
 )
 
 
-def _paper_gap(summary: Summary, regime: str, ours_key: str, paper_key: str) -> float | None:
-    """Mean |paper - ours| over the four configurations (None unless all four ran)."""
-    diffs = []
-    for name in CONFIGS:
-        agg = summary.metric(regime, name, ours_key)
-        if agg is not None and agg.mean is not None:
-            diffs.append(abs(summary.paper_value(name, paper_key) - agg.mean))
-    return sum(diffs) / len(diffs) if len(diffs) == len(CONFIGS) else None
-
-
 def closeness_rows(summary: Summary) -> list[dict[str, Any]]:
     """Mean |paper - ours| over the four configurations, per metric and regime, and the
     regime closer to the paper."""
     rows = []
     for ours_key, paper_key, label, digits in PAPER_METRICS:
-        gaps = {r: _paper_gap(summary, r, ours_key, paper_key) for r in REGIMES}
+        gaps = {r: paper_gap(summary, r, ours_key, paper_key) for r in REGIMES}
         row: dict[str, Any] = {"label": label, **{r: num(g, digits) for r, g in gaps.items()}}
         known = {r: g for r, g in gaps.items() if g is not None}
         row["closer"] = min(known, key=known.get) if len(known) == 2 else NO_VALUE

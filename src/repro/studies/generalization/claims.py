@@ -16,7 +16,6 @@ are not.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -132,10 +131,3 @@ def changed(claims: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         if verdicts and verdicts[0] != verdicts[-1]:
             out.append((c["id"], verdicts[0], verdicts[-1]))
     return out
-
-
-def least_learned(found: dict[str, Any]) -> float | None:
-    """The least share of the constant-to-oracle gap any model closed in one finding (None
-    where the claim has no gate or nothing was measured)."""
-    shares = [x for x in (found.get("learned") or {}).values() if x is not None]
-    return min(shares) if shares and not any(math.isnan(x) for x in shares) else None
