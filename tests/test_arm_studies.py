@@ -78,11 +78,17 @@ def test_the_arm_studies_run_through_reproduce_at_smoke_scale(quick_reference, t
 
     results = copy_results(quick_reference, tmp_path / "results")
     kwargs = dict(root=results, scale="smoke", n_ablation_seeds=0, skip_studies=("family",),
-                  studies=("walls", "stitching"), study_seeds=1, with_pdf=False)  # fmt: skip
+                  studies=("walls:headline",), study_seeds=1,
+                  with_pdf=False)  # fmt: skip
+    assert reproduce.main(**kwargs) == 0  # first one part of the walls study: its headline
+    out = capsys.readouterr().out
+    assert "walls: train: 2 of 2 runs to train" in out
+    assert set(read_json(results / "summary.json")["walls"]["arms"]) == {"headline"}
+    kwargs["studies"] = ("walls", "stitching")  # then the whole: the headline is not redone
     assert reproduce.main(**kwargs) == 0
     out = capsys.readouterr().out
     assert "train: all 12 runs up to date (skipped)" in out  # the main study is untouched
-    assert "walls: train: 12 of 12 runs to train" in out
+    assert "walls: train: 10 of 12 runs to train" in out
     assert "stitching: train: 10 of 10 runs to train" in out
     block = read_json(results / "summary.json")["stitching"]["arms"]
     assert set(block) == set(STITCHING)

@@ -132,3 +132,32 @@ def test_a_toy_study_added_to_the_registry_runs_through_reproduce(
 def test_no_toy_study_without_its_registry_entry(quick_reference):
     assert "toy" not in registry.STUDIES
     assert "toy" not in read_json(quick_reference / "summary.json")
+
+
+def test_a_study_s_parts_are_chosen_by_name_and_checked():
+    from repro.errors import ConfigError
+
+    assert registry.parse_requested(["walls:headline,fixed", "stitching"]) == (
+        ("walls", "stitching"), {"walls": ("headline", "fixed")},
+    )  # fmt: skip
+    assert registry.parse_requested(["walls:headline", "walls"]) == (("walls",), {})  # whole
+    with pytest.raises(ConfigError, match="unknown part 'nope' of study 'walls'; its parts are"):
+        registry.parse_requested(["walls:headline,nope"])
+    with pytest.raises(ConfigError, match="unknown part '' of study 'walls'"):
+        registry.parse_requested(["walls:"])
+    with pytest.raises(ConfigError, match="study 'family' has no parts"):
+        registry.parse_requested(["family:x"])
+    with pytest.raises(ConfigError, match="unknown study 'wall'"):
+        registry.parse_requested(["wall:headline"])
+
+
+def test_an_unknown_part_exits_2_before_anything_is_written(tmp_path):
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "repro", "--results", str(tmp_path / "r"), "reproduce",
+            "--scale", "smoke", "--no-pdf", "--studies", "walls:headlines"]  # fmt: skip
+    out = subprocess.run(argv, capture_output=True, text=True)
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: unknown part 'headlines' of study 'walls'")
+    assert not (tmp_path / "r").exists()

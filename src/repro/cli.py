@@ -155,7 +155,8 @@ def _add_reproduce(sub) -> None:
         default=[],
         metavar="STUDY",
         help=f"also run these studies: {', '.join(registry.on_request())} (default: none; "
-        "their results, once they exist, stay in the summary and report)",
+        "their results, once they exist, stay in the summary and report); NAME:PART[,PART] "
+        "runs only those parts (arms) of a study, e.g. walls:headline",
     )
     r.add_argument(
         "--study-seeds",

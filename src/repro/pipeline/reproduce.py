@@ -405,7 +405,8 @@ def main(
     only say what would run and why."""
     ex = executor or ExecutorConfig()
     n_seeds, n_ablation = _counts(scale, n_seeds, n_ablation_seeds)
-    to_run = registry.select(studies, skip_studies)
+    names, parts = registry.parse_requested(studies)  # 'walls:headline' runs one arm
+    to_run = registry.select(names, skip_studies)
     summarized = registry.select(registry.STUDIES, skip_studies)
     for s in to_run:
         if s.check_args:
@@ -428,9 +429,10 @@ def main(
         stages = [s for s in stages if s.name != "report"]
         log("report: not built (--no-pdf)")
     if dry_run:
-        plan(stages, DryPipeline(root, scale, force, study_seeds))
+        plan(stages, DryPipeline(root, scale, force, study_seeds, study_parts=parts))
         return 0
-    tex_missing = _run_stages(stages, RunPipeline(root, scale, force, study_seeds, ex), n_seeds)
+    pipe = RunPipeline(root, scale, force, study_seeds, ex, study_parts=parts)
+    tex_missing = _run_stages(stages, pipe, n_seeds)
     if scale == "paper" and is_default(root) and summary_file(root).exists():
         _update_readme(root)  # the committed results' README block
     if tex_missing is None and with_pdf:

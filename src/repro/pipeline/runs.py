@@ -9,7 +9,7 @@ parsed back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,6 +166,7 @@ class RunPipeline:
     study_seeds: int | None
     ex: ExecutorConfig
     dry: bool = False
+    study_parts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def train(self, runs: Sequence[Placed], what: str) -> bool:
         return stage_train(list(runs), self.force, self.ex, self.root, what)
@@ -203,6 +204,7 @@ class DryPipeline:
     study_seeds: int | None
     dry: bool = True
     pending: set[Path] = field(default_factory=set)  # run folders that would be trained
+    study_parts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def _say(self, what: str, verb: str, total: int, todo: list[tuple[str, list[str]]]) -> bool:
         if not todo:

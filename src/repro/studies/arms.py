@@ -53,6 +53,8 @@ def placed(
 def run_stage(pipe: Pipeline, study: str, spec: Mapping[str, StudyArm]) -> bool:
     """Train and evaluate every arm's runs, and score the baselines of each arm's contexts
     (the unseen mazes, each fixed maze) in its folder. Whether any work was done."""
+    chosen = pipe.study_parts.get(study) or tuple(spec)  # --studies NAME:PART runs some arms
+    spec = {arm: s for arm, s in spec.items() if arm in chosen}
     runs = placed(pipe.root, study, spec, pipe.scale, pipe.study_seeds)
     worked = pipe.train(runs, f"{study}: train")
     worked |= pipe.evaluate(runs, f"{study}: evaluate")

@@ -10,7 +10,7 @@ the command line its commands and the local executor its preload, all from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,34 @@ def select(requested: Iterable[str] = (), skipped: Iterable[str] = ()) -> list[S
         for s in STUDIES.values()
         if s.name not in skipped and (not s.on_request or s.name in requested)
     ]
+
+
+def parse_requested(items: Sequence[str]) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """``--studies`` items, each ``NAME`` or ``NAME:PART[,PART...]``, as (the study names,
+    {name: the parts chosen} for the items that chose some); ConfigError naming an unknown
+    study or part, or a study that has no parts."""
+    names: list[str] = []
+    parts: dict[str, tuple[str, ...]] = {}
+    for item in items:
+        name, colon, rest = item.partition(":")
+        if name not in STUDIES:
+            raise ConfigError(f"unknown study {name!r}; studies are: {', '.join(STUDIES)}")
+        names.append(name)
+        if not colon:
+            continue
+        known = STUDIES[name].parts
+        if not known:
+            raise ConfigError(f"study {name!r} has no parts to choose; run it whole: {name}")
+        chosen = tuple(p for p in rest.split(",") if p)
+        for p in chosen or ("",):
+            if p not in known:
+                raise ConfigError(
+                    f"unknown part {p!r} of study {name!r}; its parts are: {', '.join(known)}"
+                )
+        parts[name] = tuple(dict.fromkeys(parts.get(name, ()) + chosen))
+    for item in items:  # a study also named whole runs whole
+        parts.pop(item, None)
+    return tuple(dict.fromkeys(names)), parts
 
 
 def on_request() -> tuple[str, ...]:

@@ -47,6 +47,8 @@ class Pipeline(Protocol):
     force: bool
     study_seeds: int | None  # seeds per study run (``--study-seeds``; None: the scale's)
     dry: bool
+    # The parts each study runs where ``--studies NAME:PART`` chose some (absent: all).
+    study_parts: Mapping[str, tuple[str, ...]]
 
     def train(self, runs: Sequence[Placed], what: str) -> bool:
         """Train the runs that are not complete, in one executor call, longest first."""
@@ -122,3 +124,5 @@ class Study:
     preload: tuple[str, ...] = ()  # modules its units import (the forkserver loads them once)
     # Raises ConfigError for a bad (scale, --study-seeds) before anything is written.
     check_args: Callable[[str, int | None], object] | None = None
+    # The parts (arms) that ``--studies NAME:PART[,PART]`` may run alone, in order.
+    parts: tuple[str, ...] = ()

@@ -48,4 +48,5 @@ STUDY = Study(
     section=report.section,
     figures={"fig10_stitching": _draw_figure},
     preload=("repro.learn.quasimetric", "repro.learn.augment", "repro.learn.td"),
+    parts=tuple(STITCHING),
 )

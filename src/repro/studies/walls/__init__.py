@@ -48,4 +48,5 @@ STUDY = Study(
     section=report.section,
     figures={"fig9_walls": _draw_figure},
     preload=("repro.learn.field", "repro.learn.convcontrastive"),
+    parts=tuple(WALLS),
 )
