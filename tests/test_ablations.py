@@ -34,7 +34,8 @@ from repro.evaluation.evaluate import (
 from repro.learn.methods import run_cost
 from repro.learn.runfiles import load_model
 from repro.learn.train import train
-from repro.report.ablations import change, direction_sentence, measurable, on_seeds
+from repro.report.ablation_facts import compare
+from repro.report.ablations import measurable, on_seeds
 from repro.results.view import Entry
 
 # ---------------------------------------------------------------------------- configuration
@@ -230,32 +231,28 @@ def test_damaged_snapshot_is_refused(trained):
 # ---------------------------------------------------------------------------- report text
 
 
-def test_change_words_with_one_seed_respect_the_seed_spread():
-    assert "shows no difference we can measure (one seed: +0.010" in change(
-        [0.51], [0.50], 0.05, "x"
+def test_a_fact_with_one_seed_respects_the_seed_spread():
+    assert compare([0.51], [0.50], 0.05)["sign"] == 0  # +0.01 within the spread 0.05
+    fact = compare([0.70], [0.50], 0.05)
+    assert fact["sign"] == 1 and fact["said"] == (
+        "from 0.500 to 0.700, a paired difference of +0.200 (one seed)"
     )
-    assert change([0.70], [0.50], 0.05, "x") == (
-        "x rises from 0.500 to 0.700 (one seed: +0.200 against a seed spread of 0.050)"
-    )
-    assert change([0.30], [0.50], 0.05, "x").startswith("x falls from 0.500 to 0.300")
-    assert "not measured" in change([None], [0.5], 0.0, "x")
+    assert compare([0.30], [0.50], 0.05)["sign"] == -1
+    assert compare([None], [0.5], 0.0)["sign"] is None
 
 
-def test_change_words_pair_seeds_and_need_an_interval_that_excludes_zero():
+def test_a_fact_pairs_seeds_and_needs_an_interval_that_excludes_zero():
     # Paired differences +0.10, +0.12, +0.11: mean 0.11, sd 0.01, t(2) = 4.303:
     # half-width 4.303 * 0.01 / sqrt(3) = 0.0248 -> [0.085, 0.135], a change.
-    text = change([0.60, 0.72, 0.61], [0.50, 0.60, 0.50], 0.3, "x")
-    assert text == (
-        "x rises from 0.533 to 0.643 (paired difference +0.110, 95% interval [+0.085, +0.135])"
-    )
+    fact = compare([0.60, 0.72, 0.61], [0.50, 0.60, 0.50], 0.3)
+    assert fact["said"] == "from 0.533 to 0.643, a paired difference of +0.110 [+0.085, +0.135]"
+    assert fact["short"] == "+0.110 [+0.085, +0.135]" and fact["sign"] == 1
     # The same mean difference with seeds that disagree (+0.40, -0.10, +0.03): no change.
-    text = change([0.90, 0.50, 0.53], [0.50, 0.60, 0.50], 0.0, "x")
-    assert text.startswith("x shows no difference we can measure (paired difference +0.110")
+    assert compare([0.90, 0.50, 0.53], [0.50, 0.60, 0.50], 0.0)["sign"] == 0
     # A seed missing on either side is left out of the pairing, not read as a number: two
     # pairs, +0.10 and +0.12, t(1) = 12.706: half-width 0.127 -> [-0.017, +0.237].
-    assert change([0.60, None, 0.72], [0.50, 0.1, 0.60], 0.3, "x").endswith(
-        "(paired difference +0.110, 95% interval [-0.017, +0.237])"
-    )
+    fact = compare([0.60, None, 0.72], [0.50, 0.1, 0.60], 0.3)
+    assert fact["short"] == "+0.110 [-0.017, +0.237]" and fact["sign"] == 0
     assert measurable([0.60, 0.72, 0.61], [0.50, 0.60, 0.50], 0.3) == 1
     assert measurable([0.90, 0.50, 0.53], [0.50, 0.60, 0.50], 0.0) == 0
     assert measurable([0.2], [0.9], 0.05) == -1 and measurable([None], [0.9], 0.05) == 0
@@ -274,35 +271,6 @@ def test_paired_difference_reference():
     assert (low, high) == pytest.approx((ref.low, ref.high))
     mean, low, high = paired_difference([0.5], [0.2])
     assert mean == pytest.approx(0.3) and np.isnan(low) and np.isnan(high)
-
-
-def test_direction_sentences_follow_the_numbers():
-    # One seed: a change must exceed the paper setting's seed spread (0.05).
-    spread = {"spearman_full": 0.05, "all_pairs": 0.05}
-    base = {"spearman_full": [0.0], "all_pairs": [0.0]}
-    good = {"spearman_full": [0.6], "all_pairs": [0.5]}
-    text = direction_sentence(
-        "procedural", {"direction": "backward", "repeat": 4}, base, good, spread
-    )
-    assert "learns to rank" in text
-    text = direction_sentence(
-        "procedural", {"direction": "backward", "repeat": 4}, base, base, spread
-    )
-    assert "learns to rank" not in text and "no difference we can measure" in text
-    base = {"spearman_full": [0.9], "all_pairs": [0.1]}
-    bad = {"spearman_full": [0.2], "all_pairs": [0.1]}
-    text = direction_sentence("fixed", {"direction": "forward", "repeat": 1}, base, bad, spread)
-    assert "spoils" in text and "falls from 0.900 to 0.200" in text
-    tied = {"spearman_full": [0.9], "all_pairs": [0.8]}
-    text = direction_sentence("fixed", {"direction": "symmetric", "repeat": 1}, base, tied, spread)
-    assert "compare across goals" in text
-    # Three seeds that disagree: no mechanism is named for a gain the seeds cannot carry.
-    base3 = {"spearman_full": [0.0, 0.0, 0.0], "all_pairs": [0.0, 0.0, 0.0]}
-    noisy = {"spearman_full": [0.6, -0.3, 0.1], "all_pairs": [0.0, 0.0, 0.0]}
-    text = direction_sentence(
-        "procedural", {"direction": "backward", "repeat": 4}, base3, noisy, spread
-    )
-    assert "learns to rank" not in text and "no difference we can measure" in text
 
 
 def test_on_seeds_picks_the_shared_seeds():

@@ -21,6 +21,7 @@ from repro.results.view import Summary
 from repro.studies.registry import sections
 
 COMMITTED = PROJECT / "results" / "summary.json"
+AB, SP = ("ablations", "runs"), "spearman_full"  # where ablation variants are; the metric
 TEMPLATES = PROJECT / "src" / "repro" / "data"
 
 
@@ -102,6 +103,16 @@ def test_a_missing_number_fails_its_check(committed):
         ("fixed-both-learn", ("runs", "fixed", "contrastive-normal"), "spearman_full", 0.5),
         ("fixed-is-recall", ("runs", "fixed", "contrastive-normal"), "data_seen_test", 0.5),
         ("greedy-near-constant", ("baselines", "procedural", "manhattan"), "greedy_solved", 0.2),
+        # the ablations, each variant set level with (or past) its paper setting
+        ("gamma-hurts-fixed", (*AB, "fixed", "contrastive-normal+gamma0.98"), SP, 0.95),
+        ("gamma-none-unseen", (*AB, "procedural", "contrastive-normal+gamma0.98"), SP, 0.5),
+        ("repeat-decides-unseen", (*AB, "procedural", "contrastive-normal+symmetric"), SP, 0.6),
+        ("repeat-decides-unseen", (*AB, "procedural", "contrastive-normal+repeat4"), SP, 0.0),
+        ("forward-breaks-fixed", (*AB, "fixed", "contrastive-normal+forward"), SP, 0.95),
+        ("symmetric-ties-goals", (*AB, "fixed", "contrastive-normal+symmetric"), "all_pairs", 0.1),
+        ("symmetric-ties-goals", (*AB, "fixed", "contrastive-normal+symmetric"), SP, 0.5),
+        ("head-class-unseen", (*AB, "procedural", "supervised-normal+classification"), SP, 0.2),
+        ("head-class-fixed", (*AB, "fixed", "supervised-normal+classification"), SP, 0.999),
     ],
 )
 def test_each_check_fails_where_its_sentence_would_be_false(committed, name, where, metric, value):

@@ -19,7 +19,7 @@ from repro.core.heuristics import BASELINES
 from repro.core.maze import HALVES
 from repro.core.metrics import paired_difference
 from repro.report.texfmt import LABELS, NO_VALUE, Tex, counted, num, pct, seed_list
-from repro.results.view import Entry, Summary, Variant
+from repro.results.view import Entry, Summary
 
 REGIME_WORDS = {"fixed": "fixed maze", "procedural": "procedural mazes"}
 TABLE_METRICS = (  # (metric, formatter) of the ablation tables
@@ -46,36 +46,12 @@ def noise(summary: Summary, regime: str, config: str, metric: str) -> float:
     return 0.0 if agg is None else agg.spread()
 
 
-def change(new: list, old: list, spread: float, what: str) -> str:
-    """What ``what`` does from the paper setting to a variant, paired by seed: 'rises from a
-    to b', 'falls ...' or 'shows no difference we can measure'.
-
-    new, old: the variant's and the paper setting's values on the same seeds (None where one
-    was not measured). With two or more seeds a change needs a 95% Student-t interval of the
-    mean paired difference that excludes 0 (the interval is quoted); with one seed it must
-    exceed ``spread``, the paper setting's spread over all its seeds.
-    """
-    pairs = [(n, o) for n, o in zip(new, old, strict=True) if n is not None and o is not None]
-    if not pairs:
-        return f"{what} was not measured"
-    a, b = [n for n, _ in pairs], [o for _, o in pairs]
-    mean_new, mean_old = sum(a) / len(a), sum(b) / len(b)
-    d, low, high = paired_difference(a, b)
-    if len(pairs) > 1:
-        band = f"paired difference {d:+.3f}, 95% interval [{low:+.3f}, {high:+.3f}]"
-        real = low > 0 or high < 0
-    else:
-        band = f"one seed: {d:+.3f} against a seed spread of {spread:.3f}"
-        real = abs(d) > spread
-    if not real:
-        return f"{what} shows no difference we can measure ({band})"
-    verb = "rises" if d > 0 else "falls"
-    return f"{what} {verb} from {mean_old:.3f} to {mean_new:.3f} ({band})"
-
-
 def measurable(new: list, old: list, spread: float) -> int:
-    """+1 / -1 where the variant is measurably above / below the paper setting by
-    :func:`change`'s rule, 0 where it is not (or nothing was measured)."""
+    """+1 / -1 where the variant is measurably above / below the paper setting, 0 where it
+    is not (or nothing was measured). new, old: the variant's and the paper setting's values
+    on the same seeds (None where one was not measured). With two or more seeds a change
+    needs a 95% Student-t interval of the mean paired difference that excludes 0; with one
+    seed it must exceed ``spread``, the paper setting's spread over all its seeds."""
     pairs = [(n, o) for n, o in zip(new, old, strict=True) if n is not None and o is not None]
     if not pairs:
         return 0
@@ -100,18 +76,9 @@ def _row(summary: Summary, regime: str, run: str, label: str) -> dict:
     return row
 
 
-def _ranking_change(summary: Summary, regime: str, config: str, run: str) -> str:
-    """How the full-test Spearman of ``run`` differs from its configuration's, paired by
-    seed, in words."""
-    old = per_seed(summary, regime, config, "spearman_full")
-    new = per_seed(summary, regime, run, "spearman_full")
-    spread = noise(summary, regime, config, "spearman_full")
-    return change(new, old, spread, "the full-test Spearman")
-
-
-def gamma_rows(summary: Summary) -> tuple[list[dict], list[str]]:
-    """Table rows (gamma 0.90 and 0.98 per regime and dataset) and one sentence per pair."""
-    rows, sentences = [], []
+def gamma_rows(summary: Summary) -> list[dict]:
+    """Table rows: gamma 0.90 and the variant's, per regime and configuration."""
+    rows = []
     for study in summary.studies("gamma"):
         config, gamma = study.config, study.sets["gamma"]
         for regime in REGIMES:
@@ -119,121 +86,31 @@ def gamma_rows(summary: Summary) -> tuple[list[dict], list[str]]:
             rows.append(
                 _row(summary, regime, study.run, f"{LABELS[config]}, $\\gamma$ {gamma:.2f}")
             )
-            sentences.append(
-                f"{LABELS[config]} ({REGIME_WORDS[regime]}): "
-                + _ranking_change(summary, regime, config, study.run)
-                + "."
-            )
     for r in rows:
         r["label"] = Tex(r["label"])
-    return rows, sentences
+    return rows
 
 
 def _direction_label(sets: dict) -> str:
     return f"{sets.get('direction', 'backward')}, repeat {sets.get('repeat', 1)}"
 
 
-def direction_sentence(regime: str, sets: dict, base: dict, var: dict, spread: dict) -> str:
-    """What one direction/repeat variant shows against backward InfoNCE with repeat 1.
-
-    ``base`` and ``var`` map 'spearman_full' and 'all_pairs' to the paper setting's and the
-    variant's values per ablation seed (None where not measured), ``spread`` to the paper
-    setting's seed spread. A mechanism is named only for a change :func:`measurable` calls
-    real; otherwise the sentence says that no difference could be measured.
-    """
-    direction, repeat = sets.get("direction", "backward"), sets.get("repeat", 1)
-    parts = [
-        change(var["spearman_full"], base["spearman_full"], spread["spearman_full"], "Spearman"),
-        change(var["all_pairs"], base["all_pairs"], spread["all_pairs"], "all-pairs"),
-    ]
-    text = "; ".join(parts) + "."
-    sign = measurable(var["spearman_full"], base["spearman_full"], spread["spearman_full"])
-    if repeat > 1 and regime == "procedural" and sign > 0:
-        text += " Same-maze negatives take away the walls shortcut and the model learns to rank."
-    if direction == "forward" and sign < 0:
-        text += (
-            " A softmax over goals leaves each state its own offset, and here that spoils the"
-            " order of states for one goal."
-        )
-    if (
-        direction == "symmetric"
-        and measurable(var["all_pairs"], base["all_pairs"], spread["all_pairs"]) > 0
-    ):
-        text += " The second softmax ties goals together, so distances compare across goals."
-    return text
-
-
-def _direction_base_row(summary: Summary, regime: str, spread: dict) -> dict:
-    """The paper-setting row that heads a regime's direction rows, with its seed spread."""
-    entry = summary.run(regime, BASE_DIRECTION)
-    row = _row(summary, regime, BASE_DIRECTION, BASE_LABEL)
-    row["sentence"] = (
-        "The paper-setting model (backward InfoNCE, one pair per trajectory), for comparison; "
-        f"its full-test Spearman spreads by {spread['spearman_full']:.3f} over "
-        f"{len(entry.seeds) if entry else 0} seeds."
-    )
-    return row
-
-
-def _direction_variant_row(
-    summary: Summary, regime: str, study: Variant, base: dict, spread: dict
-) -> dict:
-    """A variant's row, with the sentence comparing it with the paper setting."""
-    entry = summary.run(regime, study.run)
-    var = {m: per_seed(summary, regime, study.run, m) for m in RANKING}
-    row = _row(summary, regime, study.run, _direction_label(study.sets))
-    row["sentence"] = (
-        direction_sentence(regime, study.sets, base, var, spread) if entry else "Not run."
-    )
-    return row
+def direction_key(regime: str, sets: dict) -> str:
+    """'direction_<regime>_<direction>_<repeat>': where the template finds a variant's paired
+    differences (:func:`repro.report.ablation_facts.short`)."""
+    return f"direction_{regime}_{sets.get('direction', 'backward')}_{sets.get('repeat', 1)}"
 
 
 def direction_rows(summary: Summary) -> list[dict]:
-    """Rows of the direction x repeat table, the baseline first in each regime."""
+    """Rows of the direction x repeat table, the paper setting first in each regime (its
+    'key' None: it is what the others differ from)."""
     rows = []
     for regime in REGIMES:
-        base = {m: per_seed(summary, regime, BASE_DIRECTION, m) for m in RANKING}
-        spread = {m: noise(summary, regime, BASE_DIRECTION, m) for m in RANKING}
-        rows.append(_direction_base_row(summary, regime, spread))
+        rows.append({**_row(summary, regime, BASE_DIRECTION, BASE_LABEL), "key": None})
         for study in summary.studies("direction"):
-            rows.append(_direction_variant_row(summary, regime, study, base, spread))
+            row = _row(summary, regime, study.run, _direction_label(study.sets))
+            rows.append({**row, "key": direction_key(regime, study.sets)})
     return rows
-
-
-def best_variants(summary: Summary) -> dict[str, dict[str, Any]]:
-    """Per regime and ranking metric, the direction/repeat row of the highest mean (paper
-    setting included) and the rows tied with it: those :func:`measurable` cannot tell from
-    it, paired by seed (with one seed: within the paper setting's seed spread). A tie is
-    reported as a tie, so the text never crowns a winner the seeds cannot separate."""
-    rows = [(BASE_LABEL, BASE_DIRECTION)]
-    rows += [(_direction_label(s.sets), s.run) for s in summary.studies("direction")]
-    out = {}
-    for regime in REGIMES:
-        out[regime] = {}
-        for m in RANKING:
-            values = {run: per_seed(summary, regime, run, m) for _, run in rows}
-            means = {run: on_seeds(summary.run(regime, run), m, summary.ablation_seeds)
-                     for _, run in rows}  # fmt: skip
-            known = [(v, label, run) for label, run in rows if (v := means[run]) is not None]
-            if not known:
-                out[regime][m] = {"label": "none", "value": num(None), "tied": []}
-                continue
-            v, label, best = max(known)
-            spread = noise(summary, regime, BASE_DIRECTION, m)
-            tied = [
-                lab
-                for _, lab, run in known
-                if run != best and measurable(values[run], values[best], spread) == 0
-            ]
-            out[regime][m] = {"label": label, "value": num(v), "tied": tied}
-        out[regime]["base_spearman"] = num(means_of(summary, regime, "spearman_full"))
-        out[regime]["base_all_pairs"] = num(means_of(summary, regime, "all_pairs"))
-    return out
-
-
-def means_of(summary: Summary, regime: str, metric: str) -> float | None:
-    """The paper setting's ``metric`` on the ablation seeds."""
-    return on_seeds(summary.run(regime, BASE_DIRECTION), metric, summary.ablation_seeds)
 
 
 def _head_table(summary: Summary) -> tuple[list[dict], dict[tuple[str, str], float | None]]:
@@ -256,15 +133,10 @@ def _head_table(summary: Summary) -> tuple[list[dict], dict[tuple[str, str], flo
 def head_rows(summary: Summary) -> tuple[list[dict], dict[str, Any]]:
     """Regression vs classification rows, and whether classification discretizes the maps."""
     rows, gaps = _head_table(summary)
-    studies = summary.studies("head")
     facts: dict[str, Any] = {}
     for regime in REGIMES:
         r, c = gaps.get((regime, "regression")), gaps.get((regime, "classification"))
-        ranking = "the full-test Spearman was not measured"
-        if studies:
-            ranking = _ranking_change(summary, regime, studies[0].config, studies[0].run)
         facts[regime] = {
-            "ranking": ranking,
             "regression": num(r),
             "classification": num(c),
             # "Sharply discretized": predictions close to whole steps (a uniform spread of
@@ -361,7 +233,7 @@ def quadrant_counts(summary: Summary) -> dict[str, dict[str, str]]:
 
 def ablation_context(summary: Summary) -> dict[str, Any]:
     """Everything the template's ablation section prints."""
-    gamma, gamma_text = gamma_rows(summary)
+    gamma = gamma_rows(summary)
     gammas = sorted({RunConfig().gamma} | {s.sets["gamma"] for s in summary.studies("gamma")})
     head, head_facts = head_rows(summary)
     seeds = summary.ablation_seeds
@@ -374,11 +246,10 @@ def ablation_context(summary: Summary) -> dict[str, Any]:
         "seed_list": seed_list(seeds),  # 'seeds 0, 1 and 2'
         "n_seeds_text": counted(len(seeds), "seed"),
         "gamma": gamma,
-        "gamma_text": gamma_text,
+        "base_label": BASE_LABEL,
         # The mean of k ~ Geometric(1 - gamma) on {1, 2, ...} is 1 / (1 - gamma).
         "gamma_offsets": ", ".join(f"{1 / (1 - g):.0f} steps for {g:.2f}" for g in gammas),
         "direction": direction_rows(summary),
-        "best": best_variants(summary),
         "head": head,
         "head_facts": head_facts,
         "length": length_table(summary),

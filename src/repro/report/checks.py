@@ -27,6 +27,7 @@ from typing import Any
 
 from repro.config import CONFIGS
 from repro.errors import StageFailed
+from repro.report import ablation_facts as af
 from repro.report.texfmt import Tex
 from repro.results.claims import CON, NOT_TESTABLE, STRICT, SUP
 from repro.results.view import Summary
@@ -210,6 +211,38 @@ CHECKS: dict[str, Check] = {
         "in unseen mazes every one of the paper's greedy solved rates is below our Manhattan "
         "distance's, and most are closer to our constant heuristic's than to it",
         greedy_near_constant,
+    ),
+    # The ablations (repro.report.ablation_facts: paired by seed, a 95% interval)
+    "gamma-hurts-fixed": Check(
+        "in the fixed maze gamma 0.98 lowers every contrastive configuration's full-test "
+        "Spearman measurably",
+        af.gamma_hurts_fixed,
+    ),
+    "gamma-none-unseen": Check(
+        "in unseen mazes no gamma difference in full-test Spearman is measurable",
+        af.gamma_none_unseen,
+    ),
+    "repeat-decides-unseen": Check(
+        "in unseen mazes every repeat-4 variant ranks measurably better than the paper "
+        "setting and no repeat-1 variant differs measurably",
+        af.repeat_decides_unseen,
+    ),
+    "forward-breaks-fixed": Check(
+        "in the fixed maze every forward variant lowers the full-test Spearman measurably",
+        af.forward_breaks_fixed,
+    ),
+    "symmetric-ties-goals": Check(
+        "in the fixed maze every symmetric variant raises the all-pairs correlation measurably "
+        "and leaves the full-test Spearman without a measurable change",
+        af.symmetric_ties_goals,
+    ),
+    "head-class-unseen": Check(
+        "in unseen mazes the classification head ranks measurably better than regression",
+        af.head_class_unseen,
+    ),
+    "head-class-fixed": Check(
+        "in the fixed maze the classification head ranks measurably worse than regression",
+        af.head_class_fixed,
     ),
 }
 

@@ -43,6 +43,7 @@ from repro.errors import StageFailed
 from repro.io import atomic_write_bytes
 from repro.paths import figures_dir, report_build_dir, report_pdf
 from repro.paths import template_dir as default_template_dir
+from repro.report import ablation_facts
 from repro.report.ablations import ablation_context
 from repro.report.checks import CHECKS, Guard, drops, paper_gap
 from repro.report.planning import planning_context
@@ -468,6 +469,8 @@ def build_context(
         "ev": {k: str(v) if k.endswith("seed") else f"{v:,}" for k, v in ev.to_dict().items()},
         "figdir": Tex(str(figdir).replace("\\", "/")),
         "ab": ablation_context(view),
+        "abf": ablation_facts.said(view),  # the ablations' paired differences in words
+        "abd": ablation_facts.said(view, "short"),
         "st": stitching_context(view),
         "wall": walls_context(view),
         "planning14": planning_context(view),
