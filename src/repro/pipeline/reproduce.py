@@ -55,6 +55,7 @@ from repro.pipeline.executor import LocalExecutor, check_reachable, units_cpu_se
 from repro.pipeline.runs import DryPipeline, RunPipeline, log
 from repro.pipeline.stages import Stage, plan_stage, run_stage
 from repro.pipeline.units import ExecutorConfig, Unit
+from repro.report import costs as report_costs
 from repro.report import document as report
 from repro.report import readme
 from repro.report.document import TexMissing
@@ -224,7 +225,9 @@ def report_stage(root: Path) -> Stage:
         ("summary", "figures"),
         inputs,
         lambda: [report_pdf(root)],
-        lambda: os.path.relpath(report_pdf(root), root),  # where it goes
+        # where it goes, and the records of time its appendix prints (not the whole
+        # timings.json, whose ordinary rerun times change every run)
+        lambda: f"{os.path.relpath(report_pdf(root), root)}|costs={report_costs.digest(root)}",
     )
 
 

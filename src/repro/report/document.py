@@ -46,6 +46,8 @@ from repro.paths import template_dir as default_template_dir
 from repro.report import ablation_facts
 from repro.report.ablations import ablation_context
 from repro.report.checks import CHECKS, Guard, drops, paper_gap
+from repro.report.costs import context as cost_context
+from repro.report.costs import load as load_costs
 from repro.report.planning import planning_context
 from repro.report.stitching import stitching_context
 from repro.report.texfmt import (
@@ -438,11 +440,13 @@ def build_context(
     summary: Summary | Mapping[str, Any],
     sections: Sequence[Any] = (),
     figdir: Path = Path("figures"),
+    costs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every variable the template prints, from the summary. ``sections``: the studies'
     report sections (each with ``template``, ``placement`` and ``context``; see
     :func:`repro.studies.registry.sections`), included by the template at their placement.
-    ``figdir``: the folder LaTeX finds the figures in."""
+    ``figdir``: the folder LaTeX finds the figures in. ``costs``: the results folder's
+    records of time (:func:`repro.report.costs.load`; None: no appendix of costs)."""
     view = as_summary(summary)
     ev = EvalConfig(**SCALES[view.scale].eval_overrides)
     hyper = hyper_rows(view)
@@ -477,6 +481,7 @@ def build_context(
         "sections": {at: [s for s in sections if s.placement == at] for at in PLACEMENTS},
         "drop": drop_numbers(view),
         "k": constants(view),
+        "costs": cost_context(costs),
     }
 
 
@@ -527,18 +532,19 @@ def render(
     figdir: Path = Path("figures"),
     strict: bool | None = None,
     mark_values: bool = False,
+    costs: Mapping[str, Any] | None = None,
 ) -> str:
     """The report's LaTeX source, rendered from the summary (a dict or a Summary) and the
     studies' ``sections``, its figures read from ``figdir``. Every sentence the template
     guards with a named check (:mod:`repro.report.checks`) is checked against the summary:
     where one fails, ``strict`` (default: a paper-scale summary) raises
     :class:`~repro.report.checks.ProseCheckFailed` naming it; otherwise it is marked.
-    ``mark_values``: see :func:`make_env`."""
+    ``mark_values``: see :func:`make_env`; ``costs``: see :func:`build_context`."""
     view = as_summary(summary)
     checks = {**CHECKS, **{k: c for s in sections for k, c in getattr(s, "checks", {}).items()}}
     guard = Guard(view, view.scale == "paper" if strict is None else strict, checks)
     env = make_env(template_dir or default_template_dir(), mark_values)
-    context = {**build_context(view, sections, figdir), "checked": guard}
+    context = {**build_context(view, sections, figdir, costs), "checked": guard}
     tex = env.get_template(TEMPLATE).render(**context)
     guard.raise_failures()  # paper scale: a contradicted sentence stops the build
     return tex
@@ -579,4 +585,5 @@ def build_pdf(tex_source: str, root: Path, out_pdf: Path | None = None) -> Path:
 def main(summary: Summary | Mapping[str, Any], root: Path, sections: Sequence[Any] = ()) -> Path:
     """Render the report from the summary and the studies' sections and build the PDF of the
     results folder ``root`` (its figures, its build folder); return its path."""
-    return build_pdf(render(summary, sections=sections, figdir=figures_dir(root)), root)
+    tex = render(summary, sections=sections, figdir=figures_dir(root), costs=load_costs(root))
+    return build_pdf(tex, root)
