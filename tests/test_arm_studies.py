@@ -9,6 +9,7 @@ import pytest
 from repro.config import SCALES, STITCHING, WALLS
 from repro.io import read_json, write_json
 from repro.pipeline import reproduce
+from repro.results.view import as_summary
 from repro.studies import registry
 from repro.studies.arms import arm_configs
 from repro.studies.walls import placed
@@ -111,6 +112,11 @@ def test_the_arm_studies_run_through_reproduce_at_smoke_scale(quick_reference, t
     assert (results / "figures" / "fig9_walls.pdf").exists()
     tex = registry.render(summary)
     assert r"\section{A model that sees the maze}" in tex and "tab:walls-study" in tex
+    assert "tab:walls-claims" in tex  # the claims judged on both architectures
+    from repro.studies.walls.report import findings
+
+    line = findings(as_summary(summary))
+    assert len(line) == 1 and "distance field" in line[0] and "1 seed," in line[0]
     assert r"\section{Which learners stitch}" in tex and "tab:stitch-study" in tex
     assert r"\section{Which learners stitch}" in tex and "tab:stitch-study" in tex
     # A second run has nothing of it to redo; a damaged block is refused by its path.

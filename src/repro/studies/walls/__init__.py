@@ -46,6 +46,7 @@ STUDY = Study(
     summarize=lambda root, scale: arms.collect(root, NAME, tuple(WALLS), placed(root, scale)),
     check=arms.check,
     section=report.section,
+    findings=report.findings,
     figures={"fig9_walls": _draw_figure},
     preload=("repro.learn.field", "repro.learn.convcontrastive"),
     parts=tuple(WALLS),

@@ -220,3 +220,28 @@ def section(summary: Summary) -> Section | None:
         "goal_greedy": Tex(f"{100 * GOAL_GREEDY:.0f}\\%"),
     }
     return Section("sections/walls.tex.j2", "end", context, checks())
+
+
+def findings(summary: Summary) -> list[str]:
+    """The README's line: the headline's unseen-maze numbers beside the MLPs' and
+    Manhattan's, means over seeds ([] without the headline arm)."""
+    es = _entries(summary)
+    if es["sup_conv"] is None or es["con_conv"] is None:
+        return []
+    v: dict[str, str] = {}
+    for key in ("sup_conv", "con_conv", "sup_mlp", "con_mlp", "manhattan"):
+        for metric, short in (("spearman_full", "full"), ("walls_detour_spearman", "detour"),
+                              ("greedy_solved", "greedy")):  # fmt: skip
+            x = _value(es[key], metric)[0]
+            text = f"{100 * x:.1f}%" if short == "greedy" and x is not None else f"{x:.3f}"
+            v[f"{key}_{short}"] = "–" if x is None else text
+    seeds = counted(len(es["sup_conv"].seeds), "seed")
+    return [
+        f"- With convolutional trunks that see the maze (walls study, {seeds}, the paper's "
+        f"training length), unseen-maze full-test Spearman: distance field {v['sup_conv_full']} "
+        f"(supervised MLP {v['sup_mlp_full']}), contrastive encoders {v['con_conv_full']} "
+        f"(contrastive MLP {v['con_mlp_full']}), Manhattan {v['manhattan_full']}; on detour "
+        f"states {v['sup_conv_detour']} and {v['con_conv_detour']} against Manhattan's "
+        f"{v['manhattan_detour']}; greedy solves {v['sup_conv_greedy']} and "
+        f"{v['con_conv_greedy']} (Manhattan {v['manhattan_greedy']})."
+    ]
