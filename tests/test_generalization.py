@@ -31,19 +31,19 @@ from repro.io import read_json, write_json
 from repro.learn.methods import run_cost
 from repro.learn.train import train
 from repro.paths import PROJECT, generalization_dir
+from repro.report.checks import ProseCheckFailed
 from repro.results.view import Summary
+from repro.studies.generalization import prose
 from repro.studies.generalization.evaluate import evaluate_study_run, up_to_date
 from repro.studies.generalization.figure import draw_fig8_generalization, study_styles
 from repro.studies.generalization.report import (
-    data_sentence,
-    fit_kind,
     generalization_context,
     paper_length_rows,
-    reach_sentence,
     reading_sentence,
 )
 from repro.studies.generalization.results import collect as collect_generalization
 from repro.studies.generalization.results import study_of
+from repro.studies.generalization.rules import fit_kind
 from repro.studies.generalization.runs import (
     MAZES,
     OUTPUT,
@@ -337,16 +337,34 @@ def view():
     return study_of(Summary.from_dict({"scale": "paper", "generalization": study_dict()}))
 
 
-def test_reach_sentences_follow_the_rule():
+def test_reach_follows_the_rule():
     sup, con, sup40 = view().runs
-    assert "passes Manhattan's 0.800 at 200,000 steps" in reach_sentence(sup)
-    assert "comes within 0.02 of it" not in reach_sentence(sup)
-    assert "never reaches Manhattan's 0.800: its best is 0.600 at 50,000" in reach_sentence(con)
-    assert "passes Manhattan's 0.800 at 200,000" in reach_sentence(sup40)
-    near = one_run([0.9] * 6, [0.5, 0.6, 0.7, 0.79, 0.8, 0.8])
-    assert "reaches Manhattan's 0.800 (within 0.02) at 50,000 steps but never passes" in (
-        reach_sentence(near)
+    assert prose.reach(sup)["kind"] == "passes" and prose.reach(sup)["step"] == 200_000
+    k = prose.reach(con)
+    assert k["kind"] == "never" and (k["best"], k["best_step"]) == (0.6, 50_000)
+    assert prose.reach(sup40)["kind"] == "passes"
+    near = one_run([0.9] * 6, [0.5, 0.6, 0.7, 0.79, 0.8, 0.8])  # within 0.02 of 0.800
+    assert prose.reach(near)["kind"] == "reaches" and prose.reach(near)["step"] == 50_000
+
+
+def test_the_prose_checks_read_the_runs_by_the_rules():
+    s = Summary.from_dict({"scale": "paper", "generalization": study_dict()})
+    # The supervised runs pass Manhattan's 0.800 at 200,000 steps: no sentence of "none
+    # passes" or "the supervised models come level and stay" may be printed.
+    assert not prose.none_passes(s)[0] and not prose.supervised_reach(s)[0]
+    assert prose.contrastive_never(s)[0]  # its best is 0.600
+    assert not prose.supervised_overfit(s)[0]  # it underfits: both rise, the gap stays
+    assert not prose.contrastive_underfit(s)[0]  # it overfits
+    # 40,000 mazes: unseen 0.850 -> 0.900 (beyond 0.02), the gap 0.010 -> -0.050.
+    holds, n = prose.more_mazes_close_gap(s)
+    assert not holds and n["supervised, regression (40,000 mazes) unseen change"] == (
+        pytest.approx(0.05)
     )
+    level = [0.5, 0.6, 0.7, 0.79, 0.8, 0.8]
+    runs = [curve("x", "models", "supervised-normal", {}, [v + 0.01 for v in level], level)]
+    s = Summary.from_dict({"scale": "paper", "generalization": study_dict(runs)})
+    assert prose.none_passes(s)[0] and prose.supervised_reach(s)[0]
+    assert not prose.contrastive_never(s)[0]  # no contrastive run: nothing to say
 
 
 def test_fit_kinds_tell_underfitting_from_overfitting():
@@ -358,15 +376,6 @@ def test_fit_kinds_tell_underfitting_from_overfitting():
     assert fit_kind(one_run([0.5] * 6, [0.4] * 6), 20_000)[0] == "flat"
     assert fit_kind(one_run([0.3, 0.4, 0.5, 0.7, 0.9, 0.95], [0.3] * 6), 20_000)[0] == "gap grows"
     assert fit_kind(one_run([0.9] * 6, [0.3, 0.4, 0.5, 0.7, 0.8, 0.9]), 20_000)[0] == "gap closes"
-
-
-def test_data_sentence_compares_with_the_same_model_on_fewer_mazes():
-    study = view()
-    text = data_sentence(study, study.runs[2])
-    assert text.startswith("With 40,000 training mazes instead of 4,000, supervised, regression")
-    assert "the unseen-maze Spearman rises from 0.850 to 0.900" in text
-    assert "the gap to training mazes falls from 0.010 to -0.050" in text
-    assert data_sentence(study, study.runs[1]) is None  # no counterpart in the 'models' arm
 
 
 def test_paper_numbers_are_compared_at_the_papers_length_only():
@@ -401,7 +410,10 @@ def test_report_section_renders_only_with_the_study():
     assert "Generalization to unseen mazes" not in render(d)
     assert generalization_context(Summary.from_dict(d)) == {"ran": False}
     d["generalization"] = study_dict()
-    tex = render(d)
+    with pytest.raises(ProseCheckFailed, match="gen-none-passes"):  # the study's own words
+        render(d)  # are contradicted by this made-up study (its supervised runs pass)
+    tex = render(d, strict=False)  # marked instead
+    assert "[check gen-none-passes fails]" in tex
     assert "\\section{Generalization to unseen mazes}" in tex
     assert "fig8_generalization.pdf" in tex and "0.850 / 0.860" in tex  # 200k: unseen / train
     assert "\\paragraph{10 times more mazes.}" in tex

@@ -1,14 +1,11 @@
 """The report's section "Generalization to unseen mazes": table and sentences.
 
 Built from the summary alone (read through :mod:`repro.results.view`), and only where
-the study has results. Every sentence is chosen by a rule from the numbers:
+the study has results:
 
-- :func:`reach_sentence`: whether a run reaches (within :data:`TOL`) and passes the
-  Manhattan heuristic's full-test Spearman on unseen mazes, and at which step;
-- :func:`fit_sentence`: from the paper's training length to the last snapshot, whether the
-  gap between training-maze and unseen-maze Spearman grows (overfitting) or both curves
-  rise together (underfitting);
-- :func:`data_sentence`: what ten times more training mazes change at the last step;
+- what each run does against the Manhattan heuristic and from the paper's training length
+  on, and what more mazes change: written sentences guarded by the checks of
+  :mod:`.prose`, which read the runs by the rules of :mod:`.rules`;
 - :func:`paper_length_rows`: each run at the paper's training length beside each of the paper's
   numbers for its model, and :func:`reading_sentence` what that means for reading them;
 - :func:`claim_rows` and :func:`claims_sentences`: the paper's claims judged again on the
@@ -26,13 +23,12 @@ from repro.config import SCALES
 from repro.report.checks import Check
 from repro.report.texfmt import LABELS, NO_VALUE, Tex, counted, num, pct, printed, seed_list
 from repro.results.view import Summary, config_name
+from repro.studies.generalization import prose
 from repro.studies.generalization.results import GeneralizationStudy, StudyCurves, study_of
+from repro.studies.generalization.rules import RHO, TOL, TRAIN, UNSEEN, run_name, tolerance
 from repro.studies.study import Section
 
-TOL = 0.02  # the smallest change of a rank correlation the sentences call a change
 NEAR = 0.05  # how close to the paper's Spearman counts as coming near it
-UNSEEN, TRAIN = "unseen_mazes", "train_mazes"
-RHO = "spearman_full"  # the rank correlation the sentences follow
 # The paper's numbers the study is held against: (our metric, paper key, label, digits).
 PAPER_TARGETS = (
     ("spearman_paper", "spearman", "Spearman, 10 trajectories", 3),
@@ -46,139 +42,6 @@ CLAIMS_WIDTH_CM = 12.0  # the width the claims table gives its step columns toge
 def steps_label(step: int) -> str:
     """20000 -> '20k' (steps below a thousand as they are)."""
     return f"{step // 1000}k" if step >= 1000 and step % 1000 == 0 else f"{step:,}"
-
-
-def cap(text: str) -> str:
-    """``text`` with its first letter upper-case (a sentence that starts with a run's name)."""
-    return text[:1].upper() + text[1:]
-
-
-def run_name(run: StudyCurves) -> str:
-    """'supervised, regression (4,000 mazes)'."""
-    n = run.n_trajectories
-    return f"{run.title()} ({n:,} mazes)" if n else run.title()
-
-
-def _tol(*runs: StudyCurves) -> float:
-    """TOL, or the largest seed spread of the runs' Spearman on either mazes if larger."""
-    spreads = [r.spread(m, RHO) for r in runs for m in (TRAIN, UNSEEN)]
-    return max([TOL, *spreads])
-
-
-def _first(steps: tuple[int, ...], values: list[float | None], test) -> int | None:
-    """The first step whose value passes ``test`` (None if none)."""
-    return next((s for s, v in zip(steps, values, strict=True) if v is not None and test(v)), None)
-
-
-def reach_sentence(run: StudyCurves) -> str:
-    """Whether ``run`` reaches and passes Manhattan's full-test Spearman on unseen mazes."""
-    level, means = run.level("manhattan", UNSEEN, RHO), run.means(UNSEEN, RHO)
-    known = [(s, v) for s, v in zip(run.steps, means or (), strict=False) if v is not None]
-    if level is None or not known:
-        return f"{run_name(run)}: not measured."
-    tol, last = _tol(run), known[-1][1]
-    reach = _first(run.steps, means, lambda v: v >= level - tol)
-    passed = _first(run.steps, means, lambda v: v > level + tol)
-    best_step, best = max(known, key=lambda sv: sv[1])
-    name = f"{run_name(run)}"
-    if passed is not None:
-        text = f"{name} passes Manhattan's {level:.3f} at {passed:,} steps"
-        if reach is not None and reach < passed:
-            text += f" (it comes within {tol:.2f} of it at {reach:,})"
-        where = "still above it" if last > level + tol else "no longer above it"
-        return text + f" and ends at {last:.3f}, {where}."
-    if reach is not None:
-        return (
-            f"{name} reaches Manhattan's {level:.3f} (within {tol:.2f}) at {reach:,} steps but "
-            f"never passes it; it ends at {last:.3f}."
-        )
-    return (
-        f"{name} never reaches Manhattan's {level:.3f}: its best is {best:.3f} at "
-        f"{best_step:,} steps, and it ends at {last:.3f}."
-    )
-
-
-def fit_kind(run: StudyCurves, ref_step: int) -> tuple[str, dict[str, float]]:
-    """From ``ref_step`` (or the first snapshot) to the last: 'overfits' (the unseen-maze
-    Spearman peaks and falls while the gap grows), 'gap grows', 'underfits' (both rise, the
-    gap stays), 'gap closes', 'flat' or 'unmeasured'; and the numbers the rule used."""
-    train, unseen, gap = run.means(TRAIN, RHO), run.means(UNSEEN, RHO), run.gap(RHO)
-    i0 = run.steps.index(ref_step) if ref_step in run.steps else 0
-    cols = (train, unseen, gap)
-    if not run.steps or any(c is None or c[i0] is None or c[-1] is None for c in cols):
-        return "unmeasured", {}
-    later = [(v, s) for v, s in zip(unseen[i0:], run.steps[i0:], strict=True) if v is not None]
-    peak, peak_step = max(later)
-    f = {
-        "t0": train[i0], "t1": train[-1], "u0": unseen[i0], "u1": unseen[-1],
-        "g0": gap[i0], "g1": gap[-1], "peak": peak, "peak_step": peak_step,
-        "step0": run.steps[i0], "step1": run.steps[-1], "tol": _tol(run),
-    }  # fmt: skip
-    tol = f["tol"]
-    if peak - f["u1"] > tol and f["g1"] - f["g0"] > tol:
-        return "overfits", f
-    if f["g1"] - f["g0"] > tol:
-        return "gap grows", f
-    if f["g0"] - f["g1"] > tol:
-        return "gap closes", f
-    if f["u1"] - f["u0"] > tol:
-        return "underfits", f
-    return "flat", f
-
-
-def fit_sentence(run: StudyCurves, ref_step: int) -> str:
-    """:func:`fit_kind` in words."""
-    kind, f = fit_kind(run, ref_step)
-    if kind == "unmeasured":
-        return f"{run_name(run)}: not measured on both kinds of mazes."
-    span = f"from {f['step0']:,} to {f['step1']:,} steps"
-    moves = (
-        f"training mazes {f['t0']:.3f} to {f['t1']:.3f}, unseen mazes {f['u0']:.3f} to "
-        f"{f['u1']:.3f}, gap {f['g0']:.3f} to {f['g1']:.3f}"
-    )
-    text = {
-        "overfits": f"overfits: its unseen-maze Spearman peaks at {f['peak_step']:,} steps "
-        f"({f['peak']:.3f}) and then falls while the gap to its training mazes grows",
-        "gap grows": "the gap to its training mazes grows: it learns its own mazes faster "
-        "than mazes in general (overfitting sets in)",
-        "underfits": "both curves rise together and the gap stays within "
-        f"{f['tol']:.2f}: it underfits, and more steps still help",
-        "gap closes": "the gap to its training mazes closes: the unseen-maze score catches up",
-        "flat": f"neither curve nor the gap moves by more than {f['tol']:.2f}: more steps do "
-        "not help",
-    }[kind]
-    return f"{run_name(run)} {span}: {text} ({moves})."
-
-
-def _change(new: float, old: float, tol: float, what: str) -> str:
-    if abs(new - old) <= tol:
-        return f"{what} stays within {tol:.2f} ({old:.3f} to {new:.3f})"
-    return f"{what} {'rises' if new > old else 'falls'} from {old:.3f} to {new:.3f}"
-
-
-def data_sentence(study: GeneralizationStudy, run: StudyCurves) -> str | None:
-    """What ``run`` (the 'data' arm) changes against the same model on fewer mazes, at the
-    last step both reached; None if that model did not run."""
-    base = study.counterpart(run, "models")
-    common = [s for s in run.steps if s in base.steps] if base else []
-    if base is None or base is run or not common:
-        return None
-    step = common[-1]
-    u_old, u_new = base.at(UNSEEN, RHO, step), run.at(UNSEEN, RHO, step)
-    g_old = base.gap(RHO)[base.steps.index(step)]
-    g_new = run.gap(RHO)[run.steps.index(step)]
-    if None in (u_old, u_new, g_old, g_new):
-        return None
-    tol = _tol(run, base)
-    more = f"{run.n_trajectories:,}" if run.n_trajectories else "more"
-    fewer = f"{base.n_trajectories:,}" if base.n_trajectories else "fewer"
-    return (
-        f"With {more} training mazes instead of {fewer}, {run.title()} at {step:,} steps: "
-        + _change(u_new, u_old, tol, "the unseen-maze Spearman")
-        + "; "
-        + _change(g_new, g_old, tol, "the gap to training mazes")
-        + "."
-    )
 
 
 def paper_length_rows(
@@ -236,7 +99,7 @@ def opening_sentence(study: GeneralizationStudy, ref_step: int) -> str:
     if not runs or level is None:
         return "The study has no scores at the paper's training length."
     values = [r.at(UNSEEN, RHO, ref_step) for r in runs]
-    below = sum(v < level - _tol(r) for r, v in zip(runs, values, strict=True))
+    below = sum(v < level - tolerance(r) for r, v in zip(runs, values, strict=True))
     return (
         f"At the paper's {ref_step:,} steps, {below} of the {len(runs)} models trained on "
         f"{runs[0].n_trajectories or 0:,} mazes rank distances in unseen mazes less well than "
@@ -432,9 +295,7 @@ def generalization_context(summary: Summary) -> dict[str, Any]:
         "steps_text": _listed([f"{s:,}" for s in study.table_steps]),
         "n_data": len(study.arm("data")),
         "rows": table_rows(study),
-        "reach": [cap(reach_sentence(r)) for r in study.runs],
-        "fit": [cap(fit_sentence(r, ref)) for r in study.runs],
-        "data": [t for r in study.arm("data") if (t := data_sentence(study, r))],
+        "p": prose.phrases(summary),
         "at_paper": paper_length_rows(summary, study, ref),
         "reading": [reading_sentence(summary, study, m, ref) for m in METHODS],
         "tol": f"{TOL:.2f}",
@@ -450,4 +311,5 @@ def generalization_context(summary: Summary) -> dict[str, Any]:
 def section(summary: Summary) -> Section:
     """The study's section of the report, after the ablations (empty where it has no
     results)."""
-    return Section("sections/generalization.tex.j2", "end", generalization_context(summary), CHECKS)
+    checks = {**CHECKS, **prose.CHECKS}
+    return Section("sections/generalization.tex.j2", "end", generalization_context(summary), checks)
