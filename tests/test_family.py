@@ -13,7 +13,7 @@ from repro.results.paper_gap import REACH_EXPANDED, REACH_SOLVED, greedy_gap
 from repro.results.view import Summary
 from repro.studies.family.cells import cells, contexts, trained_configs
 from repro.studies.family.figure import draw_fig7_family, family_series
-from repro.studies.family.report import family_best, family_sentence
+from repro.studies.family.report import CHECKS, closest, family_best
 
 SIZES_USED = sorted(
     {s for sc in SCALES.values() for s in sc.family.sizes}
@@ -132,15 +132,19 @@ def family_summary(offs=(0.2, 0.03, 0.08)):
     return Summary.from_dict({"scale": "paper", "paper": {"results": PAPER}, "family": family})
 
 
-def test_family_sentence_names_the_closest_cell_and_rule():
+def test_the_closest_cell_and_rule_and_the_checks_of_its_sentence():
     s = family_summary()
     c, g = family_best(s)
     assert (c.size, g.rule) == (20, "descent")
     assert g.solved == pytest.approx(0.03) and g.expanded == pytest.approx(0.6)
-    assert family_sentence(s).startswith("The paper's greedy numbers come within reach at size 20")
+    near = closest(s)
+    assert [near[k] for k in ("size", "loop", "rule", "in_reach")] == ["20", "0.1", "descent", True]
+    assert CHECKS["family-in-reach"].test(s)[0] and not CHECKS["family-out-of-reach"].test(s)[0]
     far = family_summary(offs=(0.3, 0.2, 0.4))
-    assert family_sentence(far).startswith("No family and rule we trained puts")
-    assert "size 20 with loop probability 0.1 and the descent rule" in family_sentence(far)
+    assert closest(far)["rule"] == "descent" and not closest(far)["in_reach"]
+    assert CHECKS["family-out-of-reach"].test(far)[0] and not CHECKS["family-in-reach"].test(far)[0]
+    none = Summary.from_dict({"scale": "paper", "paper": {"results": PAPER}, "family": []})
+    assert closest(none) == {} and not CHECKS["family-out-of-reach"].test(none)[0]
 
 
 def test_gap_is_the_mean_absolute_difference():

@@ -136,12 +136,14 @@ def test_an_unknown_check_is_an_error_and_every_check_is_used():
     named = set()
     for path in TEMPLATES.rglob("*.j2"):
         named |= set(re.findall(r'checked\("([^"]+)"\)', path.read_text()))
-    from repro.studies.generalization.report import CHECKS as STUDY_CHECKS  # its Section's
+    from repro.studies.family.report import CHECKS as FAMILY
     from repro.studies.generalization.prose import CHECKS as GEN_PROSE
+    from repro.studies.generalization.report import CHECKS as STUDY_CHECKS  # its Section's
     from repro.studies.walls.report import checks as walls_checks
 
     # no sentence without its check, no check without a sentence
-    assert named == set(CHECKS) | set(STUDY_CHECKS) | set(GEN_PROSE) | set(walls_checks())
+    studies = {*STUDY_CHECKS, *GEN_PROSE, *FAMILY, *walls_checks()}
+    assert named == set(CHECKS) | studies
 
 
 # ---------------------------------------------------------------------------- the text itself
