@@ -235,3 +235,16 @@ def test_paper_fits_neither_fails_when_one_regime_is_closer_on_both(committed):
     holds, numbers = CHECKS["paper-fits-neither"].test(Summary.from_dict(d))
     assert not holds  # both metrics now lie closer to the fixed maze
     assert numbers["procedural mean |paper - ours| greedy_solved"] > 0.7
+
+
+def test_a_greedy_rule_that_matches_the_paper_brings_it_within_reach(committed):
+    d = committed
+    for name, paper in committed["paper"]["results"].items():  # descent = the paper, fixed maze
+        d = _set(d, ("runs", "fixed", name), "greedy_descent_solved", paper["greedy_solved"])
+        d = _set(d, ("runs", "fixed", name), "greedy_descent_expanded", paper["greedy_expanded"])
+    view = Summary.from_dict(d)
+    assert not CHECKS["rules-out-of-reach"].test(view)[0]
+    assert CHECKS["rules-in-reach"].test(view)[0]
+    assert "A reading of greedy brings the paper's numbers within our tolerance" in build(
+        d, strict=False
+    )

@@ -28,6 +28,7 @@ from typing import Any
 from repro.config import CONFIGS
 from repro.errors import StageFailed
 from repro.report import ablation_facts as af
+from repro.report import planning
 from repro.report.texfmt import Tex
 from repro.results.claims import CON, NOT_TESTABLE, STRICT, SUP
 from repro.results.view import Summary
@@ -211,6 +212,15 @@ CHECKS: dict[str, Check] = {
         "in unseen mazes every one of the paper's greedy solved rates is below our Manhattan "
         "distance's, and most are closer to our constant heuristic's than to it",
         greedy_near_constant,
+    ),
+    "rules-out-of-reach": Check(
+        "in every regime even the closest greedy rule leaves the paper's greedy numbers "
+        "outside our tolerance (repro.results.paper_gap)",
+        planning.rules_out_of_reach,
+    ),
+    "rules-in-reach": Check(
+        "in some regime a greedy rule brings the paper's greedy numbers within our tolerance",
+        planning.rules_in_reach,
     ),
     # The ablations (repro.report.ablation_facts: paired by seed, a 95% interval)
     "gamma-hurts-fixed": Check(
