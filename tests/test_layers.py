@@ -179,6 +179,18 @@ def test_importing_a_submodule_by_name_does_not_pull_in_its_package():
     assert "repro.core.planning" in stage_modules("evaluate")
 
 
+def test_the_summary_figures_and_report_keys_cover_the_studies_code():
+    """The pipeline passes each study's summary block, figures and report section in by
+    name (repro.studies.registry), not by import: their stages' keys must still follow that
+    code, so an edited study rebuilds its summary block, figures and section."""
+    from repro.fingerprint import stage_modules
+
+    assert "repro.studies.arms" in stage_modules("summary")
+    assert "repro.studies.walls.figure" in stage_modules("figures")
+    assert "repro.studies.walls.report" in stage_modules("report")
+    assert "repro.studies.registry" not in stage_modules("train")
+
+
 def test_a_runs_training_key_covers_its_own_method_and_no_other():
     """The distance models are reached by name (repro.config.METHOD_MODULES): a run's
     training key hashes its method's module (and what that imports) but not the other

@@ -41,6 +41,11 @@ STAGE_ENTRIES: dict[str, str] = {
     "figures": "repro.report.figures",
     "report": "repro.report.document",
 }
+# Modules a stage runs that its entry module does not import: the studies, whose summary
+# blocks, figures and report sections the pipeline passes in (repro.studies.registry).
+STAGE_EXTRAS: dict[str, tuple[str, ...]] = {
+    stage: ("repro.studies.registry",) for stage in ("summary", "figures", "report")
+}
 
 
 def module_file(name: str) -> Path | None:
@@ -78,12 +83,14 @@ def imported_modules(name: str) -> set[str]:
 
 @cache
 def stage_modules(stage: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """Every module of the layers that the stage's entry module, and the ``extra`` entry
-    modules, reach by imports, sorted. ``extra`` names code the stage reaches by name rather
-    than by an import statement: a run's method module (``repro.config.METHOD_MODULES``)."""
+    """Every module of the layers that the stage's entry module, its :data:`STAGE_EXTRAS` and
+    the ``extra`` entry modules reach by imports, sorted. ``extra`` names code the stage
+    reaches by name rather than by an import statement: a run's method module
+    (``repro.config.METHOD_MODULES``)."""
     if stage not in STAGE_ENTRIES:
         raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGE_ENTRIES)}")
     seen: set[str] = set()
+    extra = (*STAGE_EXTRAS.get(stage, ()), *extra)
     todo = [STAGE_ENTRIES[stage], *(m for m in extra if m.startswith("repro."))]
     while todo:
         name = todo.pop()

@@ -18,7 +18,7 @@ from repro.results.summary import collect_baselines, collect_config
 from repro.results.view import Entry, Summary, get_in
 from repro.studies.study import Pipeline, Placed
 
-KEEP = ("seeds", "metrics", "training_length", "config", "interval")  # of each run's entry
+KEEP = ("seeds", "metrics", "training_length", "config", "interval", "loss")  # of each run's entry
 
 
 def arm_folder(root: Path, study: str, arm: str) -> Path:

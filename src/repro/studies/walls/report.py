@@ -3,10 +3,11 @@ the baselines, with wall use, and the sentences that follow from those numbers."
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from repro.config import WALLS
-from repro.report.checks import Check
+from repro.report.checks import UNCHANGED, Check
 from repro.report.texfmt import LABELS, NO_VALUE, Tex, counted, num, pct
 from repro.results.view import Entry, Summary
 from repro.studies.arms import study_of
@@ -92,6 +93,11 @@ METRICS = ("spearman_full", "walls_detour_spearman", "greedy_solved", "drop")
 # The issue's goal for a distance that uses the walls, set before any run (never tuned):
 # on unseen mazes at the paper's length, full-test Spearman and greedy solved at least these.
 GOAL_SPEARMAN, GOAL_GREEDY = 0.95, 0.60
+# "Ranks nothing": a full-test Spearman below this in size (a negligible correlation).
+NEGLIGIBLE = 0.1
+# "Solves its training task": a final InfoNCE loss below this share of a critic's that cannot
+# tell the positive from the batch's other candidates (log of the batch size).
+SOLVED_SHARE = 0.1
 
 
 def _entries(summary: Summary) -> dict[str, Entry | None]:
@@ -157,6 +163,50 @@ def goal_met(summary: Summary, key: str = "sup_conv"):
     ), n
 
 
+def above_manhattan(summary: Summary, key: str = "sup_conv"):
+    """Whether every seed of the model ranks unseen mazes above the Manhattan distance."""
+    es = _entries(summary)
+    seeds = _seed_values(es[key], "spearman_full")
+    n = {f"{key} spearman_full lowest seed": min(seeds, default=None),
+         "manhattan spearman_full": _value(es["manhattan"], "spearman_full")[0]}  # fmt: skip
+    known = all(v is not None for v in n.values())
+    return known and n[f"{key} spearman_full lowest seed"] > n["manhattan spearman_full"], n
+
+
+def shuffle_costs(summary: Summary):
+    """Whether putting another maze's walls in costs the field at least UNCHANGED of
+    full-test Spearman while it costs the supervised MLP less than that (either way)."""
+    es = _entries(summary)
+    n = {"sup_conv drop": _value(es["sup_conv"], "drop")[0],
+         "sup_mlp drop": _value(es["sup_mlp"], "drop")[0]}  # fmt: skip
+    if any(v is None for v in n.values()):
+        return False, n
+    return n["sup_conv drop"] >= UNCHANGED and abs(n["sup_mlp drop"]) < UNCHANGED, n
+
+
+def _chance(e: Entry | None) -> float | None:
+    """log(batch size): the InfoNCE loss of a critic that cannot tell the candidates apart."""
+    batch = None if e is None else e.config.get("batch_size")
+    return math.log(batch) if batch else None
+
+
+def final_loss(e: Entry | None) -> float | None:
+    curve = None if e is None else e.loss
+    return None if curve is None else curve.final
+
+
+def encoders_shortcut(summary: Summary):
+    """Whether the encoders solve their training task (final InfoNCE loss below
+    SOLVED_SHARE of log(batch)) yet rank nothing (|full-test Spearman| below NEGLIGIBLE)."""
+    e = _entries(summary)["con_conv"]
+    n = {"con_conv final loss": final_loss(e), "chance loss log(batch)": _chance(e),
+         "con_conv spearman_full": _value(e, "spearman_full")[0]}  # fmt: skip
+    if any(v is None for v in n.values()):
+        return False, n
+    solved = n["con_conv final loss"] < SOLVED_SHARE * n["chance loss log(batch)"]
+    return solved and abs(n["con_conv spearman_full"]) < NEGLIGIBLE, n
+
+
 def _negated(test):
     def check(summary: Summary):
         holds, n = test(summary)
@@ -180,6 +230,14 @@ def checks() -> dict[str, Any]:
                               reads_walls),
         "walls-encoders-read": (f"the encoders' detour Spearman clears Manhattan's by {CLEARS}",
                                 lambda s: reads_walls(s, "con_conv")),
+        "walls-field-above-manhattan": ("every seed of the field ranks unseen mazes above the "
+                                        "Manhattan distance", above_manhattan),
+        "walls-field-shuffle": (f"shuffling the walls costs the field at least {UNCHANGED} of "
+                                f"full-test Spearman and the MLP less than {UNCHANGED}",
+                                shuffle_costs),
+        "walls-encoders-shortcut": ("the encoders' final InfoNCE loss is below "
+                                    f"{SOLVED_SHARE} of log(batch) while their full-test "
+                                    f"Spearman is below {NEGLIGIBLE} in size", encoders_shortcut),
         "walls-goal-met": ("the field meets the goal: full-test Spearman at least "
                            f"{GOAL_SPEARMAN}, greedy solved at least {GOAL_GREEDY:.0%}, "
                            "detour above Manhattan", goal_met),
@@ -218,6 +276,8 @@ def section(summary: Summary) -> Section | None:
         "clears": f"{CLEARS:.1f}",
         "goal_spearman": f"{GOAL_SPEARMAN:.2f}",
         "goal_greedy": Tex(f"{100 * GOAL_GREEDY:.0f}\\%"),
+        "con_loss": num(final_loss(_entries(summary)["con_conv"])),
+        "chance_loss": num(_chance(_entries(summary)["con_conv"])),
     }
     return Section("sections/walls.tex.j2", "end", context, checks())
 
