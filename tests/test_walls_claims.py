@@ -81,6 +81,8 @@ def test_the_section_s_checks_read_the_numbers_by_hand():
     assert held == {
         "walls-field-above-mlp": True, "walls-encoders-above-mlp": True,
         "walls-field-reads": True, "walls-encoders-read": False, "walls-goal-met": True,
+        "walls-field-above-manhattan": True,  # 0.97 on every seed > 0.84
+        "walls-field-shuffle": False, "walls-encoders-shortcut": False,  # not measured here
         "walls-field-above-mlp:not": False, "walls-encoders-above-mlp:not": False,
         "walls-field-reads:not": False, "walls-encoders-read:not": True,
         "walls-goal-met:not": False,
@@ -95,3 +97,21 @@ def test_the_section_s_checks_read_the_numbers_by_hand():
     del s["baselines"]["procedural"]["manhattan"]  # unmeasured: neither sentence may be said
     held = {name: c.test(as_summary(s))[0] for name, c in checks().items()}
     assert not held["walls-field-reads"] and not held["walls-field-reads:not"]
+
+
+def test_the_shuffled_walls_and_the_shortcut_checks():
+    s = summary()
+    runs = s["walls"]["arms"]["headline"]["runs"]["procedural"]
+    field, encoders = runs["supervised_conv-normal"], runs["contrastive_conv-normal"]
+    mlp = s["runs"]["procedural"]["supervised-normal"]
+    for e, shuffled in ((field, 0.90), (mlp, 0.80)):  # drops 0.07 and 0.00
+        e["metrics"]["walls_shuffled_spearman_full"] = {"mean": shuffled, "values": [shuffled] * 3}
+    encoders["loss"] = {"step": [100, 200], "mean": [2.0, 0.05], "min": [0, 0], "max": [0, 0]}
+    encoders["config"] = {"batch_size": 64}  # chance: log 64 = 4.16; 0.05 < 0.416
+    encoders["metrics"]["spearman_full"] = {"mean": 0.05, "values": [0.05] * 3}  # < 0.1
+    held = {name: c.test(as_summary(s))[0] for name, c in checks().items()}
+    assert held["walls-field-shuffle"] and held["walls-encoders-shortcut"]
+    encoders["loss"]["mean"] = [2.0, 1.0]  # not solved
+    assert not checks()["walls-encoders-shortcut"].test(as_summary(s))[0]
+    mlp["metrics"]["walls_shuffled_spearman_full"]["mean"] = 0.7  # the MLP notices too
+    assert not checks()["walls-field-shuffle"].test(as_summary(s))[0]
