@@ -182,7 +182,8 @@ def test_sentences_and_table_say_what_longer_training_changes():
         c["regimes"]["200000"] = c["regimes"]["20000"]  # the same verdict at both steps
     text = " ".join(claims_sentences(view({**d, "claims": late})))
     assert "changes none of these verdicts" in text and "not testable" not in text
-    tex = render({**read_json(COMMITTED), "generalization": d})
+    # not strict: this made-up study has no Spearman curves for the section's other sentences
+    tex = render({**read_json(COMMITTED), "generalization": d}, strict=False)
     assert "\\label{tab:generalization-claims}" in tex
     assert "supervised higher on normal: yes: \\verdict{holds}" in tex
 
@@ -201,8 +202,11 @@ def test_the_late_testable_check_guards_the_abstracts_sentence():
     late = late_verdicts(study_of(Summary.from_dict(summary)))
     assert late["last_words"] == "C1 holds, C2 holds, C3 holds and C7 holds"
     assert late_testable(Summary.from_dict(summary))[0]
-    tex = render(summary)  # paper scale: strict, and the sentence holds
+    # not strict (the made-up study lacks what the section's other sentences read), but this
+    # sentence holds: it is printed unmarked
+    tex = render(summary, strict=False)
     assert "at 200,000 steps\nC1 holds, C2 holds, C3 holds and C7 holds." in tex
+    assert "[check gen-late-testable" not in tex
     # a model that never learned: nothing is testable at the last step either
     flat = run("contrastive-normal", [UNLEARNED] * 3)
     d2 = study(con=flat)
@@ -214,3 +218,4 @@ def test_the_late_testable_check_guards_the_abstracts_sentence():
     )
     with pytest.raises(ProseCheckFailed, match="gen-late-testable"):
         render(bad)
+    assert "[check gen-late-testable fails]" in render(bad, strict=False)

@@ -186,9 +186,14 @@ def test_the_summary_figures_and_report_keys_cover_the_studies_code():
     from repro.fingerprint import stage_modules
 
     assert "repro.studies.arms" in stage_modules("summary")
+    assert "repro.studies.generalization.results" in stage_modules("summary")
     assert "repro.studies.walls.figure" in stage_modules("figures")
     assert "repro.studies.walls.report" in stage_modules("report")
-    assert "repro.studies.registry" not in stage_modules("train")
+    assert "repro.studies.stitching.report" in stage_modules("report")
+    # ... and no more: an edited figure redraws the figures alone (test_faults, g.)
+    assert "repro.report.figures" not in stage_modules("summary")
+    assert "repro.report.figures" not in stage_modules("report")
+    assert not any(m.startswith("repro.studies") for m in stage_modules("train"))
 
 
 def test_a_runs_training_key_covers_its_own_method_and_no_other():

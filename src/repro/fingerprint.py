@@ -41,11 +41,25 @@ STAGE_ENTRIES: dict[str, str] = {
     "figures": "repro.report.figures",
     "report": "repro.report.document",
 }
-# Modules a stage runs that its entry module does not import: the studies, whose summary
-# blocks, figures and report sections the pipeline passes in (repro.studies.registry).
-STAGE_EXTRAS: dict[str, tuple[str, ...]] = {
-    stage: ("repro.studies.registry",) for stage in ("summary", "figures", "report")
+# Modules a stage runs that its entry module does not import: the studies' summary blocks,
+# figures and report sections, which the pipeline passes in by name (repro.studies.registry).
+# By the studies' layout, each stage reaches the modules of its own kind in every study
+# package (the arm studies build their blocks with repro.studies.arms), and no others: an
+# edited figure module redraws the figures without rebuilding the summary.
+STUDY_PARTS: dict[str, tuple[str, ...]] = {
+    "summary": ("results",),
+    "figures": ("figure",),
+    "report": ("report",),
 }
+SHARED_STUDY_MODULES: dict[str, tuple[str, ...]] = {"summary": ("repro.studies.arms",)}
+
+
+def stage_extras(stage: str) -> tuple[str, ...]:
+    """The study modules a stage runs without importing them (see :data:`STUDY_PARTS`)."""
+    kinds = STUDY_PARTS.get(stage, ())
+    studies = sorted(p.name for p in (_PKG / "studies").iterdir() if (p / "__init__.py").is_file())
+    found = [f"repro.studies.{s}.{k}" for s in studies for k in kinds]
+    return (*SHARED_STUDY_MODULES.get(stage, ()), *(m for m in found if module_file(m)))
 
 
 def module_file(name: str) -> Path | None:
@@ -83,14 +97,14 @@ def imported_modules(name: str) -> set[str]:
 
 @cache
 def stage_modules(stage: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """Every module of the layers that the stage's entry module, its :data:`STAGE_EXTRAS` and
+    """Every module of the layers that the stage's entry module, its :func:`stage_extras` and
     the ``extra`` entry modules reach by imports, sorted. ``extra`` names code the stage
     reaches by name rather than by an import statement: a run's method module
     (``repro.config.METHOD_MODULES``)."""
     if stage not in STAGE_ENTRIES:
         raise ValueError(f"unknown stage {stage!r}; stages are {', '.join(STAGE_ENTRIES)}")
     seen: set[str] = set()
-    extra = (*STAGE_EXTRAS.get(stage, ()), *extra)
+    extra = (*stage_extras(stage), *extra)
     todo = [STAGE_ENTRIES[stage], *(m for m in extra if m.startswith("repro."))]
     while todo:
         name = todo.pop()

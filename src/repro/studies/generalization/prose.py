@@ -84,7 +84,7 @@ def _fit(summary: Summary, runs: list[StudyCurves], kinds: tuple[str, ...]):
     if study is None or not runs:
         return False, {}
     found = {r: fit_kind(r, _ref(study)) for r in runs}
-    n = _numbers(runs, "gap change", lambda r: (f := found[r][1]) and f["g1"] - f["g0"])
+    n = _numbers(runs, "gap change", lambda r: (f["g1"] - f["g0"]) if (f := found[r][1]) else None)
     return all(k in kinds for k, _ in found.values()), n
 
 
