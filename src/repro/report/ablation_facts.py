@@ -79,19 +79,12 @@ def said(summary: Summary, form: str = "said") -> dict[str, Tex]:
 # ---------------------------------------------------------------------------- checks
 
 
-def _signs(summary: Summary, prefix: str, suffix: str = "") -> dict[str, int | None]:
-    return {k: f["sign"] for k, f in facts(summary).items()
-            if k.startswith(prefix) and k.endswith(suffix)}  # fmt: skip
-
-
-def _numbers(summary: Summary, keys) -> dict[str, float | None]:
-    found = facts(summary)
-    return {f"{k} paired difference": found[k]["d"] for k in keys}
-
-
 def _all(summary: Summary, prefix: str, sign: int, suffix: str = ""):
-    signs = _signs(summary, prefix, suffix)
-    return bool(signs) and all(s == sign for s in signs.values()), _numbers(summary, signs)
+    """Whether every fact whose key has ``prefix`` and ``suffix`` has ``sign`` (and there is
+    one), with their paired differences."""
+    found = {k: f for k, f in facts(summary).items() if k.startswith(prefix) and k.endswith(suffix)}
+    n = {f"{k} paired difference": f["d"] for k, f in found.items()}
+    return bool(found) and all(f["sign"] == sign for f in found.values()), n
 
 
 def gamma_hurts_fixed(summary: Summary):

@@ -210,14 +210,6 @@ def encoders_shortcut(summary: Summary):
     return solved and abs(n["con_conv spearman_full"]) < NEGLIGIBLE, n
 
 
-def _negated(test):
-    def check(summary: Summary):
-        holds, n = test(summary)
-        return all(v is not None for v in n.values()) and not holds, n
-
-    return check
-
-
 def checks() -> dict[str, Any]:
     """The section's named checks (repro.report.checks): each written sentence's claim."""
     sup = lambda m: lambda s: above_every_seed(s, "sup_conv", "sup_mlp", m)  # noqa: E731
@@ -245,17 +237,17 @@ def checks() -> dict[str, Any]:
                            f"{GOAL_SPEARMAN}, greedy solved at least {GOAL_GREEDY:.0%}, "
                            "detour above Manhattan", goal_met),
     }  # fmt: skip
+    found = {name: Check(says, test) for name, (says, test) in out.items()}
     for name in TWO_WAY:  # the sentences written in either polarity
-        says, test = out[name]
-        out[f"{name}:not"] = (f"not: {says}", _negated(test))
-    return {name: Check(says, test) for name, (says, test) in out.items()}
+        found[f"{name}:not"] = found[name].opposite(f"not: {found[name].says}")
+    return found
 
 
-def claim_rows(summary: Summary) -> list[dict[str, Any]]:
-    """Table rows of the claims judged on both sides (repro.studies.walls.claims)."""
+def claim_rows(judged: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Table rows of the claims judged on both sides (:func:`.claims.judge`)."""
     return [{"id": c["id"], "claim": c["claim"], "mlp": c["mlp"]["verdict"],
              "mlp_ours": c["mlp"]["ours"], "conv": c["conv"]["verdict"],
-             "conv_ours": c["conv"]["ours"]} for c in judge(summary)]  # fmt: skip
+             "conv_ours": c["conv"]["ours"]} for c in judged]  # fmt: skip
 
 
 def section(summary: Summary) -> Section | None:
@@ -263,8 +255,8 @@ def section(summary: Summary) -> Section | None:
     study = study_of(summary, "walls")
     if study is None:
         return None
-    held = {name: test(summary)[0] for name, test in
-            ((n, c.test) for n, c in checks().items()) if ":" not in name}  # fmt: skip
+    held = {name: c.test(summary)[0] for name, c in checks().items() if ":" not in name}
+    judged = judge(summary)
     head = _entries(summary)["sup_conv"]
     context = {
         "rows": rows(summary),
@@ -275,8 +267,8 @@ def section(summary: Summary) -> Section | None:
         "pending": ", ".join(a for a in WALLS if a not in study.arms),
         "head_seeds": counted(len(head.seeds) if head else 0, "seed"),
         "head_steps": f"{steps:,}" if (steps := head and head.config.get("steps")) else NO_VALUE,
-        "claims": claim_rows(summary),
-        "changed": changed(judge(summary)),
+        "claims": claim_rows(judged),
+        "changed": changed(judged),
         "clears": f"{CLEARS:.1f}",
         "goal_spearman": f"{GOAL_SPEARMAN:.2f}",
         "goal_greedy": Tex(f"{100 * GOAL_GREEDY:.0f}\\%"),
