@@ -43,11 +43,14 @@ def test_layout_problems_name_the_page():
         page(3, [(60, "more text"), (720, "end")]),
         page(4, [(60, "short")]),  # before a section: allowed
         page(5, [(60, "5 Decisions"), (745, "into the footer")]),
-        page(6, [(60, "the last page may be short")]),
+        page(6, [(300, "Figure 9: a float"), (400, "alone")]),  # centred, before a section
+        page(7, [(60, "6 Related work"), (720, "end")]),
+        page(8, [(60, "the last page may be short")]),
     ]
     assert layout_problems(pages) == [
         "page 2: only 6% full",
         "page 5: text runs into the footer: into the footer",
+        "page 6: a page of floats alone, only 16% full",
     ]
 
 

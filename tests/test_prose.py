@@ -139,10 +139,17 @@ def test_an_unknown_check_is_an_error_and_every_check_is_used():
     from repro.studies.family.report import CHECKS as FAMILY
     from repro.studies.generalization.prose import CHECKS as GEN_PROSE
     from repro.studies.generalization.report import CHECKS as STUDY_CHECKS  # its Section's
+    from repro.studies.stitching.report import checks as stitching_checks
     from repro.studies.walls.report import checks as walls_checks
 
     # no sentence without its check, no check without a sentence
     studies = {*STUDY_CHECKS, *GEN_PROSE, *FAMILY, *walls_checks()}
+    # the stitching checks are one family per learner (closed, gap left, not learned): the
+    # section uses, per learner, the one its results bear out
+    family = set(stitching_checks())
+    used = named & family
+    assert {n.split(":")[1] for n in used} == {k.split(":")[1] for k in family}
+    named -= used
     assert named == set(CHECKS) | studies
 
 
@@ -248,3 +255,17 @@ def test_a_greedy_rule_that_matches_the_paper_brings_it_within_reach(committed):
     assert "A reading of greedy brings the paper's numbers within our tolerance" in build(
         d, strict=False
     )
+
+
+def test_the_noise_sentences_follow_where_the_papers_values_fall(committed):
+    view = Summary.from_dict(committed)
+    assert CHECKS["noise-explains-one"].test(view)[0] and CHECKS["noise-unseen-above"].test(view)[0]
+    d = copy.deepcopy(committed)
+    ours = view.run("fixed", "contrastive-normal").mean("spearman_paper")
+    d["paper"]["results"]["contrastive-normal"]["spearman"] = ours  # now inside our range too
+    holds, numbers = CHECKS["noise-explains-one"].test(Summary.from_dict(d))
+    assert not holds and 0.05 < numbers["fixed contrastive-normal paper percentile"] < 0.95
+    ours = view.run("procedural", "supervised-normal").mean("spearman_paper")
+    d["paper"]["results"]["supervised-normal"]["spearman"] = ours  # inside the unseen range
+    assert not CHECKS["noise-unseen-above"].test(Summary.from_dict(d))[0]
+    assert "[check noise-unseen-above fails]" in build(d, strict=False)

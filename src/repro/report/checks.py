@@ -227,6 +227,16 @@ CHECKS: dict[str, Check] = {
         "distance's, and most are closer to our constant heuristic's than to it",
         greedy_near_constant,
     ),
+    "noise-explains-one": Check(
+        "of the paper's eight Spearman values exactly one, the supervised model on stitching "
+        "data in the fixed maze, lies inside the 5-95% range of our 10-trajectory means",
+        planning.noise_explains({("fixed", "supervised-stitching")}),
+    ),
+    "noise-unseen-above": Check(
+        "in unseen mazes each of the paper's Spearman values lies above the 95th percentile "
+        "of our 10-trajectory means",
+        planning.noise_above("procedural"),
+    ),
     "rules-in-reach": _RULES_IN_REACH,
     "rules-out-of-reach": _RULES_IN_REACH.opposite(
         "in every regime even the closest greedy rule leaves the paper's greedy numbers "

@@ -4,8 +4,9 @@ and the ink of ``pdftoppm``.
 :func:`page_boxes` reads every word's box per page and, where the PDF is given, how far down
 each page carries ink (text, figures, rules); :func:`layout_problems` names the pages where
 text runs into the footer (a word other than the page number below the top of the page
-number's line), and the pages less than half full (the vertical extent of their ink over the
-text height) that are neither the last page nor followed by a page that opens a section.
+number's line), the pages less than half full (the vertical extent of their ink over the
+text height) that are neither the last page nor followed by a page that opens a section, and
+the pages of floats alone (their ink starts well below the top) less than half full.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from pathlib import Path
 from repro.errors import BadInput
 
 MIN_FILL = 0.5  # a page's text must span at least half the text height
+# A short page before a new section is the end of the text, which starts at the top; a page
+# whose ink starts lower than this share of the text height is a page of floats alone
+# (LaTeX centres those), and a float page less than half full is a problem anywhere.
+AT_TOP = 0.1
 TOP, BOTTOM = 60.0, 60.0  # the margins (pt) the fill is measured within: text height
 _PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
 _WORD = re.compile(
@@ -138,6 +143,19 @@ def fill(page: Page) -> float:
     return (bottom - top) / (page.height - TOP - BOTTOM)
 
 
+def starts_at_top(page: Page) -> bool:
+    """Whether the page's ink (or text) starts within AT_TOP of the text height below the
+    top margin: running text does, a centred page of floats does not."""
+    body = _body(page)
+    if page.ink is not None:
+        top = page.ink[0]
+    elif body:
+        top = min(w.y0 for w in body)
+    else:
+        return False
+    return top - TOP <= AT_TOP * (page.height - TOP - BOTTOM)
+
+
 def layout_problems(pages: list[Page]) -> list[str]:
     """One line per problem: 'page N: ...' (footer collisions, pages less than half full)."""
     out = []
@@ -149,6 +167,10 @@ def layout_problems(pages: list[Page]) -> list[str]:
                 out.append(f"page {page.number}: text runs into the footer: {' '.join(clash[:8])}")
         last = i == len(pages) - 1
         before_section = not last and opens_section(pages[i + 1])
-        if not last and not before_section and fill(page) < MIN_FILL:
+        if last or fill(page) >= MIN_FILL:
+            continue
+        if not starts_at_top(page):
+            out.append(f"page {page.number}: a page of floats alone, only {fill(page):.0%} full")
+        elif not before_section:
             out.append(f"page {page.number}: only {fill(page):.0%} full")
     return out

@@ -23,7 +23,7 @@ from repro.results.paper_gap import (
     closest_rule,
     greedy_gap,
 )
-from repro.results.view import Summary, short_name
+from repro.results.view import Summary
 
 
 def as_float(x: float | None) -> float:
@@ -128,33 +128,53 @@ def noise_rows(summary: Summary) -> list[dict[str, Any]]:
                 "ours": mean_sd(summary.metric(regime, name, "spearman_paper")),
                 "range": Tex(NO_VALUE) if rng is None else Tex(f"{rng[0]:.3f} to {rng[1]:.3f}"),
                 "percentile": pct(at),
-                "inside": None if at is None else 0.05 <= at <= 0.95,
+                "inside": None if at is None else INSIDE[0] <= at <= INSIDE[1],
             }
         rows.append(row)
     return rows
 
 
-def noise_sentence(rows: list[dict[str, Any]]) -> str:
-    """Which of the paper's Spearman differences the protocol's noise alone can explain."""
-    parts = []
+# "Within the noise": the paper's value falls inside this range of percentiles of our
+# 10-trajectory means (the range Table 14 prints).
+INSIDE = (0.05, 0.95)
+
+
+def paper_percentiles(summary: Summary) -> dict[str, float | None]:
+    """'<regime> <configuration> paper percentile': where the paper's Spearman falls among
+    our 10-trajectory means (pooled over seeds), in [0, 1]; None where not measured."""
+    out: dict[str, float | None] = {}
     for regime in REGIMES:
-        inside = [short_name(n) for n, r in zip(CONFIGS, rows, strict=True) if r[regime]["inside"]]
-        outside = [
-            short_name(n)
-            for n, r in zip(CONFIGS, rows, strict=True)
-            if r[regime]["inside"] is False
-        ]
-        if not inside and not outside:
-            continue
-        if not inside:
-            text = f"in the {regime} regime it explains none of the paper's four values"
-        else:
-            text = (
-                f"in the {regime} regime it can explain the paper's value for {', '.join(inside)}"
-            )
-            text += f", not for {', '.join(outside)}" if outside else ""
-        parts.append(text)
-    return "; ".join(parts) if parts else "the protocol's noise was not measured"
+        for name in CONFIGS:
+            entry, value = summary.run(regime, name), summary.paper_value(name, "spearman")
+            at = None if entry is None or value is None else entry.protocol_percentile(value)
+            out[f"{regime} {name} paper percentile"] = at
+    return out
+
+
+def noise_explains(only: set[tuple[str, str]]):
+    """A check's test: the paper's values inside INSIDE are exactly ``only``, a set of
+    (regime, configuration)."""
+
+    def test(summary: Summary) -> tuple[bool, dict[str, float | None]]:
+        n = paper_percentiles(summary)
+        if any(v is None for v in n.values()):
+            return False, n
+        inside = {tuple(k.split()[:2]) for k, v in n.items() if INSIDE[0] <= v <= INSIDE[1]}
+        return inside == only, n
+
+    return test
+
+
+def noise_above(regime: str):
+    """A check's test: in ``regime`` every paper value lies above INSIDE's upper end."""
+
+    def test(summary: Summary) -> tuple[bool, dict[str, float | None]]:
+        n = {k: v for k, v in paper_percentiles(summary).items() if k.startswith(f"{regime} ")}
+        if any(v is None for v in n.values()):
+            return False, n
+        return all(v > INSIDE[1] for v in n.values()), n
+
+    return test
 
 
 def planning_context(summary: Summary) -> dict[str, Any]:
@@ -173,6 +193,6 @@ def planning_context(summary: Summary) -> dict[str, Any]:
             for r, c in closest_rules(summary).items()
         },  # fmt: skip
         "noise": noise,
-        "noise_sentence": noise_sentence(noise),
+        "noise_at": {k: pct(v) for k, v in paper_percentiles(summary).items()},
         "reach": {"solved": str(REACH_SOLVED), "expanded": f"{REACH_EXPANDED:g}"},
     }
