@@ -42,7 +42,7 @@ def test_labels_name_the_model():
 
 def test_the_stitching_gap_is_paired_by_seed_and_closed_when_its_interval_holds_zero():
     from repro.results.view import Entry
-    from repro.studies.stitching.report import closes, gap, verdict_sentence
+    from repro.studies.stitching.report import closes, gap, learned
 
     def entry(values):
         agg = {"mean": sum(values) / len(values), "std": 0.0, "min": min(values),
@@ -58,12 +58,52 @@ def test_the_stitching_gap_is_paired_by_seed_and_closed_when_its_interval_holds_
     g = gap(normal, entry([0.7, 1.0, 0.85]), "spearman_cross_41+")
     assert abs(g[0]) < 1e-12 and closes(g) is True
     assert closes(gap(normal, None, "spearman_cross_41+")) is None
-    rows = [{"label": "a", "closes": True}, {"label": "b", "closes": False}]
-    assert verdict_sentence(rows) == (
-        "On the longest cross-quadrant trajectories the strict-stitching model cannot be told "
-        "from the normal-trained one (the gap's interval holds zero) for: a, and a gap remains "
-        "for: b."
-    )
+    # the gate: the normal model must reach 0.25 on every seed for a gap to say anything
+    assert learned(normal) is True and learned(entry([0.9, 0.2, 0.9])) is False
+    assert learned(None) is None
+
+
+def test_each_learner_gets_one_verdict_and_its_checks_follow_it():
+    from repro.results.view import Summary
+    from repro.studies.stitching.report import (
+        BY_KEY,
+        CLOSED,
+        LEFT,
+        UNLEARNED,
+        UNMEASURED,
+        checks,
+        rows,
+        verdict,
+    )  # fmt: skip
+
+    def agg(values):
+        return {"mean": sum(values) / len(values), "std": 0.0, "min": min(values),
+                "max": max(values), "values": values, "n_seeds": len(values)}  # fmt: skip
+
+    def run(values):
+        return {"seeds": [0, 1, 2], "metrics": {"spearman_cross_41+": agg(values)}}
+
+    arms = {
+        "td": {"fixed": {"td-normal": run([0.9, 0.8, 0.85]),
+                         "td-stitching-strict": run([0.7, 1.0, 0.85])}},  # closed
+        "augment": {"fixed": {"supervised_aug-normal": run([0.9, 0.8, 0.85]),
+                              "supervised_aug-stitching-strict": run([0.5, 0.4, 0.45])}},
+        "mrn": {"fixed": {"contrastive_qm-normal+mrn": run([0.1, 0.0, 0.05]),
+                          "contrastive_qm-stitching-strict+mrn": run([0.0, 0.0, 0.0])}},
+    }  # fmt: skip
+    block = {"arms": {a: {"runs": r, "baselines": {}} for a, r in arms.items()}}
+    view = Summary.from_dict({"scale": "paper", "runs": {}, "baselines": {}, "stitching": block})
+    found = {k: verdict(view, learner)[0] for k, learner in BY_KEY.items()}
+    assert found["td"] == CLOSED and found["aug"] == LEFT and found["mrn"] == UNLEARNED
+    assert found["sup"] == UNMEASURED  # the main study's runs are not in this summary
+    c = checks()
+    assert c["stitch-closes:td"].test(view)[0] and not c["stitch-gap:td"].test(view)[0]
+    assert c["stitch-gap:aug"].test(view)[0] and not c["stitch-closes:aug"].test(view)[0]
+    assert c["stitch-unlearned:mrn"].test(view)[0] and not c["stitch-closes:mrn"].test(view)[0]
+    holds, numbers = c["stitch-gap:aug"].test(view)
+    assert numbers["aug gap 41+"] == pytest.approx(0.4) and numbers["aug paired seeds"] == 3
+    table = {r["key"]: r for r in rows(view)}
+    assert set(table) == {"td", "aug", "mrn"} and table["aug"]["gap"].startswith("+0.40 [")
 
 
 def test_the_stitching_arms_are_the_declared_learners():

@@ -1,5 +1,6 @@
 """The stitching study's figure (fig10): per learner, the cross-quadrant Spearman against the
-band of BFS distance, normal-trained (solid) and strict-stitching-trained (dashed)."""
+band of BFS distance, normal-trained (solid) and strict-stitching-trained (dashed); one panel
+per regime (the fixed maze, unseen mazes), on one y scale."""
 
 from __future__ import annotations
 
@@ -8,28 +9,34 @@ from matplotlib.figure import Figure
 from repro.core.overlap import BANDS, band_name
 from repro.report.figures import MIN_PT, floats, new_figure, no_run, styled
 from repro.results.view import Summary
-from repro.studies.stitching.report import LEARNERS, entries
+from repro.studies.stitching.report import LEARNERS, REGIME_WORDS, entries
+
+REGIMES = ("fixed", "procedural")
 
 
 @styled
 def draw_fig10_stitching(summary: Summary) -> Figure:
-    fig, axes = new_figure(1, 1, 3.0)
-    ax = axes[0, 0]
+    fig, axes = new_figure(1, len(REGIMES), 3.0)
     x = list(range(len(BANDS)))
-    drawn = False
-    for k, learner in enumerate(LEARNERS):
-        for e, style in zip(entries(summary, learner), ("-", "--"), strict=True):
-            if e is None:
+    for ax, regime in zip(axes[0], REGIMES, strict=True):
+        drawn = False
+        for k, learner in enumerate(LEARNERS):
+            if learner.regime != regime:
                 continue
-            y = floats([e.mean(f"spearman_cross_{band_name(b)}") for b in BANDS])
-            ax.plot(x, y, color=f"C{k}", linestyle=style, marker="o", markersize=3,
-                    label=learner.label if style == "-" else None)  # fmt: skip
-            drawn = True
-    if not drawn:
-        no_run(ax)
-        return fig
-    ax.set_xticks(x, [band_name(b) for b in BANDS])
-    ax.set_xlabel("BFS distance from start to goal (cross-quadrant test trajectories)")
-    ax.set_ylabel("Spearman $\\rho$")
-    ax.legend(fontsize=MIN_PT, ncol=2, loc="lower left")
+            for e, style in zip(entries(summary, learner), ("-", "--"), strict=True):
+                if e is None:
+                    continue
+                y = floats([e.mean(f"spearman_cross_{band_name(b)}") for b in BANDS])
+                text = learner.label.replace("\\ ", " ") if style == "-" else None
+                ax.plot(x, y, color=f"C{k}", linestyle=style, marker="o", markersize=3, label=text)
+                drawn = True
+        ax.set_title(REGIME_WORDS[regime], fontsize=MIN_PT + 1)
+        if not drawn:
+            no_run(ax)
+            continue
+        ax.set_xticks(x, [band_name(b) for b in BANDS])
+        ax.set_xlabel("BFS distance, cross-quadrant test trajectories")
+        ax.set_ylim(-0.1, 1.05)
+        ax.legend(fontsize=MIN_PT, loc="lower left")
+    axes[0, 0].set_ylabel("Spearman $\\rho$")
     return fig

@@ -1,6 +1,6 @@
 """The stitching study's section: per learner, the cross-quadrant Spearman of its normal- and
 strict-stitching-trained models by band of BFS distance, the gap between them paired by seed,
-and the sentence that says which learners close it."""
+and the named checks that the section's written sentences rest on."""
 
 from __future__ import annotations
 
@@ -9,52 +9,72 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from repro.config import REGIMES
 from repro.core.metrics import paired_difference
 from repro.core.overlap import BANDS, band_name
-from repro.report.texfmt import NO_VALUE, Tex, num
+from repro.report.checks import MOSTLY_SEEN, Check
+from repro.report.texfmt import NO_VALUE, Tex, num, pct
+from repro.results.claims import LEARNED_SHARE
 from repro.results.view import Entry, Summary
 from repro.studies.arms import study_of
 from repro.studies.study import Section
 
-REGIME = "fixed"
 LONG = band_name(BANDS[-1])  # the longest band: where stitching must compose the most
+LONG_KEY = f"spearman_cross_{LONG}"
 
 # The level of the gap's interval: paired_difference's own default, read, not typed.
 CONFIDENCE = inspect.signature(paired_difference).parameters["confidence"].default
 
+# The verdicts on one learner's gap on the longest band (normal minus strict, paired by seed).
+CLOSED = "closed"  # the interval holds zero or lies below it
+LEFT = "left"  # the interval lies above zero: the strict-trained model ranks worse
+UNLEARNED = "not testable"  # the normal-trained model did not learn the band (the gate)
+UNMEASURED = "not measured"  # fewer than two seeds pair, or a number is missing
+
 
 @dataclass(frozen=True)
 class Learner:
-    """One learner: its name in the report, the arm its runs are in ('main': the main study)
-    and its runs' labels on normal and on strict stitching data."""
+    """One learner: its key in the checks, its name in the report, the arm its runs are in
+    ('main': the main study), its runs' labels on normal and on strict stitching data, and the
+    regime they were trained in."""
 
+    key: str
     label: str
     arm: str
     normal: str
     strict: str
+    regime: str = "fixed"
 
 
 LEARNERS = (
-    Learner("supervised (paper)", "main", "supervised-normal", "supervised-stitching-strict"),
-    Learner("contrastive (paper)", "main", "contrastive-normal", "contrastive-stitching-strict"),
-    Learner("contrastive, metric head", "metric", "contrastive_qm-normal+metric",
+    Learner("sup", "supervised (paper)", "main", "supervised-normal",
+            "supervised-stitching-strict"),
+    Learner("con", "contrastive (paper)", "main", "contrastive-normal",
+            "contrastive-stitching-strict"),
+    Learner("metric", "contrastive, metric head", "metric", "contrastive_qm-normal+metric",
             "contrastive_qm-stitching-strict+metric"),
-    Learner("contrastive, MRN head", "mrn", "contrastive_qm-normal+mrn",
+    Learner("mrn", "contrastive, MRN head", "mrn", "contrastive_qm-normal+mrn",
             "contrastive_qm-stitching-strict+mrn"),
-    Learner("contrastive, IQE head", "iqe", "contrastive_qm-normal",
+    Learner("iqe", "contrastive, IQE head", "iqe", "contrastive_qm-normal",
             "contrastive_qm-stitching-strict"),
-    Learner("supervised, temporal augmentation", "augment", "supervised_aug-normal",
+    Learner("aug", "supervised, temporal augmentation", "augment", "supervised_aug-normal",
             "supervised_aug-stitching-strict"),
-    Learner("TD distance", "td", "td-normal", "td-stitching-strict"),
+    Learner("td", "TD distance", "td", "td-normal", "td-stitching-strict"),
+    Learner("field", "supervised, conv.\\ field", "procedural", "supervised_conv-normal",
+            "supervised_conv-stitching-strict", "procedural"),
 )  # fmt: skip
+BY_KEY = {learner.key: learner for learner in LEARNERS}
+REGIME_WORDS = {"fixed": "fixed maze", "procedural": "unseen mazes"}
 
 
 def entries(summary: Summary, learner: Learner) -> tuple[Entry | None, Entry | None]:
     """The learner's normal- and strict-trained entries (None where not run)."""
     if learner.arm == "main":
-        return summary.run(REGIME, learner.normal), summary.run(REGIME, learner.strict)
+        return summary.run(learner.regime, learner.normal), summary.run(
+            learner.regime, learner.strict
+        )
     study = study_of(summary, "stitching")
-    runs = study.runs(learner.arm, REGIME) if study else {}
+    runs = study.runs(learner.arm, learner.regime) if study else {}
     return runs.get(learner.normal), runs.get(learner.strict)
 
 
@@ -83,51 +103,240 @@ def closes(g: Sequence) -> bool | None:
     return low <= 0
 
 
+def learned(normal: Entry | None) -> bool | None:
+    """Whether the normal-trained model learned the longest band: a Spearman of at least
+    LEARNED_SHARE (the claims' gate: that share of the way from a constant, 0, to the BFS
+    distance, 1) on every seed; None where not measured."""
+    values = [] if normal is None else [normal.at_seed(LONG_KEY, s) for s in normal.seeds]
+    if not values or any(v is None for v in values):
+        return None
+    return min(values) >= LEARNED_SHARE
+
+
+def verdict(summary: Summary, learner: Learner) -> tuple[str, dict[str, float | None]]:
+    """The learner's verdict on the longest band (CLOSED, LEFT, UNLEARNED or UNMEASURED) and
+    the numbers it read."""
+    normal, strict = entries(summary, learner)
+    d, low, high, n = g = gap(normal, strict, LONG_KEY)
+    numbers = {f"{learner.key} gap {LONG}": d, f"{learner.key} gap low": low,
+               f"{learner.key} gap high": high,
+               f"{learner.key} normal {LONG}": None if normal is None else normal.mean(LONG_KEY),
+               f"{learner.key} strict {LONG}": None if strict is None else strict.mean(LONG_KEY),
+               f"{learner.key} paired seeds": float(n)}  # fmt: skip
+    if closes(g) is None or learned(normal) is None:
+        return UNMEASURED, numbers
+    if not learned(normal):
+        return UNLEARNED, numbers
+    return (CLOSED if closes(g) else LEFT), numbers
+
+
+def _pair(normal: Entry | None, strict: Entry | None, key: str, rate: bool = False) -> str:
+    show = pct if rate else (lambda x: num(x, 2))
+    a = None if normal is None else normal.mean(key)
+    b = None if strict is None else strict.mean(key)
+    return f"{show(a)} / {show(b)}"
+
+
 def rows(summary: Summary) -> list[dict[str, Any]]:
-    """Per learner that ran: cross-quadrant Spearman per band, normal / strict, and the
-    longest band's gap with its interval."""
+    """Per learner that ran: cross-quadrant Spearman per band, normal / strict, the longest
+    band's gap with its interval, and the same-quadrant Spearman, the cross-quadrant one and
+    greedy's solved rate on cross-quadrant instances (normal / strict)."""
     out = []
     for learner in LEARNERS:
         normal, strict = entries(summary, learner)
         if normal is None and strict is None:
             continue
-        cells = []
-        for band in BANDS:
-            key = f"spearman_cross_{band_name(band)}"
-            a = None if normal is None else normal.mean(key)
-            b = None if strict is None else strict.mean(key)
-            cells.append(f"{num(a, 2)} / {num(b, 2)}")
-        g = gap(normal, strict, f"spearman_cross_{LONG}")
-        d, low, high, n = g
+        bands = [_pair(normal, strict, f"spearman_cross_{band_name(b)}") for b in BANDS]
+        d, low, high, n = gap(normal, strict, LONG_KEY)
         interval = NO_VALUE if low is None else f"[{low:+.2f}, {high:+.2f}]"
         out.append(
             {
-                "label": learner.label,
-                "bands": Tex(" & ".join(cells)),
+                "key": learner.key,
+                "label": Tex(learner.label),
+                "regime": REGIME_WORDS[learner.regime],
+                "bands": Tex(" & ".join(bands)),
                 "gap": NO_VALUE if d is None else f"{d:+.2f} {interval}",
-                "closes": closes(g),
+                "halves": Tex(" & ".join((
+                    _pair(normal, strict, "spearman_full_same"),
+                    _pair(normal, strict, "spearman_full_cross"),
+                    _pair(normal, strict, "greedy_solved_cross", rate=True),
+                ))),
+                "verdict": verdict(summary, learner)[0],
+                "steps": f"{steps:,}" if (steps := normal and normal.config.get("steps")) else "",
             }
-        )
+        )  # fmt: skip
     return out
 
 
-def verdict_sentence(table: list[dict[str, Any]]) -> str:
-    """Which learners close the longest band's gap, and which leave one."""
-    closed = [r["label"] for r in table if r["closes"] is True]
-    left = [r["label"] for r in table if r["closes"] is False]
-    if not closed and not left:
-        return "No learner ran with enough seeds to measure its gap."
-    parts = []
-    if closed:
-        parts.append(
-            "on the longest cross-quadrant trajectories the strict-stitching model cannot be "
-            "told from the normal-trained one (the gap's interval holds zero) for: "
-            + "; ".join(closed)
+def numbers(summary: Summary) -> dict[str, Any]:
+    """'<key>_<what>' for the sentences: the longest band's normal and strict Spearman and
+    the gap, as TeX (two decimals), per learner that ran."""
+    out: dict[str, Any] = {}
+    for learner in LEARNERS:
+        _, n = verdict(summary, learner)
+        k = learner.key
+        out[f"{k}_normal"] = num(n[f"{k} normal {LONG}"], 2)
+        out[f"{k}_strict"] = num(n[f"{k} strict {LONG}"], 2)
+        out[f"{k}_gap"] = num(n[f"{k} gap {LONG}"], 2)
+    return out
+
+
+def _is(keys: Sequence[str], wanted: str):
+    """A check's test: every learner of ``keys`` has the verdict ``wanted``."""
+
+    def test(summary: Summary) -> tuple[bool, dict[str, float | None]]:
+        found = [verdict(summary, BY_KEY[k]) for k in keys]
+        numbers = {name: v for _, n in found for name, v in n.items()}
+        return all(v == wanted for v, _ in found), numbers
+
+    return test
+
+
+def _data(summary: Summary, regime: str, dataset: str, key: str) -> float | None:
+    """A data measure of the main study's ``dataset`` training sets in ``regime`` (the
+    supervised run records it; both methods share a seed's data)."""
+    entry = summary.run(regime, f"supervised-{dataset}")
+    return None if entry is None else entry.mean(f"data_{key}")
+
+
+def no_bridge(summary: Summary) -> tuple[bool, dict[str, float | None]]:
+    """Strict stitching data hold no step between quadrants: in both regimes no path cell
+    lies outside its start's quadrant (so no transition crosses a border)."""
+    n = {f"{r} strict leak_cells": _data(summary, r, "stitching-strict", "leak_cells")
+         for r in REGIMES}  # fmt: skip
+    return all(v is not None for v in n.values()) and max(n.values()) == 0.0, n
+
+
+def fixed_cross_recall(summary: Summary) -> tuple[bool, dict[str, float | None]]:
+    """In the fixed maze the normal data hold at least MOSTLY_SEEN of the cross-quadrant test
+    pairs and the strict data none."""
+    n = {"fixed normal seen_test_cross": _data(summary, "fixed", "normal", "seen_test_cross"),
+         "fixed strict seen_test_cross": _data(summary, "fixed", "stitching-strict",
+                                               "seen_test_cross")}  # fmt: skip
+    if any(v is None for v in n.values()):
+        return False, n
+    return n["fixed normal seen_test_cross"] >= MOSTLY_SEEN and not n[
+        "fixed strict seen_test_cross"
+    ], n
+
+
+def loses_more(summary: Summary, a: str, b: str) -> tuple[bool, dict[str, float | None]]:
+    """Learner ``a``'s longest-band gap exceeds ``b``'s beyond both intervals (a's low end
+    above b's high end), each learner having learned the band."""
+    (va, na), (vb, nb) = verdict(summary, BY_KEY[a]), verdict(summary, BY_KEY[b])
+    n = {**na, **nb}
+    low, high = na[f"{a} gap low"], nb[f"{b} gap high"]
+    learned_both = va in (CLOSED, LEFT) and vb in (CLOSED, LEFT)
+    return learned_both and low is not None and high is not None and low > high, n
+
+
+FIXED = tuple(k for k, learner in BY_KEY.items() if learner.regime == "fixed")
+# The learners whose training pairs include cross-quadrant ones even on strict data: the
+# contrastive ones (their negatives come from other trajectories of the maze) and TD (its
+# goals come from any trajectory); the regression learners see within-quadrant pairs only.
+SEES_CROSS = ("con", "metric", "mrn", "iqe", "td")
+WITHIN_ONLY = ("sup", "aug")
+HEADS = ("metric", "mrn", "iqe")
+
+
+def _strict_seeds(summary: Summary, key: str) -> list[float]:
+    strict = entries(summary, BY_KEY[key])[1]
+    values = [] if strict is None else [strict.at_seed(LONG_KEY, s) for s in strict.seeds]
+    return [v for v in values if v is not None]
+
+
+def strict_above(summary: Summary, high: Sequence[str], low: Sequence[str]):
+    """Every seed of every ``high`` learner's strict model ranks the longest band above every
+    seed of every ``low`` learner's."""
+    hi = {k: _strict_seeds(summary, k) for k in high}
+    lo = {k: _strict_seeds(summary, k) for k in low}
+    n = {f"{k} strict {LONG} lowest seed": min(v, default=None) for k, v in hi.items()}
+    n |= {f"{k} strict {LONG} highest seed": max(v, default=None) for k, v in lo.items()}
+    if any(v is None for v in n.values()):
+        return False, n
+    return min(min(v) for v in hi.values()) > max(max(v) for v in lo.values()), n
+
+
+def not_above(summary: Summary, keys: Sequence[str], ref: str):
+    """No learner of ``keys`` has a strict model measurably above ``ref``'s on the longest
+    band (paired by seed: the interval of key minus ref reaches zero or below)."""
+    n: dict[str, float | None] = {}
+    ok = True
+    for k in keys:
+        _, low, high, m = gap(entries(summary, BY_KEY[k])[1], entries(summary, BY_KEY[ref])[1],
+                              LONG_KEY)  # fmt: skip
+        n[f"{k} - {ref} strict {LONG} low"], n[f"{k} - {ref} strict {LONG} high"] = low, high
+        ok = ok and low is not None and low <= 0
+    return ok, n
+
+
+def smallest_from_weakest(summary: Summary, key: str, among: Sequence[str]):
+    """``key``'s longest-band gap is the smallest of ``among`` and its normal-trained model
+    the weakest there (means over seeds)."""
+    n = {}
+    for k in among:
+        _, v = verdict(summary, BY_KEY[k])
+        n[f"{k} gap {LONG}"], n[f"{k} normal {LONG}"] = (
+            v[f"{k} gap {LONG}"],
+            v[f"{k} normal {LONG}"],
         )
-    if left:
-        parts.append(f"a gap remains for: {'; '.join(left)}")
-    text = ", and ".join(parts)
-    return text[0].upper() + text[1:] + "."
+    if any(v is None for v in n.values()):
+        return False, n
+    others = [k for k in among if k != key]
+    g, w = f"{key} gap {LONG}", f"{key} normal {LONG}"
+    return all(n[g] < n[f"{k} gap {LONG}"] and n[w] < n[f"{k} normal {LONG}"] for k in others), n
+
+
+def checks() -> dict[str, Check]:
+    """The section's named checks, each the claim of one written sentence."""
+    return {
+        "stitch-gap-fixed": Check(
+            "in the fixed maze every learner's normal-trained model learned the longest "
+            f"cross-quadrant band and the {CONFIDENCE:.0%} interval of its gap (normal minus "
+            "strict) lies above zero", _is(FIXED, LEFT),
+        ),
+        "stitch-no-bridge": Check(
+            "in both regimes no path cell of the strict stitching data lies outside its "
+            "start's quadrant", no_bridge,
+        ),
+        "stitch-fixed-recall": Check(
+            f"in the fixed maze the normal data hold at least {MOSTLY_SEEN:.0%} of the "
+            "cross-quadrant test pairs and the strict data none", fixed_cross_recall,
+        ),
+        "stitch-cross-pairs-keep": Check(
+            "every seed of every strict-trained learner whose training pairs cross quadrants "
+            "(contrastive, TD) ranks the longest band above every seed of the regression "
+            "learners' (supervised, augmented)",
+            lambda s: strict_above(s, SEES_CROSS, WITHIN_ONLY),
+        ),
+        "stitch-heads-no-better": Check(
+            "no metric or quasimetric head's strict-trained model ranks the longest band "
+            "measurably above the paper's contrastive critic's (paired by seed)",
+            lambda s: not_above(s, HEADS, "con"),
+        ),
+        "stitch-aug-no-better": Check(
+            "the augmented regression's strict-trained model does not rank the longest band "
+            "measurably above the paper's regression's (paired by seed)",
+            lambda s: not_above(s, ("aug",), "sup"),
+        ),
+        "stitch-td-smallest": Check(
+            "TD's longest-band gap is the smallest of the fixed-maze learners and its "
+            "normal-trained model the weakest there",
+            lambda s: smallest_from_weakest(s, "td", FIXED),
+        ),
+        "stitch-sup-loses-more": Check(
+            "the paper's supervised learner's longest-band gap exceeds the contrastive "
+            "one's beyond both intervals", lambda s: loses_more(s, "sup", "con"),
+        ),
+        "stitch-field-closes": Check(
+            "in unseen mazes the convolutional field's gap interval holds zero or lies below",
+            _is(("field",), CLOSED),
+        ),
+        "stitch-field-gap": Check(
+            "in unseen mazes the convolutional field's gap interval lies above zero",
+            _is(("field",), LEFT),
+        ),
+    }  # fmt: skip
 
 
 def section(summary: Summary) -> Section | None:
@@ -137,9 +346,37 @@ def section(summary: Summary) -> Section | None:
     table = rows(summary)
     context = {
         "rows": table,
+        "ran": {r["key"] for r in table},
+        "verdicts": {r["key"]: r["verdict"] for r in table},
+        "n": numbers(summary),
         "bands": Tex(" & ".join(band_name(b) for b in BANDS)),
+        "n_bands": len(BANDS),
         "long": LONG,
-        "sentence": verdict_sentence(table),
+        "learned": f"{LEARNED_SHARE:.2f}",
         "ci": Tex(f"{CONFIDENCE:.0%}".replace("%", "\\%")),
+        "field_steps": next((r["steps"] for r in table if r["key"] == "field"), NO_VALUE),
+        "seen_cross": pct(fixed_cross_recall(summary)[1]["fixed normal seen_test_cross"]),
     }
-    return Section("sections/stitching.tex.j2", "end", context)
+    return Section("sections/stitching.tex.j2", "end", context, checks())
+
+
+def findings(summary: Summary) -> list[str]:
+    """The README's line: per learner that ran, its longest-band cross-quadrant Spearman,
+    normal / strict, and its verdict ([] without the study)."""
+    if study_of(summary, "stitching") is None:
+        return []
+    parts = []
+    for learner in LEARNERS:
+        v, n = verdict(summary, learner)
+        a, b = n[f"{learner.key} normal {LONG}"], n[f"{learner.key} strict {LONG}"]
+        if a is None and b is None:
+            continue
+        text = lambda x: "–" if x is None else f"{x:.2f}"  # noqa: E731
+        where = "" if learner.regime == "fixed" else ", unseen mazes"
+        parts.append(f"{learner.label.replace(chr(92) + ' ', ' ')}{where} {text(a)} / {text(b)} "
+                     f"(gap {v})")  # fmt: skip
+    return [
+        "- Which learners stitch (stitching study, fixed maze unless marked): Spearman on the "
+        f"longest cross-quadrant test trajectories ({LONG} steps), normal- / strict-stitching-"
+        f"trained: {'; '.join(parts)}."
+    ]

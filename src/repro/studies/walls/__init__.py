@@ -39,7 +39,7 @@ def _draw_figure(summary):
 STUDY = Study(
     name="walls",
     about="a model that sees the maze: convolutional versions of both methods against the "
-    "MLPs, and whether each uses the walls (about two hours on two cores)",
+    "MLPs, and whether each uses the walls (about four hours on two cores)",
     on_request=True,
     stage=lambda pipe: arms.run_stage(pipe, NAME, WALLS),
     inputs=lambda root, scale: arms.inputs(root, NAME, WALLS, scale),
