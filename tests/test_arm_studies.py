@@ -97,11 +97,11 @@ def test_each_learner_gets_one_verdict_and_its_checks_follow_it():
     assert found["td"] == CLOSED and found["aug"] == LEFT and found["mrn"] == UNLEARNED
     assert found["sup"] == UNMEASURED  # the main study's runs are not in this summary
     c = checks()
-    assert c["stitch-closes:td"].test(view)[0] and not c["stitch-gap:td"].test(view)[0]
-    assert c["stitch-gap:aug"].test(view)[0] and not c["stitch-closes:aug"].test(view)[0]
-    assert c["stitch-unlearned:mrn"].test(view)[0] and not c["stitch-closes:mrn"].test(view)[0]
-    holds, numbers = c["stitch-gap:aug"].test(view)
-    assert numbers["aug gap 41+"] == pytest.approx(0.4) and numbers["aug paired seeds"] == 3
+    assert not c["stitch-gap-fixed"].test(view)[0]  # td closed, mrn not learned: not all left
+    holds, numbers = c["stitch-aug-no-better"].test(view)
+    assert not holds and numbers["aug - sup strict 41+ low"] is None  # sup not in it
+    v = verdict(view, BY_KEY["aug"])[1]
+    assert v["aug gap 41+"] == pytest.approx(0.4) and v["aug paired seeds"] == 3
     table = {r["key"]: r for r in rows(view)}
     assert set(table) == {"td", "aug", "mrn"} and table["aug"]["gap"].startswith("+0.40 [")
 
