@@ -5,6 +5,7 @@ per regime (the fixed maze, unseen mazes), on one y scale."""
 from __future__ import annotations
 
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from repro.core.overlap import BANDS, band_name
 from repro.report.figures import MIN_PT, floats, new_figure, no_run, styled
@@ -16,7 +17,7 @@ REGIMES = ("fixed", "procedural")
 
 @styled
 def draw_fig10_stitching(summary: Summary) -> Figure:
-    fig, axes = new_figure(1, len(REGIMES), 3.0)
+    fig, axes = new_figure(1, len(REGIMES), 3.4)
     x = list(range(len(BANDS)))
     for ax, regime in zip(axes[0], REGIMES, strict=True):
         drawn = False
@@ -37,6 +38,10 @@ def draw_fig10_stitching(summary: Summary) -> Figure:
         ax.set_xticks(x, [band_name(b) for b in BANDS])
         ax.set_xlabel("BFS distance, cross-quadrant test trajectories")
         ax.set_ylim(-0.1, 1.05)
-        ax.legend(fontsize=MIN_PT, loc="lower left")
     axes[0, 0].set_ylabel("Spearman $\\rho$")
+    handles = [h for ax in axes[0] for h in ax.get_legend_handles_labels()[0]]
+    if handles:  # one legend below both panels, with the line styles' meaning
+        meaning = (("-", "normal data"), ("--", "strict stitching data"))
+        styles = [Line2D([], [], color="0.3", linestyle=ls, label=text) for ls, text in meaning]
+        fig.legend(handles=handles + styles, loc="outside lower center", ncol=3, fontsize=MIN_PT)
     return fig
