@@ -86,6 +86,9 @@ def test_the_section_s_checks_read_the_numbers_by_hand():
         "walls-field-above-mlp:not": False, "walls-encoders-above-mlp:not": False,
         "walls-field-reads:not": False, "walls-encoders-read:not": True,
         "walls-goal-met:not": False,
+        # the small arms did not run: neither polarity may be said
+        "walls-recurrent-below": False, "walls-recurrent-below:not": False,
+        "walls-leaky-near": False, "walls-leaky-near:not": False,
     }  # fmt: skip
     s = summary()
     field = s["walls"]["arms"]["headline"]["runs"]["procedural"]["supervised_conv-normal"]
@@ -115,3 +118,34 @@ def test_the_shuffled_walls_and_the_shortcut_checks():
     assert not checks()["walls-encoders-shortcut"].test(as_summary(s))[0]
     mlp["metrics"]["walls_shuffled_spearman_full"]["mean"] = 0.7  # the MLP notices too
     assert not checks()["walls-field-shuffle"].test(as_summary(s))[0]
+
+
+def test_the_small_arms_are_set_against_the_headline_at_their_own_step():
+    s = summary()
+    field = s["walls"]["arms"]["headline"]["runs"]["procedural"]["supervised_conv-normal"]
+    at = {"mean": 0.86, "values": [0.85, 0.86, 0.87]}  # the headline's seeds at step 5,000
+    field["training_length"] = {"steps": [5000, 20000], "metrics": {"spearman_full": [at, at]}}
+    arms = s["walls"]["arms"]
+    small = {"steps": 5000}
+    arms["recurrent"] = {
+        "runs": {
+            "procedural": {
+                "supervised_conv-normal+recurrent": {**entry(spearman_full=0.84), "config": small}
+            }
+        }
+    }
+    arms["others"] = {"runs": {"procedural": {"supervised_conv-stitching": {
+        **entry(spearman_full=0.851), "config": small}}}}  # fmt: skip
+    held = {name: c.test(as_summary(s))[0] for name, c in checks().items()}
+    # 0.84 < 0.85, the lowest seed; |0.851 - 0.86| = 0.009 < 0.02
+    assert held["walls-recurrent-below"] and not held["walls-recurrent-below:not"]
+    assert held["walls-leaky-near"] and not held["walls-leaky-near:not"]
+    arms["recurrent"]["runs"]["procedural"]["supervised_conv-normal+recurrent"]["metrics"][
+        "spearman_full"] = {"mean": 0.855, "values": [0.855] * 3}  # fmt: skip
+    arms["others"]["runs"]["procedural"]["supervised_conv-stitching"]["metrics"][
+        "spearman_full"] = {"mean": 0.80, "values": [0.80] * 3}  # fmt: skip
+    held = {name: c.test(as_summary(s))[0] for name, c in checks().items()}
+    assert held["walls-recurrent-below:not"] and held["walls-leaky-near:not"]
+    field["training_length"]["steps"] = [10000, 20000]  # no snapshot at the arm's step
+    held = {name: c.test(as_summary(s))[0] for name, c in checks().items()}
+    assert not held["walls-recurrent-below"] and not held["walls-recurrent-below:not"]
