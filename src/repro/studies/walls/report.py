@@ -95,7 +95,7 @@ METRICS = ("spearman_full", "walls_detour_spearman", "greedy_solved", "drop")
 GOAL_SPEARMAN, GOAL_GREEDY = 0.95, 0.60
 # The checks whose sentence the section writes in either polarity (a ':not' check each).
 TWO_WAY = ("walls-field-above-mlp", "walls-encoders-above-mlp", "walls-field-reads",
-           "walls-encoders-read", "walls-goal-met", "walls-recurrent-below",
+           "walls-encoders-read", "walls-goal-met", "walls-recurrent-near",
            "walls-leaky-near")  # fmt: skip
 # "Ranks nothing": a full-test Spearman below this in size (a negligible correlation).
 NEGLIGIBLE = 0.1
@@ -242,19 +242,6 @@ def against_headline(summary: Summary, which: str, key: str = "spearman_full"):
     return value, seeds, step
 
 
-def below_headline(which: str):
-    """A check's test: the small arm's full-test Spearman lies below every seed of the
-    headline field at the same step."""
-
-    def test(summary: Summary):
-        value, seeds, step = against_headline(summary, which)
-        n = {f"{which} spearman_full": value,
-             f"headline field at step {step} lowest seed": min(seeds, default=None)}  # fmt: skip
-        return value is not None and bool(seeds) and value < min(seeds), n
-
-    return test
-
-
 def near_headline(which: str):
     """A check's test: the small arm's full-test Spearman differs from the headline field's
     mean at the same step by less than UNCHANGED (either way)."""
@@ -311,9 +298,9 @@ def checks() -> dict[str, Any]:
         "walls-encoders-shortcut": ("the encoders' final InfoNCE loss is below "
                                     f"{SOLVED_SHARE} of log(batch) while their full-test "
                                     f"Spearman is below {NEGLIGIBLE} in size", encoders_shortcut),
-        "walls-recurrent-below": ("the recurrent field's full-test Spearman lies below every "
-                                  "seed of the dilated field at the same step",
-                                  below_headline("recurrent")),
+        "walls-recurrent-near": ("the recurrent field ranks unseen mazes within "
+                                 f"{UNCHANGED} of the dilated field's mean at the same step",
+                                 near_headline("recurrent")),
         "walls-leaky-near": ("the field trained on the paper's stitching data ranks unseen "
                              f"mazes within {UNCHANGED} of the normal-trained field's mean at "
                              "the same step", near_headline("leaky")),
