@@ -20,7 +20,7 @@ BENCH = {
 
 def test_the_appendix_rows_come_from_the_records():
     c = context(costs(TIMINGS, BENCH))
-    rows = {r["name"]: (r["wall"], r["cpu"]) for r in c["rows"]}
+    rows = {r["name"]: (r["wall"], r["cpu"]) for r in c["rows"]}  # no study folders: no runs
     assert rows == {"train": ("10.0", "--"), "evaluate": ("2.0", "--"),
                     "study: walls": ("50.0", "99.0")}  # fmt: skip
     assert c["total"] == "12.0" and c["seeds"] == "3"
@@ -31,7 +31,7 @@ def test_the_appendix_rows_come_from_the_records():
 
 
 def test_only_the_lasting_records_change_the_report_key(tmp_path):
-    assert load(tmp_path) == costs({}, {})  # no records: no costs, no error
+    assert load(tmp_path) == {**costs({}, {}), "training": {}}  # no records: no error
     (tmp_path / "bench.json").write_text("{not json")  # a damaged record reads as none
     assert load(tmp_path)["steps"] == {}
     write_json(tmp_path / "timings.json", TIMINGS)
@@ -41,3 +41,18 @@ def test_only_the_lasting_records_change_the_report_key(tmp_path):
     studies = {"walls": {"wall_s": 10.0, "cpu_s": 20.0}}
     write_json(tmp_path / "timings.json", {**TIMINGS, "studies": studies})
     assert digest(tmp_path) != before  # a study's stage ran again
+
+
+def test_a_studys_training_is_summed_over_its_runs_whoever_trained_them(tmp_path):
+    for arm, run, wall in (("headline", "a__s0", 600.0), ("recurrent", "b__s0", 300.0)):
+        write_json(tmp_path / "walls" / arm / "runs" / "procedural" / run / "run.json",
+                   {"wall_time_s": wall})  # fmt: skip
+    write_json(tmp_path / "runs" / "fixed" / "c__s0" / "run.json", {"wall_time_s": 5.0})  # main
+    before = digest(tmp_path)
+    c = load(tmp_path)
+    assert c["training"] == {"walls": {"runs": 2.0, "train_s": 900.0}}
+    rows = {r["name"]: (r["runs"], r["train"]) for r in context(c)["rows"]}
+    assert rows == {"study: walls": ("2", "15.0")}  # a study with no stage time still counts
+    write_json(tmp_path / "walls" / "headline" / "runs" / "procedural" / "d__s1" / "run.json",
+               {"wall_time_s": 60.0})  # fmt: skip
+    assert digest(tmp_path) != before  # a new run of a study changes the appendix

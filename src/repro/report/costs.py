@@ -6,7 +6,10 @@ it, read from the results folder's records (never typed in).
   the last run of its stage that did work ('studies');
 - ``bench.json`` (written by ``nox -s bench``): one training step of each model, median
   milliseconds, the paper's MLPs (section a) and the other registered models beside the
-  MLP of their objective (section i).
+  MLP of their objective (section i);
+- every study folder's ``run.json`` files: the sum of its runs' training times, which counts
+  a study's runs whatever trained them (a study run part by part, or its runs trained by
+  ``train`` commands beside the pipeline, has no single stage time that holds it all).
 
 Only these parts enter the report (and the report stage's key, :func:`digest`): the
 timings of an ordinary rerun, which change every run, do not.
@@ -49,9 +52,30 @@ def costs(timings: Mapping[str, Any], bench: Mapping[str, Any]) -> Costs:
     }
 
 
+# The folders of a results folder that hold no study's runs (the main study's are 'runs').
+NOT_STUDIES = ("runs", "figures", "cache", "instances", "slurm")
+
+
+def training_times(root: Path) -> dict[str, dict[str, float]]:
+    """Per study folder of ``root`` ('generalization', 'walls', ...): its finished runs and
+    the sum of their training wall times in seconds (run.json 'wall_time_s', one thread each
+    unless the run says otherwise), whatever command trained them."""
+    out = {}
+    for folder in sorted(p for p in Path(root).iterdir() if p.is_dir()):
+        if folder.name in NOT_STUDIES:
+            continue
+        times = [_read(f).get("wall_time_s") for f in sorted(folder.rglob("run.json"))]
+        times = [t for t in times if isinstance(t, int | float)]
+        if times:
+            out[folder.name] = {"runs": float(len(times)), "train_s": float(sum(times))}
+    return out
+
+
 def load(root: Path) -> Costs:
-    """:func:`costs` of the results folder ``root``."""
-    return costs(_read(timings_file(root)), _read(Path(root) / "bench.json"))
+    """:func:`costs` of the results folder ``root``, with each study's summed training."""
+    c = costs(_read(timings_file(root)), _read(Path(root) / "bench.json"))
+    c["training"] = training_times(root)
+    return c
 
 
 def digest(root: Path) -> str:
@@ -65,12 +89,17 @@ def _minutes(seconds: float | None) -> Tex:
 
 def context(c: Costs | None) -> dict[str, Any]:
     """The appendix's rows: stages of the full run and studies (minutes), and steps (ms)."""
-    if not c or not (c["full_run"] or c["studies"] or c["steps"]):
+    if not c or not (c["full_run"] or c["studies"] or c["steps"] or c.get("training")):
         return {}
-    stages = [{"name": k, "wall": _minutes(v), "cpu": Tex(NO_VALUE)}
-              for k, v in c["full_run"].items() if k != "total"]  # fmt: skip
-    studies = [{"name": f"study: {k}", "wall": _minutes(v.get("wall_s")),
-                "cpu": _minutes(v.get("cpu_s"))} for k, v in c["studies"].items()]  # fmt: skip
+    stages = [{"name": k, "wall": _minutes(v), "cpu": Tex(NO_VALUE), "train": Tex(NO_VALUE),
+               "runs": NO_VALUE} for k, v in c["full_run"].items() if k != "total"]  # fmt: skip
+    trained = c.get("training") or {}
+    names = sorted(set(c["studies"]) | set(trained))
+    studies = [{"name": f"study: {k}", "wall": _minutes(c["studies"].get(k, {}).get("wall_s")),
+                "cpu": _minutes(c["studies"].get(k, {}).get("cpu_s")),
+                "train": _minutes(trained.get(k, {}).get("train_s")),
+                "runs": f"{trained[k]['runs']:.0f}" if k in trained else NO_VALUE}
+               for k in names]  # fmt: skip
     steps = [{"name": k.replace("_", " "), "ms": Tex(f"{v:.1f}")} for k, v in c["steps"].items()]
     return {
         "rows": stages + studies,
