@@ -184,7 +184,10 @@ def test_other_models_are_timed_beside_the_mlp_of_their_objective(fake_bench, ro
     assert row["over_mlp"] == pytest.approx(0.5 / TIMES[("ours", "supervised", "procedural")])
     others = [m for m in bench.METHODS if m not in bench.PAPER_METHODS]
     assert "supervised_conv" in others and "td" in others
-    assert set(out["other_models"]) == {f"{m}/{r}" for m in others
+    variants = [m if not v else f"{m}+{v}" for m in others
+                for v in ("", *(label for label, _ in bench.VARIANTS.get(m, ())))]  # fmt: skip
+    assert "contrastive_qm+mrn" in variants and "supervised_conv+recurrent" in variants
+    assert set(out["other_models"]) == {f"{m}/{r}" for m in variants
                                          for r in ("fixed", "procedural")}  # fmt: skip
 
 

@@ -93,9 +93,10 @@ def median_time(
 # ---------------------------------------------------------------------------- a. ours
 
 
-def our_step(method: str, regime: str, device: torch.device = CPU):
-    """One training step of our trainer (sampler, loss, fused Adam), as a closure."""
-    config = make_config(f"{method}-normal", regime, 0, "paper")
+def our_step(method: str, regime: str, device: torch.device = CPU, sets: dict | None = None):
+    """One training step of our trainer (sampler, loss, fused Adam), as a closure; ``sets``
+    overrides configuration fields (a variant's head or trunk)."""
+    config = make_config(f"{method}-normal", regime, 0, "paper", sets or {})
     ds = make_dataset("normal", config.n_trajectories, 0, config.size, regime)
     tensors = TrajectoryTensors.from_dataset(ds, device, regime == "procedural")
     model = build_model(config, torch.Generator().manual_seed(0)).to(device)
@@ -287,22 +288,33 @@ def bench_groups(
 # ---------------------------------------------------------------------------- i. other models
 
 
+# Variants of a registered model that the studies train, timed beside its default: the
+# stitching study's other heads, the walls study's other trunk. Key: 'method+label/regime'.
+VARIANTS: dict[str, tuple[tuple[str, dict[str, Any]], ...]] = {
+    "contrastive_qm": (("metric", {"qm_head": "metric"}), ("mrn", {"qm_head": "mrn"})),
+    "supervised_conv": (("recurrent", {"conv_arch": "recurrent"}),),
+}
+
+
 def bench_other_models(device: torch.device = CPU, repeats: int = 5) -> dict[str, dict]:
-    """{'method/regime': {'step_ms', 'mlp_step_ms', 'over_mlp'}}: one training step at
-    paper settings of every registered model beyond the paper's, beside the MLP model of
-    its objective (the method name's part before '_', e.g. supervised_conv -> supervised)."""
+    """{'method/regime' or 'method+variant/regime': {'step_ms', 'mlp_step_ms', 'over_mlp'}}:
+    one training step at paper settings of every registered model beyond the paper's (and
+    its VARIANTS), beside the MLP model of its objective (the method name's part before '_',
+    e.g. supervised_conv -> supervised)."""
     out: dict[str, dict] = {}
     for method in (m for m in METHODS if m not in PAPER_METHODS):
         base = method.split("_")[0] if method.split("_")[0] in PAPER_METHODS else PAPER_METHODS[0]
-        for regime in REGIMES:
-            step = our_step(method, regime, device)[0]
-            mlp = our_step(base, regime, device)[0]
-            t = median_time(step, repeats, windows=3, warmup=2, device=device)
-            t_mlp = median_time(mlp, 50, windows=3, warmup=5, device=device)
-            out[f"{method}/{regime}"] = {
-                "step_ms": 1e3 * t, "mlp_step_ms": 1e3 * t_mlp, "over_mlp": t / t_mlp,
-            }  # fmt: skip
-            print(f"{method:<18}{regime:<12}{1e3 * t:>9.2f} ms, MLP {1e3 * t_mlp:>7.2f} ms")
+        for label, sets in (("", {}), *VARIANTS.get(method, ())):
+            name = f"{method}+{label}" if label else method
+            for regime in REGIMES:
+                step = our_step(method, regime, device, sets)[0]
+                mlp = our_step(base, regime, device)[0]
+                t = median_time(step, repeats, windows=3, warmup=2, device=device)
+                t_mlp = median_time(mlp, 50, windows=3, warmup=5, device=device)
+                out[f"{name}/{regime}"] = {
+                    "step_ms": 1e3 * t, "mlp_step_ms": 1e3 * t_mlp, "over_mlp": t / t_mlp,
+                }  # fmt: skip
+                print(f"{name:<26}{regime:<12}{1e3 * t:>9.2f} ms, MLP {1e3 * t_mlp:>7.2f} ms")
     return out
 
 
