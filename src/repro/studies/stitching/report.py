@@ -30,6 +30,8 @@ CLOSED = "closed"  # the interval holds zero or lies below it
 LEFT = "left"  # the interval lies above zero: the strict-trained model ranks worse
 UNLEARNED = "not testable"  # the normal-trained model did not learn the band (the gate)
 UNMEASURED = "not measured"  # fewer than two seeds pair, or a number is missing
+VERDICT_WORDS = {CLOSED: "gap closed", LEFT: "a gap remains", UNLEARNED: "not testable",
+                 UNMEASURED: "not measured"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -412,7 +414,7 @@ def findings(summary: Summary) -> list[str]:
         text = lambda x: "–" if x is None else f"{x:.2f}"  # noqa: E731
         where = "" if learner.regime == "fixed" else ", unseen mazes"
         parts.append(f"{learner.label.replace(chr(92) + ' ', ' ')}{where} {text(a)} / {text(b)} "
-                     f"(gap {v})")  # fmt: skip
+                     f"({VERDICT_WORDS[v]})")  # fmt: skip
     return [
         "- Which learners stitch (stitching study, fixed maze unless marked): Spearman on the "
         f"longest cross-quadrant test trajectories ({LONG} steps), normal- / strict-stitching-"
