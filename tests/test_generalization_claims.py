@@ -200,12 +200,12 @@ def test_the_late_testable_check_guards_the_abstracts_sentence():
     d["claims"] = judge(GeneralizationStudy.from_dict(d))
     summary = {**read_json(COMMITTED), "generalization": d}
     late = late_verdicts(study_of(Summary.from_dict(summary)))
-    assert late["last_words"] == "C1 holds, C2 holds, C3 holds and C7 holds"
+    assert late["last_words"] == "C1, C2, C3 and C7 hold"
     assert late_testable(Summary.from_dict(summary))[0]
     # not strict (the made-up study lacks what the section's other sentences read), but this
     # sentence holds: it is printed unmarked
     tex = render(summary, strict=False)
-    assert "at 200,000 steps\nC1 holds, C2 holds, C3 holds and C7 holds." in tex
+    assert "at 200,000 steps\nC1, C2, C3 and C7 hold." in tex
     assert "[check gen-late-testable" not in tex
     # a model that never learned: nothing is testable at the last step either
     flat = run("contrastive-normal", [UNLEARNED] * 3)

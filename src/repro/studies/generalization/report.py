@@ -177,8 +177,13 @@ def claim_rows(study: GeneralizationStudy) -> list[dict[str, Any]]:
     ]
 
 
-def _said(verdict: str) -> str:
-    return f"is {verdict}" if verdict in ("undecided", "not testable") else verdict
+def _said(verdict: str, n: int = 1) -> str:
+    """The verdict as a verb for ``n`` claims: 'holds' / 'hold', 'is undecided' / 'are ...'."""
+    if verdict in ("undecided", "not testable"):
+        return f"{'is' if n == 1 else 'are'} {verdict}"
+    first, _, rest = verdict.partition(" ")  # 'holds', 'fails', 'holds partly'
+    verb = first if n == 1 else first.removesuffix("s")
+    return f"{verb} {rest}".strip()
 
 
 def claims_sentences(study: GeneralizationStudy) -> list[str]:
@@ -224,19 +229,22 @@ def claims_sentences(study: GeneralizationStudy) -> list[str]:
 
 def late_verdicts(study: GeneralizationStudy) -> dict[str, Any]:
     """The judged claims at the first and the last table step, for the prose: how many are
-    testable at each, and the last step's verdicts in words ('C1 holds, C3 holds and C7
-    fails; C2 is not testable')."""
+    testable at each, and the last step's verdicts in words, grouped ('C1 and C3 hold; C7
+    fails; C2 is still not testable')."""
     steps = [str(s) for s in study.table_steps]
     judged = [c for c in study.claims if steps and steps[0] in c.regimes and steps[-1] in c.regimes]
     if not judged:
         return {"n_judged": 0}
     first = [c.regimes[steps[0]].verdict for c in judged]
     last = [c.regimes[steps[-1]].verdict for c in judged]
-    tested = [
-        f"{c.id} {_said(v)}" for c, v in zip(judged, last, strict=True) if v != "not testable"
-    ]
+    by_verdict: dict[str, list[str]] = {}  # the testable claims grouped by verdict, in order
+    for c, v in zip(judged, last, strict=True):
+        if v != "not testable":
+            by_verdict.setdefault(v, []).append(c.id)
+    tested = [c for ids in by_verdict.values() for c in ids]
     untested = [c.id for c, v in zip(judged, last, strict=True) if v == "not testable"]
-    words = _listed(tested) if tested else "none is testable"
+    groups = [f"{_listed(ids)} {_said(v, len(ids))}" for v, ids in by_verdict.items()]
+    words = "; ".join(groups) if groups else "none is testable"
     if untested:
         verb = "is" if len(untested) == 1 else "are"
         words += f"; {_listed(untested)} {verb} still not testable"
