@@ -13,6 +13,7 @@ from repro.config import REGIMES
 from repro.core.metrics import paired_difference
 from repro.core.overlap import BANDS, band_name
 from repro.report.checks import MOSTLY_SEEN, Check
+from repro.report.stitching import data_value
 from repro.report.texfmt import NO_VALUE, Tex, num, pct
 from repro.results.claims import LEARNED_SHARE
 from repro.results.view import Entry, Summary
@@ -131,20 +132,15 @@ def band_verdict(summary: Summary, learner: Learner, band: str) -> tuple[str, di
 
 
 def verdict(summary: Summary, learner: Learner) -> tuple[str, dict[str, float | None]]:
-    """The learner's verdict on the longest band (CLOSED, LEFT, UNLEARNED or UNMEASURED) and
-    the numbers it read."""
+    """The learner's verdict on the longest band (:func:`band_verdict`), with the numbers it
+    read and the band's normal and strict means and the paired seeds."""
+    found, numbers = band_verdict(summary, learner, LONG)
     normal, strict = entries(summary, learner)
-    d, low, high, n = g = gap(normal, strict, LONG_KEY)
-    numbers = {f"{learner.key} gap {LONG}": d, f"{learner.key} gap low": low,
-               f"{learner.key} gap high": high,
-               f"{learner.key} normal {LONG}": None if normal is None else normal.mean(LONG_KEY),
-               f"{learner.key} strict {LONG}": None if strict is None else strict.mean(LONG_KEY),
-               f"{learner.key} paired seeds": float(n)}  # fmt: skip
-    if closes(g) is None or learned(normal) is None:
-        return UNMEASURED, numbers
-    if not learned(normal):
-        return UNLEARNED, numbers
-    return (CLOSED if closes(g) else LEFT), numbers
+    k = learner.key
+    numbers[f"{k} normal {LONG}"] = None if normal is None else normal.mean(LONG_KEY)
+    numbers[f"{k} strict {LONG}"] = None if strict is None else strict.mean(LONG_KEY)
+    numbers[f"{k} paired seeds"] = float(gap(normal, strict, LONG_KEY)[3])
+    return found, numbers
 
 
 def by_band(wanted: dict[str, str], keys: Sequence[str]):
@@ -222,17 +218,10 @@ def _is(keys: Sequence[str], wanted: str):
     return test
 
 
-def _data(summary: Summary, regime: str, dataset: str, key: str) -> float | None:
-    """A data measure of the main study's ``dataset`` training sets in ``regime`` (the
-    supervised run records it; both methods share a seed's data)."""
-    entry = summary.run(regime, f"supervised-{dataset}")
-    return None if entry is None else entry.mean(f"data_{key}")
-
-
 def no_bridge(summary: Summary) -> tuple[bool, dict[str, float | None]]:
     """Strict stitching data hold no step between quadrants: in both regimes no path cell
     lies outside its start's quadrant (so no transition crosses a border)."""
-    n = {f"{r} strict leak_cells": _data(summary, r, "stitching-strict", "leak_cells")
+    n = {f"{r} strict leak_cells": data_value(summary, r, "stitching-strict", "leak_cells")
          for r in REGIMES}  # fmt: skip
     return all(v is not None for v in n.values()) and max(n.values()) == 0.0, n
 
@@ -240,8 +229,8 @@ def no_bridge(summary: Summary) -> tuple[bool, dict[str, float | None]]:
 def fixed_cross_recall(summary: Summary) -> tuple[bool, dict[str, float | None]]:
     """In the fixed maze the normal data hold at least MOSTLY_SEEN of the cross-quadrant test
     pairs and the strict data none."""
-    n = {"fixed normal seen_test_cross": _data(summary, "fixed", "normal", "seen_test_cross"),
-         "fixed strict seen_test_cross": _data(summary, "fixed", "stitching-strict",
+    n = {"fixed normal seen_test_cross": data_value(summary, "fixed", "normal", "seen_test_cross"),
+         "fixed strict seen_test_cross": data_value(summary, "fixed", "stitching-strict",
                                                "seen_test_cross")}  # fmt: skip
     if any(v is None for v in n.values()):
         return False, n
@@ -255,7 +244,7 @@ def loses_more(summary: Summary, a: str, b: str) -> tuple[bool, dict[str, float 
     above b's high end), each learner having learned the band."""
     (va, na), (vb, nb) = verdict(summary, BY_KEY[a]), verdict(summary, BY_KEY[b])
     n = {**na, **nb}
-    low, high = na[f"{a} gap low"], nb[f"{b} gap high"]
+    low, high = na[f"{a} gap {LONG} low"], nb[f"{b} gap {LONG} high"]
     learned_both = va in (CLOSED, LEFT) and vb in (CLOSED, LEFT)
     return learned_both and low is not None and high is not None and low > high, n
 
