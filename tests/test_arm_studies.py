@@ -158,6 +158,10 @@ def test_the_arm_studies_run_through_reproduce_at_smoke_scale(quick_reference, t
     tex = registry.render(summary)
     assert r"\section{A model that sees the maze}" in tex and "tab:walls-study" in tex
     assert "tab:walls-claims" in tex  # the claims judged on both architectures
+    # every arm ran, so each has its paragraph and none is said to be pending
+    for words in ("Twice the paper's length", "The fixed maze", "The other trunk"):
+        assert rf"\paragraph{{{words}" in tex
+    assert "have not been run yet" not in tex
     from repro.studies.walls.report import findings
 
     line = findings(as_summary(summary))

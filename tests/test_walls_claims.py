@@ -10,6 +10,9 @@ from repro.studies.walls.claims import changed, conv_name, judge
 from repro.studies.walls.report import checks
 
 SEEDS = [0, 1, 2]
+SMALL = ("recurrent-near", "leaky-near", "fixed-field-level", "fixed-encoders-level",
+         "fixed-no-sharp-drop", "longer-settled", "longer-goal")  # fmt: skip
+ONE_WAY = ("walls-longer-same-start",)  # said only where it holds
 
 
 def entry(**metrics: float) -> dict:
@@ -87,8 +90,8 @@ def test_the_section_s_checks_read_the_numbers_by_hand():
         "walls-field-reads:not": False, "walls-encoders-read:not": True,
         "walls-goal-met:not": False,
         # the small arms did not run: neither polarity may be said
-        "walls-recurrent-near": False, "walls-recurrent-near:not": False,
-        "walls-leaky-near": False, "walls-leaky-near:not": False,
+        **{f"walls-{c}{way}": False for c in SMALL for way in ("", ":not")},
+        **dict.fromkeys(ONE_WAY, False),
     }  # fmt: skip
     s = summary()
     field = s["walls"]["arms"]["headline"]["runs"]["procedural"]["supervised_conv-normal"]
@@ -149,3 +152,92 @@ def test_the_small_arms_are_set_against_the_headline_at_their_own_step():
     field["training_length"]["steps"] = [10000, 20000]  # no snapshot at the arm's step
     held = {name: c.test(as_summary(s))[0] for name, c in checks().items()}
     assert not held["walls-recurrent-near"] and not held["walls-recurrent-near:not"]
+
+
+def snapshots(step: int, values: list[float], final: int = 20000) -> dict:
+    """A training_length block: full-test Spearman ``values`` (one per seed) at ``step``."""
+    at = {"mean": sum(values) / len(values), "values": values}
+    return {"steps": [step, final], "metrics": {"spearman_full": [at, at]}}
+
+
+def with_fixed_arm(conv_seed: int = 0) -> dict:
+    """The main study's fixed-maze MLPs with snapshots at step 5,000 (seeds 0, 1, 2: three
+    mazes), and the fixed arm's four convolutional models, one seed, 5,000 steps."""
+    s = summary()
+    mlp = {
+        "supervised-normal": [0.999, 0.95, 0.95],
+        "supervised-stitching": [0.90, 0.5, 0.5],
+        "contrastive-normal": [0.95, 0.6, 0.6],
+        "contrastive-stitching": [0.92, 0.6, 0.6],
+    }
+    s["runs"]["fixed"] = {
+        n: {**entry(spearman_full=0.99), "training_length": snapshots(5000, v)}
+        for n, v in mlp.items()
+    }
+    conv = {
+        "supervised_conv-normal": 0.975,
+        "supervised_conv-stitching": 0.80,
+        "contrastive_conv-normal": 0.90,
+        "contrastive_conv-stitching": 0.85,
+    }
+    s["walls"]["arms"]["fixed"] = {
+        "runs": {
+            "fixed": {
+                n: {
+                    "seeds": [conv_seed],
+                    "metrics": {"spearman_full": {"mean": v, "values": [v]}},
+                    "config": {"steps": 5000},
+                }
+                for n, v in conv.items()
+            }
+        }
+    }
+    return s  # fmt: skip
+
+
+def test_the_fixed_arm_is_set_against_the_mlp_at_its_step_in_the_same_maze():
+    held = {name: c.test(as_summary(with_fixed_arm()))[0] for name, c in checks().items()}
+    # field 0.975 against the MLP's seed 0 (the same maze) 0.999: below 0.999 - 0.02
+    assert held["walls-fixed-field-level:not"] and not held["walls-fixed-field-level"]
+    # encoders 0.90 against 0.95: below 0.93
+    assert held["walls-fixed-encoders-level:not"]
+    # drops: conv field 0.175, conv encoders 0.05; MLPs 0.099 and 0.03: all below 0.2
+    assert held["walls-fixed-no-sharp-drop"] and not held["walls-fixed-no-sharp-drop:not"]
+    # seed 1 is another maze: the MLP's 0.95 there, so 0.975 >= 0.93; its drop 0.45 >= 0.2
+    held = {name: c.test(as_summary(with_fixed_arm(1)))[0] for name, c in checks().items()}
+    assert held["walls-fixed-field-level"] and held["walls-fixed-no-sharp-drop:not"]
+    s = with_fixed_arm()
+    s["walls"]["arms"]["fixed"]["runs"]["fixed"]["contrastive_conv-stitching"]["metrics"][
+        "spearman_full"
+    ] = {"mean": 0.50, "values": [0.50]}  # encoders now lose 0.40
+    held = {name: c.test(as_summary(s))[0] for name, c in checks().items()}
+    assert held["walls-fixed-no-sharp-drop:not"] and not held["walls-fixed-no-sharp-drop"]
+    for e in s["runs"]["fixed"].values():
+        e["training_length"]["steps"] = [10000, 20000]  # no MLP snapshot at the arm's step
+    held = {name: c.test(as_summary(s))[0] for name, c in checks().items()}
+    assert not any(held[f"walls-fixed-{c}{w}"] for c in ("field-level", "no-sharp-drop")
+                   for w in ("", ":not"))  # fmt: skip
+
+
+def test_the_longer_arm_is_set_against_its_own_snapshot_and_the_goal():
+    s = summary()
+    long = model(25.0, 0.45, 0.90, detour=0.45)  # greedy 45% < 60%: the goal is not met
+    long |= {"seeds": [0], "config": {"steps": 40000}}
+    long["training_length"] = snapshots(20000, [0.885], final=40000)
+    head = s["walls"]["arms"]["headline"]["runs"]["procedural"]["supervised_conv-normal"]
+    head["config"] = {"steps": 20000}  # the paper's length: where the longer run is read
+    head["training_length"] = snapshots(5000, [0.7, 0.6, 0.6])
+    head["training_length"]["metrics"]["spearman_full"][1] = {
+        "mean": 0.87,
+        "values": [0.885, 0.87, 0.855],
+    }  # at 20,000: seed 0 is the longer's
+    s["walls"]["arms"]["longer"] = {"runs": {"procedural": {"supervised_conv-normal": long}}}
+    held = {name: c.test(as_summary(s))[0] for name, c in checks().items()}
+    assert held["walls-longer-same-start"]  # 0.885 at 20,000 for both
+    assert held["walls-longer-settled"] and not held["walls-longer-settled:not"]  # 0.015
+    assert held["walls-longer-goal:not"] and not held["walls-longer-goal"]
+    long["metrics"]["spearman_full"] = {"mean": 0.91, "values": [0.91]}  # moved 0.025
+    held = {name: c.test(as_summary(s))[0] for name, c in checks().items()}
+    assert held["walls-longer-settled:not"] and not held["walls-longer-settled"]
+    long["seeds"] = [1]  # another seed: the headline's seed 1 scored 0.87 there, not 0.885
+    assert not checks()["walls-longer-same-start"].test(as_summary(s))[0]

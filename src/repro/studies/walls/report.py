@@ -12,6 +12,7 @@ from repro.report.texfmt import LABELS, NO_VALUE, Tex, counted, num, pct
 from repro.results.view import Entry, Summary
 from repro.studies.arms import study_of
 from repro.studies.study import Section
+from repro.studies.walls import small
 from repro.studies.walls.claims import changed, judge
 
 REGIME = "procedural"
@@ -86,6 +87,7 @@ MODELS = {  # key -> (where, name): the MLPs and baselines from the main study
     "con_mlp": ("main", "contrastive-normal"),
     "sup_conv": ("headline", "supervised_conv-normal"),
     "con_conv": ("headline", "contrastive_conv-normal"),
+    "sup_long": ("longer", "supervised_conv-normal"),  # twice the paper's length
     "manhattan": ("main", "manhattan"),
     "oracle": ("main", "oracle"),
 }
@@ -96,7 +98,8 @@ GOAL_SPEARMAN, GOAL_GREEDY = 0.95, 0.60
 # The checks whose sentence the section writes in either polarity (a ':not' check each).
 TWO_WAY = ("walls-field-above-mlp", "walls-encoders-above-mlp", "walls-field-reads",
            "walls-encoders-read", "walls-goal-met", "walls-recurrent-near",
-           "walls-leaky-near")  # fmt: skip
+           "walls-leaky-near", "walls-fixed-field-level", "walls-fixed-encoders-level",
+           "walls-fixed-no-sharp-drop", "walls-longer-settled", "walls-longer-goal")  # fmt: skip
 # "Ranks nothing": a full-test Spearman below this in size (a negligible correlation).
 NEGLIGIBLE = 0.1
 # "Solves its training task": a final InfoNCE loss below this share of a critic's that cannot
@@ -105,9 +108,7 @@ SOLVED_SHARE = 0.1
 
 
 def _entries(summary: Summary) -> dict[str, Entry | None]:
-    study = study_of(summary, "walls")
-    head = study.runs("headline", REGIME) if study else {}
-    return {k: summary.run(REGIME, n) if where == "main" else head.get(n)
+    return {k: summary.run(REGIME, n) if where == "main" else small.arm_run(summary, where, n)
             for k, (where, n) in MODELS.items()}  # fmt: skip
 
 
@@ -211,70 +212,6 @@ def encoders_shortcut(summary: Summary):
     return solved and abs(n["con_conv spearman_full"]) < NEGLIGIBLE, n
 
 
-# The small arms, each one seed of the field at fewer steps than the headline, set against
-# the headline field's own snapshots at the same step (its seeds): (arm, run label).
-SMALL_ARMS = {
-    "recurrent": ("recurrent", "supervised_conv-normal+recurrent"),
-    "leaky": ("others", "supervised_conv-stitching"),
-}
-
-
-def _arm_run(summary: Summary, arm: str, name: str) -> Entry | None:
-    study = study_of(summary, "walls")
-    return (study.runs(arm, REGIME) if study else {}).get(name)
-
-
-def snapshot_seeds(e: Entry | None, key: str, step: int) -> list[float]:
-    """The seeds' values of snapshot metric ``key`` at ``step`` ([] if not recorded)."""
-    tl = None if e is None else e.training_length
-    series = None if tl is None or step not in tl.steps else tl.series(key)
-    agg = None if series is None else series[tl.steps.index(step)]
-    return [] if agg is None else [v for v in agg.values if v is not None]
-
-
-def against_headline(summary: Summary, which: str, key: str = "spearman_full"):
-    """(the small arm's value, the headline field's seeds at the same step), and the step."""
-    arm, name = SMALL_ARMS[which]
-    e = _arm_run(summary, arm, name)
-    step = None if e is None else e.config.get("steps")
-    value = None if e is None else e.mean(key)
-    seeds = snapshot_seeds(_entries(summary)["sup_conv"], key, step) if step else []
-    return value, seeds, step
-
-
-def near_headline(which: str):
-    """A check's test: the small arm's full-test Spearman differs from the headline field's
-    mean at the same step by less than UNCHANGED (either way)."""
-
-    def test(summary: Summary):
-        value, seeds, step = against_headline(summary, which)
-        mean = sum(seeds) / len(seeds) if seeds else None
-        n = {f"{which} spearman_full": value,
-             f"headline field at step {step} mean": mean}  # fmt: skip
-        return value is not None and mean is not None and abs(value - mean) < UNCHANGED, n
-
-    return test
-
-
-def arm_numbers(summary: Summary) -> dict[str, Any]:
-    """'<arm>_<metric>' of the small arms and 'head_at_<arm>' (the headline field's mean at
-    the same step, and its lowest and highest seed), as TeX."""
-    out: dict[str, Any] = {}
-    for which, (arm, name) in SMALL_ARMS.items():
-        e = _arm_run(summary, arm, name)
-        for metric in ("spearman_full", "walls_detour_spearman", "greedy_solved"):
-            v = None if e is None else e.mean(metric)
-            out[f"{which}_{metric}"] = pct(v) if metric == "greedy_solved" else num(v)
-        _, seeds, step = against_headline(summary, which)
-        mean = sum(seeds) / len(seeds) if seeds else None
-        out[f"head_at_{which}"] = num(mean)
-        out[f"head_at_{which}_low"] = num(min(seeds, default=None))
-        out[f"head_at_{which}_high"] = num(max(seeds, default=None))
-        out[f"{which}_steps"] = f"{step:,}" if step else NO_VALUE
-        out[f"{which}_ran"] = e is not None
-    return out
-
-
 def checks() -> dict[str, Any]:
     """The section's named checks (repro.report.checks): each written sentence's claim."""
     sup = lambda m: lambda s: above_every_seed(s, "sup_conv", "sup_mlp", m)  # noqa: E731
@@ -298,17 +235,14 @@ def checks() -> dict[str, Any]:
         "walls-encoders-shortcut": ("the encoders' final InfoNCE loss is below "
                                     f"{SOLVED_SHARE} of log(batch) while their full-test "
                                     f"Spearman is below {NEGLIGIBLE} in size", encoders_shortcut),
-        "walls-recurrent-near": ("the recurrent field ranks unseen mazes within "
-                                 f"{UNCHANGED} of the dilated field's mean at the same step",
-                                 near_headline("recurrent")),
-        "walls-leaky-near": ("the field trained on the paper's stitching data ranks unseen "
-                             f"mazes within {UNCHANGED} of the normal-trained field's mean at "
-                             "the same step", near_headline("leaky")),
         "walls-goal-met": ("the field meets the goal: full-test Spearman at least "
                            f"{GOAL_SPEARMAN}, greedy solved at least {GOAL_GREEDY:.0%}, "
                            "detour above Manhattan", goal_met),
+        "walls-longer-goal": ("the field trained twice the paper's length meets the goal",
+                              lambda s: goal_met(s, "sup_long")),
     }  # fmt: skip
     found = {name: Check(says, test) for name, (says, test) in out.items()}
+    found |= small.checks()
     for name in TWO_WAY:  # the sentences written in either polarity
         found[f"{name}:not"] = found[name].opposite(f"not: {found[name].says}")
     return found
@@ -345,7 +279,9 @@ def section(summary: Summary) -> Section | None:
         "goal_greedy": Tex(f"{100 * GOAL_GREEDY:.0f}\\%"),
         "con_loss": num(final_loss(_entries(summary)["con_conv"])),
         "chance_loss": num(_chance(_entries(summary)["con_conv"])),
-        "arm": arm_numbers(summary),
+        "arm": small.arm_numbers(summary),
+        "fixed": small.fixed_numbers(summary),
+        "longer": small.longer_numbers(summary),
         "unchanged": f"{UNCHANGED}",
     }
     return Section("sections/walls.tex.j2", "end", context, checks())
