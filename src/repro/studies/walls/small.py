@@ -33,6 +33,8 @@ FIXED = {  # key -> (convolutional run label, the main study's MLP)
     "enc_stitching": ("contrastive_conv-stitching", "contrastive-stitching"),
 }
 LONGER = ("longer", "supervised_conv-normal")
+# A run's final metric -> the same measure in its snapshots' metrics, where named otherwise.
+SNAPSHOT_KEYS = {"walls_detour_spearman": "detour_spearman"}
 
 
 def arm_run(summary: Summary, arm: str, name: str, regime: str = REGIME) -> Entry | None:
@@ -179,7 +181,7 @@ def longer_values(summary: Summary, key: str = "spearman_full"):
     e, head = arm_run(summary, *LONGER), arm_run(summary, *HEAD)
     step, half = _steps(e), _steps(head)
     final = None if e is None else e.mean(key)
-    own = _mean(snapshot_seeds(e, key, half)) if half else None
+    own = _mean(snapshot_seeds(e, SNAPSHOT_KEYS.get(key, key), half)) if half else None
     agg = None if head is None else head.metric(key)
     seeds = [] if agg is None else [v for v in agg.values if v is not None]
     return final, own, seeds, step, half
