@@ -28,6 +28,9 @@ def test_the_appendix_rows_come_from_the_records():
         ("supervised/fixed", "2.4"), ("supervised conv/fixed", "57.2"),
     ]  # fmt: skip
     assert context(costs({}, {})) == {} and context(None) == {}
+    # A smoke summary's report has no appendix: its seconds say nothing of a study's cost,
+    # and they differ between two runs of the same smoke study.
+    assert context(costs(TIMINGS, BENCH), "smoke") == {}
 
 
 def test_only_the_lasting_records_change_the_report_key(tmp_path):

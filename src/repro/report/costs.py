@@ -87,9 +87,18 @@ def _minutes(seconds: float | None) -> Tex:
     return Tex(NO_VALUE if seconds is None else f"{seconds / 60:.1f}")
 
 
-def context(c: Costs | None) -> dict[str, Any]:
-    """The appendix's rows: stages of the full run and studies (minutes), and steps (ms)."""
-    if not c or not (c["full_run"] or c["studies"] or c["steps"] or c.get("training")):
+# The scales whose report has the appendix. A smoke run's steps take seconds, and their times,
+# which differ from one run to the next, would say nothing of a study's cost and would make
+# two from-scratch smoke reports differ (tests/test_faults.py holds them byte-identical).
+TIMED_SCALES = ("paper",)
+
+
+def context(c: Costs | None, scale: str = "paper") -> dict[str, Any]:
+    """The appendix's rows: stages of the full run and studies (minutes), and steps (ms);
+    {} (no appendix) for a summary of a scale not in TIMED_SCALES."""
+    if scale not in TIMED_SCALES or not c:
+        return {}
+    if not (c["full_run"] or c["studies"] or c["steps"] or c.get("training")):
         return {}
     stages = [{"name": k, "wall": _minutes(v), "cpu": Tex(NO_VALUE), "train": Tex(NO_VALUE),
                "runs": NO_VALUE} for k, v in c["full_run"].items() if k != "total"]  # fmt: skip

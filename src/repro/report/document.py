@@ -481,7 +481,7 @@ def build_context(
         "sections": {at: [s for s in sections if s.placement == at] for at in PLACEMENTS},
         "drop": drop_numbers(view),
         "k": constants(view),
-        "costs": cost_context(costs),
+        "costs": cost_context(costs, view.scale),
     }
 
 
