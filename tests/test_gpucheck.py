@@ -32,6 +32,12 @@ def test_gpu_check_runs_every_step_on_the_cpu(tmp_path):
     }
     assert all(sorted(v, key=int) == [str(r) for r in SIZES] for v in report["step_ms"].values())
     assert all(x > 0 for v in report["step_ms"].values() for x in v.values())
+    for name in ("supervised-normal", "contrastive-normal"):
+        g = report["graphs"]["methods"][name]
+        # On the CPU nothing is captured, so the 'graphed' group is the eager one, bit for bit.
+        assert not g["captured"] and "CUDA graphs need a CUDA device" in g["note"]
+        assert g["weight_diff"] == 0.0 and g["eager_steps_per_s"] > 0
+    assert report["graphs"]["default_cuda_graphs"] is False
     study = report["study"]
     assert study["compare"] is None and study["wall_s"] > 0
     assert {"train", "evaluate", "summary"} <= set(study["stages_s"])

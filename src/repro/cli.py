@@ -82,6 +82,12 @@ def _add_train(sub) -> None:
     t.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda[:N]")
     t.add_argument("--threads", type=_ascii_int, default=1, help="torch CPU threads (default 1)")
     t.add_argument("--force", action="store_true", help="retrain even if the run is complete")
+    t.add_argument(
+        "--cuda-graphs",
+        action="store_true",
+        help="replay a group's step as a CUDA graph (CUDA only; the same training, fewer "
+        "launches; off by default until measured, see nox -s gpu-check)",
+    )
 
 
 def _add_evaluate(sub) -> None:
@@ -115,6 +121,11 @@ def _add_reproduce(sub) -> None:
         "--trainer",
         default="auto",
         help="auto (default: groups of runs on CUDA, one run a process on the CPU), single, group",
+    )
+    r.add_argument(
+        "--cuda-graphs",
+        action="store_true",
+        help="group trainer on CUDA: replay each group's step as a CUDA graph",
     )
     r.add_argument(
         "--slurm-partition", default=None, help="slurm: partition (default: the default)"
@@ -242,6 +253,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         slurm_folder=args.slurm_folder,
         slurm_max_jobs=args.slurm_max_jobs,
         trainer=args.trainer,
+        cuda_graphs=args.cuda_graphs,
     )
     return reproduce(
         args.chosen or scale_results_dir(args.scale),
@@ -311,7 +323,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed = 0 if args.seed is None else args.seed
         configs = [make_config(args.config, regime, seed, args.scale, parse_sets(args.set))]
     outs = [run_dir(args.root, c.run_id) for c in configs]
-    metas = train_runs(configs, outs, args.device, args.threads, force=args.force)
+    metas = train_runs(
+        configs, outs, args.device, args.threads, force=args.force, cuda_graphs=args.cuda_graphs
+    )
     for config, meta in zip(configs, metas, strict=True):
         state = (
             "already complete" if meta.get("cached") else f"trained in {meta['wall_time_s']:.1f} s"

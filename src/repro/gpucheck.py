@@ -13,7 +13,12 @@ b. speed: the time of one group step per member for R in :data:`SIZES` (R = 1 is
 c. the study: ``reproduce --force --trainer auto --no-family --ablation-seeds 0`` at the
    chosen scale into a temporary results folder, its stage times, and at paper scale
    ``compare`` against the committed results;
-d. the device's name and the torch and CUDA versions.
+d. CUDA graphs: per method, a group of 4 trained with its step replayed as a CUDA graph
+   (``--cuda-graphs``, :mod:`repro.learn.graphs`) against the same group stepped eagerly: the
+   largest weight difference, whether the graph was captured, the steps per second each way,
+   and the default the measurement argues for (on the CPU nothing is captured and the two
+   trainings are the same);
+e. the device's name and the torch and CUDA versions.
 
 On a machine without a GPU, ``--device cpu --scale smoke`` runs every step in a few
 minutes (the test suite does so), so the command cannot rot between the sessions that
@@ -110,6 +115,45 @@ def equivalence(device: str, tmp: Path) -> dict[str, Any]:
     return out
 
 
+# --cuda-graphs should be the default where replaying the group step is at least this much
+# faster than stepping eagerly, with weights within TOL of the eager ones.
+GRAPHS_WORTH = 1.2
+GRAPH_STEPS = {"paper": 2000, "smoke": 60}  # steps of each graphs-check training
+
+
+def graphs(device: str, scale: str, tmp: Path) -> dict[str, Any]:
+    """Per method, a group of 4 with and without ``cuda_graphs`` (the same runs, procedural
+    regime, the scale's settings for GRAPH_STEPS steps): weight difference, capture, speed."""
+    from repro.learn.train import train_runs
+
+    out: dict[str, Any] = {}
+    for name in ("supervised-normal", "contrastive-normal"):
+        sets = {"steps": GRAPH_STEPS[scale]}
+        configs = [make_config(name, "procedural", seed, scale, sets) for seed in range(4)]
+        speed = {}
+        for way, on in (("eager", False), ("graphed", True)):
+            outs = [tmp / f"graphs-{name}-{way}{i}" for i in range(4)]
+            metas = train_runs(configs, outs, device=device, progress=False, cuda_graphs=on)
+            speed[way] = metas[0]["steps_per_s"]
+        pairs = [(tmp / f"graphs-{name}-eager{i}", tmp / f"graphs-{name}-graphed{i}")
+                 for i in range(4)]  # fmt: skip
+        diff = max(_max_diff(e / "model.pt", g / "model.pt") for e, g in pairs)
+        note = read_json(pairs[0][1] / "run.json").get("cuda_graph")
+        out[name] = {
+            "captured": note == "captured",
+            "note": note,
+            "weight_diff": diff,
+            "eager_steps_per_s": speed["eager"],
+            "graphed_steps_per_s": speed["graphed"],
+            "speedup": speed["graphed"] / speed["eager"] if speed["eager"] else None,
+        }
+    worth = all(
+        g["captured"] and g["weight_diff"] <= TOL and (g["speedup"] or 0) >= GRAPHS_WORTH
+        for g in out.values()
+    )
+    return {"methods": out, "default_cuda_graphs": worth}
+
+
 def step_times(device: str, scale: str) -> dict[str, dict[str, float]]:
     """Per method/regime, ms of one group step per member for each R of :data:`SIZES`."""
     from repro.bench import bench_groups
@@ -175,6 +219,13 @@ def table(report: dict[str, Any]) -> str:
     lines.append("ms per member-step, R = " + ", ".join(str(r) for r in SIZES) + ":")
     for arch, per in report["step_ms"].items():
         lines.append(f"  {arch:<24}" + "".join(f"{v:>9.3f}" for v in per.values()))
+    lines.append("CUDA graphs (graphed against eager, a group of 4):")
+    for name, g in report["graphs"]["methods"].items():
+        speed = "" if g["speedup"] is None else f", {g['speedup']:.2f}x the eager speed"
+        lines.append(f"  {name:<20} {g['note']}; weight diff {g['weight_diff']:.2e}{speed}")
+    worth = report["graphs"]["default_cuda_graphs"]
+    lines.append(f"  --cuda-graphs as the default: {'yes' if worth else 'no'} "
+                 f"(captured, within {TOL:g}, and at least {GRAPHS_WORTH}x faster)")  # fmt: skip
     s = report["study"]
     lines.append(f"study ({report['scale']} scale, --trainer auto): {s['wall_s']:.1f} s wall")
     if s["compare"] is not None:
@@ -190,10 +241,12 @@ def main(device: str, scale: str, out: Path, jobs: int) -> dict[str, Any]:
         raise BadInput(f"--device {device}: CUDA is not available on this machine")
     with tempfile.TemporaryDirectory(prefix="gpu-check-runs-") as tmp:
         eq = equivalence(device, Path(tmp))
+        captured = graphs(device, scale, Path(tmp))
     report = {
         "scale": scale,
         "device": device_info(device),
         "equivalence": eq,
+        "graphs": captured,
         "step_ms": step_times(device, scale),
         "study": study(device, scale, jobs),
     }

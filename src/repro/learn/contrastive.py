@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from repro.config import RunConfig
 from repro.learn.batches import TrajectoryTensors
+from repro.learn.infonce import infonce
 from repro.learn.trunk import Trunk, init_trunks
 
 # Read by the model (embed_dim) and the loss (its direction branch): equal within a group.
@@ -61,31 +61,9 @@ def cost(config: RunConfig) -> float:
 
 
 def infonce_loss(model, batch: dict, direction: str) -> tuple[torch.Tensor, dict]:
-    """InfoNCE with critic f(s, g) = -||phi(s) - psi(g)||_2 over the batch.
-
-    logits[a, b] = f(s_a, g_b) (B, B); the positive of row/column a is a.
-    'backward': for each goal, a softmax over the batch's states (columns);
-    'forward': for each state, a softmax over the goals (rows); 'symmetric': both.
-    info: categorical accuracy (in the loss's direction; the mean of both for
-    'symmetric'), mean positive and mean negative logit.
-    """
+    """InfoNCE with critic f(s, g) = -||phi(s) - psi(g)||_2 over the batch, in ``direction``
+    (:func:`repro.learn.infonce.infonce`: the loss, its directions and its info)."""
     phi, psi = model.encode(batch["walls"], batch["states"], batch["goals"])
     # Exact pairwise distances (the matrix-product shortcut loses precision near 0).
     logits = -torch.cdist(phi, psi, compute_mode="donot_use_mm_for_euclid_dist")  # (B, B)
-    labels = torch.arange(logits.shape[0], device=logits.device)
-    loss = logits.new_zeros(())
-    if direction in ("backward", "symmetric"):
-        loss = loss + F.cross_entropy(logits.T, labels)  # column b: softmax over states
-    if direction in ("forward", "symmetric"):
-        loss = loss + F.cross_entropy(logits, labels)  # row a: softmax over goals
-    with torch.no_grad():
-        acc_b = (logits.argmax(dim=0) == labels).float().mean()
-        acc_f = (logits.argmax(dim=1) == labels).float().mean()
-        acc = {"backward": acc_b, "forward": acc_f, "symmetric": (acc_b + acc_f) / 2}[direction]
-        eye = torch.eye(logits.shape[0], dtype=torch.bool, device=logits.device)
-        info = {
-            "accuracy": acc,
-            "logit_pos": logits[eye].mean(),
-            "logit_neg": logits[~eye].mean(),
-        }
-    return loss, info
+    return infonce(logits, direction)

@@ -1,9 +1,8 @@
 """InfoNCE over a batch's critic matrix, for any critic (a head that is not ||phi - psi||).
 
-logits[a, b] = f(s_a, g_b), float (B, B); the positive of row and column a is a. The loss is
-that of :func:`repro.learn.contrastive.infonce_loss`, which computes its own logits from two
-encoders (it keeps its own copy so that the committed contrastive runs' training key, which
-hashes that module, does not move; fold it into this function at the next retraining).
+logits[a, b] = f(s_a, g_b), float (B, B); the positive of row and column a is a. Every
+contrastive learner's loss: the paper's critic -||phi(s) - psi(g)|| (:mod:`repro.learn.contrastive`)
+and the metric and quasimetric heads (:mod:`repro.learn.quasimetric`).
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ from repro.core.data import Dataset, make_dataset
 from repro.errors import ConfigError, TrainingDiverged
 from repro.io import read_json, write_json
 from repro.learn.batches import TrajectoryTensors
+from repro.learn.graphs import GraphedStep, capture
 from repro.learn.methods import build_model, group_fields, group_key, method_of
 from repro.learn.optim import FusedAdam
 from repro.learn.runfiles import (
@@ -177,10 +178,16 @@ class Group:
     keys: list[str] = field(default_factory=list)
     formed: tuple[str, ...] = ()  # run ids of the members the group started with
     loop_started: float = field(default_factory=time.perf_counter)
+    # --cuda-graphs: the stacked step captured at the first step (repro.learn.graphs);
+    # graph_note says whether it was, or why not (None: not asked for)
+    cuda_graphs: bool = False
+    graph: GraphedStep | None = None
+    graph_note: str | None = None
 
     @classmethod
-    def of(cls, members: list[Member]) -> Group:
-        """The members (all at one step) as a group; R > 1 stacks their weights and moments."""
+    def of(cls, members: list[Member], cuda_graphs: bool = False) -> Group:
+        """The members (all at one step) as a group; R > 1 stacks their weights and moments;
+        ``cuda_graphs``: replay the stacked step as a CUDA graph where one can be captured."""
         stacked = None
         if len(members) > 1:
             m0 = members[0]
@@ -195,7 +202,7 @@ class Group:
             first_bad=torch.full((R,), -1, dtype=torch.int64, device=dev),
             bad_loss=torch.full((R,), float("nan"), device=dev),
             last=torch.full((R,), float("nan"), device=dev),
-            formed=tuple(m.config.run_id for m in members),
+            formed=tuple(m.config.run_id for m in members), cuda_graphs=cuda_graphs,
         )  # fmt: skip
 
 
@@ -213,7 +220,10 @@ def group_step(group: Group) -> None:
         loss = loss.detach()[None]
         info = {k: torch.as_tensor(v, device=loss.device)[None] for k, v in info.items()}
     else:
-        loss, info = group.stacked.step(stack_batches(batches))
+        batch = stack_batches(batches)
+        if group.cuda_graphs and group.graph_note is None:  # the first step: capture once
+            group.graph, group.graph_note = capture(group.stacked, batch)
+        loss, info = (group.graph or group.stacked.step)(batch)
     group.step += 1
     values = torch.stack([loss, *(v.detach().to(loss.dtype) for v in info.values())]).double()
     if not group.keys:
@@ -241,7 +251,7 @@ def restack(group: Group, keep: list[int]) -> Group:
     """The group without the members not in ``keep`` (those that finished or diverged);
     the others' weights, moments, window and records carried over exactly."""
     sync_members(group, keep)
-    smaller = Group.of([group.members[r] for r in keep])
+    smaller = Group.of([group.members[r] for r in keep], group.cuda_graphs)
     index = torch.tensor(keep, device=group.last.device)
     smaller.keys, smaller.formed = group.keys, group.formed
     smaller.loop_started = group.loop_started
@@ -326,6 +336,8 @@ def finish_member(group: Group, r: int, run: tuple[str, int, float]) -> dict[str
             "members": len(group.formed),
             "group": list(group.formed),
         }
+    if group.cuda_graphs:
+        meta["cuda_graph"] = group.graph_note or "not used (a run alone)"
     write_json(m.out / "run.json", meta)
     shutil.rmtree(m.out / "checkpoints", ignore_errors=True)
     return meta
@@ -414,11 +426,14 @@ def train_runs(
     progress: bool | None = None,
     on_step: Callable[[int], None] | None = None,
     force: bool = False,
+    cuda_graphs: bool = False,
 ) -> list[dict[str, Any]]:
     """Train ``configs`` (or resume them) as one group; return their ``run.json`` contents.
 
     A run already complete with the same stage hash is not retrained; ``force`` retrains
     from step 0. ``on_step(step)`` is called after every step (tests use it to interrupt).
+    ``cuda_graphs``: replay a group's step as a CUDA graph (:mod:`repro.learn.graphs`; on
+    the CPU nothing changes); run.json's 'cuda_graph' says whether it was captured.
     ``progress=None`` shows a bar only on a terminal. Raises TrainingDiverged naming every
     diverged run once the others are done.
     """
@@ -441,7 +456,7 @@ def train_runs(
         members = [restore_member(c, o, dev, p) for (c, o), p in zip(todo, points, strict=True)]
         diverged: list[str] = []
         for step in sorted({m.state.step for m in members}):  # members at one step: one group
-            group = Group.of([m for m in members if m.state.step == step])
+            group = Group.of([m for m in members if m.state.step == step], cuda_graphs)
             done, bad = train_loop(group, run, progress, on_step)
             metas.update(done)
             diverged += bad

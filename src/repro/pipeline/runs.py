@@ -54,11 +54,13 @@ def training_path(ex: ExecutorConfig) -> str:
     return "group" if resolve_device("auto").type == "cuda" else "single"
 
 
-def _train_argv(folder: Path, members: Sequence[Placed], force: bool, threads: int) -> tuple:
+def _train_argv(
+    folder: Path, members: Sequence[Placed], force: bool, threads: int, graphs: bool = False
+) -> tuple:
     argv = ["--results", str(folder), "train", "--threads", str(threads)]
     for r in members:
         argv += ["--config-file", str(write_config(r))]
-    return tuple(argv + (["--force"] if force else []))
+    return tuple(argv + (["--force"] if force else []) + (["--cuda-graphs"] if graphs else []))
 
 
 def train_unit(r: Placed, force: bool, threads: int) -> Unit:
@@ -66,23 +68,23 @@ def train_unit(r: Placed, force: bool, threads: int) -> Unit:
     return Unit(r.label, _train_argv(r.folder, [r], force, threads))
 
 
-def group_units(todo: list[Placed], force: bool, threads: int) -> list[Unit]:
+def group_units(todo: list[Placed], force: bool, threads: int, graphs: bool = False) -> list[Unit]:
     """One ``train`` command per results folder and group key, its runs as members (groups
-    in the order of their costliest run)."""
+    in the order of their costliest run); ``graphs``: with ``--cuda-graphs``."""
     groups: dict[tuple, list[Placed]] = {}
     for r in todo:
         groups.setdefault((r.folder, group_key(r.config)), []).append(r)
     return [
         Unit(
             f"group of {len(members)}: {', '.join(r.label for r in members)}",
-            _train_argv(folder, members, force, threads),
+            _train_argv(folder, members, force, threads, graphs),
         )
         for (folder, _), members in groups.items()
     ]
 
 
-def single_units(todo: list[Placed], force: bool, threads: int) -> list[Unit]:
-    """One ``train`` command per run."""
+def single_units(todo: list[Placed], force: bool, threads: int, graphs: bool = False) -> list[Unit]:
+    """One ``train`` command per run (a run alone has no group step to capture)."""
     return [train_unit(r, force, threads) for r in todo]
 
 
@@ -101,7 +103,7 @@ def stage_train(
         return False
     todo.sort(key=lambda r: run_cost(r.config), reverse=True)  # stable: ties keep the order
     trainer = training_path(ex)
-    units = TRAIN_UNITS[trainer](todo, force, ex.threads)
+    units = TRAIN_UNITS[trainer](todo, force, ex.threads, ex.cuda_graphs)
     where = f"{ex.jobs} at a time" if ex.kind == "local" else "as SLURM jobs"
     where = f"{len(units)} units {where}" if trainer == "group" else where
     log(f"{what}: {len(todo)} of {len(runs)} runs to train, {where} ({trainer} trainer)")

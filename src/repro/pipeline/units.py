@@ -52,6 +52,7 @@ class ExecutorConfig:
     slurm_folder: str | None = None  # slurm: job logs (None: <results>/slurm)
     slurm_max_jobs: int = 8  # slurm: jobs in the queue at once
     trainer: str = "auto"  # 'auto' (groups on CUDA, else single), 'single' or 'group'
+    cuda_graphs: bool = False  # group trainer: replay each group's step as a CUDA graph
 
     def __post_init__(self) -> None:
         if self.kind not in EXECUTORS:
