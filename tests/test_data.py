@@ -5,7 +5,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from repro.core.data import load_dataset, make_dataset, maze_split, save_dataset
+from repro.core.data import (
+    SHORT_HORIZON,
+    load_dataset,
+    make_dataset,
+    maze_split,
+    save_dataset,
+)
 from repro.core.maze import bfs_distances, quadrant, quadrant_map
 from strategies import seeds
 
@@ -23,7 +29,7 @@ def _check_paths(ds):
 
 
 @given(
-    st.sampled_from(["normal", "stitching", "stitching-strict", "test", "plan"]),
+    st.sampled_from(["normal", "stitching", "stitching-strict", "short", "test", "plan"]),
     sizes,
     seeds,
     regimes,
@@ -94,6 +100,40 @@ def test_strict_stitching_differs_from_leaky_stitching():
     assert leaving("stitching") > 20 and leaving("stitching-strict") == 0
 
 
+@given(sizes, seeds, regimes)
+def test_short_paths_are_at_most_the_horizon(size, seed, regime):
+    # Every path is a shortest path (checked above) of 1 to SHORT_HORIZON steps.
+    ds = make_dataset("short", 40, seed, size, regime)
+    assert (ds.lengths >= 1).all() and (ds.lengths <= SHORT_HORIZON).all()
+
+
+def test_short_draws_the_goal_among_the_cells_within_the_horizon_by_hand():
+    # A 12x12 maze whose only free cells are row 0, a corridor: from start (0, 0) the cells
+    # 1..10 steps away are (0, 1)..(0, 10); (0, 11) is 11 steps away and never drawn.
+    from repro.core.data import _draw_near
+
+    walls = np.ones((500, 12, 12), dtype=bool)
+    walls[:, 0, :] = False
+    rng = np.random.default_rng(0)
+    starts, goals = _draw_near(walls, 10, rng)
+    assert (starts[:, 0] == 0).all() and (goals[:, 0] == 0).all()  # free cells only
+    from_left = goals[starts[:, 1] == 0][:, 1]
+    assert from_left.size > 0 and from_left.min() >= 1 and from_left.max() <= 10
+    gaps = np.abs(goals[:, 1] - starts[:, 1])
+    assert gaps.min() >= 1 and gaps.max() <= 10
+    assert set(np.unique(gaps)) == set(range(1, 11))  # every distance in reach is drawn
+
+
+def test_short_paths_overlap_across_quadrants_but_never_span_a_long_pair():
+    # In one 20x20 maze: many short paths cross a quadrant border (unlike strict stitching
+    # data), and none is longer than the horizon, so no test pair further apart than it
+    # occurs within one path.
+    q = quadrant_map(20)
+    ds = make_dataset("short", 400, 0, 20, "fixed")
+    crossing = sum(bool((q[p[:, 0], p[:, 1]] != q[p[0, 0], p[0, 1]]).any()) for p in ds.paths)
+    assert crossing > 40 and ds.lengths.max() <= SHORT_HORIZON
+
+
 @settings(max_examples=10)
 @given(st.integers(10, 30), seeds, regimes)
 def test_normal_covers_all_quadrant_pairs(size, seed, regime):
@@ -122,7 +162,7 @@ def test_procedural_test_mazes_never_train_mazes(size, train_seed, test_seed):
             assert all(m.tobytes() not in train_keys for m in held_out.mazes)
 
 
-@given(st.sampled_from(["normal", "stitching", "test"]), sizes, seeds, regimes)
+@given(st.sampled_from(["normal", "stitching", "short", "test"]), sizes, seeds, regimes)
 def test_same_seed_same_dataset_other_seed_differs(kind, size, seed, regime):
     a = make_dataset(kind, 10, seed, size, regime)
     b = make_dataset(kind, 10, seed, size, regime)
@@ -134,7 +174,7 @@ def test_same_seed_same_dataset_other_seed_differs(kind, size, seed, regime):
     assert not (a.cells.shape == c.cells.shape and (a.cells == c.cells).all())
 
 
-@given(st.sampled_from(["normal", "stitching", "test"]), sizes, seeds, regimes)
+@given(st.sampled_from(["normal", "stitching", "short", "test"]), sizes, seeds, regimes)
 def test_save_load_round_trip(tmp_path_factory, kind, size, seed, regime):
     ds = make_dataset(kind, 5, seed, size, regime)
     path = tmp_path_factory.mktemp("ds") / "d.npz"

@@ -38,10 +38,15 @@ REGIMES = ("fixed", "procedural")  # one fixed maze, or a new maze per trajector
 DATASETS = ("normal", "stitching")  # the paper's two training sets
 # stitching-strict: start and goal in one quadrant, the path confined to it (no leak).
 TRAINING_SETS = (*DATASETS, "stitching-strict")
-KINDS = (*TRAINING_SETS, "test", "plan")
+# short: paths of at most SHORT_HORIZON steps from a uniform start, anywhere in the maze:
+# they cross the quadrant borders, so pieces overlap, but no path spans a long test pair.
+# A kind the data can make; which kinds a run may train on is repro.config's choice.
+SHORT_HORIZON = 10
+KINDS = (*TRAINING_SETS, "short", "test", "plan")
 TEST_MIN_LENGTH = 5  # test trajectories have T >= 5 (DESIGN)
 _STREAM_MAZE = 0
-_STREAM_TASK = {"normal": 1, "stitching": 2, "test": 3, "plan": 4, "stitching-strict": 5}
+_STREAM_TASK = {"normal": 1, "stitching": 2, "test": 3, "plan": 4, "stitching-strict": 5,
+                "short": 6}  # fmt: skip
 _IN_QUADRANT = ("stitching", "stitching-strict")  # kinds whose start and goal share a quadrant
 _HELD_OUT = ("test", "plan")  # kinds drawn in unseen (test-split) mazes
 _MAX_REJECTIONS = 10_000
@@ -154,11 +159,22 @@ def _draw_pair(region: np.ndarray, rng: np.random.Generator):
     return starts, _draw_cells(rest, rng)
 
 
+def _draw_near(walls: np.ndarray, horizon: int, rng: np.random.Generator):
+    """A uniform free start per maze and a goal uniform among the free cells 1 to
+    ``horizon`` steps from it (BFS): int64 (n, 2) each. A free cell of a maze always has a
+    free neighbour (mazes are connected), so every start has a goal."""
+    starts = _draw_cells(~walls, rng)
+    d = bfs_distances_batch(walls, starts)  # (n, size, size), -1 where unreachable
+    return starts, _draw_cells((d >= 1) & (d <= horizon), rng)
+
+
 def _draw_tasks(kind: str, walls: np.ndarray, rng: np.random.Generator):
     """Distinct start and goal free cells per maze, int64 (n, 2) each, and the walls their
     path is walked in, bool (n, size, size): the maze's, except for 'stitching-strict',
     where every cell outside the task's quadrant is a wall too."""
     free = ~walls
+    if kind == "short":
+        return (*_draw_near(walls, SHORT_HORIZON, rng), walls)
     if kind not in _IN_QUADRANT:
         return (*_draw_pair(free, rng), walls)
     region = _quadrant_regions(free, rng)
@@ -200,7 +216,8 @@ def make_dataset(
 
     kind: 'normal' (start, goal anywhere), 'stitching' (both in one quadrant; the
     path may leave it), 'stitching-strict' (both in one quadrant and a shortest path that
-    stays inside it: tasks without one are redrawn), 'test' (like normal, T >= 5, in
+    stays inside it: tasks without one are redrawn), 'short' (a start anywhere, a goal at
+    most SHORT_HORIZON steps from it), 'test' (like normal, T >= 5, in
     unseen mazes) or 'plan' (planning instances: like normal, in unseen mazes, their own
     stream).
     regime: 'fixed' (one maze from ``seed`` for every kind) or 'procedural' (a
