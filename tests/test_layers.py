@@ -218,8 +218,9 @@ def test_a_runs_training_key_covers_its_own_method_and_no_other():
 
 
 def test_editing_one_method_makes_only_its_runs_stale(tmp_path, monkeypatch):
-    """A copy of the package in which contrastive.py gains a comment: the supervised run's
-    training key is the same, the contrastive run's changes."""
+    """A copy of the package in which contrastive.py gains a line of code: the supervised
+    run's training key is the same, the contrastive run's changes; a comment and a docstring
+    edit change neither."""
     import shutil
 
     import repro
@@ -242,9 +243,27 @@ def test_editing_one_method_makes_only_its_runs_stale(tmp_path, monkeypatch):
 
     before = keys()
     target = copy / "learn" / "contrastive.py"
-    target.write_text(target.read_text() + "\n# an edit\n")
+    text = target.read_text()
+    target.write_text(text.replace('"""', '"""Reworded. ', 1) + "\n# a comment\n")
+    assert keys() == before  # prose only
+    target.write_text(text + "\n_EDIT = 1\n")
     after = keys()
     assert after[0] == before[0] and after[1] != before[1]
+
+
+def test_the_source_form_keeps_code_and_drops_prose_and_layout(tmp_path):
+    from repro.fingerprint import source_form
+
+    def form(text: str) -> bytes:
+        (tmp_path / "m.py").write_text(text)
+        return source_form(tmp_path / "m.py")
+
+    base = form('"""A module."""\n\ndef f(x):\n    """Twice."""\n    return 2 * x  # why\n')
+    assert form('"""Other words."""\ndef f(x):\n\n    return 2 * x\n') == base  # prose, layout
+    assert form("def f(x):\n    return 2 * x\n") == base  # no docstrings at all
+    assert form("def f(x):\n    return 3 * x\n") != base  # a constant
+    assert form("def f(y):\n    return 2 * y\n") != base  # a name
+    assert form('def f(x):\n    "Twice."\n    return 2 * x\n    "a string"\n') != base
 
 
 def test_a_late_field_at_its_default_leaves_every_run_hash_as_it_was(monkeypatch):

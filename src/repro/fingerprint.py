@@ -1,7 +1,8 @@
 """Fingerprints of a stage's code and libraries, so caches know when they are stale.
 
-A cached result is reused only if its configuration, the source code of the
-modules its stage runs, and the versions of the libraries it uses are all
+A cached result is reused only if its configuration, the code of the modules its
+stage runs (their syntax trees: a comment, a docstring or the layout may change without
+a rerun, :func:`source_form`), and the versions of the libraries it uses are all
 unchanged. The modules are found from the code's structure, not from a list
 kept by hand: a stage's code is its entry module (:data:`STAGE_ENTRIES`) and
 every module of the package's layers (:data:`LAYERS`) that it
@@ -127,13 +128,37 @@ def library_versions() -> dict[str, str]:
     return {"python": platform.python_version(), **{lib: version(lib) for lib in libs}}
 
 
+def _is_docstring(node: ast.stmt) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
+
+
+def source_form(path: Path) -> bytes:
+    """What of a module's source a stage's results depend on: its syntax tree without
+    docstrings and without positions (``ast.dump``: no comments, no layout either), so that
+    an edit to a module's prose or layout leaves every key, while any edit to its code,
+    a string constant included, changes them."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            if body and _is_docstring(body[0]):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, include_attributes=False).encode()
+
+
 def code_hash(stage: str, extra_files: tuple[Path, ...] = (), extra: tuple[str, ...] = ()) -> str:
-    """sha256 (16 hex digits) of the stage's modules' source (with the ``extra`` entry
-    modules', see :func:`stage_modules`), extra files and library versions."""
+    """sha256 (16 hex digits) of the :func:`source_form` of the stage's modules (with the
+    ``extra`` entry modules', see :func:`stage_modules`), extra files (their bytes: the
+    report's templates are its prose) and library versions (Python's included: the syntax
+    tree's form is Python's)."""
     h = hashlib.sha256()
     for name in stage_modules(stage, tuple(extra)):
         h.update(name.encode())
-        h.update(module_file(name).read_bytes())
+        h.update(source_form(module_file(name)))
     for path in extra_files:
         h.update(Path(path).name.encode())
         h.update(Path(path).read_bytes())
