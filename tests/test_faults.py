@@ -623,7 +623,8 @@ def stale_setup(tmp_path, project_copy, quick_reference):
 
     Returns ``run(env, dry)`` (a reproduce, or with ``dry`` a ``--dry-run``, with the copied
     code: the stages it redid, or would redo, and its output) and ``edit(module, old,
-    new)`` (appends a comment, or replaces ``old`` by ``new``). The copied code is the same
+    new)`` (appends a line of code, or replaces ``old`` by ``new``; ``prose`` appends a
+    comment and rewords the module's docstring instead). The copied code is the same
     code, so the copied runs and metrics are reused as they are; only a change made by the
     test can make them stale.
     """
@@ -635,11 +636,14 @@ def stale_setup(tmp_path, project_copy, quick_reference):
         assert out.returncode == 0, out.stderr
         return (_planned if dry else _stages)(out.stdout), out.stdout
 
-    def edit(module: str, old: str = "", new: str = ""):
+    def edit(module: str, old: str = "", new: str = "", prose: bool = False):
         path = project_copy / "src/repro" / f"{module}.py"
         text = path.read_text()
         assert not old or text.count(old) == 1, (module, old)
-        path.write_text(text.replace(old, new) if old else text + "\n# edited\n")
+        if prose:
+            path.write_text(text.replace('"""', '"""Reworded. ', 1) + "\n# edited\n")
+        else:
+            path.write_text(text.replace(old, new) if old else text + "\n_EDITED = True\n")
 
     return run, edit, env
 
@@ -648,6 +652,9 @@ def test_unchanged_code_and_a_late_stage_change_redo_only_that_stage(stale_setup
     run, edit, _ = stale_setup
     assert run()[0] == SKIPPED  # a copied folder is as up to date as the original
     count("g. stale cache: change redid exactly the dependent stages", 1)
+    edit("learn/trunk", prose=True)  # a comment and a docstring: no stage's code changed
+    assert run()[0] == SKIPPED
+    count("g. stale cache: a prose edit to training code redid nothing", 1)
     edit("report/figures")  # code of a late stage: only it reruns; same figures, report kept
     assert run()[0] == {**SKIPPED, "figures": "redone"}
     count("g. stale cache: change redid exactly the dependent stages", 1)
