@@ -50,7 +50,8 @@ def section(summary: Summary) -> Section | None:
 
 def findings(summary: Summary) -> list[str]:
     """The README's lines: strict stitching data, then short paths."""
-    return report.findings(summary) + (short.finding(summary) if report.findings(summary) else [])
+    lines = report.findings(summary)
+    return lines + short.finding(summary) if lines else []
 
 
 def _draw_figure(summary):
