@@ -106,17 +106,101 @@ def test_each_learner_gets_one_verdict_and_its_checks_follow_it():
     assert set(table) == {"td", "aug", "mrn"} and table["aug"]["gap"].startswith("+0.40 [")
 
 
+def test_short_path_gaps_are_read_like_strict_ones_and_their_checks_follow_them():
+    from repro.results.view import Summary
+    from repro.studies.stitching import section, short
+    from repro.studies.stitching.report import BY_KEY, CLOSED, FIXED, LEFT, SHORT_DATA, verdict
+
+    def agg(values):
+        return {"mean": sum(values) / len(values), "std": 0.0, "min": min(values),
+                "max": max(values), "values": values, "n_seeds": len(values)}  # fmt: skip
+
+    def run(values):
+        return {"seeds": [0, 1, 2], "metrics": {"spearman_cross_41+": agg(values)}}
+
+    normal, strict = run([0.9, 0.8, 0.85]), run([0.3, 0.2, 0.25])  # strict gap +0.60
+    kept, lost = run([0.7, 1.0, 0.85]), run([0.6, 0.5, 0.55])  # short gap 0 (closed), +0.30
+    main = {"supervised-normal": normal, "supervised-stitching-strict": strict,
+            "contrastive-normal": normal, "contrastive-stitching-strict": strict}  # fmt: skip
+    arms = {"paper": {"fixed": {"supervised-short": lost, "contrastive-short": kept}}}
+    for k in FIXED:
+        learner = BY_KEY[k]
+        if learner.arm != "main":
+            arms[learner.arm] = {"fixed": {learner.normal: normal, learner.strict: strict,
+                                           learner.short: kept if k == "td" else lost}}  # fmt: skip
+
+    def view(arms):
+        block = {"arms": {a: {"runs": r, "baselines": {}} for a, r in arms.items()}}
+        return Summary.from_dict({"scale": "paper", "runs": {"fixed": main}, "baselines": {},
+                                  "stitching": block})  # fmt: skip
+
+    whole = view(arms)
+    found = short.verdicts(whole)
+    assert found == {k: CLOSED if k in ("con", "td") else LEFT for k in FIXED}
+    v = verdict(whole, BY_KEY["sup"], SHORT_DATA)[1]
+    assert v["sup short gap 41+"] == pytest.approx(0.3) and v["sup short 41+"] == pytest.approx(
+        0.55
+    )
+    assert verdict(whole, BY_KEY["sup"])[1]["sup gap 41+"] == pytest.approx(
+        0.6
+    )  # strict: as before
+    c = short.checks()
+    assert short.complete(whole) and c["stitch-short-some-closed"].test(whole)[0]
+    assert not c["stitch-short-some-closed:not"].test(whole)[0]
+    holds, n = c["stitch-short-below-strict"].test(whole)
+    assert (
+        holds
+        and n["td short gap 41+"] == pytest.approx(0.0)
+        and n["td gap 41+"] == pytest.approx(0.6)
+    )
+    ctx = section(whole).context["sp"]
+    assert ctx["closed_n"] == 2 and "TD distance" in ctx["closed"] and ctx["left_n"] == 5
+    assert {r["key"] for r in ctx["rows"]} == set(FIXED)
+    # every short model falls behind: no learner closes, and the opposite sentence holds
+    arms["paper"]["fixed"]["contrastive-short"] = lost
+    arms["td"]["fixed"]["td-short"] = lost
+    none = view(arms)
+    assert not c["stitch-short-some-closed"].test(none)[0]
+    assert c["stitch-short-some-closed:not"].test(none)[0]
+    # a short model as bad as the strict one: short paths do not cost every learner less
+    arms["td"]["fixed"]["td-short"] = strict
+    assert c["stitch-short-below-strict:not"].test(view(arms))[0]
+    # one learner's short runs missing: the paragraph draws no conclusion, neither sentence holds
+    del arms["td"]["fixed"]["td-short"]
+    partial = view(arms)
+    assert not short.complete(partial) and "td" not in short.verdicts(partial)
+    assert not c["stitch-short-below-strict"].test(partial)[0]
+    assert not c["stitch-short-below-strict:not"].test(partial)[0]
+
+
 def test_the_stitching_arms_are_the_declared_learners():
     runs = {a: arm_configs("paper", spec) for a, spec in STITCHING.items()}
-    assert {c.qm_head for c in runs["mrn"]} == {"mrn"} and len(runs["mrn"]) == 6
-    assert {c.dataset for c in runs["td"]} == {"normal", "stitching-strict"}
+    assert {c.qm_head for c in runs["mrn"]} == {"mrn"} and len(runs["mrn"]) == 9
+    assert {c.dataset for c in runs["td"]} == {"normal", "stitching-strict", "short"}
     fixed = [c for a, cs in runs.items() if a != "procedural" for c in cs]
     assert {c.regime for c in fixed} == {"fixed"} and {c.steps for c in fixed} == {20_000}
     # unseen mazes: the one learner that learns there, the convolutional field, 5,000 steps
     assert {(c.method, c.regime, c.steps) for c in runs["procedural"]} == {
         ("supervised_conv", "procedural", 5_000)
     }
-    assert len(runs["procedural"]) == 6
+    assert len(runs["procedural"]) == 9
+    # the paper's learners on short paths (on normal and strict data: the main study's runs)
+    assert sorted({c.name for c in runs["paper"]}) == ["contrastive-short", "supervised-short"]
+    assert len(runs["paper"]) == 6
+
+
+@pytest.mark.parametrize("scale", ["paper", "smoke"])
+def test_short_paths_get_more_paths_so_the_data_hold_about_as_many_transitions(scale):
+    from repro.config import PATHS_FACTOR, RunConfig, make_config
+
+    base = SCALES[scale].overrides.get("n_trajectories", RunConfig.n_trajectories)
+    normal = make_config("td-normal", "fixed", 0, scale)
+    short = make_config("td-short", "fixed", 0, scale)
+    assert normal.n_trajectories == base and PATHS_FACTOR["short"] == 5
+    assert short.n_trajectories == 5 * base and short.dataset == "short"
+    # a run's own --set is exact: the factor applies to the scale's count, not to it
+    assert make_config("td-short", "fixed", 0, scale, {"n_trajectories": 7}).n_trajectories == 7
+    assert make_config("supervised-short", "fixed", 0, scale).n_trajectories == 5 * base
 
 
 def test_the_arm_studies_run_through_reproduce_at_smoke_scale(quick_reference, tmp_path, capsys):
@@ -135,12 +219,13 @@ def test_the_arm_studies_run_through_reproduce_at_smoke_scale(quick_reference, t
     out = capsys.readouterr().out
     assert "train: all 12 runs up to date (skipped)" in out  # the main study is untouched
     assert "walls: train: 7 of 9 runs to train" in out
-    assert "stitching: train: 12 of 12 runs to train" in out
+    assert "stitching: train: 20 of 20 runs to train" in out
     block = read_json(results / "summary.json")["stitching"]["arms"]
     assert set(block) == set(STITCHING)
     assert set(block["mrn"]["runs"]["fixed"]) == {
         "contrastive_qm-normal+mrn",
         "contrastive_qm-stitching-strict+mrn",
+        "contrastive_qm-short+mrn",
     }
     assert "spearman_cross_41+" in block["td"]["runs"]["fixed"]["td-normal"]["metrics"]
     assert (results / "figures" / "fig10_stitching.pdf").exists()
@@ -167,11 +252,13 @@ def test_the_arm_studies_run_through_reproduce_at_smoke_scale(quick_reference, t
     line = findings(as_summary(summary))
     assert len(line) == 1 and "distance field" in line[0] and "1 seed," in line[0]
     assert r"\section{Which learners stitch}" in tex and "tab:stitch-study" in tex
+    assert "tab:stitch-short" in tex and "have not been run yet" not in tex  # short paths too
+    assert set(block["paper"]["runs"]["fixed"]) == {"supervised-short", "contrastive-short"}
     # A second run has nothing of it to redo; a damaged block is refused by its path.
     assert reproduce.main(**kwargs) == 0
     again = capsys.readouterr().out
     assert "walls: train: all 9 runs up to date (skipped)" in again
-    assert "stitching: train: all 12 runs up to date (skipped)" in again
+    assert "stitching: train: all 20 runs up to date (skipped)" in again
     e["metrics"]["spearman_full"]["mean"] = "high"
     write_json(tmp_path / "bad.json", summary)
     from repro.errors import BadInput

@@ -90,7 +90,7 @@ class RunConfig:
         # run is built: the registry holds torch code, which the configuration must not load.
         if not isinstance(self.method, str) or not self.method.isidentifier():
             raise ConfigError(f"method must be a method name; got {self.method!r}")
-        _choice("dataset", self.dataset, TRAINING_SETS)
+        _choice("dataset", self.dataset, RUN_SETS)
         _choice("regime", self.regime, REGIMES)
         _choice("direction", self.direction, DIRECTIONS)
         _choice("head", self.head, HEADS)
@@ -230,6 +230,19 @@ def make_eval_config(scale: str = "paper") -> EvalConfig:
     return EvalConfig(**SCALES[scale].eval_overrides)
 
 
+# The data kinds a run may train on: the main study's (repro.core.data.TRAINING_SETS) and
+# the stitching study's short paths ('short': a goal at most SHORT_HORIZON steps from a
+# uniform start, repro.core.data).
+RUN_SETS = (*TRAINING_SETS, "short")
+# Paths per run of a data kind, as a multiple of the scale's n_trajectories, applied before a
+# run's own --set. Short paths are so much shorter than normal ones that the same count would
+# hold about a fifth of the transitions; measured at the paper's 4,000 paths (seeds 0-2),
+# normal data hold 87,266-142,007 transitions in the fixed mazes and 111,079-113,013 in
+# unseen ones, short data 22,997-25,082 and 23,924-24,145: 3.5-6.2 and 4.6-4.7 times fewer.
+# Five times the paths give the short data about the normal data's transitions, so a
+# learner's gap between the two measures what it composes, not how much it saw.
+PATHS_FACTOR: dict[str, int] = {"short": 5}
+
 # A configuration's dataset may be replaced by a stricter form of itself (--set
 # dataset=stitching-strict for a stitching configuration), never by another dataset.
 DATASET_REFINEMENTS: dict[str, tuple[str, ...]] = {"stitching": ("stitching-strict",)}
@@ -250,22 +263,31 @@ STRICT_CONFIGS: dict[str, dict[str, Any]] = {
 }
 # Every configuration the main stages train: the paper's four, then the strict pair.
 RUN_CONFIGS: dict[str, dict[str, Any]] = {**CONFIGS, **STRICT_CONFIGS}
+# The paper's two methods on short paths: trained only where the stitching study declares them.
+SHORT_CONFIGS: dict[str, dict[str, Any]] = {
+    f"{m}-short": {"method": m, "dataset": "short"} for m in ("supervised", "contrastive")
+}
 # The paper's configurations with convolutional models (the study of a model that sees the
 # maze); trained only where a study declares them.
 CONV_CONFIGS: dict[str, dict[str, Any]] = {
     f"{m}_conv-{d}": {"method": f"{m}_conv", "dataset": d}
     for m in ("supervised", "contrastive")
-    for d in TRAINING_SETS
+    for d in RUN_SETS
 }
 # The stitching study's learners: the contrastive model with a metric or quasimetric head,
 # the supervised model with temporal augmentation, and a temporal-difference distance.
 QM_CONFIGS: dict[str, dict[str, Any]] = {
     f"{m}-{d}": {"method": m, "dataset": d}
     for m in ("contrastive_qm", "supervised_aug", "td")
-    for d in TRAINING_SETS
+    for d in RUN_SETS
 }
 # Every configuration a run may name.
-ALL_CONFIGS: dict[str, dict[str, Any]] = {**RUN_CONFIGS, **CONV_CONFIGS, **QM_CONFIGS}
+ALL_CONFIGS: dict[str, dict[str, Any]] = {
+    **RUN_CONFIGS,
+    **SHORT_CONFIGS,
+    **CONV_CONFIGS,
+    **QM_CONFIGS,
+}
 
 
 @dataclass(frozen=True)
@@ -465,13 +487,17 @@ WALLS: dict[str, StudyArm] = {
 
 
 # The stitching study, the only place its runs are declared: which learners compose short
-# experience into long distances? Each learner on normal data and on strict stitching data
-# (paths that never leave their quadrant), 3 seeds, the paper's length, fixed regime (MLP
-# steps are cheap). The paper's two learners are the main study's own runs. In unseen mazes
-# only the convolutional field learns (the walls study; the MLP trunks of the composing
-# learners do not), so the procedural arm sets it, on normal and on strict stitching data,
-# against itself: 3 seeds, a quarter of the paper's steps (as the walls study's small arms).
-_STITCH = ("normal", "stitching-strict")
+# experience into long distances? Each learner on three data: normal; strict stitching (paths
+# that never leave their quadrant: nothing joins one quadrant to another, so a cross-quadrant
+# distance can only be extrapolated); and short paths (at most SHORT_HORIZON steps, anywhere:
+# every cell is joined to its neighbours, but no path spans a long test pair, so a long
+# distance must be composed from pieces). 3 seeds, the paper's length, fixed regime (MLP
+# steps are cheap). The paper's two learners on normal and strict data are the main study's
+# own runs; on short paths they are the 'paper' arm. In unseen mazes only the convolutional
+# field learns (the walls study; the MLP trunks of the composing learners do not), so the
+# procedural arm sets it against itself on the three data: 3 seeds, a quarter of the paper's
+# steps (as the walls study's small arms).
+_STITCH = ("normal", "stitching-strict", "short")
 STITCHING: dict[str, StudyArm] = {
     **{
         head: StudyArm(
@@ -485,6 +511,7 @@ STITCHING: dict[str, StudyArm] = {
     "procedural": StudyArm(
         tuple(f"supervised_conv-{d}" for d in _STITCH), ("procedural",), 3, 0.25
     ),
+    "paper": StudyArm(tuple(f"{m}-short" for m in ("supervised", "contrastive")), ("fixed",), 3),
 }  # fmt: skip
 
 
@@ -560,6 +587,8 @@ def make_config(
         raise ConfigError(f"unknown scale {scale!r}; choose from: {', '.join(SCALES)}")
     values: dict[str, Any] = {**SCALES[scale].overrides, **ALL_CONFIGS[name]}
     values.update(regime=regime, seed=seed)
+    if (factor := PATHS_FACTOR.get(values["dataset"], 1)) != 1:  # before the run's own sets
+        values["n_trajectories"] = factor * values.get("n_trajectories", RunConfig.n_trajectories)
     for key, value in (sets or {}).items():
         if key not in {f.name for f in fields(RunConfig)}:
             raise ConfigError(f"unknown field {key!r}")

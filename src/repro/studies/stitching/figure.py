@@ -1,6 +1,7 @@
 """The stitching study's figure (fig10): per learner, the cross-quadrant Spearman against the
-band of BFS distance, normal-trained (solid) and strict-stitching-trained (dashed); one panel
-per regime (the fixed maze, unseen mazes), on one y scale."""
+band of BFS distance, normal-trained (solid), strict-stitching-trained (dashed) and
+short-path-trained (dotted); one panel per regime (the fixed maze, unseen mazes), on one y
+scale."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from matplotlib.lines import Line2D
 from repro.core.overlap import BANDS, band_name
 from repro.report.figures import MIN_PT, floats, new_figure, no_run, styled
 from repro.results.view import Summary
-from repro.studies.stitching.report import LEARNERS, REGIME_WORDS, entries
+from repro.studies.stitching.report import LEARNERS, REGIME_WORDS, SHORT_DATA, entries
 
 REGIMES = ("fixed", "procedural")
 
@@ -24,7 +25,9 @@ def draw_fig10_stitching(summary: Summary) -> Figure:
         for k, learner in enumerate(LEARNERS):
             if learner.regime != regime:
                 continue
-            for e, style in zip(entries(summary, learner), ("-", "--"), strict=True):
+            normal, strict = entries(summary, learner)
+            short = entries(summary, learner, SHORT_DATA)[1]
+            for e, style in zip((normal, strict, short), ("-", "--", ":"), strict=True):
                 if e is None:
                     continue
                 y = floats([e.mean(f"spearman_cross_{band_name(b)}") for b in BANDS])
@@ -41,7 +44,7 @@ def draw_fig10_stitching(summary: Summary) -> Figure:
     axes[0, 0].set_ylabel("Spearman $\\rho$")
     handles = [h for ax in axes[0] for h in ax.get_legend_handles_labels()[0]]
     if handles:  # one legend below both panels, with the line styles' meaning
-        meaning = (("-", "normal data"), ("--", "strict stitching data"))
+        meaning = (("-", "normal data"), ("--", "strict stitching data"), (":", "short paths"))
         styles = [Line2D([], [], color="0.3", linestyle=ls, label=text) for ls, text in meaning]
         fig.legend(handles=handles + styles, loc="outside lower center", ncol=3, fontsize=MIN_PT)
     return fig

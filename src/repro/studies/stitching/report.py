@@ -1,6 +1,7 @@
-"""The stitching study's section: per learner, the cross-quadrant Spearman of its normal- and
-strict-stitching-trained models by band of BFS distance, the gap between them paired by seed,
-and the named checks that the section's written sentences rest on."""
+"""The stitching study's section: per learner, the cross-quadrant Spearman of its normal-,
+strict-stitching- and short-path-trained models by band of BFS distance, the gap between the
+normal-trained model and each other (normal minus other, paired by seed), and the named checks
+that the section's written sentences rest on."""
 
 from __future__ import annotations
 
@@ -35,50 +36,76 @@ VERDICT_WORDS = {CLOSED: "gap closed", LEFT: "a gap remains", UNLEARNED: "not te
                  UNMEASURED: "not measured"}  # fmt: skip
 
 
+# The data a learner's normal-trained model is set against: strict stitching paths (nothing
+# joins two quadrants) and short paths (every cell joined, no path spans a long test pair).
+STRICT, SHORT_DATA = "strict", "short"
+OTHER_DATA = (STRICT, SHORT_DATA)
+# The arm of the paper's learners on short paths (on normal and strict data: the main study).
+PAPER_ARM = "paper"
+
+
 @dataclass(frozen=True)
 class Learner:
     """One learner: its key in the checks, its name in the report, the arm its runs are in
-    ('main': the main study), its runs' labels on normal and on strict stitching data, and the
-    regime they were trained in."""
+    ('main': the main study; their short-path runs are in PAPER_ARM), its runs' labels on
+    normal, strict stitching and short-path data, and the regime they were trained in."""
 
     key: str
     label: str
     arm: str
     normal: str
     strict: str
+    short: str
     regime: str = "fixed"
 
 
 LEARNERS = (
     Learner("sup", "supervised (paper)", "main", "supervised-normal",
-            "supervised-stitching-strict"),
+            "supervised-stitching-strict", "supervised-short"),
     Learner("con", "contrastive (paper)", "main", "contrastive-normal",
-            "contrastive-stitching-strict"),
+            "contrastive-stitching-strict", "contrastive-short"),
     Learner("metric", "contrastive, metric head", "metric", "contrastive_qm-normal+metric",
-            "contrastive_qm-stitching-strict+metric"),
+            "contrastive_qm-stitching-strict+metric", "contrastive_qm-short+metric"),
     Learner("mrn", "contrastive, MRN head", "mrn", "contrastive_qm-normal+mrn",
-            "contrastive_qm-stitching-strict+mrn"),
+            "contrastive_qm-stitching-strict+mrn", "contrastive_qm-short+mrn"),
     Learner("iqe", "contrastive, IQE head", "iqe", "contrastive_qm-normal",
-            "contrastive_qm-stitching-strict"),
+            "contrastive_qm-stitching-strict", "contrastive_qm-short"),
     Learner("aug", "supervised, temporal augmentation", "augment", "supervised_aug-normal",
-            "supervised_aug-stitching-strict"),
-    Learner("td", "TD distance", "td", "td-normal", "td-stitching-strict"),
+            "supervised_aug-stitching-strict", "supervised_aug-short"),
+    Learner("td", "TD distance", "td", "td-normal", "td-stitching-strict", "td-short"),
     Learner("field", "supervised, conv.\\ field", "procedural", "supervised_conv-normal",
-            "supervised_conv-stitching-strict", "procedural"),
+            "supervised_conv-stitching-strict", "supervised_conv-short", "procedural"),
 )  # fmt: skip
 BY_KEY = {learner.key: learner for learner in LEARNERS}
 REGIME_WORDS = {"fixed": "fixed maze", "procedural": "unseen mazes"}
 
 
-def entries(summary: Summary, learner: Learner) -> tuple[Entry | None, Entry | None]:
-    """The learner's normal- and strict-trained entries (None where not run)."""
-    if learner.arm == "main":
-        return summary.run(learner.regime, learner.normal), summary.run(
-            learner.regime, learner.strict
-        )
+def _arm_run(summary: Summary, arm: str, regime: str, label: str) -> Entry | None:
     study = study_of(summary, "stitching")
-    runs = study.runs(learner.arm, learner.regime) if study else {}
-    return runs.get(learner.normal), runs.get(learner.strict)
+    return (study.runs(arm, regime) if study else {}).get(label)
+
+
+def entries(
+    summary: Summary, learner: Learner, data: str = STRICT
+) -> tuple[Entry | None, Entry | None]:
+    """The learner's normal-trained entry and the one trained on ``data`` (STRICT or
+    SHORT_DATA); None where not run."""
+    if data == SHORT_DATA:
+        arm = PAPER_ARM if learner.arm == "main" else learner.arm
+        other = _arm_run(summary, arm, learner.regime, learner.short)
+    elif learner.arm == "main":
+        other = summary.run(learner.regime, learner.strict)
+    else:
+        other = _arm_run(summary, learner.arm, learner.regime, learner.strict)
+    if learner.arm == "main":
+        return summary.run(learner.regime, learner.normal), other
+    return _arm_run(summary, learner.arm, learner.regime, learner.normal), other
+
+
+def _tag(data: str) -> str:
+    """The infix of a number's name for ``data``: '' for strict data (the names the checks
+    have always read), ' short' for short paths."""
+    return "" if data == STRICT else f" {data}"
 
 
 def gap(normal: Entry | None, strict: Entry | None, key: str) -> tuple[float | None, ...]:
@@ -116,13 +143,15 @@ def learned(normal: Entry | None, key: str = LONG_KEY) -> bool | None:
     return min(values) >= LEARNED_SHARE
 
 
-def band_verdict(summary: Summary, learner: Learner, band: str) -> tuple[str, dict]:
-    """The learner's verdict on one band (CLOSED, LEFT, UNLEARNED or UNMEASURED) and the
-    numbers it read ('<key> gap <band>', its interval's low and high end)."""
+def band_verdict(
+    summary: Summary, learner: Learner, band: str, data: str = STRICT
+) -> tuple[str, dict]:
+    """The learner's verdict on one band against ``data`` (CLOSED, LEFT, UNLEARNED or
+    UNMEASURED) and the numbers it read ('<key>[ short] gap <band>', its interval's ends)."""
     key = f"spearman_cross_{band}"
-    normal, strict = entries(summary, learner)
-    d, low, high, n = g = gap(normal, strict, key)
-    k = f"{learner.key} gap {band}"
+    normal, other = entries(summary, learner, data)
+    d, low, high, n = g = gap(normal, other, key)
+    k = f"{learner.key}{_tag(data)} gap {band}"
     numbers = {k: d, f"{k} low": low, f"{k} high": high}
     if closes(g) is None or learned(normal, key) is None:
         return UNMEASURED, numbers
@@ -131,15 +160,17 @@ def band_verdict(summary: Summary, learner: Learner, band: str) -> tuple[str, di
     return (CLOSED if closes(g) else LEFT), numbers
 
 
-def verdict(summary: Summary, learner: Learner) -> tuple[str, dict[str, float | None]]:
-    """The learner's verdict on the longest band (:func:`band_verdict`), with the numbers it
-    read and the band's normal and strict means and the paired seeds."""
-    found, numbers = band_verdict(summary, learner, LONG)
-    normal, strict = entries(summary, learner)
-    k = learner.key
+def verdict(
+    summary: Summary, learner: Learner, data: str = STRICT
+) -> tuple[str, dict[str, float | None]]:
+    """The learner's verdict on the longest band against ``data`` (:func:`band_verdict`),
+    with the numbers it read, the band's normal and other means and the paired seeds."""
+    found, numbers = band_verdict(summary, learner, LONG, data)
+    normal, other = entries(summary, learner, data)
+    k, t = learner.key, _tag(data)
     numbers[f"{k} normal {LONG}"] = None if normal is None else normal.mean(LONG_KEY)
-    numbers[f"{k} strict {LONG}"] = None if strict is None else strict.mean(LONG_KEY)
-    numbers[f"{k} paired seeds"] = float(gap(normal, strict, LONG_KEY)[3])
+    numbers[f"{k} {data} {LONG}"] = None if other is None else other.mean(LONG_KEY)
+    numbers[f"{k}{t} paired seeds"] = float(gap(normal, other, LONG_KEY)[3])
     return found, numbers
 
 
@@ -163,17 +194,17 @@ def _pair(normal: Entry | None, strict: Entry | None, key: str, rate: bool = Fal
     return f"{show(a)} / {show(b)}"
 
 
-def rows(summary: Summary) -> list[dict[str, Any]]:
-    """Per learner that ran: cross-quadrant Spearman per band, normal / strict, the longest
-    band's gap with its interval, and the same-quadrant Spearman, the cross-quadrant one and
-    greedy's solved rate on cross-quadrant instances (normal / strict)."""
+def rows(summary: Summary, data: str = STRICT) -> list[dict[str, Any]]:
+    """Per learner whose ``data``-trained model ran: cross-quadrant Spearman per band, normal /
+    other, the longest band's gap with its interval, and the same-quadrant Spearman, the
+    cross-quadrant one and greedy's solved rate on cross-quadrant instances (normal / other)."""
     out = []
     for learner in LEARNERS:
-        normal, strict = entries(summary, learner)
-        if normal is None and strict is None:
+        normal, other = entries(summary, learner, data)
+        if other is None and (normal is None or data != STRICT):  # short: only once it ran
             continue
-        bands = [_pair(normal, strict, f"spearman_cross_{band_name(b)}") for b in BANDS]
-        d, low, high, n = gap(normal, strict, LONG_KEY)
+        bands = [_pair(normal, other, f"spearman_cross_{band_name(b)}") for b in BANDS]
+        d, low, high, n = gap(normal, other, LONG_KEY)
         interval = NO_VALUE if low is None else f"[{low:+.2f}, {high:+.2f}]"
         out.append(
             {
@@ -183,11 +214,11 @@ def rows(summary: Summary) -> list[dict[str, Any]]:
                 "bands": Tex(" & ".join(bands)),
                 "gap": NO_VALUE if d is None else f"{d:+.2f} {interval}",
                 "halves": Tex(" & ".join((
-                    _pair(normal, strict, "spearman_full_same"),
-                    _pair(normal, strict, "spearman_full_cross"),
-                    _pair(normal, strict, "greedy_solved_cross", rate=True),
+                    _pair(normal, other, "spearman_full_same"),
+                    _pair(normal, other, "spearman_full_cross"),
+                    _pair(normal, other, "greedy_solved_cross", rate=True),
                 ))),
-                "verdict": verdict(summary, learner)[0],
+                "verdict": verdict(summary, learner, data)[0],
                 "steps": f"{steps:,}" if (steps := normal and normal.config.get("steps")) else "",
             }
         )  # fmt: skip
@@ -195,15 +226,17 @@ def rows(summary: Summary) -> list[dict[str, Any]]:
 
 
 def numbers(summary: Summary) -> dict[str, Any]:
-    """'<key>_<what>' for the sentences: the longest band's normal and strict Spearman and
-    the gap, as TeX (two decimals), per learner that ran."""
+    """'<key>_<what>' for the sentences: the longest band's normal, strict and short Spearman
+    and the gaps ('<key>_gap' against strict data, '<key>_short_gap' against short paths), as
+    TeX (two decimals), per learner."""
     out: dict[str, Any] = {}
     for learner in LEARNERS:
-        _, n = verdict(summary, learner)
         k = learner.key
-        out[f"{k}_normal"] = num(n[f"{k} normal {LONG}"], 2)
-        out[f"{k}_strict"] = num(n[f"{k} strict {LONG}"], 2)
-        out[f"{k}_gap"] = num(n[f"{k} gap {LONG}"], 2)
+        for data in OTHER_DATA:
+            _, n = verdict(summary, learner, data)
+            out[f"{k}_normal"] = num(n[f"{k} normal {LONG}"], 2)
+            out[f"{k}_{data}"] = num(n[f"{k} {data} {LONG}"], 2)
+            out[f"{k}{_tag(data).replace(' ', '_')}_gap"] = num(n[f"{k}{_tag(data)} gap {LONG}"], 2)
     return out
 
 
