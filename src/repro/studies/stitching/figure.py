@@ -20,6 +20,7 @@ REGIMES = ("fixed", "procedural")
 def draw_fig10_stitching(summary: Summary) -> Figure:
     fig, axes = new_figure(1, len(REGIMES), 3.4)
     x = list(range(len(BANDS)))
+    styles_drawn: set[str] = set()
     for ax, regime in zip(axes[0], REGIMES, strict=True):
         drawn = False
         for k, learner in enumerate(LEARNERS):
@@ -34,6 +35,7 @@ def draw_fig10_stitching(summary: Summary) -> Figure:
                 text = learner.label.replace("\\ ", " ") if style == "-" else None
                 ax.plot(x, y, color=f"C{k}", linestyle=style, marker="o", markersize=3, label=text)
                 drawn = True
+                styles_drawn.add(style)
         ax.set_title(REGIME_WORDS[regime], fontsize=MIN_PT + 1)
         if not drawn:
             no_run(ax)
@@ -45,6 +47,7 @@ def draw_fig10_stitching(summary: Summary) -> Figure:
     handles = [h for ax in axes[0] for h in ax.get_legend_handles_labels()[0]]
     if handles:  # one legend below both panels, with the line styles' meaning
         meaning = (("-", "normal data"), ("--", "strict stitching data"), (":", "short paths"))
-        styles = [Line2D([], [], color="0.3", linestyle=ls, label=text) for ls, text in meaning]
+        styles = [Line2D([], [], color="0.3", linestyle=ls, label=text)
+                  for ls, text in meaning if ls in styles_drawn]  # fmt: skip
         fig.legend(handles=handles + styles, loc="outside lower center", ncol=3, fontsize=MIN_PT)
     return fig
