@@ -159,10 +159,12 @@ def test_an_unknown_check_is_an_error_and_every_check_is_used():
     from repro.studies.generalization.prose import CHECKS as GEN_PROSE
     from repro.studies.generalization.report import CHECKS as STUDY_CHECKS  # its Section's
     from repro.studies.stitching.report import checks as stitching_checks
+    from repro.studies.stitching.short import checks as short_checks
     from repro.studies.walls.report import checks as walls_checks
 
     # no sentence without its check, no check without a sentence
-    studies = {*STUDY_CHECKS, *GEN_PROSE, *FAMILY, *walls_checks(), *stitching_checks()}
+    studies = {*STUDY_CHECKS, *GEN_PROSE, *FAMILY, *walls_checks(), *stitching_checks(),
+               *short_checks()}  # fmt: skip
     assert named == set(CHECKS) | studies
 
 
